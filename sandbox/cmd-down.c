@@ -1,0 +1,37 @@
+/* cmd-down: `pancake down [-v] [SERVICE...]`. */
+#include "cli.h"
+#include "util/xalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cmd_down(int argc, char **argv)
+{
+	struct stack st;
+	struct buf err = BUF_INIT;
+	const char **only = xcalloc((size_t)argc + 1, sizeof(*only));
+	int volumes = 0, i, n = 0, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--volumes"))
+			volumes = 1;
+		else if (argv[i][0] == '-')
+			return cli_bad_usage("down", "unknown option '%s'", argv[i]);
+		else
+			only[n++] = argv[i];
+	}
+	cli_open_stack(&st, PROFILE_DEFAULT, 1);
+	for (i = 0; i < n; i++)
+		if (stack_find(&st, only[i]) < 0)
+			return cli_bad_usage("down", "no service named '%s'", only[i]);
+	ret = stack_down(&st, n ? only : NULL, volumes, &err);
+	if (ret)
+		cli_print_error(err.s);
+	else
+		printf("down: %s%s\n", n ? "the named services are" : "the stack is",
+		       volumes ? " gone, with their volumes" : " gone (data volumes kept; -v removes them)");
+	stack_close(&st);
+	buf_release(&err);
+	free(only);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,153 @@
+/* cmd-images: `pancake images build|list|save|load`. */
+#include "cli.h"
+#include "core/images.h"
+#include "util/xalloc.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct build_view {
+	double t0;
+	int verbose;
+};
+
+static void on_note(const struct images_note *n, void *ctx)
+{
+	struct build_view *v = ctx;
+	double t = (double)clock() / CLOCKS_PER_SEC;
+
+	(void)t;
+	switch (n->phase) {
+	case IMAGES_START:
+		printf("%s%s%s %s\n", cli_color(C_BOLD), n->image, cli_color(C_RESET), n->text);
+		break;
+	case IMAGES_SKIP:
+		printf("  %s%s%s\n", cli_color(C_GREEN), n->text, cli_color(C_RESET));
+		break;
+	case IMAGES_STEP:
+		printf("  %s\n", n->text);
+		break;
+	case IMAGES_OUTPUT:
+		if (v->verbose)
+			printf("  %s| %s%s\n", cli_color(C_DIM), n->text, cli_color(C_RESET));
+		else if (cli_tty())
+			printf("\r\033[K  %s| %.70s%s", cli_color(C_DIM), n->text, cli_color(C_RESET));
+		break;
+	case IMAGES_DONE:
+		if (!v->verbose && cli_tty())
+			printf("\r\033[K");
+		printf("  %sbuilt%s %.19s\n", cli_color(C_GREEN), cli_color(C_RESET), n->text);
+		break;
+	}
+	fflush(stdout);
+}
+
+static int images_build_cmd(int argc, char **argv)
+{
+	struct build_view v = { 0, 0 };
+	struct buf err = BUF_INIT;
+	const char **only = NULL;
+	int force = 0, i, n = 0, ret;
+
+	only = xcalloc((size_t)argc + 1, sizeof(*only));
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--force"))
+			force = 1;
+		else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
+			v.verbose = 1;
+		else if (argv[i][0] == '-')
+			return cli_bad_usage("images", "unknown option '%s'", argv[i]);
+		else
+			only[n++] = argv[i];
+	}
+	if (!cli_tty())
+		v.verbose = 1;
+	ret = images_build(cli_docker(), n ? only : NULL, force, on_note, &v, &err);
+	if (ret) {
+		if (!v.verbose && cli_tty())
+			printf("\n");
+		cli_print_error(err.s);
+	}
+	free(only);
+	buf_release(&err);
+	return ret ? 1 : 0;
+}
+
+static int images_list_cmd(int argc, char **argv)
+{
+	struct image_row rows[IMAGES_MAX];
+	struct buf err = BUF_INIT;
+	int json = argc > 1 && !strcmp(argv[1], "--json"), n, i;
+
+	n = images_list(cli_docker(), rows, IMAGES_MAX, &err);
+	if (n < 0) {
+		cli_print_error(err.s);
+		buf_release(&err);
+		return 1;
+	}
+	if (json) {
+		json_t *arr = json_array();
+		char *s;
+		for (i = 0; i < n; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "name", json_string(rows[i].name));
+			json_object_set_new(o, "tag", json_string(rows[i].tag));
+			json_object_set_new(o, "built", json_boolean(rows[i].id[0]));
+			json_object_set_new(o, "id", rows[i].id[0] ? json_string(rows[i].id) : json_null());
+			json_object_set_new(o, "content_hash", rows[i].hash[0] ? json_string(rows[i].hash) : json_null());
+			json_object_set_new(o, "size", json_integer(rows[i].size));
+			json_object_set_new(o, "created", json_integer(rows[i].created));
+			json_array_append_new(arr, o);
+		}
+		s = json_dumps(arr, JSON_INDENT(2));
+		printf("%s\n", s);
+		free(s);
+		json_decref(arr);
+	} else {
+		printf("%-14s %-28s %-14s %-10s %s\n", "NAME", "TAG", "ID", "SIZE", "CONTENT HASH");
+		for (i = 0; i < n; i++) {
+			char size[32] = "-";
+			if (rows[i].id[0])
+				cli_human_bytes(size, sizeof(size), (double)rows[i].size);
+			printf("%-14s %-28s %-14.12s %-10s %.12s\n", rows[i].name, rows[i].tag,
+			       rows[i].id[0] ? rows[i].id + 7 : "(not built)", size,
+			       rows[i].hash[0] ? rows[i].hash : "-");
+		}
+	}
+	buf_release(&err);
+	return 0;
+}
+
+int cmd_images(int argc, char **argv)
+{
+	struct buf err = BUF_INIT;
+	int ret;
+
+	if (argc < 2)
+		return cli_bad_usage("images", "which? build, list, save or load");
+	if (!strcmp(argv[1], "build"))
+		return images_build_cmd(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
+		return images_list_cmd(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "save") || !strcmp(argv[1], "load")) {
+		struct build_view v = { 0, 1 };
+		if (argc != 3)
+			return cli_bad_usage("images", "'%s' takes one FILE", argv[1]);
+		if (argv[1][0] == 's') {
+			printf("saving every pancake image to '%s'...\n", argv[2]);
+			fflush(stdout);
+			ret = images_save(cli_docker(), argv[2], &err);
+		} else {
+			ret = images_load(cli_docker(), argv[2], on_note, &v, &err);
+		}
+		if (ret)
+			cli_print_error(err.s);
+		else
+			printf("%s '%s'\n", argv[1][0] == 's' ? "saved" : "loaded", argv[2]);
+		buf_release(&err);
+		return ret ? 1 : 0;
+	}
+	return cli_bad_usage("images", "unknown images command '%s'", argv[1]);
+}

@@ -1,0 +1,103 @@
+/* cmd-up: `pancake up [--wait|--detach] [SERVICE...]`, supervising in the foreground. */
+#include "cli.h"
+#include "core/supervise.h"
+#include "util/xalloc.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "wait", no_argument, NULL, 'w' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "small", no_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "force-recreate", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct stack_up_opts o;
+	struct stack st;
+	struct buf err = BUF_INIT;
+	enum heap_profile profile = PROFILE_DEFAULT;
+	int detach = 0, explicit_wait, c, ret;
+	char *end;
+
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "wd", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w': o.wait = 1; break;
+		case 'd': detach = 1; break;
+		case 's': profile = PROFILE_SMALL; break;
+		case 'f': o.force_recreate = 1; break;
+		case 't':
+			o.timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || o.timeout_s < 1)
+				return cli_bad_usage("up", "--timeout wants seconds, got '%s'", optarg);
+			break;
+		default:
+			return cli_bad_usage("up", "unknown option");
+		}
+	}
+	if (o.wait && detach)
+		return cli_bad_usage("up", "--wait and --detach do not go together");
+	o.only = optind < argc ? (const char *const *)argv + optind : NULL;
+	explicit_wait = o.wait;
+	/* the foreground mode waits for readiness before it supervises */
+	if (!detach)
+		o.wait = 1;
+	cli_open_stack(&st, profile, 1);
+	ret = stack_up(&st, &o, &err);
+	if (ret) {
+		cli_print_error(err.s);
+		stack_close(&st);
+		buf_release(&err);
+		return 1;
+	}
+	if (explicit_wait || detach) {
+		if (detach)
+			printf("started; 'pancake ps' shows readiness\n");
+		else
+			printf("%sall requested services are ready%s\n", cli_color(C_GREEN),
+			       cli_color(C_RESET));
+		stack_close(&st);
+		buf_release(&err);
+		return 0;
+	}
+	{
+		struct supervisor *sv;
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sv = supervisor_start(&st, &err);
+		if (!sv) {
+			cli_print_error(err.s);
+			stack_close(&st);
+			return 1;
+		}
+		printf("%sready; supervising (Ctrl-C stops supervising and leaves the stack running; "
+		       "'pancake down' stops it)%s\n", cli_color(C_GREEN), cli_color(C_RESET));
+		fflush(stdout);
+		while (!interrupted)
+			pause();
+		printf("\nstopping supervision; the stack keeps running\n");
+		supervisor_stop(sv);
+	}
+	stack_close(&st);
+	buf_release(&err);
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* config: where pancake's files are (its home, its cache) and its project name. */
+#ifndef PANCAKE_CONFIG_H
+#define PANCAKE_CONFIG_H
+
+/* all borrowed, valid for the life of the process */
+/* the source tree: $PANCAKE_HOME, else the binary's folder, else "." */
+const char *config_home(void);
+/* $PANCAKE_CACHE, else /var/cache/pancake as root, else ~/.cache/pancake */
+const char *config_cache(void);
+/* $PANCAKE_PROJECT, else "pancake"; labels and resource names use it */
+const char *config_project(void);
+/* creates a directory and its parents; 0 or -1 with errno */
+int config_mkdirs(const char *path);
+
+#define LABEL_PROJECT "io.pancake.project"
+#define LABEL_SERVICE "io.pancake.service"
+#define LABEL_CONFIG_HASH "io.pancake.config-hash"
+#define LABEL_PROFILE "io.pancake.profile"
+#define LABEL_IMAGE "io.pancake.image"
+#define LABEL_CONTENT_HASH "io.pancake.content-hash"
+
+#endif

@@ -1,0 +1,614 @@
+/*
+ * images: builds pancake's images from images/ with no registry (debootstrap
+ * for the base, Maven Central for the JVM services) and skips unchanged ones.
+ */
+#include "core/images.h"
+#include "core/config.h"
+#include "util/run.h"
+#include "util/sha256.h"
+#include "util/tar.h"
+#include "util/xalloc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct build_ctx {
+	images_note_fn fn;
+	void *ctx;
+	const char *image;
+};
+
+static void note(struct build_ctx *b, enum images_phase ph, const char *text)
+{
+	struct images_note n = { b->image, ph, text };
+
+	if (b->fn)
+		b->fn(&n, b->ctx);
+}
+
+static void on_line(const char *line, void *ctx)
+{
+	note(ctx, IMAGES_OUTPUT, line);
+}
+
+static void on_progress(const struct docker_progress *p, void *ctx)
+{
+	struct buf t = BUF_INIT;
+
+	buf_addstr(&t, p->stream ? p->stream : p->status ? p->status : "");
+	buf_rtrim(&t);
+	if (t.len)
+		note(ctx, IMAGES_OUTPUT, t.s);
+	buf_release(&t);
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	return strcmp(((const struct image_row *)a)->name, ((const struct image_row *)b)->name);
+}
+
+int images_defs(struct image_row *out, int max, struct buf *err)
+{
+	char *dir = xstrfmt("%s/images", config_home());
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 1;
+
+	if (!d) {
+		buf_addf(err, "cannot read image definitions in '%s': %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	memset(&out[0], 0, sizeof(out[0]));
+	snprintf(out[0].name, sizeof(out[0].name), "base");
+	snprintf(out[0].tag, sizeof(out[0].tag), "%s", IMAGES_BASE_TAG);
+	while ((de = readdir(d)) && n < max) {
+		char *df = xstrfmt("%s/%s/Dockerfile", dir, de->d_name);
+		struct stat st;
+		if (de->d_name[0] != '.' && strlen(de->d_name) < sizeof(out[0].name) &&
+		    !stat(df, &st)) {
+			memset(&out[n], 0, sizeof(out[n]));
+			snprintf(out[n].name, sizeof(out[n].name), "%s", de->d_name);
+			snprintf(out[n].tag, sizeof(out[n].tag), "pancake/%s:latest", de->d_name);
+			n++;
+		}
+		free(df);
+	}
+	closedir(d);
+	free(dir);
+	qsort(out + 1, (size_t)(n - 1), sizeof(*out), cmp_rows);
+	return n;
+}
+
+/* The Debian mirror from the host's apt sources, so no host name is ours. */
+static char *debian_mirror(void)
+{
+	static const char *const files[] = {
+		"/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list",
+	};
+	const char *e = getenv("PANCAKE_DEBIAN_MIRROR");
+	size_t i;
+
+	if (e && *e)
+		return xstrdup(e);
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		struct buf t = BUF_INIT;
+		char *line, *save = NULL;
+		if (buf_read_file(&t, files[i], 1 << 20)) {
+			buf_release(&t);
+			continue;
+		}
+		for (line = strtok_r(t.s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char url[512];
+			while (isspace((unsigned char)*line))
+				line++;
+			if ((sscanf(line, "URIs: %511s", url) == 1 ||
+			     sscanf(line, "deb %511s", url) == 1) &&
+			    strstr(url, "debian") && !strstr(url, "security")) {
+				char *r = xstrdup(url);
+				buf_release(&t);
+				return r;
+			}
+		}
+		buf_release(&t);
+	}
+	return NULL;
+}
+
+static int read_packages(struct buf *list, struct buf *err)
+{
+	char *path = xstrfmt("%s/images/base/packages", config_home());
+	struct buf t = BUF_INIT;
+	char *line, *save = NULL;
+	int ret = -1;
+
+	if (buf_read_file(&t, path, 1 << 16)) {
+		buf_addf(err, "cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	for (line = strtok_r(t.s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[128];
+		if (sscanf(line, " %127[a-z0-9.+-]", name) != 1 || line[strspn(line, " ")] == '#')
+			continue;
+		buf_addf(list, "%s%s", list->len ? "," : "", name);
+	}
+	ret = 0;
+out:
+	buf_release(&t);
+	free(path);
+	return ret;
+}
+
+static int label_matches(struct docker *d, const char *tag, const char *hash)
+{
+	struct docker_image img;
+	struct buf e = BUF_INIT;
+	int same = 0;
+
+	if (!docker_image_inspect(d, tag, &img, &e)) {
+		const char *h = kvlist_get(&img.labels, LABEL_CONTENT_HASH);
+		same = h && !strcmp(h, hash);
+		docker_image_release(&img);
+	}
+	buf_release(&e);
+	return same;
+}
+
+/* starts `tar -C dir -c .` and returns its stdout */
+static FILE *tar_pipe(const char *dir, pid_t *pid, struct buf *err)
+{
+	int fd[2];
+	FILE *f;
+
+	if (pipe(fd)) {
+		buf_addf(err, "cannot create a pipe: %s", strerror(errno));
+		return NULL;
+	}
+	*pid = fork();
+	if (*pid < 0) {
+		buf_addf(err, "cannot start tar: %s", strerror(errno));
+		close(fd[0]);
+		close(fd[1]);
+		return NULL;
+	}
+	if (!*pid) {
+		dup2(fd[1], 1);
+		close(fd[0]);
+		close(fd[1]);
+		execlp("tar", "tar", "--numeric-owner", "-C", dir, "-c", ".", (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	f = fdopen(fd[0], "rb");
+	if (!f)
+		die("fdopen failed");
+	return f;
+}
+
+static int build_base(struct docker *d, int force, struct build_ctx *b, struct buf *err)
+{
+	struct buf pkgs = BUF_INIT, id = BUF_INIT, tail = BUF_INIT, e2 = BUF_INIT;
+	char hash[65], *mirror = NULL, *root = NULL, *stamp = NULL;
+	struct kvlist labels = KVLIST_INIT;
+	struct sha256 c;
+	struct stat st;
+	FILE *in = NULL;
+	pid_t pid = -1;
+	int ret = -1;
+
+	if (read_packages(&pkgs, err))
+		goto out;
+	sha256_init(&c);
+	sha256_update(&c, "bookworm minbase\n", 17);
+	sha256_update(&c, pkgs.s, pkgs.len);
+	sha256_hex(&c, hash);
+	if (!force && label_matches(d, IMAGES_BASE_TAG, hash)) {
+		note(b, IMAGES_SKIP, "up to date");
+		ret = 0;
+		goto out;
+	}
+	root = xstrfmt("%s/rootfs-%.12s", config_cache(), hash);
+	stamp = xstrfmt("%s/.pancake-complete", root);
+	if (stat(stamp, &st)) {
+		const char *argv[] = { "debootstrap", "--variant=minbase", NULL, "bookworm",
+				       root, NULL, NULL };
+		struct run_opts ro = { NULL, on_line, b, -1, 1800 };
+		char *inc = xstrfmt("--include=%s", pkgs.s);
+		char *rm = xstrfmt("rm -rf '%s'", root);
+		int rc;
+
+		mirror = debian_mirror();
+		if (!mirror) {
+			buf_addstr(err, "cannot find a Debian mirror in /etc/apt/sources.list*: "
+				   "set PANCAKE_DEBIAN_MIRROR=http://your.mirror/debian");
+			free(inc);
+			free(rm);
+			goto out;
+		}
+		if (!run_have("debootstrap")) {
+			buf_addstr(err, "debootstrap is not installed: run 'sudo apt-get install "
+				   "debootstrap' (the base image is made with it)");
+			free(inc);
+			free(rm);
+			goto out;
+		}
+		if (geteuid() != 0) {
+			buf_addstr(err, "building the base image runs debootstrap, which needs root: "
+				   "run 'sudo pancake images build'");
+			free(inc);
+			free(rm);
+			goto out;
+		}
+		if (config_mkdirs(config_cache())) {
+			buf_addf(err, "cannot create cache directory '%s': %s", config_cache(), strerror(errno));
+			free(inc);
+			free(rm);
+			goto out;
+		}
+		/* a half-made tree from an interrupted run is not reused */
+		if (system(rm) != 0) {
+			buf_addf(err, "cannot remove the unfinished root filesystem '%s'", root);
+			free(inc);
+			free(rm);
+			goto out;
+		}
+		free(rm);
+		argv[2] = inc;
+		argv[5] = mirror;
+		note(b, IMAGES_STEP, "debootstrap bookworm (about 1-2 minutes)");
+		rc = run_command(argv, &ro, &tail, err);
+		free(inc);
+		if (rc) {
+			if (rc > 0)
+				buf_addf(err, "debootstrap failed (exit %d); its last lines:\n%s", rc, tail.s);
+			goto out;
+		}
+		if (!fopen(stamp, "w")) {
+			buf_addf(err, "cannot write '%s': %s", stamp, strerror(errno));
+			goto out;
+		}
+	} else {
+		note(b, IMAGES_STEP, "reusing the root filesystem made earlier");
+	}
+	note(b, IMAGES_STEP, "importing the root filesystem");
+	in = tar_pipe(root, &pid, err);
+	if (!in)
+		goto out;
+	kvlist_set(&labels, LABEL_CONTENT_HASH, hash);
+	kvlist_set(&labels, LABEL_IMAGE, "base");
+	ret = docker_image_import(d, in, "pancake/base", "bookworm", &labels, on_progress, b, &id, err);
+	fclose(in);
+	in = NULL;
+	if (pid > 0) {
+		int status;
+		waitpid(pid, &status, 0);
+		if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status))) {
+			buf_addf(err, "tar of '%s' failed", root);
+			ret = -1;
+		}
+	}
+	if (!ret)
+		note(b, IMAGES_DONE, id.s);
+out:
+	if (in)
+		fclose(in);
+	kvlist_clear(&labels);
+	buf_release(&pkgs);
+	buf_release(&id);
+	buf_release(&tail);
+	buf_release(&e2);
+	free(mirror);
+	free(root);
+	free(stamp);
+	return ret;
+}
+
+/* fetches the jars of images/<name>/pom.xml unless the same pom fetched them */
+static int fetch_jars(const char *name, const char *dir, const char *lib,
+		      struct build_ctx *b, struct buf *err)
+{
+	char *pom = xstrfmt("%s/pom.xml", dir), *stampf = xstrfmt("%s/.pom-sha256", lib);
+	struct buf pt = BUF_INIT, old = BUF_INIT, tail = BUF_INIT;
+	char hash[65];
+	struct sha256 c;
+	int ret = -1, rc;
+
+	(void)name;
+	if (buf_read_file(&pt, pom, 1 << 20)) {
+		if (errno == ENOENT)
+			ret = 0; /* no jars to fetch */
+		else
+			buf_addf(err, "cannot read '%s': %s", pom, strerror(errno));
+		goto out;
+	}
+	sha256_init(&c);
+	sha256_update(&c, pt.s, pt.len);
+	sha256_hex(&c, hash);
+	if (!buf_read_file(&old, stampf, 256)) {
+		buf_rtrim(&old);
+		if (!strcmp(old.s, hash)) {
+			note(b, IMAGES_STEP, "jars already fetched for this pom.xml");
+			ret = 0;
+			goto out;
+		}
+	}
+	if (!run_have("mvn")) {
+		buf_addstr(err, "Maven is not installed: run 'sudo apt-get install maven' "
+			   "(the JVM images take their jars from Maven Central)");
+		goto out;
+	}
+	{
+		char *rm = xstrfmt("rm -rf '%s'", lib);
+		char *outdir = xstrfmt("-DoutputDirectory=%s", lib);
+		const char *argv[] = { "mvn", "-B", "-q", "-f", pom,
+				       "dependency:copy-dependencies", outdir,
+				       "-DincludeScope=runtime", NULL };
+		struct run_opts ro = { NULL, on_line, b, -1, 1800 };
+
+		if (system(rm) != 0 || config_mkdirs(lib)) {
+			buf_addf(err, "cannot prepare '%s'", lib);
+			free(rm);
+			free(outdir);
+			goto out;
+		}
+		note(b, IMAGES_STEP, "fetching jars from Maven Central (mvn)");
+		rc = run_command(argv, &ro, &tail, err);
+		free(rm);
+		free(outdir);
+		if (rc) {
+			if (rc > 0)
+				buf_addf(err, "mvn could not fetch the jars of '%s' (exit %d); its last lines:\n%s",
+					 pom, rc, tail.s);
+			goto out;
+		}
+	}
+	{
+		FILE *f = fopen(stampf, "w");
+		if (!f || fprintf(f, "%s\n", hash) < 0 || fclose(f)) {
+			buf_addf(err, "cannot write '%s': %s", stampf, strerror(errno));
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	buf_release(&pt);
+	buf_release(&old);
+	buf_release(&tail);
+	free(pom);
+	free(stampf);
+	return ret;
+}
+
+static int build_service(struct docker *d, const struct image_row *def, int force,
+			 struct build_ctx *b, struct buf *err)
+{
+	char *dir = xstrfmt("%s/images/%s", config_home(), def->name);
+	char *cdir = xstrfmt("%s/%s", config_cache(), def->name);
+	char *lib = xstrfmt("%s/lib", cdir), *ctxf = xstrfmt("%s/context.tar", cdir);
+	struct kvlist labels = KVLIST_INIT;
+	struct buf id = BUF_INIT;
+	struct docker_image base;
+	struct sha256 c;
+	struct stat st;
+	struct tar t;
+	char hash[65];
+	FILE *f = NULL;
+	int ret = -1;
+
+	if (config_mkdirs(cdir)) {
+		buf_addf(err, "cannot create cache directory '%s': %s", cdir, strerror(errno));
+		goto out;
+	}
+	if (fetch_jars(def->name, dir, lib, b, err))
+		goto out;
+	if (docker_image_inspect(d, IMAGES_BASE_TAG, &base, err)) {
+		buf_addstr(err, ": build the base first ('pancake images build base')");
+		goto out;
+	}
+	f = fopen(ctxf, "w+b");
+	if (!f) {
+		buf_addf(err, "cannot write '%s': %s", ctxf, strerror(errno));
+		docker_image_release(&base);
+		goto out;
+	}
+	/* the context's hash covers every file and the base it builds on */
+	sha256_init(&c);
+	sha256_update(&c, base.id, strlen(base.id) + 1);
+	docker_image_release(&base);
+	t.out = f;
+	t.hash = &c;
+	t.bytes = 0;
+	if (tar_add_tree(&t, "", dir, err))
+		goto out;
+	if (!stat(lib, &st) && tar_add_dir(&t, "lib", err) == 0) {
+		if (tar_add_tree(&t, "lib", lib, err))
+			goto out;
+	}
+	if (tar_finish(&t, err))
+		goto out;
+	sha256_hex(&c, hash);
+	if (!force && label_matches(d, def->tag, hash)) {
+		note(b, IMAGES_SKIP, "up to date");
+		ret = 0;
+		goto out;
+	}
+	rewind(f);
+	note(b, IMAGES_STEP, "building through the engine (classic builder)");
+	kvlist_set(&labels, LABEL_CONTENT_HASH, hash);
+	kvlist_set(&labels, LABEL_IMAGE, def->name);
+	ret = docker_image_build(d, f, def->tag, &labels, on_progress, b, &id, err);
+	if (ret) {
+		struct buf m = BUF_INIT;
+		buf_addf(&m, "image '%s' failed to build: %s", def->name, err->s);
+		buf_reset(err);
+		buf_addf(err, "%s\n  (build definition: %s/Dockerfile)", m.s, dir);
+		buf_release(&m);
+		goto out;
+	}
+	note(b, IMAGES_DONE, id.s);
+out:
+	if (f)
+		fclose(f);
+	unlink(ctxf);
+	kvlist_clear(&labels);
+	buf_release(&id);
+	free(dir);
+	free(cdir);
+	free(lib);
+	free(ctxf);
+	return ret;
+}
+
+static int wanted(const char *const *only, const char *name)
+{
+	if (!only)
+		return 1;
+	for (; *only; only++)
+		if (!strcmp(*only, name))
+			return 1;
+	return 0;
+}
+
+int images_build(struct docker *d, const char *const *only, int force,
+		 images_note_fn fn, void *ctx, struct buf *err)
+{
+	struct image_row defs[IMAGES_MAX];
+	struct build_ctx b = { fn, ctx, NULL };
+	struct buf e = BUF_INIT;
+	int n = images_defs(defs, IMAGES_MAX, err), i;
+	const char *const *o;
+
+	if (n < 0)
+		return -1;
+	for (o = only; o && *o; o++) {
+		for (i = 0; i < n; i++)
+			if (!strcmp(defs[i].name, *o))
+				break;
+		if (i == n) {
+			buf_addf(err, "no image named '%s' in '%s/images'", *o, config_home());
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct docker_image img;
+		int need = wanted(only, defs[i].name);
+		/* the others need the base: build it when it is missing */
+		if (i == 0 && !need && docker_image_inspect(d, IMAGES_BASE_TAG, &img, &e) == 0) {
+			docker_image_release(&img);
+			continue;
+		}
+		if (i > 0 && !need)
+			continue;
+		b.image = defs[i].name;
+		note(&b, IMAGES_START, defs[i].tag);
+		if (i == 0 ? build_base(d, force && need, &b, err)
+			   : build_service(d, &defs[i], force, &b, err)) {
+			buf_release(&e);
+			return -1;
+		}
+	}
+	buf_release(&e);
+	return 0;
+}
+
+int images_list(struct docker *d, struct image_row *rows, int max, struct buf *err)
+{
+	int n = images_defs(rows, max, err), i;
+
+	for (i = 0; i < n; i++) {
+		struct docker_image img;
+		struct buf e = BUF_INIT;
+		int r = docker_image_inspect(d, rows[i].tag, &img, &e);
+		if (r == DOCKER_ENOTFOUND) {
+			buf_release(&e);
+			continue;
+		}
+		if (r) {
+			buf_addstr(err, e.s);
+			buf_release(&e);
+			return -1;
+		}
+		snprintf(rows[i].id, sizeof(rows[i].id), "%s", img.id);
+		snprintf(rows[i].hash, sizeof(rows[i].hash), "%s",
+			 kvlist_get(&img.labels, LABEL_CONTENT_HASH) ?
+			 kvlist_get(&img.labels, LABEL_CONTENT_HASH) : "");
+		rows[i].size = img.size;
+		rows[i].created = img.created;
+		docker_image_release(&img);
+		buf_release(&e);
+	}
+	return n;
+}
+
+int images_save(struct docker *d, const char *file, struct buf *err)
+{
+	struct image_row rows[IMAGES_MAX];
+	const char *names[IMAGES_MAX];
+	char *tmp = xstrfmt("%s.part", file);
+	size_t k = 0;
+	FILE *f;
+	int n = images_list(d, rows, IMAGES_MAX, err), i, ret;
+
+	if (n < 0) {
+		free(tmp);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (rows[i].id[0])
+			names[k++] = rows[i].tag;
+	if (!k) {
+		buf_addstr(err, "no pancake image is built yet: run 'pancake images build' first");
+		free(tmp);
+		return -1;
+	}
+	f = fopen(tmp, "wb");
+	if (!f) {
+		buf_addf(err, "cannot write '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	ret = docker_image_save(d, names, k, f, err);
+	if (fclose(f) && !ret) {
+		buf_addf(err, "cannot write '%s': %s", tmp, strerror(errno));
+		ret = -1;
+	}
+	/* only a whole bundle gets the real name */
+	if (!ret && rename(tmp, file)) {
+		buf_addf(err, "cannot rename '%s' to '%s': %s", tmp, file, strerror(errno));
+		ret = -1;
+	}
+	if (ret)
+		unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
+int images_load(struct docker *d, const char *file, images_note_fn fn, void *ctx,
+		struct buf *err)
+{
+	struct build_ctx b = { fn, ctx, "bundle" };
+	FILE *f = fopen(file, "rb");
+	int ret;
+
+	if (!f) {
+		buf_addf(err, "cannot read image bundle '%s': %s", file, strerror(errno));
+		return -1;
+	}
+	ret = docker_image_load(d, f, on_progress, &b, err);
+	fclose(f);
+	if (ret) {
+		struct buf m = BUF_INIT;
+		buf_addf(&m, "cannot load '%s': %s (is it a file made by 'pancake images save'?)",
+			 file, err->s);
+		buf_reset(err);
+		buf_addstr(err, m.s);
+		buf_release(&m);
+	}
+	return ret;
+}

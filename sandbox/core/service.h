@@ -1,0 +1,82 @@
+/*
+ * service: stack member definitions read from services/<name>/service.conf,
+ * with the file and line of every mistake.
+ */
+#ifndef PANCAKE_SERVICE_H
+#define PANCAKE_SERVICE_H
+
+#include <stdint.h>
+#include "util/buf.h"
+#include "util/strvec.h"
+
+#define SERVICE_MAX 16
+
+enum probe_kind {
+	PROBE_NONE = 0,
+	PROBE_REDIS,     /* PING over RESP (hiredis) */
+	PROBE_KAFKA,     /* a metadata request (librdkafka) */
+	PROBE_CQL,       /* SELECT release_version FROM system.local */
+	PROBE_ES,        /* GET /_cluster/health, yellow or better */
+	PROBE_HTTP,      /* GET probe_path answers 2xx */
+};
+
+struct service_port {
+	char host_ip[64];
+	int host_port;
+	int container_port;
+};
+
+struct service_volume {
+	char *name;      /* short name; the engine's is <project>-<service>-<name> */
+	char *target;
+};
+
+enum heap_profile { PROFILE_DEFAULT = 0, PROFILE_SMALL = 1 };
+
+struct service {
+	char *name;
+	char *path;              /* the definition file */
+	char *description;
+	char *image;
+	struct service_port ports[8];
+	int nports;
+	struct strvec env;       /* K=V, in file order */
+	char heap[2][16];        /* per profile, "" if not a JVM */
+	int64_t memory[2];       /* bytes per profile, 0: no limit */
+	struct service_volume volumes[4];
+	int nvolumes;
+	struct strvec depends;
+	enum probe_kind probe;
+	int probe_port;          /* a container port listed in `ports` */
+	char probe_path[128];
+	int ready_timeout_s;     /* how long `up --wait` gives it */
+	int stop_timeout_s;
+};
+
+/* Reads one definition. 0, or -1 with "FILE:LINE: field 'x': problem". */
+int service_load(struct service *s, const char *name, const char *path, struct buf *err);
+void service_release(struct service *s);
+
+/*
+ * Reads every services/<name>/service.conf under `dir`, sorted by name, and
+ * checks dependencies (unknown names, cycles). Fills `out` (up to
+ * SERVICE_MAX). Returns the count, or -1 with `err` set.
+ */
+int service_load_dir(struct service *out, const char *dir, struct buf *err);
+
+/*
+ * Applies environment overrides: PANCAKE_<SERVICE>_PORT_<CPORT>=[ip:]port
+ * and PANCAKE_BIND=ip for every port. -1 with `err` on a bad value.
+ */
+int service_apply_env(struct service *s, struct buf *err);
+
+/* the host port a container port is published on, or 0 */
+int service_host_port(const struct service *s, int container_port);
+/* hash of everything that shapes the container (hex, 64 chars + NUL) */
+void service_config_hash(const struct service *s, enum heap_profile p,
+			 const char *image_id, char out[65]);
+const char *probe_kind_name(enum probe_kind k);
+/* "1g", "512m", "1073741824" -> bytes; -1 if malformed */
+int64_t parse_size(const char *s);
+
+#endif

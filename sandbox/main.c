@@ -1,0 +1,107 @@
+/* main: dispatches `pancake COMMAND` through the command table; nothing else. */
+#include "cli.h"
+#include "util/xalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct cmd cmd_table[] = {
+	{ "up", cmd_up, CMD_NEEDS_ENGINE, "up [--wait | --detach] [--small] [--timeout S] [SERVICE...]",
+	  "Start the stack (or the named services and what they depend on) and wait until\n"
+	  "each answers its own protocol. Without --wait or --detach it stays in the\n"
+	  "foreground and supervises: a service that dies is restarted with backoff.",
+	  "  --wait             return once every service is ready (exit 1 if one is not)\n"
+	  "  --detach, -d       return once the containers are started\n"
+	  "  --small            use the smaller heap profile (for 8 GB machines)\n"
+	  "  --timeout S        readiness timeout per service (default: its definition's)\n"
+	  "  --force-recreate   replace the containers even if nothing changed\n" },
+	{ "down", cmd_down, CMD_NEEDS_ENGINE, "down [-v] [SERVICE...]",
+	  "Stop and remove the stack's containers and network (only those labelled as\n"
+	  "this project's). With SERVICE, only those services.",
+	  "  -v, --volumes      also remove the services' data volumes\n" },
+	{ "ps", cmd_ps, CMD_NEEDS_ENGINE, "ps [--json] [--no-probe]",
+	  "Show each service: container state, readiness, uptime and ports.",
+	  "  --json             machine-readable output\n"
+	  "  --no-probe         do not ask the services whether they are ready\n" },
+	{ "logs", cmd_logs, CMD_NEEDS_ENGINE, "logs [-f] [--tail N] [SERVICE...]",
+	  "Show the services' logs, each line prefixed with its service.",
+	  "  -f, --follow       keep following new lines\n"
+	  "  --tail N           start with the last N lines of each (default 100; -1 all)\n" },
+	{ "doctor", cmd_doctor, 0, "doctor [--json]",
+	  "Check the engine (reachable, API version), memory, disk, images and ports.",
+	  "  --json             machine-readable output\n" },
+	{ "images", cmd_images, CMD_NEEDS_ENGINE, "images build [--force] [NAME...] | list [--json] | save FILE | load FILE",
+	  "Build pancake's images with no registry (debootstrap and Maven Central),\n"
+	  "list them, or save/load them as one offline bundle.",
+	  "  build [NAME...]    build the base and service images (unchanged ones are skipped)\n"
+	  "  --force            rebuild even when nothing changed\n"
+	  "  list [--json]      show the images and their content hashes\n"
+	  "  save FILE          write every built image into FILE (a tar bundle)\n"
+	  "  load FILE          load a bundle written by 'save'\n" },
+	{ "launcher", cmd_launcher, CMD_NEEDS_ENGINE, "launcher [--mono]",
+	  "Open the terminal launcher (the default when pancake runs with no command\n"
+	  "on a terminal): services live, logs, keys to start, stop and restart.",
+	  "  --mono             no colors\n" },
+	{ "help", cmd_help, 0, "help [COMMAND]", "Show the commands, or one command's help.", "" },
+	{ NULL, NULL, 0, NULL, NULL, NULL },
+};
+
+static void list_commands(FILE *out)
+{
+	const struct cmd *c;
+
+	fprintf(out, "usage: pancake [COMMAND] [OPTIONS]\n\n"
+		"pancake builds, starts and watches a workshop stack (Kafka, Cassandra,\n"
+		"Redis, Elasticsearch) through the Docker Engine API.\n\ncommands:\n");
+	for (c = cmd_table; c->name; c++) {
+		const char *nl = strchr(c->summary, '\n');
+		fprintf(out, "  %-10s %.*s\n", c->name, nl ? (int)(nl - c->summary) : (int)strlen(c->summary),
+			c->summary);
+	}
+	fprintf(out, "\nWith no command on a terminal, pancake opens the launcher.\n"
+		"'pancake COMMAND --help' shows a command's options.\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+	if (argc > 1)
+		return cli_usage(argv[1]);
+	list_commands(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+	int i;
+
+	if (argc < 2) {
+		if (isatty(0) && isatty(1))
+			return cmd_launcher(argc, argv);
+		list_commands(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(1, argv);
+	if (!strcmp(argv[1], "--version")) {
+		printf("pancake 0.1\n");
+		return 0;
+	}
+	for (c = cmd_table; c->name; c++) {
+		if (strcmp(c->name, argv[1]))
+			continue;
+		for (i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--"))
+				break;
+			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+				return cli_usage(c->name);
+		}
+		if (c->flags & CMD_NEEDS_ENGINE)
+			cli_docker();
+		return c->fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "error: '%s' is not a pancake command\n\n", argv[1]);
+	list_commands(stderr);
+	return 2;
+}

@@ -1,0 +1,126 @@
+/*
+ * model: what the launcher shows, kept fresh by background threads so that
+ * the UI thread never waits on Docker: a poller (status, probes and stats),
+ * an actor (start/stop/restart, one at a time) and a log follower for the
+ * selected service. The UI reads the fields under model_lock().
+ */
+#ifndef PANCAKE_TUI_MODEL_H
+#define PANCAKE_TUI_MODEL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+#include "core/stack.h"
+#include "core/supervise.h"
+
+/* seconds between two polls (status, probes, stats) */
+#define MODEL_REFRESH_S 2
+#define MODEL_LOG_LINES 1000       /* the log pane's ring */
+#define MODEL_LOG_LINE_MAX 1024    /* longer lines are cut */
+#define MODEL_LOG_TAIL 200         /* lines fetched when following starts */
+#define MODEL_EVENTS 64
+#define MODEL_QUEUE 32
+
+enum model_action { ACT_START, ACT_STOP, ACT_RESTART, ACT_START_ALL };
+
+enum model_busy { BUSY_NONE, BUSY_QUEUED, BUSY_STARTING, BUSY_STOPPING, BUSY_RESTARTING };
+
+struct model_row {
+	struct service_status st;      /* st.svc borrowed from the stack */
+	struct supervise_state sup;
+	int have_cpu;                  /* two samples of this container so far */
+	double cpu;                    /* percent, 100 = one core */
+	int have_mem;
+	uint64_t mem, mem_limit;
+	enum model_busy busy;
+};
+
+struct model_event {
+	time_t when;
+	enum stack_note_kind kind;
+	char service[32];              /* "" for stack-wide notes */
+	char text[240];                /* the first line only */
+};
+
+struct model_line {
+	int stream;                    /* DOCKER_STDOUT or DOCKER_STDERR */
+	char *text;                    /* printable: escapes and controls removed */
+};
+
+struct model_job {
+	enum model_action action;
+	int k;                         /* service index; unused for ACT_START_ALL */
+};
+
+struct model {
+	/* --- read by the UI under model_lock() --- */
+	struct stack *st;              /* borrowed */
+	struct supervisor *sv;         /* borrowed, may be NULL */
+	int n;
+	struct model_row rows[SERVICE_MAX];
+	int polled;                    /* a first snapshot has arrived */
+	int probed;                    /* ... with readiness */
+	time_t polled_at;
+	char error[256];               /* the last poll's failure, "" if none */
+	unsigned version;              /* bumped on every change worth a redraw */
+	struct model_event events[MODEL_EVENTS];   /* ring */
+	int nevents, event_next;
+	struct model_line log[MODEL_LOG_LINES];    /* ring */
+	int nlog, log_next;
+	unsigned log_added;            /* lines added since following began */
+	int log_service;               /* whose logs are wanted, -1: none */
+	char log_state[160];           /* "", "no container", an error */
+
+	/* --- private to model.c --- */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;           /* poller, actor and follower wait on it */
+	volatile int stop;
+	int poke;                      /* poll again now */
+	struct model_job queue[MODEL_QUEUE];
+	int nqueue;
+	int acting;                    /* the actor runs a job */
+	struct model_job current;
+	volatile int log_cancel;
+	int log_following;             /* service of the running stream, -1 */
+	char log_key[120];             /* container id and start of the last stream */
+	struct buf partial[3];         /* per stream: a line not ended yet */
+	int started;
+	pthread_t poller, actor, follower;
+};
+
+/* Before stack_open: the model can take notes from then on. */
+void model_init(struct model *m);
+/* The stack's note callback; `ctx` is the model. */
+void model_note(const struct stack_note *n, void *ctx);
+/* Starts the threads; `st` and `sv` must outlive model_stop. */
+void model_start(struct model *m, struct stack *st, struct supervisor *sv);
+/*
+ * Describes the job the actor is running ("restart of 'kafka'") into `out`;
+ * returns 0 when it is idle. model_stop waits for such a job to finish.
+ */
+int model_busy_text(struct model *m, char *out, size_t size);
+/* Stops and joins the threads (queued jobs are dropped). */
+void model_stop(struct model *m);
+void model_release(struct model *m);
+
+void model_lock(struct model *m);
+void model_unlock(struct model *m);
+
+/*
+ * Queues a job for the actor. -1 with `why` (a message for the user) when
+ * that service already has a job queued or running, or the queue is full.
+ * Call without the lock held.
+ */
+int model_queue(struct model *m, enum model_action a, int k, struct buf *why);
+/* Follows the logs of service `k` (-1: none); call without the lock held. */
+void model_follow(struct model *m, int k);
+/* Adds a line to the event log; call without the lock held. */
+void model_event(struct model *m, enum stack_note_kind kind, const char *service,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* the i-th newest event (0 = latest) or NULL; under the lock */
+const struct model_event *model_event_at(const struct model *m, int i);
+/* the i-th oldest log line (0 .. nlog-1); under the lock */
+const struct model_line *model_log_at(const struct model *m, int i);
+
+#endif

@@ -1,0 +1,162 @@
+/* buf: a growable byte string in the style of git's strbuf. */
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <ctype.h>
+
+char buf_empty[1];
+
+void buf_init(struct buf *b, size_t hint)
+{
+	b->s = buf_empty;
+	b->len = b->alloc = 0;
+	if (hint)
+		buf_grow(b, hint);
+}
+
+void buf_release(struct buf *b)
+{
+	if (b->alloc)
+		free(b->s);
+	buf_init(b, 0);
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *s;
+
+	if (!b->alloc)
+		buf_grow(b, 0);
+	s = b->s;
+	if (len)
+		*len = b->len;
+	buf_init(b, 0);
+	return s;
+}
+
+void buf_grow(struct buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+	int fresh = !b->alloc;
+
+	if (need < b->len)
+		die("buf: size overflow");
+	if (need <= b->alloc)
+		return;
+	if (fresh)
+		b->s = NULL;
+	b->alloc = b->alloc ? b->alloc : 64;
+	while (b->alloc < need)
+		b->alloc = b->alloc * 3 / 2 + 16;
+	b->s = xrealloc(b->s, b->alloc);
+	if (fresh)
+		b->s[0] = '\0';
+}
+
+void buf_reset(struct buf *b)
+{
+	buf_setlen(b, 0);
+}
+
+void buf_setlen(struct buf *b, size_t len)
+{
+	if (len > (b->alloc ? b->alloc - 1 : 0))
+		BUG("buf_setlen beyond allocation");
+	b->len = len;
+	if (b->alloc)
+		b->s[len] = '\0';
+}
+
+void buf_add(struct buf *b, const void *data, size_t len)
+{
+	buf_grow(b, len);
+	memcpy(b->s + b->len, data, len);
+	buf_setlen(b, b->len + len);
+}
+
+void buf_addstr(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void buf_addch(struct buf *b, int c)
+{
+	buf_grow(b, 1);
+	b->s[b->len++] = (char)c;
+	b->s[b->len] = '\0';
+}
+
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(b->s + b->len, b->alloc ? b->alloc - b->len : 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		BUG("vsnprintf failed");
+	if ((size_t)n + 1 > (b->alloc ? b->alloc - b->len : 0)) {
+		buf_grow(b, (size_t)n);
+		n = vsnprintf(b->s + b->len, b->alloc - b->len, fmt, ap);
+	}
+	buf_setlen(b, b->len + (size_t)n);
+}
+
+void buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+void buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len) {
+		buf_reset(b);
+		return;
+	}
+	memmove(b->s, b->s + n, b->len - n);
+	buf_setlen(b, b->len - n);
+}
+
+void buf_rtrim(struct buf *b)
+{
+	while (b->len && isspace((unsigned char)b->s[b->len - 1]))
+		b->len--;
+	if (b->alloc)
+		b->s[b->len] = '\0';
+}
+
+int buf_read_file(struct buf *b, const char *path, size_t max)
+{
+	char tmp[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return -1;
+		}
+		if (b->len + (size_t)n > max) {
+			close(fd);
+			errno = EFBIG;
+			return -1;
+		}
+		buf_add(b, tmp, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
