@@ -236,6 +236,7 @@ static void *follower_main(void *p)
 {
 	struct model *m = p;
 	double retry_at = 0;
+	int retry_err = 0;
 
 	model_lock(m);
 	while (!m->stop) {
@@ -256,9 +257,11 @@ static void *follower_main(void *p)
 				 m->st->svcs[k].name);
 			m->version++;
 		}
+		/* a stream that failed, or ended while the container still runs */
 		if (retry_at && stack_now() >= retry_at) {
 			retry_at = 0;
-			m->log_following = -1;      /* the stream failed: start afresh */
+			if (k == m->log_following && (retry_err || (k >= 0 && m->rows[k].st.running)))
+				m->log_following = -1;
 		}
 		if (!key[0] || (k == m->log_following && !strcmp(key, m->log_key))) {
 			wait_s(m, 1.0);
@@ -304,11 +307,11 @@ static void *follower_main(void *p)
 					push_line(m, i, m->partial[i].s, m->partial[i].len);
 					buf_reset(&m->partial[i]);
 				}
-			if (ret && ret != DOCKER_ENOTFOUND) {
+			retry_err = ret && ret != DOCKER_ENOTFOUND;
+			if (retry_err)
 				snprintf(m->log_state, sizeof(m->log_state), "%.*s: trying again",
 					 (int)strcspn(err.s, "\n"), err.s);
-				retry_at = stack_now() + LOG_RETRY_S;
-			}
+			retry_at = stack_now() + LOG_RETRY_S;
 		}
 		m->version++;
 		buf_release(&err);
@@ -407,8 +410,16 @@ static void *poller_main(void *p)
 			probe = 1;
 			continue;
 		}
-		if (!m->stop && !m->poke)
-			wait_s(m, MODEL_REFRESH_S);
+		/* the next poll: after MODEL_REFRESH_S, or soon after a poke */
+		{
+			double t_min = stack_now() + 0.5, t_max = stack_now() + MODEL_REFRESH_S;
+			for (;;) {
+				double now = stack_now();
+				if (m->stop || now >= t_max || (m->poke && now >= t_min))
+					break;
+				wait_s(m, (m->poke ? t_min : t_max) - now);
+			}
+		}
 	}
 	model_unlock(m);
 	return NULL;

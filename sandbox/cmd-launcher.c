@@ -1,0 +1,65 @@
+/* cmd-launcher: `pancake launcher [--mono]`, also `pancake` alone on a terminal. */
+#include "cli.h"
+#include "core/supervise.h"
+#include "tui/launcher.h"
+#include "util/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* the heap profile the running containers were made with, so that a start
+ * or restart from the launcher does not replace them with the other one */
+static void adopt_profile(struct stack *st)
+{
+	struct service_status ss[SERVICE_MAX];
+	struct buf err = BUF_INIT;
+	int k;
+
+	if (!stack_status(st, ss, 0, &err))
+		for (k = 0; k < st->n; k++)
+			if (ss[k].exists && !strcmp(ss[k].profile, "small"))
+				st->profile = PROFILE_SMALL;
+	buf_release(&err);
+}
+
+int cmd_launcher(int argc, char **argv)
+{
+	struct launcher_opts o;
+	struct launcher *l;
+	struct supervisor *sv;
+	struct stack st;
+	struct buf err = BUF_INIT;
+	const char *nc = getenv("NO_COLOR");
+	int i, ret;
+
+	memset(&o, 0, sizeof(o));
+	/* argv[0] is "launcher", or "pancake" when run with no command */
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--mono"))
+			o.mono = 1;
+		else
+			return cli_bad_usage("launcher", "unknown argument '%s'", argv[i]);
+	}
+	if (nc && *nc)
+		o.mono = 1;
+	if (!isatty(0) || !isatty(1)) {
+		cli_print_error("the launcher needs a terminal: in scripts use 'pancake ps', "
+				"'pancake up' and 'pancake logs'");
+		return 1;
+	}
+	l = launcher_new(&o);
+	if (stack_open(&st, cli_docker(), PROFILE_DEFAULT, launcher_note, l, &err))
+		die("%s", err.s);
+	adopt_profile(&st);
+	sv = supervisor_start(&st, &err);
+	if (!sv)
+		die("cannot supervise the stack: %s", err.s);
+	ret = launcher_run(l, &st, sv);
+	supervisor_stop(sv);
+	stack_close(&st);
+	launcher_free(l);
+	buf_release(&err);
+	return ret;
+}

@@ -1,0 +1,718 @@
+/*
+ * launcher: the screen, its key table and its drawing. It only reads the
+ * model (under its lock) and queues jobs: it never waits on Docker.
+ */
+#include "tui/launcher.h"
+
+#include "tui/colors.h"
+#include "tui/model.h"
+#include "tui/table.h"
+#include "util/xalloc.h"
+
+#include <curses.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* getch's timeout: how soon a quit or a resize is seen when idle */
+#define INPUT_TIMEOUT_MS 250
+
+enum log_layout { LOG_SPLIT, LOG_FULL };
+
+struct launcher {
+	struct model m;
+	int mono;
+	int sel;                 /* selected service */
+	enum log_layout layout;
+	int help;                /* the help overlay is shown */
+	int scroll;              /* log lines hidden below the view; 0: following */
+	unsigned seen_added;     /* m.log_added when the scroll was last adjusted */
+	int quit;
+	int dirty;               /* redraw even if the model did not change */
+	unsigned drawn_version;
+	time_t drawn_at;
+	int log_rows;            /* height of the log view last drawn */
+};
+
+static volatile sig_atomic_t got_signal;
+static SCREEN *screen;
+
+static void restore_terminal(void)
+{
+	if (screen && !isendwin()) {
+		endwin();
+		fflush(stdout);
+	}
+}
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* ---- keys ---- */
+
+static void key_up(struct launcher *l);
+static void key_down(struct launcher *l);
+static void key_start(struct launcher *l);
+static void key_stop(struct launcher *l);
+static void key_restart(struct launcher *l);
+static void key_start_all(struct launcher *l);
+static void key_logs(struct launcher *l);
+static void key_page_up(struct launcher *l);
+static void key_page_down(struct launcher *l);
+static void key_follow(struct launcher *l);
+static void key_help(struct launcher *l);
+static void key_redraw(struct launcher *l);
+static void key_quit(struct launcher *l);
+
+struct key_binding {
+	int key;
+	const char *name;        /* as the help shows it; NULL: an alias */
+	const char *bar;         /* its label in the key bar, or NULL */
+	void (*fn)(struct launcher *l);
+	const char *help;
+};
+
+static const struct key_binding key_table[] = {
+	{ KEY_UP,    "Up k",      NULL,      key_up,        "select the previous service" },
+	{ 'k',       NULL,        NULL,      key_up,        NULL },
+	{ KEY_DOWN,  "Down j",    NULL,      key_down,      "select the next service" },
+	{ 'j',       NULL,        NULL,      key_down,      NULL },
+	{ 'u',       "u",         "start",   key_start,     "start the service, wait until ready, supervise it" },
+	{ 'd',       "d",         "stop",    key_stop,      "stop the service (and stop supervising it)" },
+	{ 'r',       "r",         "restart", key_restart,   "restart the service and wait until ready" },
+	{ 'U',       "U",         "all",     key_start_all, "start every service that is not running" },
+	{ 'l',       "l",         "logs",    key_logs,      "log pane: split or full screen" },
+	{ KEY_PPAGE, "PgUp PgDn", NULL,      key_page_up,   "scroll the log pane" },
+	{ KEY_NPAGE, NULL,        NULL,      key_page_down, NULL },
+	{ KEY_END,   "End G",     NULL,      key_follow,    "follow the newest log lines again" },
+	{ 'G',       NULL,        NULL,      key_follow,    NULL },
+	{ '?',       "? F1",      "help",    key_help,      "show or hide this help" },
+	{ KEY_F(1),  NULL,        NULL,      key_help,      NULL },
+	{ 12,        "Ctrl-L",    NULL,      key_redraw,    "redraw the screen" },
+	{ 'q',       "q F10",     "quit",    key_quit,      "quit (the stack keeps running, unsupervised)" },
+	{ KEY_F(10), NULL,        NULL,      key_quit,      NULL },
+};
+
+static void key_up(struct launcher *l)
+{
+	if (l->sel > 0)
+		l->sel--;
+}
+
+static void key_down(struct launcher *l)
+{
+	if (l->sel < l->m.n - 1)
+		l->sel++;
+}
+
+static const char *sel_name(struct launcher *l)
+{
+	return l->m.st->svcs[l->sel].name;
+}
+
+static void queue(struct launcher *l, enum model_action a)
+{
+	struct buf why = BUF_INIT;
+
+	if (model_queue(&l->m, a, l->sel, &why))
+		model_event(&l->m, NOTE_INFO, a == ACT_START_ALL ? NULL : sel_name(l), "%s", why.s);
+	buf_release(&why);
+}
+
+static void key_start(struct launcher *l)
+{
+	int running, current;
+
+	model_lock(&l->m);
+	running = l->m.rows[l->sel].st.running;
+	current = l->m.rows[l->sel].st.config_current;
+	model_unlock(&l->m);
+	/* a start of a running service only waits; a changed one is replaced */
+	if (running && current)
+		model_event(&l->m, NOTE_INFO, sel_name(l),
+			    "'%s' is already running: r restarts it", sel_name(l));
+	else
+		queue(l, ACT_START);
+}
+
+static void key_stop(struct launcher *l)
+{
+	queue(l, ACT_STOP);
+}
+
+static void key_restart(struct launcher *l)
+{
+	queue(l, ACT_RESTART);
+}
+
+static void key_start_all(struct launcher *l)
+{
+	queue(l, ACT_START_ALL);
+}
+
+static void key_logs(struct launcher *l)
+{
+	l->layout = l->layout == LOG_SPLIT ? LOG_FULL : LOG_SPLIT;
+}
+
+static void key_page_up(struct launcher *l)
+{
+	l->scroll += l->log_rows > 2 ? l->log_rows - 1 : 1;
+}
+
+static void key_page_down(struct launcher *l)
+{
+	l->scroll -= l->log_rows > 2 ? l->log_rows - 1 : 1;
+	if (l->scroll < 0)
+		l->scroll = 0;
+}
+
+static void key_follow(struct launcher *l)
+{
+	l->scroll = 0;
+}
+
+static void key_help(struct launcher *l)
+{
+	l->help = !l->help;
+}
+
+static void key_redraw(struct launcher *l)
+{
+	(void)l;
+	clearok(curscr, TRUE);
+}
+
+static void key_quit(struct launcher *l)
+{
+	l->quit = 1;
+}
+
+/* ---- drawing (under the model's lock) ---- */
+
+enum col { COL_NAME, COL_STATE, COL_READY, COL_UPTIME, COL_CPU, COL_MEM, COL_RESTARTS,
+	   COL_PORTS, COL_DETAIL, NCOLS };
+
+static const struct table_col columns[NCOLS] = {
+	[COL_NAME]     = { "SERVICE",  13, 14, 9, TABLE_LEFT },
+	[COL_STATE]    = { "STATE",    11, 13, 8, TABLE_LEFT },
+	[COL_READY]    = { "READY",     7,  7, 7, TABLE_LEFT },
+	[COL_UPTIME]   = { "UPTIME",    7,  8, 5, TABLE_RIGHT },
+	[COL_CPU]      = { "CPU%",      5,  6, 4, TABLE_RIGHT },
+	[COL_MEM]      = { "MEM",       7,  8, 4, TABLE_RIGHT },
+	[COL_RESTARTS] = { "RESTARTS",  8,  8, 3, TABLE_RIGHT },
+	[COL_PORTS]    = { "PORTS",     5, 22, 6, TABLE_LEFT },
+	[COL_DETAIL]   = { "DETAIL",   10,  0, 1, TABLE_LEFT },
+};
+
+struct note_look {
+	const char *word;
+	enum ui_color color;
+};
+
+static const struct note_look note_looks[] = {
+	[NOTE_INFO] = { "", UI_NORMAL },         [NOTE_CREATE] = { "created", UI_NORMAL },
+	[NOTE_RECREATE] = { "recreate", UI_WAIT }, [NOTE_START] = { "started", UI_NORMAL },
+	[NOTE_UNCHANGED] = { "running", UI_NORMAL }, [NOTE_WAITING] = { "waiting", UI_WAIT },
+	[NOTE_READY] = { "ready", UI_GOOD },     [NOTE_FAILED] = { "FAILED", UI_BAD },
+	[NOTE_STOP] = { "stopped", UI_NORMAL },  [NOTE_REMOVE] = { "removed", UI_NORMAL },
+	[NOTE_RESTART] = { "restart", UI_WAIT }, [NOTE_GIVEUP] = { "gave up", UI_BAD },
+	[NOTE_DIED] = { "died", UI_BAD },
+};
+
+static void human_bytes(char *out, size_t size, double b)
+{
+	if (b >= 1024.0 * 1024 * 1024)
+		snprintf(out, size, "%.1f GiB", b / (1024.0 * 1024 * 1024));
+	else if (b >= 1024.0 * 1024)
+		snprintf(out, size, "%.0f MiB", b / (1024.0 * 1024));
+	else
+		snprintf(out, size, "%.0f KiB", b / 1024.0);
+}
+
+static void human_duration(char *out, size_t size, long long s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(out, size, "%llds", s);
+	else if (s < 3600)
+		snprintf(out, size, "%lldm %02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(out, size, "%lldh %02lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(out, size, "%lldd %02lldh", s / 86400, s % 86400 / 3600);
+}
+
+/* the longest of "ip:host->ctr", "host->ctr", "host" lists that fits `w` */
+static void ports_text(const struct service *s, int w, char *out, size_t size)
+{
+	int form, i;
+
+	for (form = 0; form < 3; form++) {
+		size_t used = 0;
+		out[0] = '\0';
+		for (i = 0; i < s->nports && used < size; i++) {
+			const struct service_port *p = &s->ports[i];
+			const char *sep = i ? "," : "";
+			if (form == 0)
+				used += (size_t)snprintf(out + used, size - used, "%s%s:%d->%d", sep,
+							 p->host_ip, p->host_port, p->container_port);
+			else if (form == 1)
+				used += (size_t)snprintf(out + used, size - used, "%s%d->%d", sep,
+							 p->host_port, p->container_port);
+			else
+				used += (size_t)snprintf(out + used, size - used, "%s%d", sep, p->host_port);
+		}
+		if ((int)strlen(out) <= w)
+			return;
+	}
+}
+
+static void fill_row(int y, attr_t a)
+{
+	mvhline(y, 0, ' ' | a, COLS);
+}
+
+/* a horizontal rule with a title: "── logs: kafka ─────" */
+static void draw_rule(int y, const char *title, const char *right)
+{
+	int x = 2;
+
+	mvhline(y, 0, ACS_HLINE | colors_attr(UI_PANE), COLS);
+	if (title) {
+		x += table_put(y, x, " ", 1, colors_attr(UI_PANE));
+		x += table_put(y, x, title, COLS - x - 1, colors_attr(UI_PANE));
+		x += table_put(y, x, " ", 1, colors_attr(UI_PANE));
+	}
+	if (right && *right) {
+		int w = table_width(right);
+		if (COLS - w - 4 > x) {
+			table_put(y, COLS - w - 4, " ", 1, colors_attr(UI_PANE));
+			table_put(y, COLS - w - 3, right, w, colors_attr(UI_PANE));
+			table_put(y, COLS - 3, " ", 1, colors_attr(UI_PANE));
+		}
+	}
+}
+
+static void draw_title(struct launcher *l)
+{
+	struct model *m = &l->m;
+	char text[256], when[16] = "";
+	int k, ready = 0, running = 0, watched = 0;
+	time_t now = time(NULL);
+	attr_t a = colors_attr(UI_TITLE);
+
+	for (k = 0; k < m->n; k++) {
+		ready += m->rows[k].st.probed && m->rows[k].st.ready;
+		running += m->rows[k].st.running;
+		watched += m->rows[k].sup.watched && !m->rows[k].sup.given_up;
+	}
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	if (!m->polled)
+		snprintf(text, sizeof(text), " pancake  project %s  asking docker...", m->st->project);
+	else
+		snprintf(text, sizeof(text), " pancake  project %s  %d/%d running  %d%s ready  %d supervised",
+			 m->st->project, running, m->n, ready, m->probed ? "" : "?", watched);
+	fill_row(0, a);
+	table_put(0, 0, text, COLS - 10, a);
+	if (COLS > (int)strlen(text) + 10)
+		table_put(0, COLS - 9, when, 8, a);
+}
+
+static void row_cells(struct launcher *l, int k, int y, const int *width, int selected)
+{
+	const struct model_row *r = &l->m.rows[k];
+	const struct service_status *s = &r->st;
+	char buf[NCOLS][160];
+	enum ui_color color[NCOLS];
+	int c, x = 0;
+
+	for (c = 0; c < NCOLS; c++) {
+		buf[c][0] = '\0';
+		color[c] = UI_NORMAL;
+	}
+	snprintf(buf[COL_NAME], sizeof(buf[0]), "%s", s->svc->name);
+	/* state: a running job wins over what docker last said */
+	switch (r->busy) {
+	case BUSY_QUEUED: snprintf(buf[COL_STATE], sizeof(buf[0]), "queued..."); break;
+	case BUSY_STARTING: snprintf(buf[COL_STATE], sizeof(buf[0]), "starting..."); break;
+	case BUSY_STOPPING: snprintf(buf[COL_STATE], sizeof(buf[0]), "stopping..."); break;
+	case BUSY_RESTARTING: snprintf(buf[COL_STATE], sizeof(buf[0]), "restart..."); break;
+	case BUSY_NONE:
+		if (s->exists && !s->running && !strcmp(s->state, "exited"))
+			snprintf(buf[COL_STATE], sizeof(buf[0]), "exited %d", s->exit_code);
+		else
+			snprintf(buf[COL_STATE], sizeof(buf[0]), "%s", s->state);
+		break;
+	}
+	color[COL_STATE] = r->busy ? UI_WAIT : s->running ? UI_GOOD :
+			   s->exists && (r->sup.watched || r->sup.given_up) ? UI_BAD : UI_DIM;
+
+	if (!s->running) {
+		snprintf(buf[COL_READY], sizeof(buf[0]), "no");
+		color[COL_READY] = UI_DIM;
+	} else if (!s->probed) {
+		snprintf(buf[COL_READY], sizeof(buf[0]), "...");
+		color[COL_READY] = UI_DIM;
+	} else if (s->ready) {
+		snprintf(buf[COL_READY], sizeof(buf[0]), "ready");
+		color[COL_READY] = UI_GOOD;
+	} else {
+		snprintf(buf[COL_READY], sizeof(buf[0]), "waiting");
+		color[COL_READY] = UI_WAIT;
+	}
+
+	if (s->running && s->started_at)
+		human_duration(buf[COL_UPTIME], sizeof(buf[0]), (long long)(time(NULL) - s->started_at));
+	else
+		snprintf(buf[COL_UPTIME], sizeof(buf[0]), "-");
+	if (r->have_cpu)
+		snprintf(buf[COL_CPU], sizeof(buf[0]), r->cpu >= 99.95 ? "%.0f" : "%.1f", r->cpu);
+	else
+		snprintf(buf[COL_CPU], sizeof(buf[0]), "-");
+	if (r->have_mem)
+		human_bytes(buf[COL_MEM], sizeof(buf[0]), (double)r->mem);
+	else
+		snprintf(buf[COL_MEM], sizeof(buf[0]), "-");
+
+	if (r->sup.given_up) {
+		snprintf(buf[COL_RESTARTS], sizeof(buf[0]), "gave up");
+		color[COL_RESTARTS] = UI_BAD;
+	} else if (!r->sup.watched) {
+		snprintf(buf[COL_RESTARTS], sizeof(buf[0]), "off");
+		color[COL_RESTARTS] = UI_DIM;
+	} else if (r->sup.next_try_in > 0) {
+		snprintf(buf[COL_RESTARTS], sizeof(buf[0]), "%d in %.0fs", r->sup.restarts,
+			 r->sup.next_try_in + 0.5);
+		color[COL_RESTARTS] = UI_WAIT;
+	} else {
+		snprintf(buf[COL_RESTARTS], sizeof(buf[0]), "%d", r->sup.restarts);
+		if (r->sup.restarts)
+			color[COL_RESTARTS] = UI_WAIT;
+	}
+
+	ports_text(s->svc, width[COL_PORTS], buf[COL_PORTS], sizeof(buf[0]));
+	if (s->exists && !s->config_current)
+		snprintf(buf[COL_DETAIL], sizeof(buf[0]), "definition changed: u replaces it");
+	else if (s->oom_killed)
+		snprintf(buf[COL_DETAIL], sizeof(buf[0]), "killed: out of memory");
+	else
+		snprintf(buf[COL_DETAIL], sizeof(buf[0]), "%s", s->detail);
+
+	if (selected)
+		fill_row(y, colors_attr(UI_SELECTED));
+	for (c = 0; c < NCOLS; c++) {
+		attr_t a;
+		if (!width[c])
+			continue;
+		a = selected ? colors_attr(UI_SELECTED) : colors_attr(color[c]);
+		table_cell(y, x, width[c], columns[c].align, buf[c], a);
+		x += width[c] + TABLE_GAP;
+	}
+}
+
+static void draw_table(struct launcher *l, int y)
+{
+	int width[NCOLS], c, k, x = 0;
+	attr_t h = colors_attr(UI_HEADER);
+
+	table_layout(columns, NCOLS, COLS, width);
+	fill_row(y, h);
+	for (c = 0; c < NCOLS; c++) {
+		if (!width[c])
+			continue;
+		table_cell(y, x, width[c], columns[c].align, columns[c].title, h);
+		x += width[c] + TABLE_GAP;
+	}
+	for (k = 0; k < l->m.n && y + 1 + k < LINES; k++)
+		row_cells(l, k, y + 1 + k, width, k == l->sel);
+}
+
+static void draw_logs(struct launcher *l, int y, int rows)
+{
+	struct model *m = &l->m;
+	char title[128], right[96] = "";
+	int i, first, max_scroll;
+
+	/* keep the view where it is while new lines arrive */
+	if (l->scroll && m->log_added > l->seen_added)
+		l->scroll += (int)(m->log_added - l->seen_added);
+	l->seen_added = m->log_added;
+	max_scroll = m->nlog > rows ? m->nlog - rows : 0;
+	if (l->scroll > max_scroll)
+		l->scroll = max_scroll;
+	l->log_rows = rows;
+
+	snprintf(title, sizeof(title), "logs: %s", sel_name(l));
+	if (l->scroll)
+		snprintf(right, sizeof(right), "%d lines up (End follows)", l->scroll);
+	else if (m->log_service >= 0 && m->rows[m->log_service].st.running)
+		snprintf(right, sizeof(right), "following");
+	draw_rule(y, title, right);
+	if (rows <= 0)
+		return;
+	if (!m->nlog) {
+		const char *msg = m->log_state[0] ? m->log_state : !m->polled ? "asking docker..." :
+				  "no log lines yet";
+		table_put(y + 1, 1, msg, COLS - 2, colors_attr(m->log_state[0] ? UI_WAIT : UI_DIM));
+		return;
+	}
+	first = m->nlog - rows - l->scroll;
+	if (first < 0)
+		first = 0;
+	for (i = 0; i < rows && first + i < m->nlog; i++) {
+		const struct model_line *ln = model_log_at(m, first + i);
+		table_put(y + 1 + i, 0, ln->text, COLS,
+			  colors_attr(ln->stream == 2 ? UI_STDERR : UI_NORMAL));
+	}
+	if (m->log_state[0] && rows > 1)
+		table_put(y + rows, 0, m->log_state, COLS, colors_attr(UI_WAIT));
+}
+
+static void draw_events(struct launcher *l, int y, int rows)
+{
+	struct model *m = &l->m;
+	int i;
+
+	if (m->error[0]) {
+		/* the engine itself is the news: say so first */
+		table_put(y, 0, m->error, COLS, colors_attr(UI_BAD));
+		y++;
+		rows--;
+	}
+	for (i = 0; i < rows; i++) {
+		const struct model_event *e = model_event_at(m, rows - 1 - i);
+		const struct note_look *look;
+		char when[16], head[64];
+		int x;
+
+		if (!e)
+			continue;
+		look = &note_looks[e->kind];
+		strftime(when, sizeof(when), "%H:%M:%S", localtime(&e->when));
+		snprintf(head, sizeof(head), "%s %-13s ", when, e->service);
+		x = table_put(y + i, 0, head, COLS, colors_attr(UI_DIM));
+		if (*look->word) {
+			char w[16];
+			snprintf(w, sizeof(w), "%-8s ", look->word);
+			x += table_put(y + i, x, w, COLS - x, colors_attr(look->color));
+		}
+		table_put(y + i, x, e->text, COLS - x,
+			  colors_attr(look->color == UI_BAD ? UI_BAD : UI_NORMAL));
+	}
+}
+
+static void draw_key_bar(int y)
+{
+	size_t i;
+	int x = 0;
+
+	fill_row(y, colors_attr(UI_KEYLABEL));
+	for (i = 0; i < ARRAY_SIZE(key_table) && x < COLS; i++) {
+		const struct key_binding *b = &key_table[i];
+		char label[32];
+		if (!b->bar)
+			continue;
+		/* the key as typed: "q F10" shows as "q" */
+		snprintf(label, sizeof(label), "%.*s", (int)strcspn(b->name, " "), b->name);
+		x += table_put(y, x, label, COLS - x, colors_attr(UI_KEY));
+		snprintf(label, sizeof(label), "%s ", b->bar);
+		x += table_put(y, x, label, COLS - x, colors_attr(UI_KEYLABEL));
+	}
+	if (x + 12 < COLS)
+		table_put(y, x, "Up/Dn select", COLS - x, colors_attr(UI_KEYLABEL));
+}
+
+static void draw_help(void)
+{
+	size_t i;
+	int n = 0, w, h, y0, x0, y;
+	attr_t a = colors_attr(UI_HELP);
+
+	for (i = 0; i < ARRAY_SIZE(key_table); i++)
+		n += key_table[i].name != NULL;
+	w = COLS - 4 < 66 ? COLS - 4 : 66;
+	h = n + 5;
+	if (h > LINES)
+		h = LINES;
+	y0 = (LINES - h) / 2;
+	x0 = (COLS - w) / 2;
+	if (w < 10 || h < 3)
+		return;
+	for (y = 0; y < h; y++)
+		mvhline(y0 + y, x0, ' ' | a, w);
+	table_put(y0, x0 + 2, "pancake launcher keys", w - 4, a | A_BOLD);
+	y = 2;
+	for (i = 0; i < ARRAY_SIZE(key_table) && y < h - 2; i++) {
+		const struct key_binding *b = &key_table[i];
+		if (!b->name)
+			continue;
+		table_cell(y0 + y, x0 + 2, 10, TABLE_LEFT, b->name, a | A_BOLD);
+		table_put(y0 + y, x0 + 13, b->help, w - 15, a);
+		y++;
+	}
+	table_put(y0 + h - 1, x0 + 2, "any key closes this help", w - 4, a);
+}
+
+static void draw(struct launcher *l)
+{
+	struct model *m = &l->m;
+	int y, ev_rows, log_rows;
+
+	erase();
+	if (COLS < 40 || LINES < 8) {
+		table_put(0, 0, "terminal too small: make it at least 40x8", COLS, A_BOLD);
+		return;
+	}
+	draw_title(l);
+	y = 1;
+	if (l->layout == LOG_SPLIT) {
+		draw_table(l, y);
+		y += 1 + m->n;
+	}
+	ev_rows = LINES >= 40 ? 5 : LINES >= 30 ? 3 : 1;
+	/* title row, log rule, events, key bar */
+	log_rows = LINES - y - 1 - ev_rows - (ev_rows > 1) - 1;
+	if (log_rows >= 1) {
+		draw_logs(l, y, log_rows);
+		y += 1 + log_rows;
+	} else {
+		l->log_rows = 0;
+	}
+	if (ev_rows > 1) {
+		draw_rule(y, "events", NULL);
+		y++;
+	}
+	draw_events(l, y, LINES - 1 - y);
+	draw_key_bar(LINES - 1);
+	if (l->help)
+		draw_help();
+}
+
+/* ---- the loop ---- */
+
+static void handle_key(struct launcher *l, int ch)
+{
+	size_t i;
+
+	if (ch == KEY_RESIZE) {
+		l->dirty = 1;
+		return;
+	}
+	if (l->help && ch != '?' && ch != KEY_F(1)) {
+		/* any key closes the help; a quit also quits */
+		l->help = 0;
+		if (ch != 'q' && ch != KEY_F(10))
+			return;
+	}
+	for (i = 0; i < ARRAY_SIZE(key_table); i++)
+		if (key_table[i].key == ch) {
+			int before = l->sel;
+			key_table[i].fn(l);
+			if (l->sel != before) {
+				l->scroll = 0;
+				model_follow(&l->m, l->sel);
+			}
+			break;
+		}
+	l->dirty = 1;
+}
+
+struct launcher *launcher_new(const struct launcher_opts *o)
+{
+	struct launcher *l = xcalloc(1, sizeof(*l));
+
+	model_init(&l->m);
+	l->mono = o && o->mono;
+	return l;
+}
+
+void launcher_note(const struct stack_note *n, void *ctx)
+{
+	struct launcher *l = ctx;
+
+	model_note(n, &l->m);
+}
+
+int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
+{
+	struct sigaction sa, old_int, old_term, old_hup;
+	const char *term = getenv("TERM");
+	char busy[128];
+
+	setlocale(LC_CTYPE, "");
+	screen = newterm(NULL, stdout, stdin);
+	if (!screen) {
+		fprintf(stderr, "error: cannot use the terminal '%s': set TERM to one this system "
+			"knows (e.g. TERM=xterm-256color), or use 'pancake ps' and 'pancake up'\n",
+			term ? term : "");
+		return 1;
+	}
+	die_hook = restore_terminal;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	timeout(INPUT_TIMEOUT_MS);
+	set_escdelay(25);
+	colors_init(l->mono);
+
+	model_start(&l->m, st, sv);
+	model_follow(&l->m, l->sel);
+	l->dirty = 1;
+	while (!l->quit && !got_signal) {
+		time_t now = time(NULL);
+		int ch;
+
+		model_lock(&l->m);
+		/* redraw on news, on a key, and once a second for the uptimes */
+		if (l->dirty || l->m.version != l->drawn_version || now != l->drawn_at) {
+			draw(l);
+			l->drawn_version = l->m.version;
+			l->drawn_at = now;
+			l->dirty = 0;
+			wnoutrefresh(stdscr);
+			model_unlock(&l->m);
+			doupdate();
+		} else {
+			model_unlock(&l->m);
+		}
+		ch = getch();
+		if (ch != ERR)
+			handle_key(l, ch);
+	}
+	restore_terminal();
+	die_hook = NULL;
+	/* after the screen is gone, a second Ctrl-C may leave at once */
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	if (model_busy_text(&l->m, busy, sizeof(busy))) {
+		fprintf(stderr, "waiting for the %s to finish (Ctrl-C leaves it to docker)\n", busy);
+		fflush(stderr);
+	}
+	model_stop(&l->m);
+	delscreen(screen);
+	screen = NULL;
+	return 0;
+}
+
+void launcher_free(struct launcher *l)
+{
+	if (!l)
+		return;
+	model_release(&l->m);
+	free(l);
+}

@@ -1,0 +1,31 @@
+/*
+ * launcher: the terminal screen of `pancake launcher`: the services live,
+ * the selected one's logs, the stack's events, keys to start, stop and
+ * restart. Docker is only called from the model's threads (tui/model.h).
+ */
+#ifndef PANCAKE_TUI_LAUNCHER_H
+#define PANCAKE_TUI_LAUNCHER_H
+
+#include "core/stack.h"
+#include "core/supervise.h"
+
+struct launcher;
+
+struct launcher_opts {
+	int mono;              /* no colors, whatever the terminal offers */
+};
+
+/* new (free with launcher_free); takes notes at once, before launcher_run */
+struct launcher *launcher_new(const struct launcher_opts *o);
+/* the stack's note callback (stack_open); `ctx` is the launcher */
+void launcher_note(const struct stack_note *n, void *ctx);
+/*
+ * Runs the screen until the user quits (or SIGINT/SIGTERM/SIGHUP). `st` and
+ * `sv` (may be NULL) must outlive it. The terminal is restored on return and
+ * by die(). Returns 0, or 1 with a message on stderr when the terminal
+ * cannot be used.
+ */
+int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv);
+void launcher_free(struct launcher *l);
+
+#endif
