@@ -57,9 +57,13 @@ integration: pancake
 test: pancake $(UNIT_BIN)
 	@sh tests/run-all $(UNIT_BIN)
 
+bench: pancake
+	@bash tests/bench/bench-up.sh
+	@bash tests/bench/bench-launcher.sh
+
 clean:
 	rm -f pancake $(LIB) $(LIB_OBJ) $(APP_OBJ) $(UNIT_BIN) \
 	  $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d)
 
-.PHONY: all unit integration test clean
+.PHONY: all unit integration test bench clean
 -include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d)

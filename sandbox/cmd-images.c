@@ -133,12 +133,14 @@ int cmd_images(int argc, char **argv)
 		return images_list_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "save") || !strcmp(argv[1], "load")) {
 		struct build_view v = { 0, 1 };
-		if (argc != 3)
-			return cli_bad_usage("images", "'%s' takes one FILE", argv[1]);
+		if (argc < 3 || (argv[1][0] == 'l' && argc != 3))
+			return cli_bad_usage("images", "'%s' takes a FILE", argv[1]);
 		if (argv[1][0] == 's') {
-			printf("saving every pancake image to '%s'...\n", argv[2]);
+			printf("saving %s to '%s'...\n", argc > 3 ? "the named images" : "every pancake image",
+			       argv[2]);
 			fflush(stdout);
-			ret = images_save(cli_docker(), argv[2], &err);
+			ret = images_save(cli_docker(), argv[2],
+					  argc > 3 ? (const char *const *)argv + 3 : NULL, &err);
 		} else {
 			ret = images_load(cli_docker(), argv[2], on_note, &v, &err);
 		}

@@ -8,17 +8,19 @@
 
 const struct cmd cmd_table[] = {
 	{ "up", cmd_up, CMD_NEEDS_ENGINE, "up [--wait | --detach] [--small] [--timeout S] [SERVICE...]",
-	  "Start the stack (or the named services and what they depend on) and wait until\n"
-	  "each answers its own protocol. Without --wait or --detach it stays in the\n"
-	  "foreground and supervises: a service that dies is restarted with backoff.",
+	  "Start the stack and wait until each service answers its own protocol.\n"
+	  "With SERVICE, only those and what they depend on. Without --wait or --detach\n"
+	  "it stays in the foreground and supervises: a service that dies is restarted\n"
+	  "with backoff, a crash loop is reported with its last log lines.",
 	  "  --wait             return once every service is ready (exit 1 if one is not)\n"
 	  "  --detach, -d       return once the containers are started\n"
 	  "  --small            use the smaller heap profile (for 8 GB machines)\n"
 	  "  --timeout S        readiness timeout per service (default: its definition's)\n"
 	  "  --force-recreate   replace the containers even if nothing changed\n" },
 	{ "down", cmd_down, CMD_NEEDS_ENGINE, "down [-v] [SERVICE...]",
-	  "Stop and remove the stack's containers and network (only those labelled as\n"
-	  "this project's). With SERVICE, only those services.",
+	  "Stop and remove the stack's containers and network.\n"
+	  "Only resources labelled as this project's are touched. With SERVICE, only\n"
+	  "those services' containers.",
 	  "  -v, --volumes      also remove the services' data volumes\n" },
 	{ "ps", cmd_ps, CMD_NEEDS_ENGINE, "ps [--json] [--no-probe]",
 	  "Show each service: container state, readiness, uptime and ports.",
@@ -28,20 +30,24 @@ const struct cmd cmd_table[] = {
 	  "Show the services' logs, each line prefixed with its service.",
 	  "  -f, --follow       keep following new lines\n"
 	  "  --tail N           start with the last N lines of each (default 100; -1 all)\n" },
+	{ "exec", cmd_exec, CMD_NEEDS_ENGINE, "exec SERVICE [--] CMD [ARG...]",
+	  "Run a command in a service's container; exits with the command's code.\n"
+	  "Output (stdout and stderr together) is printed when the command ends.", "" },
 	{ "doctor", cmd_doctor, 0, "doctor [--json]",
 	  "Check the engine (reachable, API version), memory, disk, images and ports.",
 	  "  --json             machine-readable output\n" },
-	{ "images", cmd_images, CMD_NEEDS_ENGINE, "images build [--force] [NAME...] | list [--json] | save FILE | load FILE",
-	  "Build pancake's images with no registry (debootstrap and Maven Central),\n"
-	  "list them, or save/load them as one offline bundle.",
+	{ "images", cmd_images, CMD_NEEDS_ENGINE, "images build [--force] [NAME...] | list [--json] | save FILE [NAME...] | load FILE",
+	  "Build, list, save or load pancake's images (no registry needed).\n"
+	  "The base comes from debootstrap, the JVM services' jars from Maven Central;\n"
+	  "a bundle made by 'save' carries them all on a USB stick.",
 	  "  build [NAME...]    build the base and service images (unchanged ones are skipped)\n"
 	  "  --force            rebuild even when nothing changed\n"
 	  "  list [--json]      show the images and their content hashes\n"
-	  "  save FILE          write every built image into FILE (a tar bundle)\n"
+	  "  save FILE [NAME..] write the built images (all, or those named) into FILE\n"
 	  "  load FILE          load a bundle written by 'save'\n" },
 	{ "launcher", cmd_launcher, CMD_NEEDS_ENGINE, "launcher [--mono]",
-	  "Open the terminal launcher (the default when pancake runs with no command\n"
-	  "on a terminal): services live, logs, keys to start, stop and restart.",
+	  "Open the terminal launcher: services live, logs, start/stop/restart keys.\n"
+	  "It is what 'pancake' with no command opens on a terminal.",
 	  "  --mono             no colors\n" },
 	{ "help", cmd_help, 0, "help [COMMAND]", "Show the commands, or one command's help.", "" },
 	{ NULL, NULL, 0, NULL, NULL, NULL },

@@ -546,7 +546,8 @@ int images_list(struct docker *d, struct image_row *rows, int max, struct buf *e
 	return n;
 }
 
-int images_save(struct docker *d, const char *file, struct buf *err)
+int images_save(struct docker *d, const char *file, const char *const *only,
+		struct buf *err)
 {
 	struct image_row rows[IMAGES_MAX];
 	const char *names[IMAGES_MAX];
@@ -560,8 +561,18 @@ int images_save(struct docker *d, const char *file, struct buf *err)
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		if (rows[i].id[0])
+		if (rows[i].id[0] && wanted(only, rows[i].name))
 			names[k++] = rows[i].tag;
+	for (; only && *only; only++) {
+		for (i = 0; i < n; i++)
+			if (!strcmp(rows[i].name, *only) && rows[i].id[0])
+				break;
+		if (i == n) {
+			buf_addf(err, "no built image named '%s': see 'pancake images list'", *only);
+			free(tmp);
+			return -1;
+		}
+	}
 	if (!k) {
 		buf_addstr(err, "no pancake image is built yet: run 'pancake images build' first");
 		free(tmp);

@@ -45,8 +45,9 @@ int images_build(struct docker *d, const char *const *only, int force,
 		 images_note_fn fn, void *ctx, struct buf *err);
 /* fills rows with what the engine has for each definition */
 int images_list(struct docker *d, struct image_row *rows, int max, struct buf *err);
-/* an offline bundle of every built image (docker save format) */
-int images_save(struct docker *d, const char *file, struct buf *err);
+/* an offline bundle of the named images (NULL: every built one), docker save format */
+int images_save(struct docker *d, const char *file, const char *const *only,
+		struct buf *err);
 int images_load(struct docker *d, const char *file, images_note_fn fn, void *ctx,
 		struct buf *err);
 

@@ -44,7 +44,10 @@ int64_t parse_size(const char *s)
 	case 'g': mul = 1024LL * 1024 * 1024; end++; break;
 	default: return -1;
 	}
-	if (tolower((unsigned char)*end) == 'b' || tolower((unsigned char)*end) == 'i')
+	/* "1g", "1gb", "1gib" alike; a bare number may end in "b" */
+	if (mul > 1 && tolower((unsigned char)*end) == 'i')
+		end++;
+	if (tolower((unsigned char)*end) == 'b')
 		end++;
 	if (*end || v > (unsigned long long)(INT64_MAX / mul))
 		return -1;
@@ -61,36 +64,52 @@ static int valid_name(const char *s)
 	return 1;
 }
 
+/* a decimal port 1-65535; -1 otherwise. `*end` is set after the digits. */
+static int port_num(const char *s, const char **end)
+{
+	int v = 0, n = 0;
+
+	/* by hand, not sscanf("%d"), which wraps 4294973296 to 6000 */
+	while (n < 6 && isdigit((unsigned char)s[n]))
+		v = v * 10 + (s[n++] - '0');
+	*end = s + n;
+	return n && n < 6 && v >= 1 && v <= 65535 ? v : -1;
+}
+
 /* "[ip:]host:container" or "container" (published on the same host port) */
 static int parse_port(const char *v, struct service_port *p)
 {
 	char ip[64] = "127.0.0.1";
-	int a = 0, b = 0, n = 0;
-	const char *colon = strrchr(v, ':');
+	const char *first = strchr(v, ':'), *s = v, *end;
+	int a, b;
 
 	memset(p, 0, sizeof(*p));
-	if (colon && strchr(v, ':') != colon) {
-		const char *first = strchr(v, ':');
-		if ((size_t)(first - v) >= sizeof(ip))
+	if (first && strrchr(v, ':') != first) {
+		if (first == v || (size_t)(first - v) >= sizeof(ip))
 			return -1;
 		memcpy(ip, v, (size_t)(first - v));
 		ip[first - v] = '\0';
-		if (sscanf(first + 1, "%d:%d%n", &a, &b, &n) != 2 || first[1 + n])
-			return -1;
-	} else if (colon) {
-		if (sscanf(v, "%d:%d%n", &a, &b, &n) != 2 || v[n])
-			return -1;
-	} else {
-		if (sscanf(v, "%d%n", &b, &n) != 1 || v[n])
-			return -1;
-		a = b;
+		s = first + 1;
 	}
-	if (a < 1 || a > 65535 || b < 1 || b > 65535)
+	a = b = port_num(s, &end);
+	if (*end == ':')
+		b = port_num(end + 1, &end);
+	if (a < 0 || b < 0 || *end)
 		return -1;
 	snprintf(p->host_ip, sizeof(p->host_ip), "%s", ip);
 	p->host_port = a;
 	p->container_port = b;
 	return 0;
+}
+
+/* what the JVM's -Xmx takes: digits and one optional k, m or g */
+static int jvm_size(const char *v)
+{
+	size_t n = strspn(v, "0123456789");
+
+	if (v[n] && strchr("kKmMgG", v[n]))
+		n++;
+	return n && !v[n];
 }
 
 static char *trim(char *s)
@@ -131,7 +150,7 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 {
 	struct buf text = BUF_INIT;
 	char *line, *next, *key = "";
-	int lineno = 0, seen_image = 0, seen_probe = 0;
+	int lineno = 0, seen_image = 0, seen_probe = 0, probe_port_line = 0;
 
 	memset(s, 0, sizeof(*s));
 	strvec_init(&s->env);
@@ -199,7 +218,8 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 				BAD("'%s' is not NAME=VALUE", val);
 			strvec_push(&s->env, val);
 		} else if (!strcmp(key, "heap") || !strcmp(key, "heap.small")) {
-			if (parse_size(val) < 16 * 1024 * 1024 || strlen(val) >= sizeof(s->heap[0]))
+			if (!jvm_size(val) || parse_size(val) < 16 * 1024 * 1024 ||
+			    strlen(val) >= sizeof(s->heap[0]))
 				BAD("'%s' is not a heap size like 512m or 1g (16m at least)", val);
 			snprintf(s->heap[profile], sizeof(s->heap[0]), "%s", val);
 		} else if (!strcmp(key, "memory") || !strcmp(key, "memory.small")) {
@@ -233,9 +253,11 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 				BAD("unknown probe '%s': use redis, kafka, cql, elasticsearch or http", val);
 			seen_probe = 1;
 		} else if (!strcmp(key, "probe.port")) {
-			s->probe_port = atoi(val);
-			if (s->probe_port < 1 || s->probe_port > 65535)
+			const char *end;
+			s->probe_port = port_num(val, &end);
+			if (s->probe_port < 0 || *end)
 				BAD("'%s' is not a port", val);
+			probe_port_line = lineno;
 		} else if (!strcmp(key, "probe.path")) {
 			if (*val != '/' || strlen(val) >= sizeof(s->probe_path))
 				BAD("'%s' is not a path starting with '/'", val);
@@ -267,11 +289,15 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 		buf_addf(err, "%s: field 'probe' is missing (how pancake knows the service is ready)", path);
 		goto fail;
 	}
-	if (!s->probe_port && s->nports)
+	if (!s->nports) {
+		buf_addf(err, "%s: field 'port' is missing (the probe needs a published port)", path);
+		goto fail;
+	}
+	if (!s->probe_port)
 		s->probe_port = s->ports[0].container_port;
 	if (!service_host_port(s, s->probe_port)) {
-		buf_addf(err, "%s: field 'probe.port': container port %d is not published by a 'port' line",
-			 path, s->probe_port);
+		buf_addf(err, "%s:%d: field 'probe.port': container port %d is not published by a 'port' line",
+			 path, probe_port_line, s->probe_port);
 		goto fail;
 	}
 	if (s->heap[PROFILE_SMALL][0] == '\0')

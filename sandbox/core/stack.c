@@ -652,7 +652,7 @@ static int wait_ready(struct up_run *u, int k, const char *cid, struct buf *why)
 	struct stack *st = u->st;
 	const struct service *s = &st->svcs[k];
 	double start = stack_now(), limit = u->o->timeout_s ? u->o->timeout_s : s->ready_timeout_s;
-	double pause = 0.2;
+	double pause = 0.2, last_note = 0;
 	char last[200] = "";
 
 	for (;;) {
@@ -687,9 +687,11 @@ static int wait_ready(struct up_run *u, int k, const char *cid, struct buf *why)
 			buf_release(&det);
 			return 0;
 		}
-		if (strcmp(last, det.s)) {
+		/* say why it is not ready, without a line for every probe */
+		if (strcmp(last, det.s) && stack_now() - last_note >= 5) {
 			snprintf(last, sizeof(last), "%s", det.s);
 			stack_note(st, NOTE_WAITING, s->name, "%s", det.s);
+			last_note = stack_now();
 		}
 		buf_release(&det);
 		if (stack_now() - start >= limit) {

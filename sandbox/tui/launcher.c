@@ -337,6 +337,13 @@ static void row_cells(struct launcher *l, int k, int y, const int *width, int se
 		color[c] = UI_NORMAL;
 	}
 	snprintf(buf[COL_NAME], sizeof(buf[0]), "%s", s->svc->name);
+	if (!l->m.polled) {
+		for (c = 1; c < NCOLS; c++)
+			snprintf(buf[c], sizeof(buf[0]), c == COL_PORTS || c == COL_DETAIL ? "" : "...");
+		color[COL_STATE] = color[COL_READY] = UI_DIM;
+		ports_text(s->svc, width[COL_PORTS], buf[COL_PORTS], sizeof(buf[0]));
+		goto draw;
+	}
 	/* state: a running job wins over what docker last said */
 	switch (r->busy) {
 	case BUSY_QUEUED: snprintf(buf[COL_STATE], sizeof(buf[0]), "queued..."); break;
@@ -404,6 +411,7 @@ static void row_cells(struct launcher *l, int k, int y, const int *width, int se
 	else
 		snprintf(buf[COL_DETAIL], sizeof(buf[0]), "%s", s->detail);
 
+draw:
 	if (selected)
 		fill_row(y, colors_attr(UI_SELECTED));
 	for (c = 0; c < NCOLS; c++) {
@@ -485,6 +493,9 @@ static void draw_events(struct launcher *l, int y, int rows)
 		y++;
 		rows--;
 	}
+	if (!m->nevents && rows > 0)
+		table_put(y, 0, "no events yet: starts, stops, restarts and failures show here; ? lists the keys",
+			  COLS, colors_attr(UI_DIM));
 	for (i = 0; i < rows; i++) {
 		const struct model_event *e = model_event_at(m, rows - 1 - i);
 		const struct note_look *look;
@@ -521,11 +532,13 @@ static void draw_key_bar(int y)
 		/* the key as typed: "q F10" shows as "q" */
 		snprintf(label, sizeof(label), "%.*s", (int)strcspn(b->name, " "), b->name);
 		x += table_put(y, x, label, COLS - x, colors_attr(UI_KEY));
-		snprintf(label, sizeof(label), "%s ", b->bar);
+		snprintf(label, sizeof(label), " %s  ", b->bar);
 		x += table_put(y, x, label, COLS - x, colors_attr(UI_KEYLABEL));
 	}
-	if (x + 12 < COLS)
-		table_put(y, x, "Up/Dn select", COLS - x, colors_attr(UI_KEYLABEL));
+	if (x + 14 < COLS) {
+		x += table_put(y, x, "Up/Dn", COLS - x, colors_attr(UI_KEY));
+		table_put(y, x, " select", COLS - x, colors_attr(UI_KEYLABEL));
+	}
 }
 
 static void draw_help(void)

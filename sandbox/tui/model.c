@@ -338,6 +338,45 @@ void model_follow(struct model *m, int k)
 
 /* ---- the poller ---- */
 
+/* one container's stats: the engine answers them on its 1 s tick, so all
+ * containers are asked at once rather than one after the other */
+struct stats_job {
+	struct docker *d;
+	char id[80];
+	struct docker_stats s;
+	int ok;
+	pthread_t th;
+};
+
+static void *stats_main(void *p)
+{
+	struct stats_job *j = p;
+	struct buf e = BUF_INIT;
+
+	j->ok = !docker_container_stats(j->d, j->id, &j->s, &e);
+	buf_release(&e);
+	return NULL;
+}
+
+/* publishes a status; cpu and memory stay while the container is the same */
+static void publish_status(struct model *m, const struct service_status *ss, int probe)
+{
+	int k;
+
+	for (k = 0; k < m->n; k++) {
+		struct model_row *r = &m->rows[k];
+		if (strcmp(r->st.id, ss[k].id) || !ss[k].running)
+			r->have_cpu = r->have_mem = 0;
+		r->st = ss[k];
+	}
+	m->polled = 1;
+	m->probed |= probe;
+	m->polled_at = time(NULL);
+	m->error[0] = '\0';
+	m->version++;
+	pthread_cond_broadcast(&m->wake);   /* the follower may have a container now */
+}
+
 static void *poller_main(void *p)
 {
 	struct model *m = p;
@@ -350,11 +389,10 @@ static void *poller_main(void *p)
 	while (!m->stop) {
 		struct service_status ss[SERVICE_MAX];
 		struct supervise_state sup[SERVICE_MAX];
-		struct docker_stats cur;
-		int have[SERVICE_MAX], cpu_ok[SERVICE_MAX], ret;
-		double cpu[SERVICE_MAX];
-		uint64_t mem[SERVICE_MAX], limit[SERVICE_MAX];
+		struct stats_job jobs[SERVICE_MAX];
 		struct buf err = BUF_INIT;
+		double began = stack_now();
+		int ret;
 
 		m->poke = 0;
 		model_unlock(m);
@@ -362,57 +400,63 @@ static void *poller_main(void *p)
 		memset(sup, 0, sizeof(sup));
 		if (m->sv)
 			supervisor_snapshot(m->sv, sup);
-		for (k = 0; k < m->st->n; k++) {
-			struct buf e = BUF_INIT;
-			have[k] = cpu_ok[k] = 0;
-			if (ret || !ss[k].running || docker_container_stats(m->st->d, ss[k].id, &cur, &e)) {
-				prev_id[k][0] = '\0';
-				buf_release(&e);
-				continue;
-			}
-			have[k] = 1;
-			mem[k] = docker_stats_mem_used(&cur);
-			limit[k] = cur.mem_limit;
-			/* CPU needs two samples of the same container */
-			if (!strcmp(prev_id[k], ss[k].id)) {
-				cpu[k] = docker_stats_cpu_percent(&prev[k], &cur);
-				cpu_ok[k] = 1;
-			}
-			prev[k] = cur;
-			snprintf(prev_id[k], sizeof(prev_id[k]), "%s", ss[k].id);
-			buf_release(&e);
-		}
 		model_lock(m);
+		for (k = 0; k < m->n; k++)
+			m->rows[k].sup = sup[k];
 		if (ret) {
 			snprintf(m->error, sizeof(m->error), "%.*s", (int)strcspn(err.s, "\n"), err.s);
+			m->version++;
 		} else {
-			m->error[0] = '\0';
-			for (k = 0; k < m->st->n; k++) {
-				struct model_row *r = &m->rows[k];
-				r->st = ss[k];
-				r->have_mem = have[k];
-				r->mem = have[k] ? mem[k] : 0;
-				r->mem_limit = have[k] ? limit[k] : 0;
-				r->have_cpu = cpu_ok[k];
-				r->cpu = cpu_ok[k] ? cpu[k] : 0;
-			}
-			m->polled = 1;
-			m->probed |= probe;
-			m->polled_at = time(NULL);
+			publish_status(m, ss, probe);
 		}
-		for (k = 0; k < m->st->n; k++)
-			m->rows[k].sup = sup[k];
-		m->version++;
-		pthread_cond_broadcast(&m->wake);   /* the follower may have a container now */
+		model_unlock(m);
 		buf_release(&err);
+
+		for (k = 0; k < m->n; k++) {
+			jobs[k].ok = 0;
+			jobs[k].id[0] = '\0';
+			if (ret || !ss[k].running)
+				continue;
+			jobs[k].d = m->st->d;
+			snprintf(jobs[k].id, sizeof(jobs[k].id), "%s", ss[k].id);
+			if (pthread_create(&jobs[k].th, NULL, stats_main, &jobs[k]))
+				jobs[k].id[0] = '\0';
+		}
+		for (k = 0; k < m->n; k++)
+			if (jobs[k].id[0])
+				pthread_join(jobs[k].th, NULL);
+
+		model_lock(m);
+		for (k = 0; k < m->n; k++) {
+			struct model_row *r = &m->rows[k];
+			if (!jobs[k].ok) {
+				prev_id[k][0] = '\0';
+				continue;
+			}
+			if (strcmp(r->st.id, jobs[k].id))
+				continue;           /* replaced meanwhile */
+			r->have_mem = 1;
+			r->mem = docker_stats_mem_used(&jobs[k].s);
+			r->mem_limit = jobs[k].s.mem_limit;
+			/* CPU needs two samples of the same container */
+			if (!strcmp(prev_id[k], jobs[k].id)) {
+				r->cpu = docker_stats_cpu_percent(&prev[k], &jobs[k].s);
+				r->have_cpu = 1;
+			}
+			prev[k] = jobs[k].s;
+			snprintf(prev_id[k], sizeof(prev_id[k]), "%s", jobs[k].id);
+		}
+		m->version++;
 		/* the first pass skips the probes to show something at once */
 		if (!probe) {
 			probe = 1;
 			continue;
 		}
-		/* the next poll: after MODEL_REFRESH_S, or soon after a poke */
+		/* the next poll: MODEL_REFRESH_S after this one began, or soon after a poke */
 		{
-			double t_min = stack_now() + 0.5, t_max = stack_now() + MODEL_REFRESH_S;
+			double t_min = stack_now() + 0.5, t_max = began + MODEL_REFRESH_S;
+			if (t_max < t_min)
+				t_max = t_min;
 			for (;;) {
 				double now = stack_now();
 				if (m->stop || now >= t_max || (m->poke && now >= t_min))
