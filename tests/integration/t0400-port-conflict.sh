@@ -20,3 +20,23 @@ for r in containers networks volumes; do
 	[ "$(labelled $r $proj)" -eq 0 ] || fail "$r were created for project $proj"
 done
 pass "nothing was created (no container, network or volume labelled $proj)"
+# memory: a definition whose limit cannot fit is refused with the numbers, before anything is made
+home=$(mktemp -d)
+mkdir -p "$home/services/big"
+cat > "$home/services/big/service.conf" <<'CONF'
+image = pancake/redis
+port = 16393:6379
+memory = 4000g
+probe = redis
+CONF
+set +e
+out=$(PANCAKE_PROJECT=$proj PANCAKE_HOME=$home $PANCAKE up --wait 2>&1); rc=$?
+set -e
+rm -rf "$home"
+echo "$out"
+[ $rc -ne 0 ] || fail "an impossible memory limit was accepted"
+echo "$out" | grep -Eq "memory limits add up to [0-9.]+ GiB \(big [0-9.]+\) but the engine has [0-9.]+ GiB" || fail "memory refusal lacks the numbers"
+for r in containers networks volumes; do
+	[ "$(labelled $r $proj)" -eq 0 ] || fail "$r were created for project $proj after the memory refusal"
+done
+pass "memory pre-flight refuses with the numbers and creates nothing"
