@@ -602,8 +602,10 @@ static int progress_feed(const char *data, size_t len, void *ctx, struct buf *er
 {
 	struct progress_sink *ps = ctx;
 
-	(void)err;
-	docker_jsonlines_feed(&ps->jl, data, len);
+	if (docker_jsonlines_feed(&ps->jl, data, len)) {
+		buf_addstr(err, ps->jl.error.s);
+		return -1;
+	}
 	return 0;
 }
 

@@ -386,7 +386,8 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int visit(struct service *all, int n, int i, int *mark, struct buf *err)
+static int visit(struct service *all, int n, int i, int *mark, const char *dir,
+		 struct buf *err)
 {
 	size_t d;
 
@@ -405,10 +406,10 @@ static int visit(struct service *all, int n, int i, int *mark, struct buf *err)
 				break;
 		if (j == n) {
 			buf_addf(err, "%s: field 'depends': no service named '%s' in '%s'",
-				 all[i].path, all[i].depends.v[d], "services/");
+				 all[i].path, all[i].depends.v[d], dir);
 			return -1;
 		}
-		if (visit(all, n, j, mark, err))
+		if (visit(all, n, j, mark, dir, err))
 			return -1;
 	}
 	mark[i] = 2;
@@ -454,7 +455,7 @@ int service_load_dir(struct service *out, const char *dir, struct buf *err)
 			goto fail;
 	}
 	for (i = 0; i < count; i++)
-		if (visit(out, count, i, mark, err))
+		if (visit(out, count, i, mark, dir, err))
 			goto fail;
 	for (i = 0; i < n; i++)
 		free(names[i]);

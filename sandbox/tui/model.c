@@ -377,6 +377,21 @@ static void publish_status(struct model *m, const struct service_status *ss, int
 	pthread_cond_broadcast(&m->wake);   /* the follower may have a container now */
 }
 
+/* nothing under way: every running service is ready, no job; lock held */
+static int steady(const struct model *m)
+{
+	int k;
+
+	if (m->acting || m->nqueue || m->error[0] || !m->probed)
+		return 0;
+	for (k = 0; k < m->n; k++) {
+		const struct model_row *r = &m->rows[k];
+		if (r->busy || (r->st.running && !r->st.ready) || r->sup.next_try_in > 0)
+			return 0;
+	}
+	return 1;
+}
+
 static void *poller_main(void *p)
 {
 	struct model *m = p;
@@ -452,9 +467,10 @@ static void *poller_main(void *p)
 			probe = 1;
 			continue;
 		}
-		/* the next poll: MODEL_REFRESH_S after this one began, or soon after a poke */
+		/* the next poll: a refresh after this one began, or soon after a poke */
 		{
-			double t_min = stack_now() + 0.5, t_max = began + MODEL_REFRESH_S;
+			double t_min = stack_now() + 0.5;
+			double t_max = began + (steady(m) ? MODEL_REFRESH_IDLE_S : MODEL_REFRESH_S);
 			if (t_max < t_min)
 				t_max = t_min;
 			for (;;) {

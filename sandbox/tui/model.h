@@ -13,8 +13,11 @@
 #include "core/stack.h"
 #include "core/supervise.h"
 
-/* seconds between two polls (status, probes, stats) */
+/* seconds between two polls (status, probes, stats): while something is
+ * under way or not ready, and when all is steady; a note (a container
+ * died, a service is ready...) triggers a poll at once */
 #define MODEL_REFRESH_S 2
+#define MODEL_REFRESH_IDLE_S 4
 #define MODEL_LOG_LINES 1000       /* the log pane's ring */
 #define MODEL_LOG_LINE_MAX 1024    /* longer lines are cut */
 #define MODEL_LOG_TAIL 200         /* lines fetched when following starts */
