@@ -513,6 +513,8 @@ static void draw_events(struct launcher *l, int y, int rows)
 			snprintf(w, sizeof(w), "%-8s ", look->word);
 			x += table_put(y + i, x, w, COLS - x, colors_attr(look->color));
 		}
+		if (!strcmp(e->text, look->word))
+			continue;
 		table_put(y + i, x, e->text, COLS - x,
 			  colors_attr(look->color == UI_BAD ? UI_BAD : UI_NORMAL));
 	}
@@ -550,7 +552,7 @@ static void draw_help(void)
 	for (i = 0; i < ARRAY_SIZE(key_table); i++)
 		n += key_table[i].name != NULL;
 	w = COLS - 4 < 66 ? COLS - 4 : 66;
-	h = n + 5;
+	h = n + 4;
 	if (h > LINES)
 		h = LINES;
 	y0 = (LINES - h) / 2;
@@ -579,7 +581,8 @@ static void draw(struct launcher *l)
 
 	erase();
 	if (COLS < 40 || LINES < 8) {
-		table_put(0, 0, "terminal too small: make it at least 40x8", COLS, A_BOLD);
+		table_put(0, 0, "terminal too small:", COLS, A_BOLD);
+		table_put(1, 0, "make it at least 40x8", COLS, A_NORMAL);
 		return;
 	}
 	draw_title(l);
@@ -658,6 +661,10 @@ int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
 	const char *term = getenv("TERM");
 	char busy[128];
 
+	/* the handlers from before ncurses (which installs its own) */
+	sigaction(SIGINT, NULL, &old_int);
+	sigaction(SIGTERM, NULL, &old_term);
+	sigaction(SIGHUP, NULL, &old_hup);
 	setlocale(LC_CTYPE, "");
 	screen = newterm(NULL, stdout, stdin);
 	if (!screen) {
@@ -670,9 +677,9 @@ int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	cbreak();
 	noecho();
 	nonl();
@@ -719,7 +726,8 @@ int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
 	model_stop(&l->m);
 	delscreen(screen);
 	screen = NULL;
-	return 0;
+	/* Ctrl-C is a way to quit; a TERM or HUP from outside says so in the status */
+	return got_signal && got_signal != SIGINT ? 128 + got_signal : 0;
 }
 
 void launcher_free(struct launcher *l)

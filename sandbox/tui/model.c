@@ -343,6 +343,7 @@ void model_follow(struct model *m, int k)
 struct stats_job {
 	struct docker *d;
 	char id[80];
+	int64_t started_at;
 	struct docker_stats s;
 	int ok;
 	pthread_t th;
@@ -359,13 +360,20 @@ static void *stats_main(void *p)
 }
 
 /* publishes a status; cpu and memory stay while the container is the same */
-static void publish_status(struct model *m, const struct service_status *ss, int probe)
+static void publish_status(struct model *m, const struct service_status *ss, int probe,
+			   unsigned seq)
 {
 	int k;
 
 	for (k = 0; k < m->n; k++) {
 		struct model_row *r = &m->rows[k];
-		if (strcmp(r->st.id, ss[k].id) || !ss[k].running)
+		/* a finished job shows until a status taken after it arrives */
+		if (r->settle && seq >= r->settle) {
+			r->busy = BUSY_NONE;
+			r->settle = 0;
+		}
+		if (strcmp(r->st.id, ss[k].id) || r->st.started_at != ss[k].started_at ||
+		    !ss[k].running)
 			r->have_cpu = r->have_mem = 0;
 		r->st = ss[k];
 	}
@@ -397,9 +405,11 @@ static void *poller_main(void *p)
 	struct model *m = p;
 	struct docker_stats prev[SERVICE_MAX];
 	char prev_id[SERVICE_MAX][80];
+	int64_t prev_start[SERVICE_MAX];
 	int probe = 0, k;
 
 	memset(prev_id, 0, sizeof(prev_id));
+	memset(prev_start, 0, sizeof(prev_start));
 	model_lock(m);
 	while (!m->stop) {
 		struct service_status ss[SERVICE_MAX];
@@ -407,6 +417,7 @@ static void *poller_main(void *p)
 		struct stats_job jobs[SERVICE_MAX];
 		struct buf err = BUF_INIT;
 		double began = stack_now();
+		unsigned seq = ++m->poll_seq;
 		int ret;
 
 		m->poke = 0;
@@ -422,7 +433,7 @@ static void *poller_main(void *p)
 			snprintf(m->error, sizeof(m->error), "%.*s", (int)strcspn(err.s, "\n"), err.s);
 			m->version++;
 		} else {
-			publish_status(m, ss, probe);
+			publish_status(m, ss, probe, seq);
 		}
 		model_unlock(m);
 		buf_release(&err);
@@ -433,6 +444,7 @@ static void *poller_main(void *p)
 			if (ret || !ss[k].running)
 				continue;
 			jobs[k].d = m->st->d;
+			jobs[k].started_at = ss[k].started_at;
 			snprintf(jobs[k].id, sizeof(jobs[k].id), "%s", ss[k].id);
 			if (pthread_create(&jobs[k].th, NULL, stats_main, &jobs[k]))
 				jobs[k].id[0] = '\0';
@@ -448,18 +460,19 @@ static void *poller_main(void *p)
 				prev_id[k][0] = '\0';
 				continue;
 			}
-			if (strcmp(r->st.id, jobs[k].id))
-				continue;           /* replaced meanwhile */
+			if (strcmp(r->st.id, jobs[k].id) || r->st.started_at != jobs[k].started_at)
+				continue;           /* replaced or restarted meanwhile */
 			r->have_mem = 1;
 			r->mem = docker_stats_mem_used(&jobs[k].s);
 			r->mem_limit = jobs[k].s.mem_limit;
-			/* CPU needs two samples of the same container */
-			if (!strcmp(prev_id[k], jobs[k].id)) {
+			/* CPU needs two samples of the same run of the same container */
+			if (!strcmp(prev_id[k], jobs[k].id) && prev_start[k] == jobs[k].started_at) {
 				r->cpu = docker_stats_cpu_percent(&prev[k], &jobs[k].s);
 				r->have_cpu = 1;
 			}
 			prev[k] = jobs[k].s;
 			snprintf(prev_id[k], sizeof(prev_id[k]), "%s", jobs[k].id);
+			prev_start[k] = jobs[k].started_at;
 		}
 		m->version++;
 		/* the first pass skips the probes to show something at once */
@@ -469,7 +482,7 @@ static void *poller_main(void *p)
 		}
 		/* the next poll: a refresh after this one began, or soon after a poke */
 		{
-			double t_min = stack_now() + 0.5;
+			double t_min = stack_now() + 0.3;
 			double t_max = began + (steady(m) ? MODEL_REFRESH_IDLE_S : MODEL_REFRESH_S);
 			if (t_max < t_min)
 				t_max = t_min;
@@ -504,6 +517,7 @@ static void set_busy(struct model *m, int k, enum model_busy b)
 {
 	model_lock(m);
 	m->rows[k].busy = b;
+	m->rows[k].settle = 0;
 	m->poke = 1;
 	m->version++;
 	pthread_cond_broadcast(&m->wake);
@@ -566,33 +580,44 @@ static void run_job(struct model *m, const struct model_job *j)
 			supervisor_unwatch(m->sv, name);
 		ret = stack_stop_service(st, name, &err);
 		break;
-	case ACT_START_ALL:
+	case ACT_START_ALL: {
+		/* only what is not running: a running service is left alone */
+		const char *todo[SERVICE_MAX + 1];
+		int ntodo = 0;
+
 		model_lock(m);
 		for (k = 0; k < st->n; k++) {
 			running[k] = m->rows[k].st.running;
-			if (!running[k])
+			if (!running[k]) {
+				todo[ntodo++] = st->svcs[k].name;
 				m->rows[k].busy = BUSY_STARTING;
+				m->rows[k].settle = 0;
+			}
 		}
+		todo[ntodo] = NULL;
 		m->version++;
 		model_unlock(m);
+		if (!ntodo) {
+			model_event(m, NOTE_INFO, NULL, "every service is already running");
+			break;
+		}
 		for (k = 0; k < st->n; k++)
 			if (m->sv && !running[k] && sup[k].watched)
 				supervisor_unwatch(m->sv, st->svcs[k].name);
+		o.only = todo;
 		ret = stack_up(st, &o, &err);
-		/* watch what runs now and was not watched; re-watch what we unwatched */
+		/* supervise what came up, and again what was supervised before */
 		{
 			struct service_status ss[SERVICE_MAX];
 			struct buf e = BUF_INIT;
 			int ok = !stack_status(st, ss, 0, &e);
-			for (k = 0; m->sv && k < st->n; k++) {
-				int up = ok && ss[k].running;
-				if ((up && (!sup[k].watched || sup[k].given_up || !running[k])) ||
-				    (!up && !running[k] && sup[k].watched))
+			for (k = 0; m->sv && k < st->n; k++)
+				if (!running[k] && ((ok && ss[k].running) || sup[k].watched))
 					supervisor_watch(m->sv, st->svcs[k].name);
-			}
 			buf_release(&e);
 		}
 		break;
+	}
 	}
 	if (ret)
 		report_failure(m, j, &err);
@@ -620,13 +645,10 @@ static void *actor_main(void *p)
 		run_job(m, &j);
 		model_lock(m);
 		m->acting = 0;
-		if (j.action == ACT_START_ALL) {
-			for (k = 0; k < m->n; k++)
-				if (m->rows[k].busy == BUSY_STARTING)
-					m->rows[k].busy = BUSY_NONE;
-		} else {
-			m->rows[j.k].busy = BUSY_NONE;
-		}
+		for (k = 0; k < m->n; k++)
+			if (m->rows[k].busy != BUSY_NONE && m->rows[k].busy != BUSY_QUEUED &&
+			    (j.action == ACT_START_ALL || k == j.k))
+				m->rows[k].settle = m->poll_seq + 1;
 		m->poke = 1;
 		m->version++;
 		pthread_cond_broadcast(&m->wake);
@@ -657,7 +679,7 @@ int model_queue(struct model *m, enum model_action a, int k, struct buf *why)
 			buf_addstr(why, "all services are already being started: wait for it to finish");
 			goto out;
 		}
-	} else if (m->rows[k].busy != BUSY_NONE) {
+	} else if (m->rows[k].busy != BUSY_NONE && !m->rows[k].settle) {
 		buf_addf(why, "'%s' is already %s: wait for it to finish", m->st->svcs[k].name,
 			 busy_words[m->rows[k].busy]);
 		goto out;
@@ -665,8 +687,10 @@ int model_queue(struct model *m, enum model_action a, int k, struct buf *why)
 	m->queue[m->nqueue].action = a;
 	m->queue[m->nqueue].k = k;
 	m->nqueue++;
-	if (a != ACT_START_ALL)
+	if (a != ACT_START_ALL) {
 		m->rows[k].busy = BUSY_QUEUED;
+		m->rows[k].settle = 0;
+	}
 	m->version++;
 	pthread_cond_broadcast(&m->wake);
 	ret = 0;

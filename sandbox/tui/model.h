@@ -36,6 +36,7 @@ struct model_row {
 	int have_mem;
 	uint64_t mem, mem_limit;
 	enum model_busy busy;
+	unsigned settle;               /* busy until the poll numbered this begins */
 };
 
 struct model_event {
@@ -79,6 +80,7 @@ struct model {
 	pthread_cond_t wake;           /* poller, actor and follower wait on it */
 	volatile int stop;
 	int poke;                      /* poll again now */
+	unsigned poll_seq;             /* polls begun so far */
 	struct model_job queue[MODEL_QUEUE];
 	int nqueue;
 	int acting;                    /* the actor runs a job */

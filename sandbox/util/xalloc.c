@@ -65,6 +65,8 @@ void bug_fl(const char *file, int line, const char *fmt, ...)
 static void *check(void *p)
 {
 	if (!p) {
+		if (die_hook)
+			die_hook();
 		fputs("fatal: out of memory\n", stderr);
 		abort();
 	}
