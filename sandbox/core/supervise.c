@@ -22,6 +22,7 @@
 
 struct svc_state {
 	int watched, given_up, down, restarts;
+	int tries;            /* restarts of the current outage */
 	double down_since, next_try, backoff, unready_since, ready_since;
 	double history[SUPERVISE_MAX_RESTARTS];
 	int nhist;
@@ -136,8 +137,9 @@ static void restart_one(struct supervisor *sv, int k)
 	double now = stack_now();
 	int i, loop;
 
-	/* removed by 'pancake down' or by hand: that was meant, not a crash */
-	{
+	/* removed by 'pancake down' or by hand: that was meant, not a crash
+	 * (after our own first try, a missing container is ours to recreate) */
+	if (!s->tries) {
 		struct service_status ss[SERVICE_MAX];
 		if (!stack_status(st, ss, 0, &err) && !ss[k].exists) {
 			stack_note(st, NOTE_INFO, name, "container was removed; no longer supervised");
@@ -160,8 +162,8 @@ static void restart_one(struct supervisor *sv, int k)
 	if (loop) {
 		struct buf msg = BUF_INIT;
 		char *line, *save = NULL;
-		buf_addf(&msg, "crash loop: %d restarts in %.0f s; not retrying. Last log lines:",
-			 SUPERVISE_MAX_RESTARTS, now - s->history[0]);
+		buf_addf(&msg, "crash loop: down again after %d restarts in %.0f s; not retrying. "
+			 "Last log lines:", SUPERVISE_MAX_RESTARTS - 1, now - s->history[0]);
 		if (!stack_tail_logs(st, name, 20, &logs, &le))
 			for (line = strtok_r(logs.s, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 				buf_addf(&msg, "\n  | %s", line);
@@ -170,15 +172,17 @@ static void restart_one(struct supervisor *sv, int k)
 		buf_release(&msg);
 		goto out;
 	}
-	stack_note(st, NOTE_RESTART, name, "restart %d (after %.0f s backoff)", s->restarts + 1,
-		   s->backoff);
+	stack_note(st, NOTE_RESTART, name, "restart %d (%.0f s after it went down)", s->restarts + 1,
+		   now - s->down_since);
 	memset(&o, 0, sizeof(o));
 	o.only = only;
 	o.wait = 1;
 	i = stack_up(st, &o, &err);
 	pthread_mutex_lock(&sv->lock);
 	s->restarts++;
+	s->tries++;
 	if (!i) {
+		s->tries = 0;
 		s->down = 0;
 		s->unready_since = 0;
 		s->ready_since = stack_now();
