@@ -28,7 +28,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 pkgs="build-essential pkg-config libcurl4-openssl-dev libjansson-dev librdkafka-dev
 libhiredis-dev libncurses-dev docker.io debootstrap maven tar curl ca-certificates"
 if [ "$mode" = test ]; then
-	pkgs="$pkgs kcat redis-tools python3-cassandra tmux docker-compose procps socat bc"
+	pkgs="$pkgs kcat redis-tools python3-cassandra tmux docker-compose procps socat bc strace"
 fi
 missing=""
 for p in $pkgs; do

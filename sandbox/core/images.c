@@ -160,6 +160,18 @@ static int label_matches(struct docker *d, const char *tag, const char *hash)
 	return same;
 }
 
+static int remove_tree(const char *path, struct buf *err)
+{
+	const char *argv[] = { "rm", "-rf", "--one-file-system", path, NULL };
+	struct buf tail = BUF_INIT;
+	int rc = run_command(argv, NULL, &tail, err);
+
+	if (rc > 0)
+		buf_addf(err, "cannot remove '%s': %s", path, tail.s);
+	buf_release(&tail);
+	return rc ? -1 : 0;
+}
+
 /* starts `tar -C dir -c .` and returns its stdout */
 static FILE *tar_pipe(const char *dir, pid_t *pid, struct buf *err)
 {
@@ -220,7 +232,6 @@ static int build_base(struct docker *d, int force, struct build_ctx *b, struct b
 				       root, NULL, NULL };
 		struct run_opts ro = { NULL, on_line, b, -1, 1800 };
 		char *inc = xstrfmt("--include=%s", pkgs.s);
-		char *rm = xstrfmt("rm -rf '%s'", root);
 		int rc;
 
 		mirror = debian_mirror();
@@ -228,37 +239,30 @@ static int build_base(struct docker *d, int force, struct build_ctx *b, struct b
 			buf_addstr(err, "cannot find a Debian mirror in /etc/apt/sources.list*: "
 				   "set PANCAKE_DEBIAN_MIRROR=http://your.mirror/debian");
 			free(inc);
-			free(rm);
 			goto out;
 		}
 		if (!run_have("debootstrap")) {
 			buf_addstr(err, "debootstrap is not installed: run 'sudo apt-get install "
 				   "debootstrap' (the base image is made with it)");
 			free(inc);
-			free(rm);
 			goto out;
 		}
 		if (geteuid() != 0) {
 			buf_addstr(err, "building the base image runs debootstrap, which needs root: "
 				   "run 'sudo pancake images build'");
 			free(inc);
-			free(rm);
 			goto out;
 		}
 		if (config_mkdirs(config_cache())) {
 			buf_addf(err, "cannot create cache directory '%s': %s", config_cache(), strerror(errno));
 			free(inc);
-			free(rm);
 			goto out;
 		}
 		/* a half-made tree from an interrupted run is not reused */
-		if (system(rm) != 0) {
-			buf_addf(err, "cannot remove the unfinished root filesystem '%s'", root);
+		if (remove_tree(root, err)) {
 			free(inc);
-			free(rm);
 			goto out;
 		}
-		free(rm);
 		argv[2] = inc;
 		argv[5] = mirror;
 		note(b, IMAGES_STEP, "debootstrap bookworm (about 1-2 minutes)");
@@ -344,22 +348,19 @@ static int fetch_jars(const char *name, const char *dir, const char *lib,
 		goto out;
 	}
 	{
-		char *rm = xstrfmt("rm -rf '%s'", lib);
 		char *outdir = xstrfmt("-DoutputDirectory=%s", lib);
-		const char *argv[] = { "mvn", "-B", "-q", "-f", pom,
+		const char *argv[] = { "mvn", "-B", "-q", "-Dstyle.color=never", "-f", pom,
 				       "dependency:copy-dependencies", outdir,
 				       "-DincludeScope=runtime", NULL };
 		struct run_opts ro = { NULL, on_line, b, -1, 1800 };
 
-		if (system(rm) != 0 || config_mkdirs(lib)) {
+		if (remove_tree(lib, err) || config_mkdirs(lib)) {
 			buf_addf(err, "cannot prepare '%s'", lib);
-			free(rm);
 			free(outdir);
 			goto out;
 		}
 		note(b, IMAGES_STEP, "fetching jars from Maven Central (mvn)");
 		rc = run_command(argv, &ro, &tail, err);
-		free(rm);
 		free(outdir);
 		if (rc) {
 			if (rc > 0)
