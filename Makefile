@@ -2,6 +2,9 @@
 #   make                 build ./pancake and the library
 #   make test            unit tests, then integration tests (needs dockerd)
 #   make unit            unit tests only
+#   make fuzz            libFuzzer targets for FUZZ_SECONDS each (clang), or
+#                        the corpus replayed with sanitizers (no clang)
+#   make fuzz-smoke      the corpus replayed with sanitizers ($(CC), for CI)
 #   DEVELOPER=1          adds -Werror
 #   SANITIZE=address,undefined   builds with sanitizers
 
@@ -61,9 +64,54 @@ bench: pancake
 	@bash tests/bench/bench-up.sh
 	@bash tests/bench/bench-launcher.sh
 
+# fuzzing: tests/fuzz/fuzz-NAME.c, seeds in tests/fuzz/corpus/NAME/. The
+# parsers are compiled into each binary, with the fuzzing compiler's own
+# instrumentation, rather than taken from the $(CC)-built $(LIB).
+FUZZ_TARGETS := docker-stream cql service
+FUZZ_SECONDS ?= 30
+FUZZ_CC      ?= $(shell command -v clang 2>/dev/null || command -v clang-14 2>/dev/null)
+FUZZ_LIB_SRC := $(wildcard sandbox/util/*.c) sandbox/clients/docker-stream.c \
+           sandbox/clients/cql.c sandbox/core/service.c
+FUZZ_DEPS    := $(FUZZ_LIB_SRC) $(wildcard sandbox/util/*.h) \
+           sandbox/clients/docker-stream.h sandbox/clients/cql.h \
+           sandbox/core/service.h tests/fuzz/fuzz.h
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -pthread $(WARN) -O1 -g \
+           -fno-omit-frame-pointer -fno-sanitize-recover=all -Isandbox \
+           -Itests/fuzz $(shell pkg-config --cflags jansson)
+FUZZ_LIBS    := $(shell pkg-config --libs jansson) -pthread -lm
+FUZZ_BIN     := $(FUZZ_TARGETS:%=tests/fuzz/%-fuzz)
+FUZZ_SMOKE   := $(FUZZ_TARGETS:%=tests/fuzz/%-smoke)
+
+tests/fuzz/%-fuzz: tests/fuzz/fuzz-%.c $(FUZZ_DEPS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ \
+	  $< $(FUZZ_LIB_SRC) $(FUZZ_LIBS)
+
+tests/fuzz/%-smoke: tests/fuzz/fuzz-%.c tests/fuzz/driver.c $(FUZZ_DEPS)
+	$(CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -o $@ \
+	  $< tests/fuzz/driver.c $(FUZZ_LIB_SRC) $(FUZZ_LIBS)
+
+# new inputs go to tests/out/fuzz/NAME/ (ignored), crashes to .../crash-*
+ifneq ($(FUZZ_CC),)
+fuzz: $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p tests/out/fuzz/$$t/corpus || exit 1; \
+	  echo "fuzz $$t for $(FUZZ_SECONDS)s"; \
+	  tests/fuzz/$$t-fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=tests/out/fuzz/$$t/ \
+	    tests/out/fuzz/$$t/corpus tests/fuzz/corpus/$$t || exit 1; \
+	done
+else
+fuzz: fuzz-smoke
+endif
+
+fuzz-smoke: $(FUZZ_SMOKE)
+	@for t in $(FUZZ_TARGETS); do \
+	  tests/fuzz/$$t-smoke tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 clean:
 	rm -f pancake $(LIB) $(LIB_OBJ) $(APP_OBJ) $(UNIT_BIN) \
-	  $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d)
+	  $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(FUZZ_BIN) $(FUZZ_SMOKE)
 
-.PHONY: all unit integration test bench clean
+.PHONY: all unit integration test bench clean fuzz fuzz-smoke
 -include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d)

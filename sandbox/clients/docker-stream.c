@@ -119,7 +119,8 @@ static void progress_line(char *line, size_t len, void *ctx)
 		json_decref(o);
 		jl->malformed++;
 		if (!jl->error.len) {
-			buf_add(&jl->error, line, len);
+			/* up to a NUL: the message is read back as a C string */
+			buf_add(&jl->error, line, strnlen(line, len));
 			buf_rtrim(&jl->error);
 		}
 		return;
@@ -142,6 +143,9 @@ static void progress_line(char *line, size_t len, void *ctx)
 	if (p.error && !jl->error.len) {
 		buf_addstr(&jl->error, p.error);
 		buf_rtrim(&jl->error);
+		/* a blank message must still fail the stream */
+		if (!jl->error.len)
+			buf_addstr(&jl->error, "unknown error in progress stream");
 	}
 	if (p.aux_id) {
 		buf_reset(&jl->last_id);

@@ -38,7 +38,7 @@ int64_t parse_size(const char *s)
 	if (errno)
 		return -1;
 	switch (tolower((unsigned char)*end)) {
-	case '\0': break;
+	case '\0': case 'b': break;
 	case 'k': mul = 1024; end++; break;
 	case 'm': mul = 1024 * 1024; end++; break;
 	case 'g': mul = 1024LL * 1024 * 1024; end++; break;

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#define WATCHDOG_S 2.0
+#define WATCHDOG_S 5.0
 
 struct svc_state {
 	int watched, given_up, down, restarts;

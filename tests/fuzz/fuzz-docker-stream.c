@@ -58,10 +58,19 @@ static void fuzz_demux(const uint8_t *data, size_t size, size_t cut)
 	buf_release(&split);
 }
 
+struct progress_run {
+	struct buf *out;
+	int errors;	/* objects that carried an error */
+};
+
 /* a digest of every progress object: the fields the launcher shows */
 static void on_progress(const struct docker_progress *p, void *ctx)
 {
-	struct buf *out = ctx;
+	struct progress_run *run = ctx;
+	struct buf *out = run->out;
+
+	if (p->error)
+		run->errors++;
 
 	buf_addf(out, "[%s|%s|%s|%s|%s|%lld/%lld]", p->status ? p->status : "-",
 		 p->stream ? p->stream : "-", p->id ? p->id : "-",
@@ -73,14 +82,18 @@ static int jsonlines(const uint8_t *data, size_t size, size_t cut, struct buf *o
 {
 	struct docker_jsonlines jl;
 	struct buf err = BUF_INIT;
+	struct progress_run run = { out, 0 };
 	int r;
 
-	docker_jsonlines_init(&jl, on_progress, out);
+	docker_jsonlines_init(&jl, on_progress, &run);
 	docker_jsonlines_feed(&jl, data, cut);
 	docker_jsonlines_feed(&jl, data + cut, size - cut);
 	r = docker_jsonlines_finish(&jl, &err);
 	CHECK(r == 0 || r == -1);
+	/* -1 comes with a message, and an error object always fails the stream */
 	CHECK(!r == !err.len);
+	if (run.errors)
+		CHECK(r == -1);
 	CHECK(jl.malformed >= 0);
 	buf_addf(out, "{%d|%s|%s|%s|%d}", r, err.s, jl.last_id.s, jl.last_text.s, jl.malformed);
 	docker_jsonlines_release(&jl);
