@@ -57,7 +57,7 @@ unit: $(UNIT_BIN)
 integration: pancake
 	@sh tests/run-integration
 
-test: pancake $(UNIT_BIN)
+test: pancake $(UNIT_BIN) fuzz-smoke
 	@sh tests/run-all $(UNIT_BIN)
 
 bench: pancake

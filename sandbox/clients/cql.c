@@ -431,6 +431,12 @@ static void parse_rows(struct rd *r, struct cql_result *res)
 		if (q)
 			buf_add(&res->paging_state, q, (size_t)len);
 	}
+	/* a col_spec takes at least 4 bytes: check before calloc */
+	if (!(flags & CQL_ROWS_NO_METADATA) && (size_t)ncols > rd_left(r) / 4) {
+		rd_fail(r, "%" PRId32 " column specs need more than the %zu "
+			"bytes left", ncols, rd_left(r));
+		return;
+	}
 	res->cols = xcalloc(ncols ? (size_t)ncols : 1, sizeof(*res->cols));
 	res->ncols = ncols;
 	if (!(flags & CQL_ROWS_NO_METADATA) &&
@@ -438,7 +444,8 @@ static void parse_rows(struct rd *r, struct cql_result *res)
 		gks = rd_string(r, "global keyspace");
 		gtable = rd_string(r, "global table");
 	}
-	for (i = 0; i < (size_t)ncols; i++) {
+	/* after a failure the columns left stay NULL: res is released */
+	for (i = 0; i < (size_t)ncols && !r->failed; i++) {
 		struct cql_column *col = &res->cols[i];
 		struct buf tn = BUF_INIT;
 

@@ -15,22 +15,17 @@
 
 static char conf_path[256];
 
-static void remove_conf(void)
-{
-	if (conf_path[0])
-		unlink(conf_path);
-}
-
-/* the scratch file, one per process so parallel fuzzers do not collide */
+/*
+ * The scratch file, one per process so parallel fuzzers do not collide.
+ * It is removed after every input: libFuzzer ends without running atexit.
+ */
 static const char *scratch(void)
 {
 	const char *dir = access("/dev/shm", W_OK) ? getenv("TMPDIR") : "/dev/shm";
 
-	if (!conf_path[0]) {
+	if (!conf_path[0])
 		snprintf(conf_path, sizeof(conf_path), "%s/pancake-fuzz-service-%d.conf",
 			 dir && *dir ? dir : "/tmp", (int)getpid());
-		atexit(remove_conf);
-	}
 	return conf_path;
 }
 
@@ -106,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	write_conf(path, data, size);
 	r = service_load(&s, "fuzz", path, &err);
+	unlink(path);
 	CHECK(r == 0 || r == -1);
 	CHECK(!r == !err.len);
 	if (!r) {
