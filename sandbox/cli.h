@@ -26,6 +26,7 @@ int cmd_down(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_launcher(int argc, char **argv);

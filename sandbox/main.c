@@ -33,6 +33,24 @@ const struct cmd cmd_table[] = {
 	{ "exec", cmd_exec, CMD_NEEDS_ENGINE, "exec SERVICE [--] CMD [ARG...]",
 	  "Run a command in a service's container; exits with the command's code.\n"
 	  "Output (stdout and stderr together) is printed when the command ends.", "" },
+	{ "data", cmd_data, 0, "data gen [--shape NAME] [--seed S] [--out DIR] | info DIR|NAME [--json] [--on-error=abort|skip] | list | fetch NAME",
+	  "Generate, fetch and inspect datasets (loading into the stack comes next).",
+	  "  gen                write movies.csv, ratings.csv (ML-latest CSV) and dataset.txt\n"
+	  "    --shape NAME     ml-100k, ml-1m (default), ml-10m, ml-20m or ml-25m\n"
+	  "    --users N --items N --ratings N   a custom shape (k, M suffixes allowed)\n"
+	  "    --seed S         default 1; the same seed writes the same bytes\n"
+	  "    --rank R         latent factors (default 8)\n"
+	  "    --noise X        sd of the rating noise in stars (default 0.5)\n"
+	  "    --threads N      generating threads (default: one per CPU)\n"
+	  "    --out DIR        default datasets/generated/SHAPE-sSEED\n"
+	  "  info DIR           read a dataset (u.data, ratings.dat or ratings.csv) and summarize it\n"
+	  "    --json           machine-readable output\n"
+	  "    --on-error=abort stop at the first bad line with FILE:LINE: reason (default)\n"
+	  "    --on-error=skip  leave bad lines out and report how many and why\n"
+	  "    --format F       auto (default), ml-100k, dat or csv\n"
+	  "  list               the MovieLens datasets pancake knows, and which are fetched\n"
+	  "  fetch NAME         download (resuming), check the checksum, unpack into the cache\n"
+	  "                     (PANCAKE_DATASETS_URL points at a local mirror)\n" },
 	{ "doctor", cmd_doctor, 0, "doctor [--json]",
 	  "Check the engine (reachable, API version), memory, disk, images and ports.",
 	  "  --json             machine-readable output\n" },

@@ -270,7 +270,14 @@ int catalog_fetch(const struct catalog_entry *e, catalog_progress_fn fn, void *c
 	if (stat(zip, &st)) {
 		if (fn)
 			fn(FETCH_DOWNLOAD, 0, e->size, url, ctx);
-		if (download_file(url, part, on_bytes, &v, err))
+		rc = download_file(url, part, on_bytes, &v, err);
+		if (rc == DOWNLOAD_EOFFLINE) {
+			buf_reset(err);
+			buf_addf(err, "cannot download '%s': no network route to it (are you offline?); "
+				 "copy the archive to '%s' by other means, or set PANCAKE_DATASETS_URL "
+				 "to a mirror, and run the command again", url, zip);
+		}
+		if (rc)
 			goto out;
 		if (rename(part, zip)) {
 			buf_addf(err, "cannot rename '%s': %s", part, strerror(errno));

@@ -11,7 +11,8 @@ state = {"broken": False}
 
 class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
-        sys.stderr.write("range-server: %s %s\n" % (self.command, self.path))
+        sys.stderr.write("range-server: %s %s range=%s\n" % (self.command, self.path,
+                                                              self.headers.get("Range")))
     def do_GET(self):
         path = os.path.join(root, os.path.basename(self.path))
         if not os.path.isfile(path):

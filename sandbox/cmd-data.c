@@ -1,0 +1,719 @@
+/* cmd-data: `pancake data gen|info`: make and inspect MovieLens-shaped datasets. */
+#include "cli.h"
+#include "core/catalog.h"
+#include "core/datagen.h"
+#include "core/dataset.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GENERATED_DIR "datasets/generated"
+#define BAR_WIDTH 30
+#define TOP_GENRES 8
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* "3.2M", "870k" */
+static void human_count(char *out, size_t size, double n)
+{
+	if (n >= 1e9)
+		snprintf(out, size, "%.1fG", n / 1e9);
+	else if (n >= 1e6)
+		snprintf(out, size, "%.1fM", n / 1e6);
+	else if (n >= 1e4)
+		snprintf(out, size, "%.0fk", n / 1e3);
+	else
+		snprintf(out, size, "%.0f", n);
+}
+
+/* a count with an optional k/M/G (x1000) suffix; -1 when it is not one */
+static int parse_count(const char *s, uint64_t *v)
+{
+	static const struct { char c; uint64_t mul; } suffixes[] = {
+		{ 'k', 1000 }, { 'K', 1000 }, { 'm', 1000000 }, { 'M', 1000000 },
+		{ 'g', 1000000000 }, { 'G', 1000000000 },
+	};
+	unsigned long long x;
+	char *end;
+	size_t i;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end) {
+		for (i = 0; i < ARRAY_SIZE(suffixes); i++)
+			if (*end == suffixes[i].c && !end[1])
+				break;
+		if (i == ARRAY_SIZE(suffixes) || x > UINT64_MAX / suffixes[i].mul)
+			return -1;
+		x *= suffixes[i].mul;
+	}
+	*v = x;
+	return 0;
+}
+
+/* ---- data gen ---- */
+
+struct gen_view {
+	const struct datagen_opts *o;
+	double t0, last;
+	int tty, started;
+};
+
+static void gen_progress(uint64_t done, uint64_t total, void *ctx)
+{
+	struct gen_view *v = ctx;
+	double t = now(), el = t - v->t0, rate = el > 0 ? done / el : 0;
+	char r[16], eta[32] = "";
+	int fill, i;
+
+	if (!v->started) {
+		/* the options passed datagen_write's checks: say what is coming */
+		printf("generating %s: %u users, %u items, %llu ratings, seed %llu, rank %d, noise %g\n",
+		       v->o->shape ? v->o->shape : "a custom shape", v->o->users, v->o->items,
+		       (unsigned long long)v->o->ratings, (unsigned long long)v->o->seed,
+		       v->o->rank, v->o->noise);
+		fflush(stdout);
+		v->started = 1;
+	}
+	if (!v->tty || (done < total && t - v->last < 0.1))
+		return;
+	v->last = t;
+	fill = total ? (int)((double)done * BAR_WIDTH / total) : BAR_WIDTH;
+	human_count(r, sizeof(r), rate);
+	if (done < total && rate > 0)
+		cli_human_duration(eta, sizeof(eta), (long long)ceil((total - done) / rate));
+	printf("\r\033[K  [");
+	for (i = 0; i < BAR_WIDTH; i++)
+		putchar(i < fill ? '#' : '.');
+	printf("] %3d%%  %s ratings/s%s%s", total ? (int)(done * 100 / total) : 100, r,
+	       *eta ? "  ETA " : "", eta);
+	if (done >= total)
+		printf("\r\033[K");
+	fflush(stdout);
+}
+
+static int data_gen(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "shape", required_argument, NULL, 'S' },
+		{ "users", required_argument, NULL, 'u' },
+		{ "items", required_argument, NULL, 'i' },
+		{ "ratings", required_argument, NULL, 'r' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "rank", required_argument, NULL, 'k' },
+		{ "noise", required_argument, NULL, 'n' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct datagen_opts o;
+	struct buf err = BUF_INIT;
+	struct gen_view v;
+	const char *out = NULL;
+	char *dir = NULL, *path = NULL, r[16];
+	uint64_t x, counts[3] = { 0, 0, 0 };
+	int c, have_counts = 0, ret = 1;
+	struct stat st;
+	double secs;
+	char *end;
+
+	datagen_opts_init(&o);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S':
+			if (datagen_shape(&o, optarg, &err)) {
+				cli_print_error(err.s);
+				ret = 2;
+				goto out;
+			}
+			break;
+		case 'u': case 'i': case 'r':
+			if (parse_count(optarg, &x) || !x ||
+			    (c != 'r' && x >= UINT32_MAX)) {
+				ret = cli_bad_usage("data", "--%s wants a positive count, got '%s'",
+						    c == 'u' ? "users" : c == 'i' ? "items" : "ratings", optarg);
+				goto out;
+			}
+			counts[c == 'u' ? 0 : c == 'i' ? 1 : 2] = x;
+			have_counts = 1;
+			break;
+		case 's':
+			errno = 0;
+			o.seed = strtoull(optarg, &end, 0);
+			if (errno || *end || !*optarg || *optarg == '-') {
+				ret = cli_bad_usage("data", "--seed wants a number, got '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 'k':
+			o.rank = (int)strtol(optarg, &end, 10);
+			if (*end || o.rank < 1 || o.rank > DATAGEN_RANK_MAX) {
+				ret = cli_bad_usage("data", "--rank wants 1..%d, got '%s'", DATAGEN_RANK_MAX, optarg);
+				goto out;
+			}
+			break;
+		case 'n':
+			o.noise = strtod(optarg, &end);
+			if (*end || !(o.noise >= 0 && o.noise <= 5)) {
+				ret = cli_bad_usage("data", "--noise wants stars in 0..5, got '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 't':
+			o.threads = (int)strtol(optarg, &end, 10);
+			if (*end || o.threads < 1) {
+				ret = cli_bad_usage("data", "--threads wants a positive count, got '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		default:
+			ret = cli_bad_usage("data", "unknown option for 'data gen'");
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		ret = cli_bad_usage("data", "unexpected argument '%s' for 'data gen'", argv[optind]);
+		goto out;
+	}
+	if (have_counts) {
+		/* counts given with a shape override it */
+		if (counts[0])
+			o.users = (uint32_t)counts[0];
+		if (counts[1])
+			o.items = (uint32_t)counts[1];
+		if (counts[2])
+			o.ratings = counts[2];
+		if (!o.users || !o.items || !o.ratings) {
+			ret = cli_bad_usage("data", "give --users, --items and --ratings together (or a --shape)");
+			goto out;
+		}
+		if (o.shape && (counts[0] || counts[1] || counts[2]))
+			o.shape = NULL;
+	} else if (!o.shape) {
+		datagen_shape(&o, "ml-1m", &err);
+	}
+	if (out)
+		dir = xstrdup(out);
+	else if (o.shape)
+		dir = xstrfmt("%s/%s-s%llu", GENERATED_DIR, o.shape, (unsigned long long)o.seed);
+	else
+		dir = xstrfmt("%s/u%u-i%u-r%llu-s%llu", GENERATED_DIR, o.users, o.items,
+			      (unsigned long long)o.ratings, (unsigned long long)o.seed);
+
+	v.o = &o;
+	v.t0 = now();
+	v.last = 0;
+	v.started = 0;
+	v.tty = cli_tty();
+	if (datagen_write(&o, dir, gen_progress, &v, &err)) {
+		if (v.tty)
+			printf("\r\033[K");
+		cli_print_error(err.s);
+		goto out;
+	}
+	secs = now() - v.t0;
+	path = xstrfmt("%s/ratings.csv", dir);
+	human_count(r, sizeof(r), o.ratings / (secs > 0 ? secs : 1e-9));
+	printf("wrote %llu ratings to %s in %.2f s: %s ratings/s",
+	       (unsigned long long)o.ratings, dir, secs, r);
+	if (!stat(path, &st))
+		printf(", %.0f MB/s", st.st_size / 1e6 / (secs > 0 ? secs : 1e-9));
+	printf("\n");
+	ret = 0;
+out:
+	free(dir);
+	free(path);
+	buf_release(&err);
+	return ret;
+}
+
+/* ---- data info ---- */
+
+static const struct {
+	const char *name;
+	enum dataset_format fmt;
+	const char *files[2];
+} formats[] = {
+	{ "auto", DS_AUTO, { NULL, NULL } },
+	{ "ml-100k", DS_ML100K, { "u.data", "u.item" } },
+	{ "dat", DS_ML_DAT, { "ratings.dat", "movies.dat" } },
+	{ "csv", DS_ML_CSV, { "ratings.csv", "movies.csv" } },
+};
+
+struct info {
+	size_t by_halves[11];
+	double mean, sd;
+	int year_min, year_max;
+	uint32_t ts_min, ts_max;
+	size_t rated_items;
+	size_t genre_movies[GENRE_COUNT];
+	int genre_order[GENRE_COUNT];
+	double read_secs, bytes;
+};
+
+static const size_t *genre_counts_sort;
+
+static int cmp_genre(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	if (genre_counts_sort[x] != genre_counts_sort[y])
+		return genre_counts_sort[x] > genre_counts_sort[y] ? -1 : 1;
+	return x - y;
+}
+
+static void summarize(const struct dataset *ds, struct info *in)
+{
+	uint64_t *seen = xcalloc((size_t)ds->max_item / 64 + 1, sizeof(*seen));
+	double sum = 0, sq = 0;
+	size_t i;
+	int g;
+
+	in->ts_min = UINT32_MAX;
+	in->ts_max = 0;
+	for (i = 0; i < ds->nratings; i++) {
+		const struct rating *r = &ds->ratings[i];
+
+		in->by_halves[r->halves]++;
+		sum += r->halves;
+		sq += (double)r->halves * r->halves;
+		if (r->ts < in->ts_min)
+			in->ts_min = r->ts;
+		if (r->ts > in->ts_max)
+			in->ts_max = r->ts;
+		if (!(seen[r->item >> 6] >> (r->item & 63) & 1)) {
+			seen[r->item >> 6] |= 1ull << (r->item & 63);
+			in->rated_items++;
+		}
+	}
+	if (ds->nratings) {
+		double n = (double)ds->nratings, m = sum / n;
+
+		in->mean = m / 2;
+		in->sd = sqrt(sq / n - m * m > 0 ? sq / n - m * m : 0) / 2;
+	}
+	in->year_min = 0;
+	in->year_max = 0;
+	for (i = 0; i < ds->nmovies; i++) {
+		const struct movie *m = &ds->movies[i];
+
+		if (m->year && (!in->year_min || m->year < in->year_min))
+			in->year_min = m->year;
+		if (m->year > in->year_max)
+			in->year_max = m->year;
+		for (g = 0; g < GENRE_COUNT; g++)
+			if (m->genres >> g & 1)
+				in->genre_movies[g]++;
+	}
+	for (g = 0; g < GENRE_COUNT; g++)
+		in->genre_order[g] = g;
+	genre_counts_sort = in->genre_movies;
+	qsort(in->genre_order, GENRE_COUNT, sizeof(int), cmp_genre);
+	free(seen);
+}
+
+static void date(char *out, size_t size, uint32_t ts)
+{
+	time_t t = ts;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%d", &tm);
+}
+
+static const char *format_name(enum dataset_format f)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(formats); i++)
+		if (formats[i].fmt == f)
+			return formats[i].name;
+	return "?";
+}
+
+static void print_report_text(const struct dataset_report *rep)
+{
+	int p;
+
+	printf("skipped   %zu of %zu lines", rep->skipped, rep->lines_read);
+	for (p = 0; p < PROBLEM_COUNT; p++)
+		if (rep->by_reason[p])
+			printf(", %zu %s", rep->by_reason[p], dataset_problem_name((enum dataset_problem)p));
+	printf("\n");
+	if (rep->examples.len) {
+		const char *s = rep->examples.s;
+
+		while (*s) {
+			const char *nl = strchr(s, '\n');
+			int n = nl ? (int)(nl - s) : (int)strlen(s);
+
+			printf("          %s%.*s%s\n", cli_color(C_YELLOW), n, s, cli_color(C_RESET));
+			s += n + (nl ? 1 : 0);
+		}
+		if (rep->skipped > 10)
+			printf("          (and %zu more)\n", rep->skipped - 10);
+	}
+}
+
+static void print_text(const char *dir, const struct dataset *ds, const struct info *in,
+		       const struct dataset_report *rep, int skip)
+{
+	char a[16], b[16], r[16];
+	size_t maxh = 1, i;
+	int h, g, shown;
+
+	printf("dataset   %s (%s) at %s\n", ds->name, format_name(ds->format), dir);
+	printf("users     %zu (ids up to %u)\n", ds->nusers, ds->max_user);
+	printf("items     %zu rated, %zu movies (ids up to %u)\n", in->rated_items, ds->nmovies,
+	       ds->max_item);
+	printf("ratings   %zu, mean %.2f, sd %.2f\n", ds->nratings, in->mean, in->sd);
+	for (h = 1; h <= 10; h++)
+		if (in->by_halves[h] > maxh)
+			maxh = in->by_halves[h];
+	for (h = 1; h <= 10; h++) {
+		int len = (int)((double)in->by_halves[h] * 40 / maxh + 0.5);
+
+		printf("  %d.%d     %5.1f%% %s", h / 2, h % 2 ? 5 : 0,
+		       ds->nratings ? 100.0 * in->by_halves[h] / ds->nratings : 0.0, cli_color(C_CYAN));
+		for (i = 0; i < (size_t)len; i++)
+			putchar('#');
+		printf("%s\n", cli_color(C_RESET));
+	}
+	if (in->year_min)
+		printf("years     %d..%d (release)\n", in->year_min, in->year_max);
+	if (ds->nratings) {
+		date(a, sizeof(a), in->ts_min);
+		date(b, sizeof(b), in->ts_max);
+		printf("rated     %s..%s\n", a, b);
+	}
+	printf("genres   ");
+	for (g = 0, shown = 0; g < GENRE_COUNT && shown < TOP_GENRES; g++) {
+		int k = in->genre_order[g];
+
+		if (!in->genre_movies[k])
+			break;
+		printf("%s %s %zu", shown ? "," : "", genre_name((enum genre)k), in->genre_movies[k]);
+		shown++;
+	}
+	printf("%s\n", shown ? "" : " none");
+	human_count(r, sizeof(r), in->read_secs > 0 ? ds->nratings / in->read_secs : 0);
+	printf("read      in %.2f s: %s ratings/s, %.0f MB/s\n", in->read_secs, r,
+	       in->read_secs > 0 ? in->bytes / 1e6 / in->read_secs : 0.0);
+	if (skip)
+		print_report_text(rep);
+}
+
+static int print_json(const struct dataset *ds, const struct info *in,
+		      const struct dataset_report *rep, int skip)
+{
+	json_t *o = json_object(), *dist = json_object(), *genres = json_object();
+	char key[8];
+	int h, g;
+
+	json_object_set_new(o, "name", json_string(ds->name));
+	json_object_set_new(o, "format", json_string(format_name(ds->format)));
+	json_object_set_new(o, "users", json_integer((json_int_t)ds->nusers));
+	json_object_set_new(o, "items_rated", json_integer((json_int_t)in->rated_items));
+	json_object_set_new(o, "movies", json_integer((json_int_t)ds->nmovies));
+	json_object_set_new(o, "ratings", json_integer((json_int_t)ds->nratings));
+	json_object_set_new(o, "max_user", json_integer(ds->max_user));
+	json_object_set_new(o, "max_item", json_integer(ds->max_item));
+	json_object_set_new(o, "mean", json_real(round(in->mean * 1e4) / 1e4));
+	json_object_set_new(o, "sd", json_real(round(in->sd * 1e4) / 1e4));
+	for (h = 1; h <= 10; h++) {
+		snprintf(key, sizeof(key), "%d.%d", h / 2, h % 2 ? 5 : 0);
+		json_object_set_new(dist, key, json_integer((json_int_t)in->by_halves[h]));
+	}
+	json_object_set_new(o, "distribution", dist);
+	json_object_set_new(o, "year_min", json_integer(in->year_min));
+	json_object_set_new(o, "year_max", json_integer(in->year_max));
+	json_object_set_new(o, "ts_min", json_integer(ds->nratings ? in->ts_min : 0));
+	json_object_set_new(o, "ts_max", json_integer(in->ts_max));
+	for (g = 0; g < GENRE_COUNT; g++) {
+		int k = in->genre_order[g];
+
+		if (in->genre_movies[k])
+			json_object_set_new(genres, genre_name((enum genre)k),
+					    json_integer((json_int_t)in->genre_movies[k]));
+	}
+	json_object_set_new(o, "genres", genres);
+	json_object_set_new(o, "read_seconds", json_real(round(in->read_secs * 1e4) / 1e4));
+	if (skip) {
+		json_t *rr = json_object(), *by = json_object(), *ex = json_array();
+		const char *s = rep->examples.s;
+		int p;
+
+		json_object_set_new(rr, "lines_read", json_integer((json_int_t)rep->lines_read));
+		json_object_set_new(rr, "skipped", json_integer((json_int_t)rep->skipped));
+		for (p = 0; p < PROBLEM_COUNT; p++)
+			json_object_set_new(by, dataset_problem_name((enum dataset_problem)p),
+					    json_integer((json_int_t)rep->by_reason[p]));
+		json_object_set_new(rr, "by_reason", by);
+		while (*s) {
+			const char *nl = strchr(s, '\n');
+			size_t n = nl ? (size_t)(nl - s) : strlen(s);
+
+			json_array_append_new(ex, json_stringn(s, n));
+			s += n + (nl ? 1 : 0);
+		}
+		json_object_set_new(rr, "examples", ex);
+		json_object_set_new(o, "report", rr);
+	}
+	if (json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) < 0) {
+		json_decref(o);
+		return -1;
+	}
+	printf("\n");
+	json_decref(o);
+	return 0;
+}
+
+static double file_bytes(const char *dir, enum dataset_format fmt)
+{
+	double total = 0;
+	size_t i, k;
+
+	for (i = 0; i < ARRAY_SIZE(formats); i++) {
+		if (formats[i].fmt != fmt)
+			continue;
+		for (k = 0; k < 2; k++) {
+			char *p = xstrfmt("%s/%s", dir, formats[i].files[k]);
+			struct stat st;
+
+			if (!stat(p, &st))
+				total += (double)st.st_size;
+			free(p);
+		}
+	}
+	return total;
+}
+
+static int data_info(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "on-error", required_argument, NULL, 'e' },
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum dataset_on_error mode = DS_ABORT;
+	enum dataset_format fmt = DS_AUTO;
+	struct dataset ds;
+	struct dataset_report rep;
+	struct buf err = BUF_INIT;
+	struct info in;
+	const char *dir;
+	char *named_dir = NULL;
+	int c, json = 0, ret = 1;
+	size_t i;
+	double t0;
+
+	dataset_init(&ds);
+	dataset_report_init(&rep);
+	memset(&in, 0, sizeof(in));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'e':
+			if (!strcmp(optarg, "abort")) {
+				mode = DS_ABORT;
+			} else if (!strcmp(optarg, "skip")) {
+				mode = DS_SKIP;
+			} else {
+				ret = cli_bad_usage("data", "--on-error wants abort or skip, got '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 'f':
+			for (i = 0; i < ARRAY_SIZE(formats); i++)
+				if (!strcmp(optarg, formats[i].name))
+					break;
+			if (i == ARRAY_SIZE(formats)) {
+				ret = cli_bad_usage("data", "--format wants auto, ml-100k, dat or csv, got '%s'",
+						    optarg);
+				goto out;
+			}
+			fmt = formats[i].fmt;
+			break;
+		default:
+			ret = cli_bad_usage("data", "unknown option for 'data info'");
+			goto out;
+		}
+	}
+	if (optind + 1 != argc) {
+		ret = cli_bad_usage("data", "'data info' wants one dataset directory");
+		goto out;
+	}
+	dir = argv[optind];
+	/* a fetched dataset's name stands for its folder */
+	{
+		struct stat st;
+		if (stat(dir, &st) && !strchr(dir, '/') && catalog_present(dir)) {
+			named_dir = catalog_data_dir(dir);
+			dir = named_dir;
+		}
+	}
+	t0 = now();
+	if (dataset_read(&ds, dir, fmt, mode, &rep, &err)) {
+		cli_print_error(err.s);
+		if (mode == DS_ABORT && strchr(err.s, ':') && rep.lines_read)
+			fprintf(stderr, "hint: --on-error=skip leaves bad lines out and reports them\n");
+		goto out;
+	}
+	in.read_secs = now() - t0;
+	in.bytes = file_bytes(dir, ds.format);
+	summarize(&ds, &in);
+	if (json)
+		ret = print_json(&ds, &in, &rep, mode == DS_SKIP) ? 1 : 0;
+	else {
+		print_text(dir, &ds, &in, &rep, mode == DS_SKIP);
+		ret = 0;
+	}
+out:
+	dataset_release(&ds);
+	dataset_report_release(&rep);
+	free(named_dir);
+	buf_release(&err);
+	return ret;
+}
+
+/* ---- list and fetch: the MovieLens catalog ---- */
+
+static int data_list(int argc, char **argv)
+{
+	struct catalog_entry es[32];
+	struct buf err = BUF_INIT;
+	int n, i;
+
+	(void)argv;
+	if (argc > 1)
+		return cli_bad_usage("data", "'data list' takes no arguments");
+	n = catalog_list(es, 32, &err);
+	if (n < 0) {
+		cli_print_error(err.s);
+		buf_release(&err);
+		return 1;
+	}
+	printf("%-16s %-8s %s\n", "NAME", "FETCHED", "DESCRIPTION");
+	for (i = 0; i < n; i++)
+		printf("%-16s %-8s %s\n", es[i].name, catalog_present(es[i].name) ? "yes" : "no",
+		       es[i].description);
+	printf("\n'pancake data fetch NAME' downloads one; licence: %s\n", n ? es[0].licence : "-");
+	buf_release(&err);
+	return 0;
+}
+
+static const char *const fetch_steps[] = {
+	[FETCH_DOWNLOAD] = "downloading", [FETCH_VERIFY] = "checking",
+	[FETCH_UNPACK] = "unpacking", [FETCH_DONE] = "ready in",
+};
+
+static void fetch_progress(enum catalog_step step, int64_t done, int64_t total,
+			   const char *text, void *ctx)
+{
+	double *last = ctx;
+
+	if (step == FETCH_DOWNLOAD && !text) {
+		double t = now();
+		if (!isatty(1) || t - *last < 0.2)
+			return;
+		*last = t;
+		if (total > 0) {
+			int fill = (int)((double)done / (double)total * BAR_WIDTH);
+			printf("\r  [%.*s%*s] %5.1f%% %.1f of %.1f MB", fill,
+			       "##############################", BAR_WIDTH - fill, "",
+			       100.0 * (double)done / (double)total, (double)done / 1e6, (double)total / 1e6);
+		} else {
+			printf("\r  %.1f MB", (double)done / 1e6);
+		}
+		fflush(stdout);
+		return;
+	}
+	if (isatty(1))
+		printf("\r\033[K");
+	printf("  %s %s\n", fetch_steps[step], text ? text : "");
+	fflush(stdout);
+}
+
+static int data_fetch(int argc, char **argv)
+{
+	struct catalog_entry e;
+	struct buf err = BUF_INIT;
+	double last = 0;
+	int ret = 1;
+
+	if (argc != 2)
+		return cli_bad_usage("data", "'data fetch' wants one dataset name (see 'pancake data list')");
+	if (catalog_load(&e, argv[1], &err))
+		goto out;
+	if (catalog_present(e.name)) {
+		char *dir = catalog_data_dir(e.name);
+		printf("%s is already fetched in %s\n", e.name, dir);
+		free(dir);
+		ret = 0;
+		goto out;
+	}
+	printf("%s: %s\n  licence: %s\n", e.name, e.description, e.licence);
+	if (catalog_fetch(&e, fetch_progress, &last, &err))
+		goto out;
+	if (!*e.md5 && !*e.sha256)
+		printf("  note: the manifest has no checksum for this archive: it was not verified\n");
+	ret = 0;
+out:
+	if (ret && err.len) {
+		if (isatty(1))
+			printf("\n");
+		cli_print_error(err.s);
+	}
+	buf_release(&err);
+	return ret;
+}
+
+/* ---- the subcommands ---- */
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} data_cmds[] = {
+	{ "gen", data_gen },
+	{ "info", data_info },
+	{ "list", data_list },
+	{ "fetch", data_fetch },
+};
+
+int cmd_data(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return cli_bad_usage("data", "'data' wants a subcommand: gen, info, list or fetch");
+	for (i = 0; i < ARRAY_SIZE(data_cmds); i++)
+		if (!strcmp(argv[1], data_cmds[i].name))
+			return data_cmds[i].fn(argc - 1, argv + 1);
+	return cli_bad_usage("data", "'%s' is not a 'data' subcommand: use gen, info, list or fetch", argv[1]);
+}
