@@ -2,10 +2,13 @@
 #include "cli.h"
 #include "core/catalog.h"
 #include "core/datagen.h"
+#include "core/loadrun.h"
 #include "core/dataset.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -694,6 +697,321 @@ out:
 	return ret;
 }
 
+
+/* ---- load and verify: the dataset into the stack ---- */
+
+/* "NAME" of a fetched dataset, or a directory; new string, NULL if neither */
+static char *resolve_dataset(const char *arg, char **name)
+{
+	struct stat st;
+
+	if (!stat(arg, &st) && S_ISDIR(st.st_mode)) {
+		const char *slash = strrchr(arg, '/');
+		*name = xstrdup(slash && slash[1] ? slash + 1 : arg);
+		return xstrdup(arg);
+	}
+	if (!strchr(arg, '/') && catalog_present(arg)) {
+		*name = xstrdup(arg);
+		return catalog_data_dir(arg);
+	}
+	return NULL;
+}
+
+struct bars {
+	pthread_mutex_t lock;
+	int n;
+	const char *names[LOADRUN_MAX];
+	uint64_t done[LOADRUN_MAX], total[LOADRUN_MAX];
+	double t0, last;
+};
+
+static void draw_bars(struct bars *b)
+{
+	int i;
+
+	printf("\033[%dA", b->n);
+	for (i = 0; i < b->n; i++) {
+		double f = b->total[i] ? (double)b->done[i] / (double)b->total[i] : 0;
+		double el = now() - b->t0, rate = el > 0 ? (double)b->done[i] / el : 0;
+		int fill = (int)(f * BAR_WIDTH);
+		printf("\r\033[K  %-14s [%.*s%*s] %5.1f%% %9.0f/s ETA %4.0fs\n", b->names[i], fill,
+		       "##############################", BAR_WIDTH - fill, "", 100 * f, rate,
+		       rate > 0 && b->total[i] > b->done[i] ? (double)(b->total[i] - b->done[i]) / rate : 0);
+	}
+	fflush(stdout);
+}
+
+static void load_progress(const char *target, uint64_t done, uint64_t total, void *ctx)
+{
+	struct bars *b = ctx;
+	int i;
+
+	pthread_mutex_lock(&b->lock);
+	for (i = 0; i < b->n; i++)
+		if (!strcmp(b->names[i], target)) {
+			b->done[i] = done;
+			b->total[i] = total;
+		}
+	if (isatty(1) && now() - b->last > 0.2) {
+		b->last = now();
+		draw_bars(b);
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+static volatile int load_cancel;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	load_cancel = 1;
+}
+
+static int pick_targets(const char *into, const struct load_target **out, int *n)
+{
+	char *copy = xstrdup(into), *tok, *save = NULL;
+
+	*n = 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct load_target *t = loadrun_find(tok);
+		if (!t) {
+			int i;
+			fprintf(stderr, "error: no load target '%s': known are", tok);
+			for (i = 0; load_targets[i]; i++)
+				fprintf(stderr, " %s", load_targets[i]->name);
+			fprintf(stderr, "\n");
+			free(copy);
+			return -1;
+		}
+		out[(*n)++] = t;
+	}
+	free(copy);
+	return 0;
+}
+
+static int data_load(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "into", required_argument, NULL, 'i' },
+		{ "on-error", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct load_target *ts[LOADRUN_MAX];
+	struct loadrun_item items[LOADRUN_MAX];
+	enum dataset_on_error mode = DS_ABORT;
+	struct dataset_report rep;
+	struct dataset ds;
+	struct buf err = BUF_INIT;
+	struct bars bars;
+	struct sigaction sa;
+	char *dir = NULL, *name = NULL;
+	const char *into = NULL;
+	int c, n = 0, i, failed, ret = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'i')
+			into = optarg;
+		else if (c == 'e' && !strcmp(optarg, "abort"))
+			mode = DS_ABORT;
+		else if (c == 'e' && !strcmp(optarg, "skip"))
+			mode = DS_SKIP;
+		else
+			return cli_bad_usage("data", "'data load' takes NAME|DIR [--into T,T] [--on-error=abort|skip]");
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage("data", "'data load' wants one dataset name or directory");
+	if (into) {
+		if (pick_targets(into, ts, &n))
+			return 2;
+	} else {
+		for (n = 0; load_targets[n]; n++)
+			ts[n] = load_targets[n];
+	}
+	dir = resolve_dataset(argv[optind], &name);
+	if (!dir) {
+		cli_print_error("no such dataset folder or fetched dataset: see 'pancake data list', "
+				"or make one with 'pancake data gen'");
+		return 1;
+	}
+	dataset_init(&ds);
+	dataset_report_init(&rep);
+	/* the whole file is checked before anything is written to any store */
+	if (dataset_read(&ds, dir, DS_AUTO, mode, &rep, &err)) {
+		cli_print_error(err.s);
+		fprintf(stderr, "nothing was written to any store; --on-error=skip loads the good lines\n");
+		goto out;
+	}
+	if (rep.skipped) {
+		size_t k;
+		printf("skipped %zu bad line(s):", rep.skipped);
+		for (k = 0; k < PROBLEM_COUNT; k++)
+			if (rep.by_reason[k])
+				printf(" %zu %s", rep.by_reason[k], dataset_problem_name((enum dataset_problem)k));
+		printf("\n%s", rep.examples.s);
+	}
+	printf("loading %s: %zu ratings, %zu movies, %zu users into", name, ds.nratings, ds.nmovies, ds.nusers);
+	for (i = 0; i < n; i++)
+		printf(" %s", ts[i]->name);
+	printf("\n");
+	memset(&bars, 0, sizeof(bars));
+	pthread_mutex_init(&bars.lock, NULL);
+	bars.n = n;
+	bars.t0 = now();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (i = 0; i < n; i++) {
+		memset(&items[i], 0, sizeof(items[i]));
+		items[i].t = ts[i];
+		items[i].o.dataset = name;
+		items[i].o.host = "127.0.0.1";
+		items[i].o.port = ts[i]->default_port;
+		items[i].o.timeout_ms = 10000;
+		items[i].o.progress = load_progress;
+		items[i].o.ctx = &bars;
+		items[i].o.cancel = &load_cancel;
+		bars.names[i] = ts[i]->name;
+		if (isatty(1))
+			printf("\n");
+	}
+	failed = loadrun_all(&ds, items, n);
+	if (isatty(1))
+		draw_bars(&bars);
+	for (i = 0; i < n; i++) {
+		if (items[i].ret)
+			printf("  %s%-14s FAILED%s %s\n", cli_color(C_RED), ts[i]->name, cli_color(C_RESET),
+			       items[i].err.s);
+		else
+			printf("  %-14s %llu ratings written, %llu already there, %llu movies, %.1f s\n",
+			       ts[i]->name, (unsigned long long)items[i].res.ratings_written,
+			       (unsigned long long)items[i].res.ratings_skipped,
+			       (unsigned long long)items[i].res.movies_written, items[i].res.seconds);
+		buf_release(&items[i].err);
+	}
+	if (load_cancel)
+		printf("interrupted: run the same command again to resume\n");
+	ret = failed ? 1 : 0;
+	pthread_mutex_destroy(&bars.lock);
+out:
+	dataset_release(&ds);
+	dataset_report_release(&rep);
+	buf_release(&err);
+	free(dir);
+	free(name);
+	return ret;
+}
+
+static void count_text(char *out, size_t size, int64_t v)
+{
+	if (v < 0)
+		snprintf(out, size, "-");
+	else
+		snprintf(out, size, "%lld", (long long)v);
+}
+
+static int data_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "into", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct load_target *ts[LOADRUN_MAX];
+	struct verify_row rows[LOADRUN_MAX];
+	struct dataset ds;
+	struct load_opts base;
+	struct buf err = BUF_INIT;
+	char *dir = NULL, *name = NULL;
+	const char *into = NULL;
+	int c, n = 0, i, bad, json = 0, ret = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'i')
+			into = optarg;
+		else if (c == 'j')
+			json = 1;
+		else
+			return cli_bad_usage("data", "'data verify' takes NAME|DIR [--into T,T] [--json]");
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage("data", "'data verify' wants one dataset name or directory");
+	if (into) {
+		if (pick_targets(into, ts, &n))
+			return 2;
+	} else {
+		for (n = 0; load_targets[n]; n++)
+			ts[n] = load_targets[n];
+	}
+	dir = resolve_dataset(argv[optind], &name);
+	if (!dir) {
+		cli_print_error("no such dataset folder or fetched dataset: see 'pancake data list'");
+		return 1;
+	}
+	dataset_init(&ds);
+	if (dataset_read(&ds, dir, DS_AUTO, DS_SKIP, NULL, &err)) {
+		cli_print_error(err.s);
+		goto out;
+	}
+	memset(&base, 0, sizeof(base));
+	base.dataset = name;
+	base.host = "127.0.0.1";
+	base.timeout_ms = 10000;
+	for (i = 0; i < n; i++)
+		rows[i].t = ts[i];
+	bad = loadrun_verify(&ds, rows, n, &base);
+	if (json) {
+		json_t *arr = json_array();
+		char *s;
+		for (i = 0; i < n; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "target", json_string(ts[i]->name));
+			json_object_set_new(o, "ok", json_boolean(rows[i].ok));
+			json_object_set_new(o, "ratings", json_integer(rows[i].have.ratings));
+			json_object_set_new(o, "expected_ratings", json_integer(rows[i].want.ratings));
+			json_object_set_new(o, "movies", json_integer(rows[i].have.movies));
+			json_object_set_new(o, "expected_movies", json_integer(rows[i].want.movies));
+			json_object_set_new(o, "users", json_integer(rows[i].have.users));
+			json_object_set_new(o, "expected_users", json_integer(rows[i].want.users));
+			json_object_set_new(o, "error", rows[i].err.len ? json_string(rows[i].err.s) : json_null());
+			json_array_append_new(arr, o);
+		}
+		s = json_dumps(arr, JSON_INDENT(2));
+		printf("%s\n", s);
+		free(s);
+		json_decref(arr);
+	} else {
+		printf("%-14s %-21s %-21s %-21s %s\n", "TARGET", "RATINGS have/want", "MOVIES have/want",
+		       "USERS have/want", "RESULT");
+		for (i = 0; i < n; i++) {
+			char a[24], b[24], cc[24], d[24], e[24], f[24], col[3][48];
+			count_text(a, sizeof(a), rows[i].have.ratings);
+			count_text(b, sizeof(b), rows[i].want.ratings);
+			count_text(cc, sizeof(cc), rows[i].have.movies);
+			count_text(d, sizeof(d), rows[i].want.movies);
+			count_text(e, sizeof(e), rows[i].have.users);
+			count_text(f, sizeof(f), rows[i].want.users);
+			snprintf(col[0], sizeof(col[0]), "%s/%s", a, b);
+			snprintf(col[1], sizeof(col[1]), "%s/%s", cc, d);
+			snprintf(col[2], sizeof(col[2]), "%s/%s", e, f);
+			printf("%-14s %-21s %-21s %-21s %s%s%s %s\n", ts[i]->name, col[0], col[1], col[2],
+			       cli_color(rows[i].ok ? C_GREEN : C_RED), rows[i].ok ? "equal" : "DIFFERENT",
+			       cli_color(C_RESET), rows[i].err.len ? rows[i].err.s : "");
+		}
+	}
+	for (i = 0; i < n; i++)
+		buf_release(&rows[i].err);
+	ret = bad ? 1 : 0;
+out:
+	dataset_release(&ds);
+	buf_release(&err);
+	free(dir);
+	free(name);
+	return ret;
+}
+
 /* ---- the subcommands ---- */
 
 static const struct {
@@ -704,6 +1022,8 @@ static const struct {
 	{ "info", data_info },
 	{ "list", data_list },
 	{ "fetch", data_fetch },
+	{ "load", data_load },
+	{ "verify", data_verify },
 };
 
 int cmd_data(int argc, char **argv)

@@ -33,7 +33,7 @@ const struct cmd cmd_table[] = {
 	{ "exec", cmd_exec, CMD_NEEDS_ENGINE, "exec SERVICE [--] CMD [ARG...]",
 	  "Run a command in a service's container; exits with the command's code.\n"
 	  "Output (stdout and stderr together) is printed when the command ends.", "" },
-	{ "data", cmd_data, 0, "data gen [--shape NAME] [--seed S] [--out DIR] | info DIR|NAME [--json] [--on-error=abort|skip] | list | fetch NAME",
+	{ "data", cmd_data, 0, "data gen [--shape NAME] [--seed S] [--out DIR] | info DIR|NAME [--json] [--on-error=abort|skip] | list | fetch NAME | load NAME [--into T,T] | verify NAME",
 	  "Generate, fetch and inspect datasets (loading into the stack comes next).",
 	  "  gen                write movies.csv, ratings.csv (ML-latest CSV) and dataset.txt\n"
 	  "    --shape NAME     ml-100k, ml-1m (default), ml-10m, ml-20m or ml-25m\n"
@@ -50,7 +50,12 @@ const struct cmd cmd_table[] = {
 	  "    --format F       auto (default), ml-100k, dat or csv\n"
 	  "  list               the MovieLens datasets pancake knows, and which are fetched\n"
 	  "  fetch NAME         download (resuming), check the checksum, unpack into the cache\n"
-	  "                     (PANCAKE_DATASETS_URL points at a local mirror)\n" },
+	  "                     (PANCAKE_DATASETS_URL points at a local mirror)\n"
+	  "  load NAME|DIR      load into the stack; a second run duplicates nothing\n"
+	  "    --into T,T       some of: kafka, elasticsearch, redis (default: all)\n"
+	  "    --on-error=abort refuse a file with bad lines before writing anything (default)\n"
+	  "    --on-error=skip  load the good lines, report the bad ones\n"
+	  "  verify NAME|DIR    count what each store holds against the source; exit 1 on a difference\n" },
 	{ "doctor", cmd_doctor, 0, "doctor [--json]",
 	  "Check the engine (reachable, API version), memory, disk, images and ports.",
 	  "  --json             machine-readable output\n" },

@@ -1,7 +1,13 @@
-/* kafka: the Kafka readiness probe (a metadata request), over librdkafka. */
+/*
+ * kafka: the Kafka client over librdkafka: the readiness probe, an
+ * idempotent batching producer, topic admin, watermarks and the last record
+ * of each partition (what a load's resume point is read from).
+ */
 #ifndef PANCAKE_KAFKA_H
 #define PANCAKE_KAFKA_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include "util/buf.h"
 
 /* Return codes: 0 is ready, these say why not. */
@@ -10,6 +16,8 @@ enum kafka_status {
 	KAFKA_EUNREACH = -2,	/* no broker answered (refused, closed) */
 	KAFKA_ETIMEOUT = -3,	/* no metadata within the timeout */
 	KAFKA_EFAIL = -4,	/* any other failure; see the message */
+	KAFKA_ENOTOPIC = -5,	/* the topic does not exist */
+	KAFKA_EDELIVERY = -6,	/* a record was refused or timed out */
 };
 
 /* What a metadata answer says about the cluster. */
@@ -30,5 +38,115 @@ struct kafka_meta {
  */
 int kafka_probe(const char *bootstrap, int timeout_ms, struct kafka_meta *meta,
 		struct buf *err);
+
+/*
+ * The producer: idempotent (enable.idempotence, acks=all, gapless: a
+ * delivery error that could leave a hole is fatal, so what is acknowledged
+ * on a partition is always a prefix of what was produced to it), lz4,
+ * large batches and a large local queue. One thread produces and polls.
+ */
+struct kafka_producer;
+
+struct kafka_producer_opts {
+	int timeout_ms;		/* per network call (metadata, admin); 0: 10000 */
+	int linger_ms;		/* 0: 25 */
+	int delivery_timeout_ms; /* a record's whole life; 0: 120000 */
+	const char *client_id;	/* NULL: "pancake" */
+};
+
+/* a record header for kafka_produce: `value` is copied */
+struct kafka_header {
+	const char *name;
+	const void *value;
+	size_t len;
+};
+
+/* delivery reports so far (served by kafka_producer_poll/flush) */
+struct kafka_delivery {
+	uint64_t produced;	/* accepted into the local queue */
+	uint64_t delivered;	/* acknowledged by the broker */
+	uint64_t failed;	/* delivery failed (see first_error) */
+	int first_error;	/* librdkafka rd_kafka_resp_err_t, 0 if none */
+	char first_error_msg[256];
+};
+
+/*
+ * New (free with kafka_producer_free); NULL with `err` filled when
+ * librdkafka refuses the configuration. Connects lazily: the first call
+ * that needs the broker reports an unreachable one. `opts` may be NULL.
+ */
+struct kafka_producer *kafka_producer_new(const char *bootstrap,
+					  const struct kafka_producer_opts *opts,
+					  struct buf *err);
+/* purges anything not yet delivered: flush first to keep it */
+void kafka_producer_free(struct kafka_producer *p);
+
+/*
+ * Queues one record for `topic` (key, value and headers are copied; `key`
+ * may be NULL). `partition` -1 lets librdkafka pick by key. While the
+ * local queue is full it serves delivery reports and waits, up to the
+ * producer's timeout_ms. 0, KAFKA_ETIMEOUT (queue still full),
+ * KAFKA_EDELIVERY (the producer hit a fatal error) or KAFKA_EFAIL.
+ */
+int kafka_produce(struct kafka_producer *p, const char *topic, int32_t partition,
+		  const void *key, size_t keylen, const void *value, size_t len,
+		  const struct kafka_header *hdrs, int nhdrs, struct buf *err);
+/* serves delivery reports, waiting up to `ms` for one */
+void kafka_producer_poll(struct kafka_producer *p, int ms);
+/*
+ * Waits until every queued record is delivered or failed, at most
+ * `timeout_ms`: 0, KAFKA_ETIMEOUT (records still outstanding) or
+ * KAFKA_EDELIVERY (some failed; the first error is in `err`).
+ */
+int kafka_producer_flush(struct kafka_producer *p, int timeout_ms, struct buf *err);
+void kafka_producer_stats(struct kafka_producer *p, struct kafka_delivery *d);
+
+/*
+ * Topics. All go through the producer's handle and take its timeout_ms;
+ * an unreachable broker gives KAFKA_ETIMEOUT or KAFKA_EUNREACH with a
+ * message that names the bootstrap address.
+ */
+/* the partition count of `topic`, or KAFKA_ENOTOPIC; never auto-creates it */
+int kafka_topic_partitions(struct kafka_producer *p, const char *topic,
+			   struct buf *err);
+/*
+ * Creates `topic` with `partitions` partitions and replication 1 unless it
+ * exists, then waits until the metadata shows it. `config` is NULL or a
+ * NULL-terminated list of name, value pairs ("cleanup.policy", "compact").
+ * Returns the partition count (of the existing topic, if it was there).
+ */
+int kafka_topic_ensure(struct kafka_producer *p, const char *topic, int partitions,
+		       const char *const *config, struct buf *err);
+/* deletes `topic`; 0 also when it did not exist */
+int kafka_topic_delete(struct kafka_producer *p, const char *topic, struct buf *err);
+/* low and high watermarks (the next offset) of one partition */
+int kafka_topic_offsets(struct kafka_producer *p, const char *topic, int32_t partition,
+			int64_t *low, int64_t *high, struct buf *err);
+/* records held: the sum of high - low over partitions; KAFKA_ENOTOPIC if none */
+int kafka_topic_count(struct kafka_producer *p, const char *topic, int64_t *count,
+		      struct buf *err);
+
+/* a record read back; every string owned by it (kafka_record_release) */
+struct kafka_record {
+	int32_t partition;
+	int64_t offset;		/* -1: the partition is empty */
+	char *key;		/* NUL-terminated copies; NULL when absent */
+	char *value;
+	size_t nheaders;
+	char **header_names;
+	char **header_values;
+};
+void kafka_record_release(struct kafka_record *r);
+/* borrowed, valid until kafka_record_release; NULL when absent */
+const char *kafka_record_header(const struct kafka_record *r, const char *name);
+
+/*
+ * The last record of each of the `npart` partitions of `topic`, into
+ * `recs[0..npart)` (offset -1 for an empty partition): a throwaway
+ * consumer assigned at high - 1 reads one record per partition. Assumes
+ * no transaction markers (a non-transactional producer) at the tail.
+ */
+int kafka_topic_last_records(struct kafka_producer *p, const char *topic, int npart,
+			     struct kafka_record *recs, struct buf *err);
 
 #endif

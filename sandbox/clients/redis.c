@@ -1,9 +1,15 @@
-/* redis: the Redis readiness probe, over hiredis; nothing of hiredis leaks. */
+/*
+ * redis: the Redis readiness probe and a pipelined connection with bounded
+ * depth, over hiredis; nothing of hiredis leaks.
+ */
 #include "clients/redis.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -129,4 +135,328 @@ out:
 		freeReplyObject(reply);
 	redisFree(c);
 	return ret;
+}
+
+/* what a pending command was, to quote it when its reply is an error */
+#define DESC_MAX 72
+
+struct redis_conn {
+	redisContext *ctx;
+	char *host;
+	int port, timeout_ms;
+	int depth;
+	char (*desc)[DESC_MAX];	/* ring of `depth` descriptions */
+	size_t head, pending;	/* oldest pending at desc[head] */
+	uint64_t acked;
+	int64_t isum;		/* sum of the integer replies read */
+	int failed;
+};
+
+int redis_connect(struct redis_conn **out, const char *host, int port,
+		  int timeout_ms, int depth, struct buf *err)
+{
+	struct redis_conn *c;
+	int ret;
+
+	*out = NULL;
+	if (timeout_ms < 1)
+		timeout_ms = 1;
+	c = xcalloc(1, sizeof(*c));
+	c->host = xstrdup(host);
+	c->port = port;
+	c->timeout_ms = timeout_ms;
+	c->depth = depth > 1 ? depth : REDIS_DEFAULT_DEPTH;
+	c->desc = xmalloc((size_t)c->depth * sizeof(*c->desc));
+	c->ctx = redisConnectWithTimeout(host, port, ms_to_tv(timeout_ms));
+	if (!c->ctx) {
+		if (err)
+			buf_addf(err, "cannot allocate a redis context for "
+				 "'%s:%d': out of memory?", host, port);
+		ret = REDIS_EIO;
+		goto fail;
+	}
+	if (c->ctx->err) {
+		ret = context_error(c->ctx, errno, host, port, timeout_ms,
+				    "connecting to", err);
+		goto fail;
+	}
+	if (redisSetTimeout(c->ctx, ms_to_tv(timeout_ms)) != REDIS_OK) {
+		ret = context_error(c->ctx, errno, host, port, timeout_ms,
+				    "configuring", err);
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	redis_close(c);
+	return ret;
+}
+
+void redis_close(struct redis_conn *c)
+{
+	if (!c)
+		return;
+	if (c->ctx)
+		redisFree(c->ctx);
+	free(c->desc);
+	free(c->host);
+	free(c);
+}
+
+uint64_t redis_acked(const struct redis_conn *c)
+{
+	return c->acked;
+}
+
+static void describe(char *d, int argc, const char **argv,
+		     const size_t *argvlen)
+{
+	int n = 0;
+
+	d[0] = '\0';
+	for (int i = 0; i < argc && i < 2 && n < DESC_MAX - 1; i++) {
+		size_t len = argvlen ? argvlen[i] : strlen(argv[i]);
+		int w = snprintf(d + n, DESC_MAX - (size_t)n, "%s%.*s",
+				 i ? " " : "", (int)(len > 48 ? 48 : len),
+				 argv[i]);
+
+		if (w < 0)
+			break;
+		n += w;
+	}
+	if (argc > 2 && n < DESC_MAX - 5)
+		snprintf(d + n, DESC_MAX - (size_t)n, " ...");
+}
+
+/* reads and checks the reply of the oldest pending command */
+static int read_one(struct redis_conn *c, struct buf *err)
+{
+	redisReply *reply = NULL;
+	const char *what = c->desc[c->head];
+	int ret = 0;
+
+	if (redisGetReply(c->ctx, (void **)&reply) != REDIS_OK || !reply) {
+		ret = context_error(c->ctx, errno, c->host, c->port,
+				    c->timeout_ms, "waiting for", err);
+		if (err)
+			buf_addf(err, " (%zu command(s) unanswered, the "
+				 "first '%s')", c->pending, what);
+		c->failed = 1;
+		goto out;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		if (err)
+			buf_addf(err, "redis at '%s:%d' refused '%s': %s",
+				 c->host, c->port, what,
+				 reply->str ? reply->str : "");
+		c->failed = 1;
+		ret = REDIS_ECMD;
+	} else if (reply->type == REDIS_REPLY_INTEGER) {
+		c->isum += reply->integer;
+	}
+	c->head = (c->head + 1) % (size_t)c->depth;
+	c->pending--;
+	c->acked++;
+out:
+	if (reply)
+		freeReplyObject(reply);
+	return ret;
+}
+
+static int check_usable(struct redis_conn *c, struct buf *err)
+{
+	if (!c->failed)
+		return 0;
+	if (err)
+		buf_addf(err, "the connection to redis at '%s:%d' failed "
+			 "earlier: connect again", c->host, c->port);
+	return REDIS_EIO;
+}
+
+int redis_append(struct redis_conn *c, int argc, const char **argv,
+		 const size_t *argvlen, struct buf *err)
+{
+	int ret = check_usable(c, err);
+
+	if (ret)
+		return ret;
+	/* reading half the window keeps the server busy with the other half */
+	if (c->pending >= (size_t)c->depth)
+		while (c->pending > (size_t)c->depth / 2)
+			if ((ret = read_one(c, err)))
+				return ret;
+	if (redisAppendCommandArgv(c->ctx, argc, argv, argvlen) != REDIS_OK)
+		return context_error(c->ctx, errno, c->host, c->port,
+				     c->timeout_ms, "writing to", err);
+	describe(c->desc[(c->head + c->pending) % (size_t)c->depth], argc,
+		 argv, argvlen);
+	c->pending++;
+	return 0;
+}
+
+int redis_flush(struct redis_conn *c, struct buf *err)
+{
+	int ret = check_usable(c, err);
+
+	while (!ret && c->pending)
+		ret = read_one(c, err);
+	return ret;
+}
+
+int redis_integer(struct redis_conn *c, int argc, const char **argv,
+		  int64_t *n, struct buf *err)
+{
+	redisReply *reply = NULL;
+	char what[DESC_MAX];
+	int ret;
+
+	if ((ret = redis_flush(c, err)))
+		return ret;
+	describe(what, argc, argv, NULL);
+	reply = redisCommandArgv(c->ctx, argc, argv, NULL);
+	if (!reply) {
+		c->failed = 1;
+		return context_error(c->ctx, errno, c->host, c->port,
+				     c->timeout_ms, "waiting for", err);
+	}
+	if (reply->type == REDIS_REPLY_INTEGER) {
+		*n = reply->integer;
+	} else {
+		if (err)
+			buf_addf(err, "redis at '%s:%d' answered '%s' with "
+				 "%s%s: is the key of another type?", c->host,
+				 c->port, what, reply->type ==
+				 REDIS_REPLY_ERROR ? "" : "a non-integer ",
+				 reply->str ? reply->str : "reply");
+		ret = REDIS_ECMD;
+	}
+	freeReplyObject(reply);
+	return ret;
+}
+
+int redis_count(struct redis_conn *c, const char *cmd, const char *key,
+		int64_t *n, struct buf *err)
+{
+	const char *argv[2] = { cmd, key };
+
+	return redis_integer(c, key ? 2 : 1, argv, n, err);
+}
+
+/*
+ * One SCAN/ZSCAN step: `argv` is the command with its cursor in argv[1]
+ * (or argv[2] for ZSCAN); replaces the cursor and returns the reply.
+ */
+static int scan_step(struct redis_conn *c, int argc, const char **argv,
+		     int cursor_at, char *cursor, size_t cursor_size,
+		     redisReply **out, struct buf *err)
+{
+	redisReply *r;
+
+	*out = NULL;
+	r = redisCommandArgv(c->ctx, argc, argv, NULL);
+	if (!r) {
+		c->failed = 1;
+		return context_error(c->ctx, errno, c->host, c->port,
+				     c->timeout_ms, "waiting for", err);
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_ARRAY) {
+		if (err)
+			buf_addf(err, "redis at '%s:%d' answered %s %s with "
+				 "%s: is this redis 2.8 or later?", c->host,
+				 c->port, argv[0], argv[cursor_at],
+				 r->type == REDIS_REPLY_ERROR && r->str ?
+				 r->str : "an unexpected reply");
+		freeReplyObject(r);
+		return REDIS_ECMD;
+	}
+	snprintf(cursor, cursor_size, "%s", r->element[0]->str);
+	*out = r;
+	return 0;
+}
+
+int redis_scan_sum(struct redis_conn *c, const char *pattern, const char *cmd,
+		   int64_t *keys, int64_t *sum, struct buf *err)
+{
+	char cursor[32] = "0";
+	const char *argv[6] = { "SCAN", cursor, "MATCH", pattern, "COUNT",
+				"1000" };
+	int ret;
+
+	*keys = 0;
+	if (sum)
+		*sum = 0;
+	if ((ret = redis_flush(c, err)))
+		return ret;
+	c->isum = 0;
+	do {
+		redisReply *r;
+
+		/* the replies to the last batch come before SCAN's */
+		if ((ret = redis_flush(c, err)))
+			return ret;
+		ret = scan_step(c, 6, argv, 1, cursor, sizeof(cursor), &r,
+				err);
+		if (ret)
+			return ret;
+		for (size_t i = 0; i < r->element[1]->elements; i++) {
+			redisReply *k = r->element[1]->element[i];
+			const char *a[2] = { cmd, k->str };
+			size_t al[2] = { cmd ? strlen(cmd) : 0, k->len };
+
+			(*keys)++;
+			if (cmd && (ret = redis_append(c, 2, a, al, err)))
+				break;
+		}
+		freeReplyObject(r);
+		if (ret)
+			return ret;
+	} while (strcmp(cursor, "0"));
+	if ((ret = redis_flush(c, err)))
+		return ret;
+	if (sum)
+		*sum = c->isum;
+	return 0;
+}
+
+int redis_zsum(struct redis_conn *c, const char *key, double *sum, int64_t *n,
+	       struct buf *err)
+{
+	char cursor[32] = "0";
+	const char *argv[5] = { "ZSCAN", key, cursor, "COUNT", "1000" };
+	int ret;
+
+	*sum = 0;
+	*n = 0;
+	if ((ret = redis_flush(c, err)))
+		return ret;
+	do {
+		redisReply *r;
+		redisReply *el;
+
+		ret = scan_step(c, 5, argv, 2, cursor, sizeof(cursor), &r,
+				err);
+		if (ret)
+			return ret;
+		el = r->element[1];
+		/* member, score, member, score... */
+		for (size_t i = 1; i < el->elements; i += 2) {
+			/* RESP2: scores come as strings */
+			if (el->element[i]->type == REDIS_REPLY_STRING)
+				*sum += strtod(el->element[i]->str, NULL);
+			(*n)++;
+		}
+		freeReplyObject(r);
+	} while (strcmp(cursor, "0"));
+	return 0;
+}
+
+void redis_glob_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr("*?[]\\", *s))
+			buf_addch(b, '\\');
+		buf_addch(b, *s);
+	}
 }

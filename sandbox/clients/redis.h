@@ -1,7 +1,12 @@
-/* redis: the Redis readiness probe (PING must answer PONG), over hiredis. */
+/*
+ * redis: the Redis readiness probe (PING must answer PONG) and a pipelined
+ * connection for loaders and counts, over hiredis (which does not leak out).
+ */
 #ifndef PANCAKE_REDIS_H
 #define PANCAKE_REDIS_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include "util/buf.h"
 
 /* Return codes: 0 is ready, these say why not. */
@@ -10,6 +15,7 @@ enum redis_status {
 	REDIS_ETIMEOUT = -2,	/* no answer within the timeout */
 	REDIS_ELOADING = -3,	/* up, but still loading its dataset */
 	REDIS_EREPLY = -4,	/* answered PING with something but PONG */
+	REDIS_ECMD = -5,	/* a command was answered with an error reply */
 };
 
 /*
@@ -19,5 +25,68 @@ enum redis_status {
  * (may be NULL) gets a message naming the server and the way out.
  */
 int redis_probe(const char *host, int port, int timeout_ms, struct buf *err);
+
+/*
+ * A pipelined connection: commands are appended, sent in batches, and at
+ * most `depth` of them wait for a reply at any time. Every reply is
+ * checked; the first error reply fails the connection with a message that
+ * quotes the command (its name and first argument). Opaque.
+ */
+struct redis_conn;
+
+/* the pipeline depth when redis_connect is given 0 */
+#define REDIS_DEFAULT_DEPTH 4096
+
+/*
+ * Connects to host:port; `timeout_ms` bounds the connect and each later
+ * read or write. On success *out is new (free with redis_close). On
+ * failure returns a negative enum redis_status and `err` (may be NULL)
+ * names the server and the way out.
+ */
+int redis_connect(struct redis_conn **out, const char *host, int port,
+		  int timeout_ms, int depth, struct buf *err);
+void redis_close(struct redis_conn *c);
+
+/*
+ * Queues one command (argv[i] of argvlen[i] bytes; argvlen NULL: NUL-
+ * terminated strings). The arguments are copied. When `depth` replies are
+ * pending, reads replies until half of them are in. Returns 0 or a
+ * negative enum redis_status; after a failure the connection is unusable.
+ */
+int redis_append(struct redis_conn *c, int argc, const char **argv,
+		 const size_t *argvlen, struct buf *err);
+/* sends everything queued and checks every pending reply */
+int redis_flush(struct redis_conn *c, struct buf *err);
+/* commands whose reply was read and checked so far */
+uint64_t redis_acked(const struct redis_conn *c);
+
+/*
+ * One command with an integer reply (SCARD, ZCARD, HLEN, EXISTS, DBSIZE,
+ * DEL...): flushes the pipeline first, then sets *n. argv as above.
+ */
+int redis_integer(struct redis_conn *c, int argc, const char **argv, int64_t *n,
+		  struct buf *err);
+/* shorthand for redis_integer of "CMD KEY" */
+int redis_count(struct redis_conn *c, const char *cmd, const char *key, int64_t *n,
+		struct buf *err);
+
+/*
+ * Counts the keys that match `pattern` (SCAN MATCH pattern COUNT 1000) into
+ * *keys and, when `cmd` is not NULL, sums the integer reply of "cmd KEY"
+ * over them into *sum (e.g. SCARD: the members of all matching sets),
+ * pipelined. A key deleted between SCAN and cmd adds 0.
+ */
+int redis_scan_sum(struct redis_conn *c, const char *pattern, const char *cmd,
+		   int64_t *keys, int64_t *sum, struct buf *err);
+
+/*
+ * Sum and number of the scores of sorted set `key` (ZSCAN, so it works on
+ * any size); the way to check a popularity set against a count.
+ */
+int redis_zsum(struct redis_conn *c, const char *key, double *sum, int64_t *n,
+	       struct buf *err);
+
+/* appends `s` to `b` with glob characters (*?[]\) escaped, for MATCH */
+void redis_glob_escape(struct buf *b, const char *s);
 
 #endif

@@ -4,7 +4,9 @@
  * cql_response_parse() and its body through cql_result_parse() and
  * cql_error_parse(); every cell of a decoded result is rendered as text.
  * The whole input is also decoded as a bare RESULT and ERROR body, so the
- * body decoders are reached without a valid header in front.
+ * body decoders are reached without a valid header in front. Cells are
+ * also rendered through their column's whole type, and a Prepared
+ * result's bind markers are given a few values to encode.
  */
 #include "fuzz.h"
 #include "clients/cql.h"
@@ -38,19 +40,76 @@ static void cell_text(const struct cql_cell *cell, int type)
 	buf_release(&out);
 }
 
+/* the same through the column's type tree (collections rendered) */
+static void column_text(const struct cql_column *col,
+			const struct cql_cell *cell)
+{
+	struct buf out = BUF_INIT;
+	int r;
+
+	buf_addstr(&out, "x");
+	r = cql_column_text(col, cell, &out);
+	CHECK(r == 0 || r == -1);
+	if (r)
+		CHECK(out.len == 1);
+	buf_release(&out);
+}
+
+/* values of every kind against every bind marker: fit or refused cleanly */
+static void bind_values(const struct cql_result *res)
+{
+	static const unsigned char id[16] = { [6] = 0x10 };
+	struct cql_value items[2] = { cql_int(1), cql_text("a") };
+	struct cql_value vals[] = {
+		cql_int(-1), cql_real(0.5), cql_bool(1), cql_text("::1"),
+		cql_blob("\1\2\3\4", 4), cql_uuid(id), cql_timestamp(5),
+		cql_list(items, 2), cql_set(items, 1), cql_map(items, 1),
+		cql_raw("\0", 1), cql_null(), cql_unset(),
+	};
+	struct buf out = BUF_INIT;
+	size_t k;
+	int i, r;
+
+	for (i = 0; i < res->nbind; i++) {
+		for (k = 0; k < ARRAY_SIZE(vals); k++) {
+			buf_reset(&out);
+			r = cql_value_encode(&out, &res->bind[i], &vals[k], NULL);
+			CHECK(r == 0 || r == CQL_EVALUE);
+			if (r)
+				CHECK(out.len == 0);
+			else
+				CHECK(out.len >= 4);
+		}
+	}
+	buf_release(&out);
+}
+
 /* the invariants of a decoded result, then every cell as text */
 static void check_result(const struct cql_result *res)
 {
 	int row, col, k;
 
 	CHECK(res->ncols >= 0 && res->nrows >= 0);
+	if (res->kind == CQL_RESULT_PREPARED) {
+		CHECK(res->bind && res->pk_index && res->cols);
+		for (k = 0; k < res->npk; k++)
+			CHECK(res->pk_index[k] >= 0 &&
+			      res->pk_index[k] < res->nbind);
+		for (col = 0; col < res->nbind; col++)
+			CHECK(res->bind[col].name && res->bind[col].type_name &&
+			      res->bind[col].ntree >= 0 &&
+			      res->bind[col].ntree <= CQL_TYPE_TREE_MAX);
+		bind_values(res);
+		return;
+	}
 	if (res->kind != CQL_RESULT_ROWS)
 		return;
 	CHECK(res->cols && res->cells);
 	for (col = 0; col < res->ncols; col++)
 		CHECK(res->cols[col].keyspace && res->cols[col].table &&
 		      res->cols[col].name && res->cols[col].type_name);
-	for (row = 0; row < res->nrows; row++) {
+	/* rows of no columns (a count the body cannot contradict) hold nothing */
+	for (row = 0; res->ncols && row < res->nrows; row++) {
 		for (col = 0; col < res->ncols; col++) {
 			const struct cql_cell *c = cql_result_cell(res, row, col);
 
@@ -62,6 +121,7 @@ static void check_result(const struct cql_result *res)
 				      c->data + c->len <= res->raw + res->raw_len);
 			}
 			cell_text(c, res->cols[col].type);
+			column_text(&res->cols[col], c);
 			/* and as every other type, as a caller with a stale schema would */
 			k = (row * res->ncols + col) % (int)ARRAY_SIZE(cell_types);
 			cell_text(c, cell_types[k]);

@@ -1,4 +1,7 @@
-/* test-cql: CQL v4 framing, result decoding and the connection's reader. */
+/*
+ * test-cql: CQL v4 framing, values, request bodies, result and error
+ * decoding, and the connection against fake peers on socketpairs.
+ */
 #include "clients/cql.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -7,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -808,6 +812,1301 @@ static void test_conn(void)
 	buf_release(&err);
 }
 
+/* ---- values, PREPARE results and request bodies ---- */
+
+static void w64(struct buf *b, uint64_t v)
+{
+	w32(b, (uint32_t)(v >> 32));
+	w32(b, (uint32_t)v);
+}
+
+/* a type option; collections take their element options after */
+static void wtype(struct buf *b, const char *name, unsigned type)
+{
+	wstr(b, name);
+	w16(b, type);
+}
+
+#define NBIND 23
+
+/*
+ * Prepared: id 0xdeadbeef; 23 bind markers, one of every type a value
+ * can be bound to, partition key at index 0; no result metadata.
+ */
+static void prepared_body(struct buf *b, int with_result_metadata)
+{
+	w32(b, CQL_RESULT_PREPARED);
+	w16(b, 4);
+	buf_add(b, "\xde\xad\xbe\xef", 4);
+	w32(b, CQL_ROWS_GLOBAL_TABLES_SPEC);
+	w32(b, NBIND);
+	w32(b, 1);
+	w16(b, 0);
+	wstr(b, "ks");
+	wstr(b, "all");
+	wtype(b, "id", CQL_TYPE_INT);
+	wtype(b, "big", CQL_TYPE_BIGINT);
+	wtype(b, "f", CQL_TYPE_FLOAT);
+	wtype(b, "d", CQL_TYPE_DOUBLE);
+	wtype(b, "bo", CQL_TYPE_BOOLEAN);
+	wtype(b, "t", CQL_TYPE_VARCHAR);
+	wtype(b, "a", CQL_TYPE_ASCII);
+	wtype(b, "ts", CQL_TYPE_TIMESTAMP);
+	wtype(b, "u", CQL_TYPE_UUID);
+	wtype(b, "tu", CQL_TYPE_TIMEUUID);
+	wtype(b, "bl", CQL_TYPE_BLOB);
+	wtype(b, "ti", CQL_TYPE_TINYINT);
+	wtype(b, "si", CQL_TYPE_SMALLINT);
+	wtype(b, "vi", CQL_TYPE_VARINT);
+	wtype(b, "dt", CQL_TYPE_DATE);
+	wtype(b, "tm", CQL_TYPE_TIME);
+	wtype(b, "ip", CQL_TYPE_INET);
+	wtype(b, "li", CQL_TYPE_LIST); w16(b, CQL_TYPE_INT);
+	wtype(b, "st", CQL_TYPE_SET); w16(b, CQL_TYPE_VARCHAR);
+	wtype(b, "m", CQL_TYPE_MAP); w16(b, CQL_TYPE_VARCHAR);
+	w16(b, CQL_TYPE_INT);
+	wtype(b, "nest", CQL_TYPE_MAP); w16(b, CQL_TYPE_VARCHAR);
+	w16(b, CQL_TYPE_LIST); w16(b, CQL_TYPE_INT);
+	wtype(b, "ud", CQL_TYPE_UDT);
+	wstr(b, "ks"); wstr(b, "addr"); w16(b, 1);
+	wstr(b, "street"); w16(b, CQL_TYPE_VARCHAR);
+	wtype(b, "tup", CQL_TYPE_TUPLE);
+	w16(b, 2); w16(b, CQL_TYPE_INT); w16(b, CQL_TYPE_VARCHAR);
+	if (!with_result_metadata) {
+		w32(b, CQL_ROWS_NO_METADATA);
+		w32(b, 0);
+		return;
+	}
+	w32(b, CQL_ROWS_GLOBAL_TABLES_SPEC);
+	w32(b, 1);
+	wstr(b, "ks");
+	wstr(b, "all");
+	wtype(b, "big", CQL_TYPE_BIGINT);
+}
+
+/* the statement of prepared_body(); new, free with cql_prepared_free() */
+static struct cql_prepared *all_types_statement(int with_result_metadata)
+{
+	struct buf body = BUF_INIT, err = BUF_INIT;
+	struct cql_result r = CQL_RESULT_INIT;
+	struct cql_prepared *st;
+
+	prepared_body(&body, with_result_metadata);
+	if (cql_result_parse(body.s, body.len, &r, &err))
+		die("prepared body: %s", err.s);
+	st = cql_prepared_from_result(&r, "INSERT INTO ks.all ...");
+	buf_release(&body);
+	buf_release(&err);
+	return st;
+}
+
+static void test_prepared_parse(void)
+{
+	struct buf body = BUF_INIT, err = BUF_INIT;
+	struct cql_result r = CQL_RESULT_INIT;
+	struct cql_prepared *st;
+	size_t n, refused = 0;
+
+	prepared_body(&body, 1);
+	is_int(cql_result_parse(body.s, body.len, &r, &err), 0,
+	       "Prepared result parses");
+	if (err.len)
+		printf("# %s\n", err.s);
+	is_int(r.kind, CQL_RESULT_PREPARED, "kind Prepared");
+	ok(r.prepared_id.len == 4 &&
+	   !memcmp(r.prepared_id.s, "\xde\xad\xbe\xef", 4), "prepared id");
+	is_int(r.nbind, NBIND, "23 bind markers");
+	is_int(r.npk, 1, "one partition key bind marker");
+	is_int(r.pk_index[0], 0, "at index 0");
+	is_str(r.bind[0].table, "all", "bind markers get the global table");
+	is_str(r.bind[20].type_name, "map<varchar, list<int>>",
+	       "nested bind type spelled");
+	is_int(r.bind[20].ntree, 4, "and its whole shape kept");
+	ok(r.bind[20].tree[0] == CQL_TYPE_MAP &&
+	   r.bind[20].tree[1] == CQL_TYPE_VARCHAR &&
+	   r.bind[20].tree[2] == CQL_TYPE_LIST &&
+	   r.bind[20].tree[3] == CQL_TYPE_INT, "in prefix order");
+	is_str(r.bind[22].name, "tup", "no desync after the udt options");
+	is_int(r.bind[21].ntree, 1, "a udt is one leaf");
+	is_int(r.ncols, 1, "result metadata: one column");
+	is_str(r.cols[0].name, "big", "result column name");
+	cql_result_release(&r);
+	ok(!r.bind && !r.pk_index && !r.prepared_id.len,
+	   "release frees the bind metadata");
+
+	for (n = 0; n < body.len; n++) {
+		if (cql_result_parse(body.s, n, &r, NULL) == CQL_EPROTO &&
+		    !r.bind && !r.nbind && !r.pk_index && !r.raw)
+			refused++;
+		cql_result_release(&r);
+	}
+	is_int(refused, body.len,
+	       "every truncation of a Prepared body is refused and cleaned up");
+
+	st = all_types_statement(1);
+	ok(st->id.len == 4 && st->nbind == NBIND && st->npk == 1 &&
+	   st->nres == 1 && !strcmp(st->query, "INSERT INTO ks.all ..."),
+	   "cql_prepared_from_result takes id, metadata and text");
+	cql_prepared_free(st);
+	st = all_types_statement(0);
+	is_int(st->nres, 0, "no result metadata: nres 0");
+	cql_prepared_free(st);
+
+	/* a key index beyond the bind markers */
+	buf_reset(&body);
+	w32(&body, CQL_RESULT_PREPARED);
+	w16(&body, 1); buf_addch(&body, 'x');
+	w32(&body, 0); w32(&body, 1); w32(&body, 1); w16(&body, 3);
+	wstr(&body, "ks"); wstr(&body, "t"); wtype(&body, "a", CQL_TYPE_INT);
+	w32(&body, CQL_ROWS_NO_METADATA); w32(&body, 0);
+	is_int(cql_result_parse(body.s, body.len, &r, &err), CQL_EPROTO,
+	       "partition key index out of range refused");
+	ok(strstr(err.s, "partition key index 3 of 1"), "says so: %s", err.s);
+	cql_result_release(&r);
+	buf_release(&body);
+	buf_release(&err);
+}
+
+/* [value] with `n` bytes */
+static void wval(struct buf *b, const void *p, int32_t n)
+{
+	wbytes(b, p, n);
+}
+
+static void test_values(void)
+{
+	struct cql_prepared *st = all_types_statement(0);
+	struct cql_value v[NBIND], li[2], set[1], m[2], inner[1], nest[2];
+	struct buf got = BUF_INIT, want = BUF_INIT, err = BUF_INIT, e = BUF_INIT;
+	struct cql_cell cell;
+	size_t at;
+	int i;
+
+	v[0] = cql_int(42);
+	v[1] = cql_int(INT64_C(-9000000000));
+	v[2] = cql_real(1.5);
+	v[3] = cql_real(0.1);
+	v[4] = cql_bool(1);
+	v[5] = cql_text("h\xc3\xa9llo");
+	v[6] = cql_text("abc");
+	v[7] = cql_timestamp(INT64_C(1706702400123));
+	v[8] = cql_uuid(uuid_bytes);
+	v[9] = cql_uuid(uuid_bytes);		/* version 1 */
+	v[10] = cql_blob("\x01\x02\x03", 3);
+	v[11] = cql_int(-128);
+	v[12] = cql_int(-2);
+	v[13] = cql_int(128);
+	v[14] = cql_int(0);
+	v[15] = cql_int(1);
+	v[16] = cql_text("127.0.0.1");
+	li[0] = cql_int(1);
+	li[1] = cql_int(2);
+	v[17] = cql_list(li, 2);
+	set[0] = cql_text("a");
+	v[18] = cql_set(set, 1);
+	m[0] = cql_text("x");
+	m[1] = cql_int(-1);
+	v[19] = cql_map(m, 1);
+	inner[0] = cql_int(7);
+	nest[0] = cql_text("k");
+	nest[1] = cql_list(inner, 1);
+	v[20] = cql_map(nest, 1);
+	v[21] = cql_raw("\0\0\0\1a", 5);
+	v[22] = cql_null();
+
+	w16(&want, NBIND);
+	wval(&want, "\0\0\0\x2a", 4);
+	wval(&want, "\xff\xff\xff\xfd\xe7\x8e\xe6\x00", 8);
+	wval(&want, "\x3f\xc0\0\0", 4);
+	wval(&want, "\x3f\xb9\x99\x99\x99\x99\x99\x9a", 8);
+	wval(&want, "\1", 1);
+	wval(&want, "h\xc3\xa9llo", 6);
+	wval(&want, "abc", 3);
+	wval(&want, "\x00\x00\x01\x8d\x5f\x63\xea\x7b", 8);
+	wval(&want, uuid_bytes, 16);
+	wval(&want, uuid_bytes, 16);
+	wval(&want, "\x01\x02\x03", 3);
+	wval(&want, "\x80", 1);
+	wval(&want, "\xff\xfe", 2);
+	wval(&want, "\x00\x80", 2);
+	wval(&want, "\x80\0\0\0", 4);
+	wval(&want, "\0\0\0\0\0\0\0\1", 8);
+	wval(&want, "\x7f\0\0\1", 4);
+	w32(&want, 20); w32(&want, 2);
+	wval(&want, "\0\0\0\1", 4); wval(&want, "\0\0\0\2", 4);
+	w32(&want, 9); w32(&want, 1); wval(&want, "a", 1);
+	w32(&want, 17); w32(&want, 1); wval(&want, "x", 1);
+	wval(&want, "\xff\xff\xff\xff", 4);
+	w32(&want, 25); w32(&want, 1); wval(&want, "k", 1);
+	w32(&want, 12); w32(&want, 1); wval(&want, "\0\0\0\7", 4);
+	wval(&want, "\0\0\0\1a", 5);
+	wnull(&want);
+
+	is_int(cql_values_encode(&got, st->bind, st->nbind, v, NBIND, &err), 0,
+	       "23 values of every type encode");
+	if (err.len)
+		printf("# %s\n", err.s);
+	is_int(got.len, want.len, "encoded length");
+	ok(got.len == want.len && !memcmp(got.s, want.s, want.len),
+	   "encoded bytes match the spec, byte for byte");
+	for (i = 0; i < (int)got.len && i < (int)want.len; i++)
+		if (got.s[i] != want.s[i]) {
+			printf("# first difference at byte %d\n", i);
+			break;
+		}
+
+	/* a collection cell reads back through its column's type */
+	{
+		static const int cols[] = { 17, 18, 19, 20 };
+		static const char *const texts[] = {
+			"[1, 2]", "{'a'}", "{'x': -1}", "{'k': [7]}",
+		};
+		struct buf one = BUF_INIT, txt = BUF_INIT;
+
+		for (i = 0; i < 4; i++) {
+			buf_reset(&one);
+			buf_reset(&txt);
+			cql_value_encode(&one, &st->bind[cols[i]], &v[cols[i]],
+					 NULL);
+			cell.data = (const unsigned char *)one.s + 4;
+			cell.len = (int32_t)one.len - 4;
+			cql_column_text(&st->bind[cols[i]], &cell, &txt);
+			is_str(txt.s, texts[i], "%s reads back as %s",
+			       st->bind[cols[i]].type_name, texts[i]);
+		}
+		set[0] = cql_text("it's");
+		buf_reset(&one);
+		buf_reset(&txt);
+		cql_value_encode(&one, &st->bind[18], &v[18], NULL);
+		cell.data = (const unsigned char *)one.s + 4;
+		cell.len = (int32_t)one.len - 4;
+		cql_column_text(&st->bind[18], &cell, &txt);
+		is_str(txt.s, "{'it''s'}", "quotes doubled inside collections");
+		buf_addstr(&txt, "|");
+		cell.len -= 2;
+		is_int(cql_column_text(&st->bind[18], &cell, &txt), -1,
+		       "a cut collection is refused");
+		is_str(txt.s, "{'it''s'}|", "and appends nothing");
+		set[0] = cql_text("a");
+		buf_release(&one);
+		buf_release(&txt);
+	}
+
+	/* varint, unset */
+	{
+		static const struct { int64_t v; const char *b; int n; } vi[] = {
+			{ 0, "\x00", 1 }, { 127, "\x7f", 1 }, { 128, "\x00\x80", 2 },
+			{ -1, "\xff", 1 }, { -128, "\x80", 1 },
+			{ -129, "\xff\x7f", 2 },
+			{ INT64_MIN, "\x80\0\0\0\0\0\0\0", 8 },
+		};
+		struct cql_value x;
+		size_t k;
+		int good = 0;
+
+		for (k = 0; k < ARRAY_SIZE(vi); k++) {
+			buf_reset(&got);
+			x = cql_int(vi[k].v);
+			cql_value_encode(&got, &st->bind[13], &x, NULL);
+			if (got.len == 4 + (size_t)vi[k].n &&
+			    !memcmp(got.s + 4, vi[k].b, (size_t)vi[k].n))
+				good++;
+			else
+				printf("# varint %lld wrong\n", (long long)vi[k].v);
+		}
+		is_int(good, ARRAY_SIZE(vi), "varints use the fewest bytes");
+		buf_reset(&got);
+		x = cql_unset();
+		cql_value_encode(&got, &st->bind[0], &x, NULL);
+		ok(got.len == 4 && !memcmp(got.s, "\xff\xff\xff\xfe", 4),
+		   "unset is length -2");
+	}
+
+	/* refusals: the message names the marker, `out` is left as it was */
+	{
+		static const struct {
+			int col;
+			struct cql_value v;
+			const char *msg;
+		} bad[] = {
+			{ 0, { .kind = CQL_V_TEXT, .u.s = { "1", 1 } },
+			  "cannot bind to 'id' (int): got text, want int" },
+			{ 0, { .kind = CQL_V_INT, .u.i = INT64_C(2147483648) },
+			  "2147483648 is out of range for int" },
+			{ 11, { .kind = CQL_V_INT, .u.i = 200 },
+			  "200 is out of range for tinyint" },
+			{ 6, { .kind = CQL_V_TEXT, .u.s = { "h\xc3\xa9", 3 } },
+			  "byte 1 is not ASCII" },
+			{ 9, { .kind = CQL_V_UUID },
+			  "a version 0 uuid is not a timeuuid" },
+			{ 16, { .kind = CQL_V_TEXT, .u.s = { "nope", 4 } },
+			  "'nope' is not an IP address" },
+			{ 15, { .kind = CQL_V_INT, .u.i = -1 },
+			  "-1 ns is not a time of day" },
+			{ 19, { .kind = CQL_V_LIST },
+			  "(map<varchar, int>): got list, want map" },
+			{ 21, { .kind = CQL_V_INT, .u.i = 1 },
+			  "only cql_raw() values bind to this type" },
+			{ 4, { .kind = CQL_V_INT, .u.i = 1 },
+			  "got integer, want boolean" },
+		};
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(bad); k++) {
+			buf_reset(&got);
+			buf_addstr(&got, "keep");
+			buf_reset(&e);
+			is_int(cql_value_encode(&got, &st->bind[bad[k].col],
+						&bad[k].v, &e), CQL_EVALUE,
+			       "refused: %s", e.s);
+			ok(strstr(e.s, bad[k].msg) && got.len == 4,
+			   "message has '%s', nothing appended", bad[k].msg);
+		}
+		li[1] = cql_null();
+		buf_reset(&e);
+		at = got.len;
+		is_int(cql_value_encode(&got, &st->bind[17], &v[17], &e),
+		       CQL_EVALUE, "null inside a list refused: %s", e.s);
+		ok(strstr(e.s, "a null element inside a collection") &&
+		   got.len == at, "says so, appends nothing");
+		li[1] = cql_int(2);
+		li[0] = cql_text("one");
+		buf_reset(&e);
+		cql_value_encode(&got, &st->bind[17], &v[17], &e);
+		ok(strstr(e.s, "'li' (list<int>): got text, want int"),
+		   "a wrong element type names the column: %s", e.s);
+		li[0] = cql_int(1);
+	}
+
+	buf_reset(&e);
+	buf_reset(&got);
+	is_int(cql_values_encode(&got, st->bind, st->nbind, v, NBIND - 1, &e),
+	       CQL_EVALUE, "22 values for 23 markers refused");
+	is_str(e.s, "cannot bind 22 values: the statement has 23 bind markers",
+	       "count message");
+	ok(got.len == 0, "nothing appended");
+	v[5] = cql_int(5);
+	buf_reset(&e);
+	cql_values_encode(&got, st->bind, st->nbind, v, NBIND, &e);
+	is_str(e.s, "cannot bind value 6 to 't' (varchar): got integer, "
+	       "want varchar", "which value, which marker, which types");
+	ok(got.len == 0, "a bad value in the middle appends nothing");
+
+	cql_prepared_free(st);
+	buf_release(&got);
+	buf_release(&want);
+	buf_release(&err);
+	buf_release(&e);
+}
+
+/* Prepared id 0x0102, markers (k int, v varchar); result: one int column */
+static struct cql_prepared *kv_statement(int with_result)
+{
+	struct buf b = BUF_INIT;
+	struct cql_result r = CQL_RESULT_INIT;
+	struct cql_prepared *st;
+
+	w32(&b, CQL_RESULT_PREPARED);
+	w16(&b, 2);
+	buf_add(&b, "\x01\x02", 2);
+	w32(&b, CQL_ROWS_GLOBAL_TABLES_SPEC);
+	w32(&b, 2);
+	w32(&b, 1);
+	w16(&b, 0);
+	wstr(&b, "ks");
+	wstr(&b, "kv");
+	wtype(&b, "k", CQL_TYPE_INT);
+	wtype(&b, "v", CQL_TYPE_VARCHAR);
+	if (with_result) {
+		w32(&b, CQL_ROWS_GLOBAL_TABLES_SPEC);
+		w32(&b, 1);
+		wstr(&b, "ks");
+		wstr(&b, "kv");
+		wtype(&b, "k", CQL_TYPE_INT);
+	} else {
+		w32(&b, CQL_ROWS_NO_METADATA);
+		w32(&b, 0);
+	}
+	if (cql_result_parse(b.s, b.len, &r, NULL))
+		die("kv statement does not parse");
+	st = cql_prepared_from_result(&r, "INSERT INTO ks.kv (k, v) VALUES (?, ?)");
+	buf_release(&b);
+	return st;
+}
+
+static void test_request_bodies(void)
+{
+	struct cql_prepared *st = kv_statement(1), *nov = kv_statement(0);
+	struct cql_params p = CQL_PARAMS_INIT;
+	struct cql_batch b = CQL_BATCH_INIT(CQL_BATCH_LOGGED);
+	struct buf got = BUF_INIT, want = BUF_INIT, err = BUF_INIT;
+	struct cql_value v[2] = { cql_int(7), cql_text("seven") };
+
+	/* EXECUTE with every parameter */
+	p.consistency = CQL_QUORUM;
+	p.page_size = 100;
+	p.paging_state = "\x01\x02";
+	p.paging_state_len = 2;
+	p.serial_consistency = CQL_LOCAL_SERIAL;
+	p.timestamp = 1234567;
+	is_int(cql_execute_encode(&got, st, v, 2, &p, &err), 0,
+	       "EXECUTE body encodes");
+	w16(&want, 2); buf_add(&want, "\x01\x02", 2);
+	w16(&want, CQL_QUORUM);
+	buf_addch(&want, 0x3f);	/* values, skip metadata, page size, state,
+				   serial, timestamp */
+	w16(&want, 2);
+	wval(&want, "\0\0\0\7", 4);
+	wval(&want, "seven", 5);
+	w32(&want, 100);
+	wbytes(&want, "\x01\x02", 2);
+	w16(&want, CQL_LOCAL_SERIAL);
+	w64(&want, 1234567);
+	ok(got.len == want.len && !memcmp(got.s, want.s, want.len),
+	   "EXECUTE body bytes: id, consistency, flags 0x3f, values, page "
+	   "size, paging state, serial consistency, timestamp");
+
+	/* and as a frame */
+	buf_reset(&want);
+	cql_frame_encode(&want, 300, CQL_OP_EXECUTE, got.s, got.len);
+	ok(!memcmp(want.s, "\x04\x00\x01\x2c\x0a\x00\x00\x00", 8) &&
+	   (unsigned char)want.s[8] == got.len &&
+	   !memcmp(want.s + 9, got.s, got.len), "EXECUTE frame header");
+
+	/* no result metadata: no skip; default parameters */
+	buf_reset(&got);
+	buf_reset(&want);
+	is_int(cql_execute_encode(&got, nov, v, 2, NULL, &err), 0,
+	       "EXECUTE with default parameters");
+	w16(&want, 2); buf_add(&want, "\x01\x02", 2);
+	w16(&want, CQL_ONE);
+	buf_addch(&want, 0x01);
+	w16(&want, 2);
+	wval(&want, "\0\0\0\7", 4);
+	wval(&want, "seven", 5);
+	ok(got.len == want.len && !memcmp(got.s, want.s, want.len),
+	   "EXECUTE body bytes: ONE, flags 0x01 (values only)");
+	buf_reset(&got);
+	is_int(cql_execute_encode(&got, nov, v, 1, NULL, &err), CQL_EVALUE,
+	       "EXECUTE with a value missing refused");
+	is_int(got.len, 0, "nothing appended");
+
+	/* QUERY */
+	buf_reset(&got);
+	buf_reset(&want);
+	p = (struct cql_params)CQL_PARAMS_INIT;
+	p.consistency = CQL_LOCAL_ONE;
+	p.page_size = 50;
+	cql_query_encode(&got, "SELECT 1", &p);
+	w32(&want, 8); buf_addstr(&want, "SELECT 1");
+	w16(&want, CQL_LOCAL_ONE);
+	buf_addch(&want, 0x04);
+	w32(&want, 50);
+	ok(got.len == want.len && !memcmp(got.s, want.s, want.len),
+	   "QUERY body bytes: LOCAL_ONE, page size 50");
+
+	/* BATCH: a prepared statement, a text statement */
+	buf_reset(&got);
+	buf_reset(&want);
+	is_int(cql_batch_add(&b, st, v, 2, &err), 0, "batch add prepared");
+	cql_batch_add_query(&b, "DELETE FROM ks.kv WHERE k = 1");
+	is_int(cql_batch_add(&b, st, v, 1, &err), CQL_EVALUE,
+	       "batch add with a value missing refused");
+	is_int(b.n, 2, "two statements");
+	is_int(b.nstmts, 1, "one distinct prepared statement");
+	p = (struct cql_params)CQL_PARAMS_INIT;
+	p.consistency = CQL_LOCAL_QUORUM;
+	p.timestamp = 99;
+	cql_batch_encode(&got, &b, &p);
+	buf_addch(&want, CQL_BATCH_LOGGED);
+	w16(&want, 2);
+	buf_addch(&want, 1);
+	w16(&want, 2); buf_add(&want, "\x01\x02", 2);
+	w16(&want, 2);
+	wval(&want, "\0\0\0\7", 4);
+	wval(&want, "seven", 5);
+	buf_addch(&want, 0);
+	w32(&want, 29); buf_addstr(&want, "DELETE FROM ks.kv WHERE k = 1");
+	w16(&want, 0);
+	w16(&want, CQL_LOCAL_QUORUM);
+	buf_addch(&want, 0x20);
+	w64(&want, 99);
+	ok(got.len == want.len && !memcmp(got.s, want.s, want.len),
+	   "BATCH body bytes: type, count, kind 1 + id + values, kind 0 + "
+	   "text, consistency, flags, timestamp");
+	cql_batch_release(&b);
+	is_int(b.n, 0, "batch released");
+	is_int(b.type, CQL_BATCH_LOGGED, "keeps its type");
+
+	buf_reset(&got);
+	cql_prepare_encode(&got, "SELECT 1");
+	ok(got.len == 12 && !memcmp(got.s, "\0\0\0\x08SELECT 1", 12),
+	   "PREPARE body is a long string");
+
+	cql_prepared_free(st);
+	cql_prepared_free(nov);
+	buf_release(&got);
+	buf_release(&want);
+	buf_release(&err);
+}
+
+/* an extra-fields string and its length (it holds NULs) */
+#define EXTRA(s) s, sizeof(s) - 1
+
+static void test_error_extras(void)
+{
+	static const struct {
+		int code;
+		const char *extra;
+		size_t len;
+		const char *want;
+	} cases[] = {
+		{ 0x1000, EXTRA("\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00"),
+		  " [consistency ONE: 0 of 1 required replicas alive]" },
+		{ 0x1100, EXTRA("\x00\x04\x00\x00\x00\x01\x00\x00\x00\x02"
+				"\x00\x06SIMPLE"),
+		  " [consistency QUORUM: 1 of 2 replicas acknowledged, write "
+		  "type SIMPLE]" },
+		{ 0x1200, EXTRA("\x00\x0a\x00\x00\x00\x00\x00\x00\x00\x01\x00"),
+		  " [consistency LOCAL_ONE: 0 of 1 replicas answered, data "
+		  "missing]" },
+		{ 0x1300, EXTRA("\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01"
+				"\x00\x00\x00\x01\x01"),
+		  " [consistency ONE: 0 of 1 replicas answered, 1 failed, data "
+		  "present]" },
+		{ 0x1500, EXTRA("\x00\x05\x00\x00\x00\x00\x00\x00\x00\x03"
+				"\x00\x00\x00\x02\x00\x05" "BATCH"),
+		  " [consistency ALL: 0 of 3 replicas acknowledged, 2 failed, "
+		  "write type BATCH]" },
+		{ 0x1400, EXTRA("\x00\x02ks\x00\x02" "fn\x00\x02\x00\x03int"
+				"\x00\x04text"),
+		  " [function ks.fn(int, text)]" },
+		{ 0x2400, EXTRA("\x00\x04shop\x00\x00"), " [keyspace shop]" },
+		{ 0x2400, EXTRA("\x00\x04shop\x00\x06orders"),
+		  " [table shop.orders]" },
+		{ 0x2500, EXTRA("\x00\x04\xde\xad\xbe\xef"),
+		  " [statement id 0xdeadbeef]" },
+		{ 0x1100, EXTRA("\x00\x04"), "" },	/* cut short: left out */
+		{ 0x2200, EXTRA("\x00\x04\xde"), "" },	/* Invalid has none */
+	};
+	struct buf body = BUF_INIT, err = BUF_INIT, want = BUF_INIT;
+	struct buf frame = BUF_INIT;
+	struct cql_result r = CQL_RESULT_INIT;
+	struct cql_frame f;
+	size_t k, used;
+	int code;
+
+	for (k = 0; k < ARRAY_SIZE(cases); k++) {
+		buf_reset(&body);
+		buf_reset(&err);
+		buf_reset(&want);
+		w32(&body, (uint32_t)cases[k].code);
+		wstr(&body, "msg");
+		buf_add(&body, cases[k].extra, cases[k].len);
+		is_int(cql_error_parse(body.s, body.len, &code, &err),
+		       CQL_ESERVER, "error 0x%04x parses", cases[k].code);
+		buf_addf(&want, "cassandra error 0x%04x (%s): msg%s",
+			 cases[k].code, cql_error_name(cases[k].code),
+			 cases[k].want);
+		is_str(err.s, want.s, "0x%04x message with its extra fields",
+		       cases[k].code);
+	}
+
+	/* Unprepared through a frame: the unknown id is kept */
+	buf_reset(&body);
+	w32(&body, 0x2500);
+	wstr(&body, "unknown");
+	w16(&body, 4);
+	buf_add(&body, "\xde\xad\xbe\xef", 4);
+	wframe(&frame, 0, 1, CQL_OP_ERROR, &body);
+	cql_frame_split(frame.s, frame.len, &f, &used, NULL);
+	buf_reset(&err);
+	is_int(cql_response_parse(&f, &r, &err), CQL_ESERVER,
+	       "Unprepared frame");
+	ok(r.error_code == CQL_ERR_UNPREPARED && r.prepared_id.len == 4 &&
+	   !memcmp(r.prepared_id.s, "\xde\xad\xbe\xef", 4),
+	   "its unknown id is in prepared_id");
+	cql_result_release(&r);
+
+	is_str(cql_error_name(CQL_ERR_WRITE_TIMEOUT), "Write_timeout",
+	       "Write_timeout named");
+	is_str(cql_error_name(CQL_ERR_IS_BOOTSTRAPPING), "Is_bootstrapping",
+	       "Is_bootstrapping named");
+	ok(cql_error_retryable(CQL_ERR_UNAVAILABLE) &&
+	   cql_error_retryable(CQL_ERR_OVERLOADED) &&
+	   cql_error_retryable(CQL_ERR_IS_BOOTSTRAPPING) &&
+	   cql_error_retryable(CQL_ERR_WRITE_TIMEOUT) &&
+	   cql_error_retryable(CQL_ERR_READ_TIMEOUT),
+	   "transient errors are retryable");
+	ok(!cql_error_retryable(CQL_ERR_SYNTAX) &&
+	   !cql_error_retryable(CQL_ERR_INVALID) &&
+	   !cql_error_retryable(CQL_ERR_UNPREPARED) &&
+	   !cql_error_retryable(CQL_ERR_WRITE_FAILURE) &&
+	   !cql_error_retryable(CQL_ERR_SERVER),
+	   "the others are not");
+	is_str(cql_consistency_name(CQL_LOCAL_ONE), "LOCAL_ONE",
+	       "consistency name");
+	is_int(cql_consistency_parse("quorum"), CQL_QUORUM,
+	       "consistency parsed, any case");
+	is_int(cql_consistency_parse("most"), -1, "unknown consistency");
+	buf_release(&body);
+	buf_release(&err);
+	buf_release(&want);
+	buf_release(&frame);
+}
+
+static void test_cell_helpers(void)
+{
+	struct cql_cell c;
+	unsigned char u[16];
+	int64_t v = 0;
+
+	c.data = (const unsigned char *)"\xff\xfe";
+	c.len = 2;
+	ok(!cql_cell_int(&c, &v) && v == -2, "smallint cell as int64");
+	c.data = (const unsigned char *)"\0\0\0\0\0\0\x27\x10";
+	c.len = 8;
+	ok(!cql_cell_int(&c, &v) && v == 10000, "bigint cell as int64");
+	c.len = 3;
+	is_int(cql_cell_int(&c, &v), -1, "3 bytes are no integer");
+	c.data = NULL;
+	c.len = -1;
+	is_int(cql_cell_int(&c, &v), -1, "null is no integer");
+	ok(!cql_uuid_parse("123e4567-e89b-12d3-a456-426614174000", u) &&
+	   !memcmp(u, uuid_bytes, 16), "uuid parsed");
+	is_int(cql_uuid_parse("123e4567e89b-12d3-a456-426614174000", u), -1,
+	       "uuid without its dash refused");
+	is_int(cql_uuid_parse("123e4567-e89b-12d3-a456-4266141740001", u), -1,
+	       "uuid with a digit too many refused");
+}
+
+/* ---- many requests on one connection, against fake peers ---- */
+
+static void send_frame(int fd, int flags, int stream, int opcode,
+		       const struct buf *body)
+{
+	struct buf out = BUF_INIT;
+
+	wframe(&out, flags, stream, opcode, body);
+	if (write(fd, out.s, out.len) != (ssize_t)out.len)
+		_exit(3);
+	buf_release(&out);
+}
+
+static void peer_startup(int fd)
+{
+	struct buf req = BUF_INIT, body = BUF_INIT;
+	int op, stream = read_request(fd, &op, &req);
+
+	if (stream < 0 || op != CQL_OP_STARTUP)
+		_exit(2);
+	send_frame(fd, 0, stream, CQL_OP_READY, &body);
+	buf_release(&req);
+}
+
+static pid_t start_peer(void (*fn)(int fd), int *client_fd)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		die("socketpair: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		close(sv[0]);
+		peer_startup(sv[1]);
+		fn(sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	*client_fd = sv[0];
+	return pid;
+}
+
+static int peer_status(pid_t pid)
+{
+	int status = -1;
+
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* a Rows body with one varchar cell */
+static void one_cell_rows(struct buf *b, const char *text)
+{
+	w32(b, CQL_RESULT_ROWS);
+	w32(b, CQL_ROWS_GLOBAL_TABLES_SPEC);
+	w32(b, 1);
+	wstr(b, "ks");
+	wstr(b, "t");
+	wtype(b, "c", CQL_TYPE_VARCHAR);
+	w32(b, 1);
+	wbytes(b, text, (int32_t)strlen(text));
+}
+
+#define NOOO 8
+
+/* reads 8 QUERYs, answers them last first, after an event */
+static void peer_reverse(int fd)
+{
+	struct buf req = BUF_INIT, body = BUF_INIT, out = BUF_INIT;
+	int streams[NOOO], op, i;
+	char q[NOOO][16];
+	uint32_t n;
+
+	for (i = 0; i < NOOO; i++) {
+		streams[i] = read_request(fd, &op, &req);
+		if (streams[i] < 0 || op != CQL_OP_QUERY)
+			_exit(2);
+		n = (uint32_t)(unsigned char)req.s[3];
+		snprintf(q[i], sizeof(q[i]), "%.*s", (int)n, req.s + 4);
+	}
+	buf_reset(&body);
+	wstr(&body, "SCHEMA_CHANGE");
+	wstr(&body, "CREATED"); wstr(&body, "KEYSPACE"); wstr(&body, "x");
+	wframe(&out, 0, 0xffff, CQL_OP_EVENT, &body);
+	for (i = NOOO - 1; i >= 0; i--) {
+		buf_reset(&body);
+		one_cell_rows(&body, q[i]);
+		wframe(&out, 0, streams[i], CQL_OP_RESULT, &body);
+	}
+	write_split(fd, &out, out.len / 2 + 3);
+	read_request(fd, &op, &req);	/* until the client closes */
+}
+
+struct seen {
+	int n, order[NOOO], matched, failed;
+};
+
+struct ooo_ctx {
+	struct seen *s;
+	int i;
+};
+
+static void ooo_cb(void *ctx, int status, struct cql_result *res,
+		   const char *err)
+{
+	struct ooo_ctx *o = ctx;
+	char want[16];
+
+	(void)err;
+	if (status || res->nrows != 1) {
+		o->s->failed++;
+		return;
+	}
+	snprintf(want, sizeof(want), "q%d", o->i);
+	if ((size_t)cql_result_cell(res, 0, 0)->len == strlen(want) &&
+	    !memcmp(cql_result_cell(res, 0, 0)->data, want, strlen(want)))
+		o->s->matched++;
+	o->s->order[o->s->n++] = o->i;
+}
+
+static void test_out_of_order(void)
+{
+	struct seen s = { 0, { 0 }, 0, 0 };
+	struct ooo_ctx ctx[NOOO];
+	struct buf err = BUF_INIT;
+	struct cql_conn *c;
+	char q[16];
+	int fd, i, ret;
+	pid_t pid = start_peer(peer_reverse, &fd);
+
+	c = cql_conn_attach(fd, "fake", 2000);
+	is_int(cql_startup(c, &err), 0, "STARTUP");
+	for (i = 0; i < NOOO; i++) {
+		ctx[i].s = &s;
+		ctx[i].i = i;
+		snprintf(q, sizeof(q), "q%d", i);
+		ret = cql_submit_query(c, q, NULL, ooo_cb, &ctx[i], &err);
+		if (ret)
+			break;
+	}
+	is_int(cql_inflight(c), NOOO, "8 requests in flight at once");
+	is_int(cql_drain(c, &err), 0, "drained");
+	if (err.len)
+		printf("# %s\n", err.s);
+	is_int(s.n, NOOO, "8 answers");
+	is_int(s.matched, NOOO, "each matched to its request by stream id");
+	ok(s.order[0] == NOOO - 1 && s.order[NOOO - 1] == 0,
+	   "in the order they came (last first), an event skipped");
+	is_int(cql_inflight(c), 0, "nothing in flight after");
+	cql_close(c);
+	is_int(peer_status(pid), 0, "peer saw 8 well-formed QUERYs");
+	buf_release(&err);
+}
+
+/* never more than 4 requests outstanding; answers each round in full */
+static void peer_bounded(int fd)
+{
+	struct buf req = BUF_INIT, body = BUF_INIT, out = BUF_INIT;
+	int streams[64], n, total = 0, op;
+	struct pollfd p;
+
+	w32(&body, CQL_RESULT_VOID);
+	while (total < 20) {
+		n = 0;
+		for (;;) {
+			p.fd = fd;
+			p.events = POLLIN;
+			if (poll(&p, 1, n ? 150 : 5000) <= 0)
+				break;
+			streams[n] = read_request(fd, &op, &req);
+			if (streams[n] < 0)
+				_exit(2);
+			if (++n > 4)
+				_exit(5);	/* the bound was not kept */
+		}
+		if (!n)
+			_exit(6);
+		total += n;
+		buf_reset(&out);
+		while (n--)
+			wframe(&out, 0, streams[n], CQL_OP_RESULT, &body);
+		if (write(fd, out.s, out.len) < 0)
+			_exit(3);
+	}
+	read_request(fd, &op, &req);
+}
+
+struct tally {
+	int ok, failed, ebusy, chained;
+	struct cql_conn *c;
+	struct buf first;
+};
+
+static void tally_done(void *ctx, int status, struct cql_result *res,
+		       const char *err)
+{
+	struct tally *t = ctx;
+
+	(void)res;
+	if (status) {
+		if (!t->failed++)
+			buf_addstr(&t->first, err);
+		return;
+	}
+	t->ok++;
+}
+
+static void test_bounded(void)
+{
+	struct tally t = { 0, 0, 0, 0, NULL, BUF_INIT };
+	struct buf err = BUF_INIT;
+	struct cql_conn *c;
+	int fd, i, most = 0;
+	pid_t pid = start_peer(peer_bounded, &fd);
+
+	c = cql_conn_attach(fd, "fake", 5000);
+	cql_startup(c, &err);
+	cql_set_max_inflight(c, 4);
+	for (i = 0; i < 20; i++) {
+		if (cql_submit_query(c, "INSERT", NULL, tally_done, &t, &err))
+			break;
+		if (cql_inflight(c) > most)
+			most = cql_inflight(c);
+	}
+	is_int(i, 20, "20 submitted to a connection limited to 4");
+	is_int(cql_drain(c, &err), 0, "drained");
+	is_int(t.ok, 20, "20 answered");
+	is_int(most, 4, "never more than 4 in flight");
+	cql_close(c);
+	is_int(peer_status(pid), 0, "peer never saw more than 4 outstanding");
+	buf_release(&err);
+	buf_release(&t.first);
+}
+
+/* answers each request at once, in order */
+static void peer_echo(int fd)
+{
+	struct buf req = BUF_INIT, body = BUF_INIT;
+	int stream, op;
+
+	w32(&body, CQL_RESULT_VOID);
+	while ((stream = read_request(fd, &op, &req)) >= 0)
+		send_frame(fd, 0, stream, CQL_OP_RESULT, &body);
+}
+
+static void chain_done(void *ctx, int status, struct cql_result *res,
+		       const char *err)
+{
+	struct tally *t = ctx;
+	struct buf e = BUF_INIT;
+
+	tally_done(ctx, status, res, err);
+	if (t->chained++)
+		return;
+	/* from a callback: one fits (its own stream was freed), not two */
+	if (cql_submit_query(t->c, "C", NULL, tally_done, t, &e))
+		t->failed++;
+	if (cql_submit_query(t->c, "D", NULL, tally_done, t, &e) == CQL_EBUSY)
+		t->ebusy++;
+	buf_release(&e);
+}
+
+static void test_submit_from_callback(void)
+{
+	struct tally t = { 0, 0, 0, 0, NULL, BUF_INIT };
+	struct buf err = BUF_INIT;
+	int fd;
+	pid_t pid = start_peer(peer_echo, &fd);
+
+	t.c = cql_conn_attach(fd, "fake", 5000);
+	cql_startup(t.c, &err);
+	cql_set_max_inflight(t.c, 2);
+	cql_submit_query(t.c, "A", NULL, chain_done, &t, &err);
+	cql_submit_query(t.c, "B", NULL, tally_done, &t, &err);
+	is_int(cql_drain(t.c, &err), 0, "drained");
+	is_int(t.ok, 3, "A, B and C (sent from A's callback) answered");
+	is_int(t.ebusy, 1, "D, beyond the limit inside a callback, is CQL_EBUSY");
+	cql_close(t.c);
+	peer_status(pid);
+	buf_release(&err);
+	buf_release(&t.first);
+}
+
+/* reads 5 requests, answers one, then hangs up on the other 4 */
+static void peer_reset(int fd)
+{
+	struct buf req = BUF_INIT, body = BUF_INIT;
+	int op, i, first = -1, s;
+
+	for (i = 0; i < 5; i++) {
+		s = read_request(fd, &op, &req);
+		if (s < 0)
+			_exit(2);
+		if (first < 0)
+			first = s;
+	}
+	w32(&body, CQL_RESULT_VOID);
+	send_frame(fd, 0, first, CQL_OP_RESULT, &body);
+	/* half a frame, then gone */
+	if (write(fd, "\x84\x00\x00", 3) < 0)
+		_exit(3);
+	_exit(0);
+}
+
+static void test_reset_in_flight(void)
+{
+	struct tally t = { 0, 0, 0, 0, NULL, BUF_INIT };
+	struct buf err = BUF_INIT;
+	struct cql_conn *c;
+	int fd, i, ret;
+	pid_t pid = start_peer(peer_reset, &fd);
+
+	c = cql_conn_attach(fd, "fake", 5000);
+	cql_startup(c, &err);
+	for (i = 0; i < 5; i++)
+		cql_submit_query(c, "INSERT", NULL, tally_done, &t, &err);
+	ret = cql_drain(c, &err);
+	is_int(ret, CQL_EIO, "drain reports the lost connection");
+	ok(strstr(err.s, "closed the connection") &&
+	   strstr(err.s, "4 requests in flight failed"),
+	   "says so: %s", err.s);
+	is_int(t.ok, 1, "the answered request succeeded");
+	is_int(t.failed, 4, "each of the 4 others failed, none hangs");
+	ok(strstr(t.first.s, "cassandra at 'fake' closed the connection"),
+	   "with a clear message: %s", t.first.s);
+	is_int(cql_conn_broken(c), CQL_EIO, "the connection is broken");
+	buf_reset(&err);
+	is_int(cql_submit_query(c, "X", NULL, tally_done, &t, &err), CQL_EIO,
+	       "a later submit fails at once");
+	ok(strstr(err.s, "closed the connection"), "with the same reason");
+	is_int(t.failed, 4, "and calls no callback");
+	buf_reset(&err);
+	is_int(cql_poll(c, 100, &err), CQL_EIO, "poll says broken too");
+	cql_close(c);
+	peer_status(pid);
+	buf_release(&err);
+	buf_release(&t.first);
+}
+
+/* answers the first request late, then checks the next used another id */
+static void peer_late(int fd)
+{
+	struct buf req = BUF_INIT, body = BUF_INIT;
+	struct timespec late = { 0, 400 * 1000 * 1000 };
+	int op, a, b;
+
+	a = read_request(fd, &op, &req);
+	nanosleep(&late, NULL);
+	w32(&body, CQL_RESULT_VOID);
+	send_frame(fd, 0, a, CQL_OP_RESULT, &body);
+	b = read_request(fd, &op, &req);
+	if (b < 0 || b == a)
+		_exit(7);	/* a timed-out request's id was reused */
+	buf_reset(&body);
+	one_cell_rows(&body, "fresh");
+	send_frame(fd, 0, b, CQL_OP_RESULT, &body);
+	read_request(fd, &op, &req);
+}
+
+static void test_late_answer(void)
+{
+	struct tally t = { 0, 0, 0, 0, NULL, BUF_INIT };
+	struct cql_result r = CQL_RESULT_INIT;
+	struct buf err = BUF_INIT;
+	struct cql_conn *c;
+	int fd, ret;
+	pid_t pid = start_peer(peer_late, &fd);
+
+	c = cql_conn_attach(fd, "fake", 5000);
+	cql_startup(c, &err);
+	cql_set_timeout(c, 150);
+	cql_submit_query(c, "SLOW", NULL, tally_done, &t, &err);
+	cql_drain(c, &err);
+	is_int(t.failed, 1, "a request past its deadline completes");
+	ok(strstr(t.first.s, "timed out after 150 ms"), "as timed out: %s",
+	   t.first.s);
+	cql_set_timeout(c, 5000);
+	ret = cql_query(c, "NEXT", &r, &err);
+	is_int(ret, 0, "the next request works");
+	ok(r.nrows == 1 && r.cells[0].len == 5,
+	   "and gets its own answer, not the late one");
+	cql_result_release(&r);
+	cql_close(c);
+	is_int(peer_status(pid), 0, "the late request's stream was not reused "
+	       "before its answer came");
+	buf_release(&err);
+	buf_release(&t.first);
+}
+
+/* reads everything, answers nothing */
+static void peer_mute(int fd)
+{
+	struct buf req = BUF_INIT;
+	int op;
+
+	while (read_request(fd, &op, &req) >= 0)
+		;
+}
+
+static void test_all_streams_timed_out(void)
+{
+	struct tally t = { 0, 0, 0, 0, NULL, BUF_INIT };
+	struct buf err = BUF_INIT;
+	struct cql_conn *c;
+	int fd, ret;
+	pid_t pid = start_peer(peer_mute, &fd);
+
+	c = cql_conn_attach(fd, "fake", 5000);
+	cql_startup(c, &err);
+	cql_set_max_inflight(c, 2);
+	cql_set_timeout(c, 100);
+	cql_submit_query(c, "A", NULL, tally_done, &t, &err);
+	cql_submit_query(c, "B", NULL, tally_done, &t, &err);
+	is_int(cql_drain(c, &err), 0, "drain returns once both timed out");
+	is_int(t.failed, 2, "both completed as timed out");
+	is_int(cql_conn_broken(c), 0, "the connection still counts as up");
+	ret = cql_submit_query(c, "C", NULL, tally_done, &t, &err);
+	is_int(ret, CQL_ETIMEOUT, "with every stream waiting on a timed-out "
+	       "request, the next submit fails");
+	ok(strstr(err.s, "answered none of the last 2 requests"),
+	   "says why: %s", err.s);
+	is_int(cql_conn_broken(c), CQL_ETIMEOUT, "and the connection is "
+	       "declared broken, so a loader reconnects");
+	cql_close(c);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	buf_release(&err);
+	buf_release(&t.first);
+}
+
+/* Prepared answer with `id` for the kv statement */
+static void send_prepared(int fd, int stream, const char *id)
+{
+	struct buf body = BUF_INIT;
+
+	w32(&body, CQL_RESULT_PREPARED);
+	w16(&body, (unsigned)strlen(id));
+	buf_addstr(&body, id);
+	w32(&body, CQL_ROWS_GLOBAL_TABLES_SPEC);
+	w32(&body, 2);
+	w32(&body, 1);
+	w16(&body, 0);
+	wstr(&body, "ks");
+	wstr(&body, "kv");
+	wtype(&body, "k", CQL_TYPE_INT);
+	wtype(&body, "v", CQL_TYPE_VARCHAR);
+	w32(&body, CQL_ROWS_NO_METADATA);
+	w32(&body, 0);
+	send_frame(fd, 0, stream, CQL_OP_RESULT, &body);
+	buf_release(&body);
+}
+
+static void send_unprepared(int fd, int stream, const char *id)
+{
+	struct buf body = BUF_INIT;
+
+	w32(&body, CQL_ERR_UNPREPARED);
+	wstr(&body, "Prepared query not found");
+	w16(&body, (unsigned)strlen(id));
+	buf_addstr(&body, id);
+	send_frame(fd, 0, stream, CQL_OP_ERROR, &body);
+	buf_release(&body);
+}
+
+/* has `id` as a [short bytes] somewhere */
+static int has_id(const struct buf *b, const char *id)
+{
+	size_t n = strlen(id), i;
+
+	for (i = 0; i + 2 + n <= b->len; i++)
+		if (!b->s[i] && (size_t)(unsigned char)b->s[i + 1] == n &&
+		    !memcmp(b->s + i + 2, id, n))
+			return 1;
+	return 0;
+}
+
+static void peer_reprepare(int fd)
+{
+	struct buf req = BUF_INIT, body = BUF_INIT, first = BUF_INIT;
+	int s, op;
+
+	/* PREPARE: id AAAA */
+	s = read_request(fd, &op, &req);
+	if (op != CQL_OP_PREPARE)
+		_exit(2);
+	send_prepared(fd, s, "AAAA");
+	/* EXECUTE AAAA: forgotten; PREPARE again: now BBBB */
+	s = read_request(fd, &op, &req);
+	if (op != CQL_OP_EXECUTE || !has_id(&req, "AAAA"))
+		_exit(10);
+	buf_add(&first, req.s + 6, req.len - 6);
+	send_unprepared(fd, s, "AAAA");
+	s = read_request(fd, &op, &req);
+	if (op != CQL_OP_PREPARE)
+		_exit(11);
+	send_prepared(fd, s, "BBBB");
+	/* the same EXECUTE again, under the new id */
+	s = read_request(fd, &op, &req);
+	if (op != CQL_OP_EXECUTE || !has_id(&req, "BBBB") ||
+	    req.len - 6 != first.len || memcmp(req.s + 6, first.s, first.len))
+		_exit(12);
+	w32(&body, CQL_RESULT_VOID);
+	send_frame(fd, 0, s, CQL_OP_RESULT, &body);
+
+	/* a BATCH naming BBBB: forgotten, prepared again as CCCC */
+	s = read_request(fd, &op, &req);
+	if (op != CQL_OP_BATCH || !has_id(&req, "BBBB"))
+		_exit(13);
+	send_unprepared(fd, s, "BBBB");
+	s = read_request(fd, &op, &req);
+	if (op != CQL_OP_PREPARE)
+		_exit(14);
+	send_prepared(fd, s, "CCCC");
+	s = read_request(fd, &op, &req);
+	if (op != CQL_OP_BATCH || !has_id(&req, "CCCC") || has_id(&req, "BBBB"))
+		_exit(15);
+	send_frame(fd, 0, s, CQL_OP_RESULT, &body);
+
+	/* forgotten twice: the client gives up after one re-PREPARE */
+	s = read_request(fd, &op, &req);
+	send_unprepared(fd, s, "CCCC");
+	s = read_request(fd, &op, &req);
+	if (op != CQL_OP_PREPARE)
+		_exit(16);
+	send_prepared(fd, s, "CCCC");
+	s = read_request(fd, &op, &req);
+	if (op != CQL_OP_EXECUTE)
+		_exit(17);
+	send_unprepared(fd, s, "CCCC");
+	read_request(fd, &op, &req);
+}
+
+static void test_reprepare(void)
+{
+	struct cql_result r = CQL_RESULT_INIT;
+	struct cql_batch b = CQL_BATCH_INIT(CQL_BATCH_UNLOGGED);
+	struct buf err = BUF_INIT;
+	struct cql_prepared *st = NULL;
+	struct cql_value v[2] = { cql_int(1), cql_text("one") };
+	struct cql_conn *c;
+	int fd, ret;
+	pid_t pid = start_peer(peer_reprepare, &fd);
+
+	c = cql_conn_attach(fd, "fake", 5000);
+	cql_startup(c, &err);
+	ret = cql_prepare(c, "INSERT INTO ks.kv (k, v) VALUES (?, ?)", &st,
+			  &err);
+	is_int(ret, 0, "PREPARE answered");
+	if (ret) {
+		printf("# %s\n", err.s);
+		cql_close(c);
+		peer_status(pid);
+		return;
+	}
+	ok(st->nbind == 2 && !strcmp(st->bind[1].name, "v"),
+	   "statement with 2 bind markers");
+	ret = cql_execute(c, st, v, 2, NULL, &r, &err);
+	is_int(ret, 0, "EXECUTE after Unprepared: prepared again, sent again");
+	if (ret)
+		printf("# %s\n", err.s);
+	ok(st->id.len == 4 && !memcmp(st->id.s, "BBBB", 4),
+	   "the statement took the new id");
+	cql_batch_add(&b, st, v, 2, NULL);
+	ret = cql_batch_execute(c, &b, NULL, &r, &err);
+	is_int(ret, 0, "BATCH after Unprepared: its id replaced, sent again");
+	ok(!memcmp(st->id.s, "CCCC", 4), "the statement took the new id");
+	buf_reset(&err);
+	ret = cql_execute(c, st, v, 2, NULL, &r, &err);
+	is_int(ret, CQL_ESERVER, "Unprepared twice: given up after one retry");
+	is_int(r.error_code, CQL_ERR_UNPREPARED, "with the server's error");
+	ok(strstr(err.s, "(Unprepared)"), "message: %s", err.s);
+	cql_result_release(&r);
+	cql_batch_release(&b);
+	cql_prepared_free(st);
+	cql_close(c);
+	is_int(peer_status(pid), 0, "peer saw the same values under the new ids");
+	buf_release(&err);
+}
+
+/* answers EXECUTE with rows sent without metadata */
+static void peer_skip_metadata(int fd)
+{
+	struct buf req = BUF_INIT, body = BUF_INIT;
+	int s, op;
+
+	s = read_request(fd, &op, &req);
+	if (op != CQL_OP_EXECUTE || !(req.s[6] & 0x02))
+		_exit(8);	/* skip_metadata not asked for */
+	w32(&body, CQL_RESULT_ROWS);
+	w32(&body, CQL_ROWS_NO_METADATA);
+	w32(&body, 1);
+	w32(&body, 1);
+	wbytes(&body, "\0\0\0\x09", 4);
+	send_frame(fd, 0, s, CQL_OP_RESULT, &body);
+	read_request(fd, &op, &req);
+}
+
+static void test_skip_metadata(void)
+{
+	struct cql_prepared *st = kv_statement(1);
+	struct cql_result r = CQL_RESULT_INIT;
+	struct buf err = BUF_INIT, txt = BUF_INIT;
+	struct cql_value v[2] = { cql_int(9), cql_text("x") };
+	struct cql_conn *c;
+	int fd;
+	pid_t pid = start_peer(peer_skip_metadata, &fd);
+
+	c = cql_conn_attach(fd, "fake", 5000);
+	cql_startup(c, &err);
+	is_int(cql_execute(c, st, v, 2, NULL, &r, &err), 0,
+	       "EXECUTE with skip_metadata");
+	ok(r.ncols == 1 && !strcmp(r.cols[0].name, "k") &&
+	   r.cols[0].type == CQL_TYPE_INT, "rows get the statement's columns");
+	if (r.nrows == 1)
+		cql_column_text(&r.cols[0], cql_result_cell(&r, 0, 0), &txt);
+	is_str(txt.s, "9", "and decode by them");
+	cql_result_release(&r);
+	cql_close(c);
+	is_int(peer_status(pid), 0, "the request asked to skip the metadata");
+	cql_prepared_free(st);
+	buf_release(&err);
+	buf_release(&txt);
+}
+
 /* TCP: a refused port, and a listener that never answers (docker-proxy) */
 static void test_tcp(void)
 {
@@ -854,7 +2153,20 @@ int main(void)
 	test_error_frames();
 	test_malformed();
 	test_cell_text();
+	test_prepared_parse();
+	test_values();
+	test_request_bodies();
+	test_error_extras();
+	test_cell_helpers();
 	test_conn();
+	test_out_of_order();
+	test_bounded();
+	test_submit_from_callback();
+	test_reset_in_flight();
+	test_late_answer();
+	test_all_streams_timed_out();
+	test_reprepare();
+	test_skip_metadata();
 	test_tcp();
 	return tap_done();
 }

@@ -1,0 +1,59 @@
+# t0730: pancake data load into kafka, elasticsearch and redis; verify agrees with
+# independent clients; a second load changes no count; bad lines are refused with
+# file:line and nothing written, or skipped with an honest report.
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d)
+ds=t0730set
+export PANCAKE_KAFKA_TOPIC=ratings-t0730
+cleanup() {
+	curl -s -XDELETE "127.0.0.1:9200/pk-$ds-movies" >/dev/null 2>&1 || true
+	curl -s -XDELETE "127.0.0.1:9200/pk-t0730bad-movies" >/dev/null 2>&1 || true
+	redis-cli --scan --pattern "pk:$ds:*" | xargs -r redis-cli del >/dev/null 2>&1 || true
+	redis-cli --scan --pattern "pk:t0730bad:*" | xargs -r redis-cli del >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+cleanup; mkdir -p "$tmp"
+$PANCAKE data gen --users 600 --items 400 --ratings 40000 --seed 21 --out "$tmp/$ds" >/dev/null || fail "data gen"
+$PANCAKE data load "$tmp/$ds" > "$tmp/load1" 2>&1 || { cat "$tmp/load1"; fail "first load"; }
+cat "$tmp/load1"
+$PANCAKE data verify "$tmp/$ds" || fail "verify after the first load"
+pass "load into kafka, elasticsearch, redis; verify: equal"
+# independent clients
+n=$(kcat -b 127.0.0.1:9092 -C -t "$PANCAKE_KAFKA_TOPIC" -e -q -m 30 | wc -l)
+[ "$n" -eq 40000 ] || fail "kcat counts $n records, want 40000"
+c=$(curl -s "127.0.0.1:9200/pk-$ds-movies/_count" | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])')
+[ "$c" -eq 400 ] || fail "elasticsearch _count $c, want 400"
+z=$(redis-cli zcard "pk:$ds:popular")
+[ "$z" -eq 400 ] || fail "redis zcard $z, want 400"
+want=$($PY -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); print(sum(1 for x in r if x["movieId"]=="7"))' "$tmp/$ds/ratings.csv")
+have=$(redis-cli hget "pk:$ds:item:7" count)
+[ "$have" = "$want" ] || fail "redis count of item 7 is $have, the CSV says $want"
+pass "kcat 40000 records, curl _count 400, redis-cli zcard 400, item 7 count $have = CSV"
+$PANCAKE data load "$tmp/$ds" > "$tmp/load2" 2>&1 || { cat "$tmp/load2"; fail "second load"; }
+grep -q "kafka *0 ratings written, 40000 already there" "$tmp/load2" || { cat "$tmp/load2"; fail "second load sent kafka records again"; }
+$PANCAKE data verify "$tmp/$ds" >/dev/null || fail "verify after the second load"
+n=$(kcat -b 127.0.0.1:9092 -C -t "$PANCAKE_KAFKA_TOPIC" -e -q -m 30 | wc -l)
+[ "$n" -eq 40000 ] || fail "after a second load kcat counts $n"
+pass "second load: nothing duplicated (kafka skipped all 40000, verify equal)"
+# bad input: abort writes nothing, skip loads the good lines and says why
+mkdir -p "$tmp/t0730bad"
+cp "$tmp/$ds/movies.csv" "$tmp/t0730bad/"
+{ head -1 "$tmp/$ds/ratings.csv"; sed -n '2,101p' "$tmp/$ds/ratings.csv"; echo "1,7,9.5,1000000000"; echo "oops"; } > "$tmp/t0730bad/ratings.csv"
+export PANCAKE_KAFKA_TOPIC=ratings-t0730bad
+set +e; out=$($PANCAKE data load "$tmp/t0730bad" 2>&1); rc=$?; set -e
+echo "$out"
+[ $rc -ne 0 ] || fail "a file with bad lines was loaded with --on-error=abort"
+echo "$out" | grep -q "ratings.csv:102: rating '9.5' is outside 0.5..5" || fail "no file:line reason"
+[ "$(redis-cli exists pk:t0730bad:popular)" -eq 0 ] || fail "redis was written to despite the abort"
+[ "$(curl -s -o /dev/null -w '%{http_code}' 127.0.0.1:9200/pk-t0730bad-movies)" = 404 ] || fail "an index was made despite the abort"
+pass "abort: file:line reason, nothing written to any store"
+$PANCAKE data load "$tmp/t0730bad" --on-error=skip --into redis > "$tmp/skip" 2>&1 || { cat "$tmp/skip"; fail "skip load"; }
+cat "$tmp/skip"
+grep -q "skipped 2 bad line" "$tmp/skip" || fail "skip report does not count 2 bad lines"
+[ "$($PANCAKE data verify "$tmp/t0730bad" --into redis --json | $PY -c 'import json,sys; print(json.load(sys.stdin)[0]["ratings"])')" -eq 100 ] \
+	|| fail "skip load did not load the 100 good lines"
+pass "skip: 100 good lines loaded, 2 bad ones reported"
+set +e; out=$($PANCAKE data load "$tmp/$ds" --into nosuch 2>&1); rc=$?; set -e
+[ $rc -ne 0 ] && echo "$out" | grep -q "no load target 'nosuch'" || fail "unknown target not refused"
+pass "unknown target refused"
