@@ -767,11 +767,18 @@ static void on_interrupt(int sig)
 	load_cancel = 1;
 }
 
+/* the targets named in --into, or every known one when `into` is NULL */
 static int pick_targets(const char *into, const struct load_target **out, int *n)
 {
-	char *copy = xstrdup(into), *tok, *save = NULL;
+	char *copy, *tok, *save = NULL;
 
 	*n = 0;
+	if (!into) {
+		for (; load_targets[*n]; (*n)++)
+			out[*n] = load_targets[*n];
+		return 0;
+	}
+	copy = xstrdup(into);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		const struct load_target *t = loadrun_find(tok);
 		if (!t) {
@@ -821,13 +828,8 @@ static int data_load(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage("data", "'data load' wants one dataset name or directory");
-	if (into) {
-		if (pick_targets(into, ts, &n))
-			return 2;
-	} else {
-		for (n = 0; load_targets[n]; n++)
-			ts[n] = load_targets[n];
-	}
+	if (pick_targets(into, ts, &n))
+		return 2;
 	dir = resolve_dataset(argv[optind], &name);
 	if (!dir) {
 		cli_print_error("no such dataset folder or fetched dataset: see 'pancake data list', "
@@ -938,13 +940,8 @@ static int data_verify(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage("data", "'data verify' wants one dataset name or directory");
-	if (into) {
-		if (pick_targets(into, ts, &n))
-			return 2;
-	} else {
-		for (n = 0; load_targets[n]; n++)
-			ts[n] = load_targets[n];
-	}
+	if (pick_targets(into, ts, &n))
+		return 2;
 	dir = resolve_dataset(argv[optind], &name);
 	if (!dir) {
 		cli_print_error("no such dataset folder or fetched dataset: see 'pancake data list'");
