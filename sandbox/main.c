@@ -52,7 +52,7 @@ const struct cmd cmd_table[] = {
 	  "  fetch NAME         download (resuming), check the checksum, unpack into the cache\n"
 	  "                     (PANCAKE_DATASETS_URL points at a local mirror)\n"
 	  "  load NAME|DIR      load into the stack; a second run duplicates nothing\n"
-	  "    --into T,T       some of: kafka, elasticsearch, redis (default: all)\n"
+	  "    --into T,T       some of: kafka, cassandra, elasticsearch, redis (default: all)\n"
 	  "    --on-error=abort refuse a file with bad lines before writing anything (default)\n"
 	  "    --on-error=skip  load the good lines, report the bad ones\n"
 	  "  verify NAME|DIR    count what each store holds against the source; exit 1 on a difference\n" },

@@ -7,4 +7,5 @@
 extern const struct load_target load_target_redis;
 extern const struct load_target load_target_elasticsearch;
 extern const struct load_target load_target_kafka;
+extern const struct load_target load_target_cassandra;
 #endif

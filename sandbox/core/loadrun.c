@@ -12,6 +12,7 @@
 
 const struct load_target *const load_targets[] = {
 	&load_target_kafka,
+	&load_target_cassandra,
 	&load_target_elasticsearch,
 	&load_target_redis,
 	NULL,

@@ -18,7 +18,7 @@ $PANCAKE data gen --users 600 --items 400 --ratings 40000 --seed 21 --out "$tmp/
 $PANCAKE data load "$tmp/$ds" > "$tmp/load1" 2>&1 || { cat "$tmp/load1"; fail "first load"; }
 cat "$tmp/load1"
 $PANCAKE data verify "$tmp/$ds" || fail "verify after the first load"
-pass "load into kafka, elasticsearch, redis; verify: equal"
+pass "load into kafka, cassandra, elasticsearch, redis; verify: equal"
 # independent clients
 n=$(kcat -b 127.0.0.1:9092 -C -t "$PANCAKE_KAFKA_TOPIC" -e -q -m 30 | wc -l)
 [ "$n" -eq 40000 ] || fail "kcat counts $n records, want 40000"

@@ -1,0 +1,502 @@
+/*
+ * load-cassandra: keyspace pancake with ratings_by_user, ratings_by_item and
+ * movies, written with prepared INSERTs, many in flight on one connection
+ * (bounded). INSERTs are upserts by primary key, so a re-run rewrites the
+ * same rows; a lost connection is reopened and what was not acknowledged is
+ * sent again.
+ */
+#include "core/load.h"
+#include "core/load-targets.h"
+#include "clients/cql.h"
+#include "util/xalloc.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_TIMEOUT_MS 10000
+#define DEFAULT_INFLIGHT 256
+#define DDL_TIMEOUT_MS 60000
+#define RECONNECT_S 60
+#define STALL_S 120
+#define PROGRESS_EVERY 50000
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static const char *const schema[] = {
+	"CREATE KEYSPACE IF NOT EXISTS pancake WITH replication = "
+	"{'class': 'SimpleStrategy', 'replication_factor': 1}",
+	"CREATE TABLE IF NOT EXISTS pancake.ratings_by_user (dataset text, "
+	"user int, item int, rating float, ts timestamp, "
+	"PRIMARY KEY ((dataset, user), item))",
+	"CREATE TABLE IF NOT EXISTS pancake.ratings_by_item (dataset text, "
+	"item int, user int, rating float, ts timestamp, "
+	"PRIMARY KEY ((dataset, item), user))",
+	"CREATE TABLE IF NOT EXISTS pancake.movies (dataset text, id int, "
+	"title text, year int, genres set<text>, PRIMARY KEY (dataset, id))",
+};
+
+#define Q_BY_USER "INSERT INTO pancake.ratings_by_user (dataset, user, item, " \
+	"rating, ts) VALUES (?, ?, ?, ?, ?)"
+#define Q_BY_ITEM "INSERT INTO pancake.ratings_by_item (dataset, item, user, " \
+	"rating, ts) VALUES (?, ?, ?, ?, ?)"
+#define Q_MOVIE "INSERT INTO pancake.movies (dataset, id, title, year, " \
+	"genres) VALUES (?, ?, ?, ?, ?)"
+
+static const char *ds_name(const struct dataset *ds, const struct load_opts *o)
+{
+	return o->dataset ? o->dataset : ds->name;
+}
+
+static int cass_connect(struct cql_conn **c, const struct load_opts *o,
+			int timeout, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	int ret = cql_connect(c, o->host, o->port, timeout, &why);
+
+	if (ret)
+		buf_addf(err, "cassandra at %s:%d: %s: is it up? (pancake up; "
+			 "pancake ps shows it)", o->host, o->port, why.s);
+	buf_release(&why);
+	return ret;
+}
+
+/* ---- load ---- */
+
+/*
+ * Work items 0..total: [0, nr) a rating into ratings_by_user, [nr, 2nr)
+ * the same rating into ratings_by_item, then the movies.
+ */
+struct job {
+	const struct dataset *ds;
+	const char *name;
+	struct cql_conn *c;
+	struct cql_prepared *st_user, *st_item, *st_movie;
+	size_t total, next, nacked, acked_rows;
+	unsigned char *acked;
+	size_t *retry;
+	size_t nretry;
+	size_t errors;
+	int backoff;
+	double last_ack;
+	struct buf first_error;
+};
+
+/* the callback context: the job is global to this module's one load */
+static struct job *cur;
+
+static void item_done(void *ctx, int status, struct cql_result *res,
+		      const char *err)
+{
+	struct job *J = cur;
+	size_t i = (size_t)(uintptr_t)ctx;
+
+	if (!status) {
+		if (!J->acked[i]) {
+			J->acked[i] = 1;
+			J->nacked++;
+			if (i < 2 * J->ds->nratings)
+				J->acked_rows++;
+			J->last_ack = now_s();
+		}
+		return;
+	}
+	if (status == CQL_EIO || status == CQL_ETIMEOUT ||
+	    (status == CQL_ESERVER && cql_error_retryable(res->error_code))) {
+		J->retry[J->nretry++] = i;
+		if (status == CQL_ESERVER)
+			J->backoff = 1;
+		return;
+	}
+	if (!J->errors++)
+		buf_addstr(&J->first_error, err);
+}
+
+static int submit_item(struct job *J, size_t i, struct buf *err)
+{
+	const struct dataset *ds = J->ds;
+	size_t nr = ds->nratings;
+	struct cql_value v[5], g[GENRE_COUNT];
+	struct cql_prepared *st;
+	int ng = 0;
+
+	v[0] = cql_text(J->name);
+	if (i < 2 * nr) {
+		const struct rating *r = &ds->ratings[i < nr ? i : i - nr];
+
+		st = i < nr ? J->st_user : J->st_item;
+		v[1] = cql_int(i < nr ? r->user : r->item);
+		v[2] = cql_int(i < nr ? r->item : r->user);
+		v[3] = cql_real(r->halves / 2.0);
+		v[4] = cql_timestamp((int64_t)r->ts * 1000);
+	} else {
+		const struct movie *m = &ds->movies[i - 2 * nr];
+
+		for (int k = 0; k < GENRE_COUNT; k++)
+			if (m->genres & (1u << k))
+				g[ng++] = cql_text(genre_name((enum genre)k));
+		st = J->st_movie;
+		v[1] = cql_int(m->id);
+		v[2] = cql_text(m->title ? m->title : "");
+		v[3] = m->year ? cql_int(m->year) : cql_null();
+		v[4] = cql_set(g, ng);
+	}
+	return cql_submit_execute(J->c, st, v, 5, NULL, item_done,
+				  (void *)(uintptr_t)i, err);
+}
+
+static int reconnect(struct job *J, const struct load_opts *o, int timeout,
+		     int inflight, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	double t0 = now_s();
+
+	cql_poll(J->c, 0, &why);
+	cql_close(J->c);
+	J->c = NULL;
+	while (now_s() - t0 < RECONNECT_S) {
+		if (o->cancel && *o->cancel)
+			break;
+		nap_ms(1000);
+		buf_reset(err);
+		if (!cass_connect(&J->c, o, timeout, err)) {
+			buf_reset(err);
+			cql_set_max_inflight(J->c, inflight);
+			cql_set_timeout(J->c, timeout);
+			J->last_ack = now_s();
+			buf_release(&why);
+			return 0;
+		}
+	}
+	buf_reset(err);
+	buf_addf(err, "cassandra at %s:%d: connection lost (%s) and not back "
+		 "within %d s", o->host, o->port, why.s[0] ? why.s : "closed",
+		 RECONNECT_S);
+	buf_release(&why);
+	return -1;
+}
+
+static int prepare_all(struct job *J, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	int ret;
+
+	if ((ret = cql_prepare(J->c, Q_BY_USER, &J->st_user, &why)) ||
+	    (ret = cql_prepare(J->c, Q_BY_ITEM, &J->st_item, &why)) ||
+	    (ret = cql_prepare(J->c, Q_MOVIE, &J->st_movie, &why)))
+		buf_addf(err, "cassandra: preparing the INSERTs failed: %s "
+			 "(does keyspace pancake have the expected tables? "
+			 "drop pancake's tables and load again)", why.s);
+	buf_release(&why);
+	return ret;
+}
+
+static int create_schema(struct cql_conn *c, int timeout, struct buf *err)
+{
+	struct cql_result res = CQL_RESULT_INIT;
+	struct buf why = BUF_INIT;
+	int ret = 0;
+
+	cql_set_timeout(c, DDL_TIMEOUT_MS);
+	for (size_t k = 0; k < sizeof(schema) / sizeof(schema[0]); k++) {
+		buf_reset(&why);
+		ret = cql_query(c, schema[k], &res, &why);
+		if (ret) {
+			buf_addf(err, "cassandra: creating the schema failed: "
+				 "%s (check the server's log: pancake logs "
+				 "cassandra)", why.s);
+			break;
+		}
+	}
+	cql_set_timeout(c, timeout);
+	cql_result_release(&res);
+	buf_release(&why);
+	return ret;
+}
+
+static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
+			  struct load_result *res, struct buf *err)
+{
+	int timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	int inflight = o->inflight > 0 ? o->inflight : DEFAULT_INFLIGHT;
+	struct job J;
+	struct buf why = BUF_INIT;
+	size_t next_progress = PROGRESS_EVERY;
+	double t0 = now_s();
+	int ret = 0, cancelled = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&J, 0, sizeof(J));
+	J.ds = ds;
+	J.name = ds_name(ds, o);
+	J.first_error = (struct buf)BUF_INIT;
+	J.total = 2 * ds->nratings + ds->nmovies;
+	if (inflight > CQL_INFLIGHT_MAX)
+		inflight = CQL_INFLIGHT_MAX;
+	if ((ret = cass_connect(&J.c, o, timeout, err)))
+		goto out;
+	if ((ret = create_schema(J.c, timeout, err)))
+		goto out;
+	if ((ret = prepare_all(&J, err)))
+		goto out;
+	cql_set_max_inflight(J.c, inflight);
+	J.acked = xcalloc(J.total + 1, 1);
+	J.retry = xcalloc(J.total + 1, sizeof(*J.retry));
+	J.last_ack = now_s();
+	cur = &J;
+
+	while (J.nacked < J.total && !J.errors) {
+		size_t i;
+
+		if (o->cancel && *o->cancel) {
+			cancelled = 1;
+			break;
+		}
+		if (cql_conn_broken(J.c)) {
+			if ((ret = reconnect(&J, o, timeout, inflight, err)))
+				goto out;
+			continue;
+		}
+		if (now_s() - J.last_ack > STALL_S) {
+			buf_addf(err, "cassandra at %s:%d: nothing acknowledged "
+				 "for %d s (server overloaded or stuck?)",
+				 o->host, o->port, STALL_S);
+			ret = -1;
+			break;
+		}
+		if (o->progress && J.acked_rows / 2 >= next_progress) {
+			next_progress = J.acked_rows / 2 + PROGRESS_EVERY;
+			o->progress("cassandra", J.acked_rows / 2,
+				    ds->nratings, o->ctx);
+		}
+		if (J.backoff) {
+			cql_poll(J.c, 100, NULL);
+			J.backoff = 0;
+		}
+		if (J.nretry) {
+			i = J.retry[--J.nretry];
+		} else if (J.next < J.total) {
+			i = J.next++;
+		} else {
+			cql_drain(J.c, NULL);
+			continue;
+		}
+		buf_reset(&why);
+		if (submit_item(&J, i, &why)) {
+			if (cql_conn_broken(J.c)) {
+				J.retry[J.nretry++] = i;
+				continue;
+			}
+			if (!J.errors++)
+				buf_addstr(&J.first_error, why.s);
+		}
+	}
+	if (J.c && !cql_conn_broken(J.c))
+		cql_drain(J.c, NULL);
+	if (cancelled && !ret) {
+		buf_addf(err, "cassandra load cancelled after %zu of %zu "
+			 "ratings (both tables) and %zu of %zu items "
+			 "acknowledged: run it again to complete it "
+			 "(re-running is safe)", J.acked_rows / 2,
+			 ds->nratings, J.nacked, J.total);
+		ret = -1;
+	} else if (J.errors && !ret) {
+		buf_addf(err, "cassandra: %zu writes refused, the first: %s "
+			 "(%zu of %zu items acknowledged; fix that and load "
+			 "again, re-running is safe)", J.errors,
+			 J.first_error.s, J.nacked, J.total);
+		ret = -1;
+	} else if (ret) {
+		buf_addf(err, " (%zu of %zu ratings acknowledged; load again "
+			 "to complete it, re-running is safe)",
+			 J.acked_rows / 2, ds->nratings);
+	}
+	res->ratings_written = J.acked_rows / 2;
+	res->movies_written = J.nacked - J.acked_rows;
+	if (!ret && o->progress)
+		o->progress("cassandra", ds->nratings, ds->nratings, o->ctx);
+out:
+	cur = NULL;
+	res->seconds = now_s() - t0;
+	cql_close(J.c);
+	cql_prepared_free(J.st_user);
+	cql_prepared_free(J.st_item);
+	cql_prepared_free(J.st_movie);
+	free(J.acked);
+	free(J.retry);
+	buf_release(&J.first_error);
+	buf_release(&why);
+	return ret ? -1 : 0;
+}
+
+/* ---- count ---- */
+
+struct tally {
+	int64_t rows, partitions;
+	size_t errors;
+	struct buf first_error;
+};
+
+static void count_done(void *ctx, int status, struct cql_result *res,
+		       const char *err)
+{
+	struct tally *t = ctx;
+	int64_t n;
+
+	if (status || res->kind != CQL_RESULT_ROWS || res->nrows != 1 ||
+	    cql_cell_int(cql_result_cell(res, 0, 0), &n)) {
+		if (!t->errors++)
+			buf_addstr(&t->first_error,
+				   status ? err : "unexpected COUNT answer");
+		return;
+	}
+	t->rows += n;
+	t->partitions += n > 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* the distinct users (item = 0) or items (item = 1) of the ratings */
+static uint32_t *distinct(const struct dataset *ds, int item, size_t *n)
+{
+	uint32_t *p = xmalloc((ds->nratings + 1) * sizeof(*p));
+	size_t k = 0;
+
+	for (size_t i = 0; i < ds->nratings; i++)
+		p[i] = item ? ds->ratings[i].item : ds->ratings[i].user;
+	qsort(p, ds->nratings, sizeof(*p), cmp_u32);
+	for (size_t i = 0; i < ds->nratings; i++)
+		if (!k || p[k - 1] != p[i])
+			p[k++] = p[i];
+	*n = k;
+	return p;
+}
+
+/* sums SELECT COUNT(*) over the partitions (name, keys[i]) of `st` */
+static int count_partitions(struct cql_conn *c, struct cql_prepared *st,
+			    const char *name, const uint32_t *keys, size_t n,
+			    struct tally *t, struct buf *err)
+{
+	struct cql_value v[2];
+	int ret;
+
+	for (size_t i = 0; i < n && !t->errors; i++) {
+		v[0] = cql_text(name);
+		v[1] = cql_int(keys[i]);
+		if ((ret = cql_submit_execute(c, st, v, 2, NULL, count_done,
+					      t, err)))
+			return ret;
+	}
+	return cql_drain(c, err);
+}
+
+static int count_cassandra(const struct dataset *ds, const struct load_opts *o,
+			   struct load_counts *cnt, struct buf *err)
+{
+	int timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	int inflight = o->inflight > 0 ? o->inflight : DEFAULT_INFLIGHT;
+	const char *name = ds_name(ds, o);
+	struct cql_conn *c = NULL;
+	struct cql_prepared *su = NULL, *si = NULL, *sm = NULL;
+	struct tally tu = { 0, 0, 0, BUF_INIT }, ti = { 0, 0, 0, BUF_INIT };
+	struct tally tm = { 0, 0, 0, BUF_INIT };
+	struct buf why = BUF_INIT;
+	uint32_t *users = NULL, *items = NULL;
+	size_t nu, ni;
+	uint32_t zero = 0;
+	int ret;
+
+	cnt->ratings = cnt->movies = cnt->users = -1;
+	cnt->detail[0] = '\0';
+	if ((ret = cass_connect(&c, o, timeout, err)))
+		goto out;
+	if (inflight > CQL_INFLIGHT_MAX)
+		inflight = CQL_INFLIGHT_MAX;
+	cql_set_max_inflight(c, inflight);
+	if ((ret = cql_prepare(c, "SELECT COUNT(*) FROM pancake.ratings_by_user "
+			       "WHERE dataset = ? AND user = ?", &su, &why)) ||
+	    (ret = cql_prepare(c, "SELECT COUNT(*) FROM pancake.ratings_by_item "
+			       "WHERE dataset = ? AND item = ?", &si, &why)) ||
+	    (ret = cql_prepare(c, "SELECT COUNT(*) FROM pancake.movies WHERE "
+			       "dataset = ? AND id >= ?", &sm, &why))) {
+		buf_addf(err, "cassandra: cannot query keyspace pancake: %s "
+			 "(nothing loaded yet? pancake data load ... --into "
+			 "cassandra)", why.s);
+		goto out;
+	}
+	users = distinct(ds, 0, &nu);
+	items = distinct(ds, 1, &ni);
+	cql_set_timeout(c, timeout > 30000 ? timeout : 30000);
+	if ((ret = count_partitions(c, su, name, users, nu, &tu, &why)) ||
+	    (ret = count_partitions(c, si, name, items, ni, &ti, &why)) ||
+	    (ret = count_partitions(c, sm, name, &zero, 1, &tm, &why))) {
+		buf_addf(err, "cassandra: counting failed: %s (is it up? "
+			 "pancake ps)", why.s);
+		goto out;
+	}
+	if (tu.errors || ti.errors || tm.errors) {
+		buf_addf(err, "cassandra: counting failed: %s (try verify "
+			 "again; pancake logs cassandra shows the server's "
+			 "side)", tu.errors ? tu.first_error.s :
+			 ti.errors ? ti.first_error.s : tm.first_error.s);
+		ret = -1;
+		goto out;
+	}
+	cnt->ratings = tu.rows == ti.rows ? tu.rows : -1;
+	cnt->users = tu.partitions;
+	cnt->movies = tm.rows;
+	snprintf(cnt->detail, sizeof(cnt->detail),
+		 "ratings_by_user: %" PRId64 " rows in %" PRId64 " users, "
+		 "ratings_by_item: %" PRId64 " rows%s, movies: %" PRId64,
+		 tu.rows, tu.partitions, ti.rows,
+		 tu.rows == ti.rows ? "" : " (tables differ)", tm.rows);
+out:
+	cql_close(c);
+	cql_prepared_free(su);
+	cql_prepared_free(si);
+	cql_prepared_free(sm);
+	free(users);
+	free(items);
+	buf_release(&tu.first_error);
+	buf_release(&ti.first_error);
+	buf_release(&tm.first_error);
+	buf_release(&why);
+	return ret ? -1 : 0;
+}
+
+static void expect_cassandra(const struct dataset *ds, struct load_counts *c)
+{
+	c->ratings = (int64_t)ds->nratings;
+	c->movies = (int64_t)ds->nmovies;
+	c->users = (int64_t)ds->nusers;
+	snprintf(c->detail, sizeof(c->detail), "%zu ratings in each table, "
+		 "%zu users, %zu movies", ds->nratings, ds->nusers, ds->nmovies);
+}
+
+const struct load_target load_target_cassandra = {
+	.name = "cassandra",
+	.default_port = CQL_DEFAULT_PORT,
+	.load = load_cassandra,
+	.count = count_cassandra,
+	.expect = expect_cassandra,
+};
