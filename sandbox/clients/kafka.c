@@ -357,6 +357,25 @@ int kafka_produce(struct kafka_producer *p, const char *topic, int32_t partition
 	}
 	for (;;) {
 		/* F_COPY: the casts drop a const librdkafka never writes through */
+		if (!h) {
+			/* no headers: the plain call, without producev's varargs */
+			kerr = rd_kafka_produce(p->rkt, partition, RD_KAFKA_MSG_F_COPY,
+						(void *)value, len, key,
+						key ? keylen : 0, NULL) ?
+				rd_kafka_last_error() : RD_KAFKA_RESP_ERR_NO_ERROR;
+			if (!kerr) {
+				p->d.produced++;
+				return 0;
+			}
+			if (kerr != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+				break;
+			if (!deadline)
+				deadline = now_ms() + p->timeout_ms;
+			else if (now_ms() >= deadline)
+				break;
+			rd_kafka_poll(p->rk, 10);
+			continue;
+		}
 		kerr = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(p->rkt),
 					 RD_KAFKA_V_PARTITION(partition),
 					 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),

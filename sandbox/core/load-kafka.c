@@ -2,6 +2,15 @@
  * load-kafka: ratings into the Kafka topic `ratings`, one record per
  * rating, resumable: a re-run reads the last record of each partition and
  * sends only what comes after it. See the notes above load_kafka.
+ *
+ * Record layout: key = the user id, value
+ * "user,item,stars,timestamp,seq,dataset" (seq: the 0-based index of the
+ * rating in the source; dataset: the rest of the value, so it may hold
+ * commas), no headers. The first four fields are the rating; the last two
+ * are what a re-run resumes from and what refuses another dataset. They
+ * used to be headers (pk-seq, pk-ds): a per-record header list costs
+ * librdkafka several allocations per record and was most of the load
+ * time, while two more value fields cost a few bytes that lz4 squeezes.
  */
 #include "core/load.h"
 #include "core/load-targets.h"
@@ -16,8 +25,6 @@
 
 #define TOPIC_DEFAULT "ratings"
 #define MARKER_TOPIC "pancake-load-markers"
-#define HDR_DATASET "pk-ds"
-#define HDR_SEQ "pk-seq"
 #define PROGRESS_EVERY 8192
 
 /* PANCAKE_KAFKA_TOPIC overrides the topic, for tests that need their own */
@@ -71,10 +78,10 @@ static char *utoa_end(char *end, uint64_t v)
 	return end;
 }
 
-/* "user,item,stars,timestamp" into `out` (>= 48 bytes); returns the length */
-static size_t format_value(char *out, const struct rating *r)
+/* "user,item,stars,timestamp" ending at `e` (>= 48 bytes before it); its start */
+static char *format_back(char *e, const struct rating *r)
 {
-	char tmp[48], *e = tmp + sizeof(tmp), *s = e;
+	char *s = e;
 
 	s = utoa_end(s, r->ts);
 	*--s = ',';
@@ -85,8 +92,47 @@ static size_t format_value(char *out, const struct rating *r)
 	s = utoa_end(s, r->item);
 	*--s = ',';
 	s = utoa_end(s, r->user);
+	return s;
+}
+
+/* "user,item,stars,timestamp" into `out` (>= 48 bytes); returns the length */
+static size_t format_value(char *out, const struct rating *r)
+{
+	char tmp[48], *e = tmp + sizeof(tmp), *s = format_back(e, r);
+
 	memcpy(out, s, (size_t)(e - s));
 	return (size_t)(e - s);
+}
+
+/*
+ * Splits a value "user,item,stars,timestamp,seq,dataset": `*rating_len`
+ * is the length of the first four fields, `*seq` the fifth, `*ds` points
+ * at the dataset (the rest). -1 when it is not such a value.
+ */
+static int parse_value(const char *v, size_t *rating_len, uint64_t *seq,
+		       const char **ds)
+{
+	const char *c = v, *d;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!(c = strchr(c, ',')))
+			return -1;
+		if (i < 3)
+			c++;
+	}
+	*rating_len = (size_t)(c - v);
+	d = ++c;
+	*seq = 0;
+	while (*d >= '0' && *d <= '9') {
+		if (*seq > (UINT64_MAX - 9) / 10)
+			return -1;
+		*seq = *seq * 10 + (uint64_t)(*d++ - '0');
+	}
+	if (d == c || *d != ',')
+		return -1;
+	*ds = d + 1;
+	return 0;
 }
 
 /*
@@ -104,21 +150,20 @@ static int read_resume(struct kafka_producer *p, const char *topic,
 
 	for (i = 0; !ret && i < npart; i++) {
 		const struct kafka_record *r = &recs[i];
-		const char *rds = kafka_record_header(r, HDR_DATASET);
-		const char *rseq = kafka_record_header(r, HDR_SEQ);
-		char v[48], *end;
+		const char *rds;
+		char v[48];
 		uint64_t seq;
-		size_t vlen;
+		size_t vlen, rlen;
 
 		last[i] = -1;
 		if (r->offset < 0)
 			continue;
 		ret = -1;
-		if (!rds || !rseq) {
+		if (!r->value || parse_value(r->value, &rlen, &seq, &rds)) {
 			buf_addf(err, "kafka topic '%s' holds records pancake did not "
-				 "write (partition %d offset %" PRId64 " has no %s "
-				 "header): delete the topic or set PANCAKE_KAFKA_TOPIC",
-				 topic, i, r->offset, HDR_SEQ);
+				 "write (partition %d offset %" PRId64 " is not "
+				 "user,item,stars,timestamp,seq,dataset): delete the "
+				 "topic or set PANCAKE_KAFKA_TOPIC", topic, i, r->offset);
 			break;
 		}
 		if (strcmp(rds, name)) {
@@ -127,17 +172,15 @@ static int read_resume(struct kafka_producer *p, const char *topic,
 				 topic, rds, name, name);
 			break;
 		}
-		seq = strtoull(rseq, &end, 10);
-		if (*end || !*rseq || seq >= ds->nratings ||
+		if (seq >= ds->nratings ||
 		    (int)(ds->ratings[seq].user % (uint32_t)npart) != i ||
-		    !r->value ||
-		    (vlen = format_value(v, &ds->ratings[seq]), strlen(r->value) != vlen) ||
+		    (vlen = format_value(v, &ds->ratings[seq]), rlen != vlen) ||
 		    memcmp(r->value, v, vlen)) {
 			buf_addf(err, "the last record of kafka topic '%s' (partition %d, "
-				 "%s=%s) is not rating %s of dataset '%s' (%zu ratings): "
-				 "the dataset changed since it was loaded; delete the "
-				 "topic to load it again", topic, i, HDR_SEQ, rseq, rseq,
-				 name, ds->nratings);
+				 "seq %" PRIu64 ") is not rating %" PRIu64 " of dataset "
+				 "'%s' (%zu ratings): the dataset changed since it was "
+				 "loaded; delete the topic to load it again", topic, i,
+				 seq, seq, name, ds->nratings);
 			break;
 		}
 		last[i] = (int64_t)seq;
@@ -168,12 +211,14 @@ static void write_marker(struct kafka_producer *p, const char *topic, const char
 
 /*
  * Record i of the source goes to partition user % partitions, keyed by the
- * user id, value "user,item,stars,timestamp", headers pk-ds=<dataset> and
- * pk-seq=<i> (0-based). The producer is idempotent and gapless and each
- * partition is fed in source order, so what a partition holds is a prefix
- * of its share of the source: a re-run sends record i only when i is above
- * the partition's last pk-seq. An interrupted run flushes what it queued,
- * returns -2 and says how far it got.
+ * user id, value "user,item,stars,timestamp,<i>,<dataset>" (i 0-based).
+ * The producer is idempotent and gapless and each partition is fed in
+ * source order, so what a partition holds is a prefix of its share of the
+ * source: a re-run sends record i only when i is above the seq of the
+ * partition's last record. An interrupted run flushes what it queued,
+ * returns -2 and says how far it got. The value is formatted by hand,
+ * backwards, into one reused buffer that already ends in ",<dataset>";
+ * librdkafka copies it (no headers, no allocation here per record).
  */
 static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 		      struct load_result *res, struct buf *err)
@@ -182,11 +227,11 @@ static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 	int timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
 	struct kafka_producer *p;
 	struct kafka_delivery d;
-	struct kafka_header h[2];
 	int64_t *last = NULL, top = -1;
 	uint64_t skipped = 0, queued = 0;
 	double t0 = now_s();
-	char key[16], value[48], seq[24];
+	size_t namelen = strlen(name), vcap = 80 + namelen;
+	char key[16], *value = xmalloc(vcap), *tail = value + vcap - namelen;
 	int npart, interrupted = 0, ret = -1, pret = 0, fret;
 	size_t i;
 
@@ -200,11 +245,8 @@ static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 	if (read_resume(p, topic, ds, name, npart, last, err))
 		goto out;
 
-	h[0].name = HDR_DATASET;
-	h[0].value = name;
-	h[0].len = strlen(name);
-	h[1].name = HDR_SEQ;
-	h[1].value = seq;
+	memcpy(tail, name, namelen);
+	*--tail = ',';
 	for (i = 0; i < ds->nratings; i++) {
 		const struct rating *r = &ds->ratings[i];
 		int part = (int)(r->user % (uint32_t)npart);
@@ -219,11 +261,11 @@ static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 			break;
 		}
 		s = utoa_end(key + sizeof(key), r->user);
-		sv = utoa_end(seq + sizeof(seq), i);
-		h[1].value = sv;
-		h[1].len = (size_t)(seq + sizeof(seq) - sv);
+		sv = utoa_end(tail, i);
+		*--sv = ',';
+		sv = format_back(sv, r);
 		pret = kafka_produce(p, topic, part, s, (size_t)(key + sizeof(key) - s),
-				     value, format_value(value, r), h, 2, err);
+				     sv, (size_t)(value + vcap - sv), NULL, 0, err);
 		if (pret)
 			break;
 		top = (int64_t)i;
@@ -265,6 +307,7 @@ static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 	ret = 0;
 out:
 	res->seconds = now_s() - t0;
+	free(value);
 	free(last);
 	kafka_producer_free(p);
 	return ret;
@@ -304,11 +347,14 @@ static int count_kafka(const struct dataset *ds, const struct load_opts *o,
 		goto out;
 	for (i = 0; i < npart && !other; i++)
 		if (recs[i].offset >= 0) {
-			other = kafka_record_header(&recs[i], HDR_DATASET);
-			if (other && !strcmp(other, name))
+			size_t rlen;
+			uint64_t seq;
+
+			if (!recs[i].value ||
+			    parse_value(recs[i].value, &rlen, &seq, &other))
+				other = "(records pancake did not write)";
+			else if (!strcmp(other, name))
 				other = NULL;
-			else if (!other)
-				other = "(records without a pk-ds header)";
 		}
 	if (other) {
 		snprintf(c->detail, sizeof(c->detail), "topic %s: %" PRId64

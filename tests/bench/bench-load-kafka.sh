@@ -3,8 +3,8 @@
 # (tests/tools/kafka-load-check) and with the anchor, `kcat -P` with the same
 # producer settings (acks=all, idempotence, lz4, linger 20 ms) piping the same
 # key and value lines (key = user, value = user,item,stars,timestamp), each into
-# a fresh one-partition topic. The loader also sends two headers per record
-# (pk-ds, pk-seq) that kcat does not. Prints figures, asserts nothing.
+# a fresh one-partition topic. The loader's values also end in
+# ",seq,dataset" (what its resume reads), which kcat's do not. Prints figures, asserts nothing.
 set -eu
 cd "$(dirname "$0")/../.."
 CHECK=tests/tools/kafka-load-check
