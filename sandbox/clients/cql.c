@@ -3077,7 +3077,8 @@ int cql_connect(struct cql_conn **out, const char *host, int port,
 int cql_probe(const char *host, int port, int timeout_ms,
 	      struct buf *version_out, struct buf *err)
 {
-	struct op o = op_start(timeout_ms);
+	/* a probe always ends: a non-positive timeout is not "forever" here */
+	struct op o = op_start(timeout_ms > 0 ? timeout_ms : 100);
 	struct cql_conn *c = NULL;
 	struct cql_result res = CQL_RESULT_INIT;
 	struct buf body = BUF_INIT;

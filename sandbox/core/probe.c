@@ -26,6 +26,8 @@ int probe_service(const struct service *s, int timeout_ms, struct buf *detail)
 	struct buf err = BUF_INIT, v = BUF_INIT;
 	int ready = 0;
 
+	if (timeout_ms < 100)
+		timeout_ms = 100;
 	switch (s->probe) {
 	case PROBE_REDIS:
 		ready = redis_probe(host, port, timeout_ms, &err) == 0;

@@ -681,7 +681,8 @@ static int wait_ready(struct up_run *u, int k, const char *cid, struct buf *why)
 				 code == 137 ? " (killed: out of memory? raise 'memory' in its definition)" : "");
 			return -1;
 		}
-		ready = probe_service(s, left > 2 ? 2000 : (int)(left * 1000) + 100, &det);
+		/* never a non-positive timeout: some clients read it as "wait forever" */
+		ready = probe_service(s, left > 2 ? 2000 : left > 0.2 ? (int)(left * 1000) : 200, &det);
 		if (ready) {
 			stack_note(st, NOTE_READY, s->name, "%s", det.s);
 			buf_release(&det);
