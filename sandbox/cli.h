@@ -6,6 +6,7 @@
 #include "clients/docker.h"
 #include "core/stack.h"
 #include "util/buf.h"
+#include "util/human.h"
 
 enum cmd_flags {
 	CMD_NEEDS_ENGINE = 1 << 0,   /* connects to docker before running */
@@ -51,9 +52,5 @@ void cli_open_stack(struct stack *st, enum heap_profile profile, int verbose);
 /* prints a note as "  kafka    ready   metadata: 1 broker(s)" */
 void cli_print_note(const struct stack_note *n, void *ctx);
 void cli_print_error(const char *msg);
-/* "1.2 GiB", "512 MiB" */
-void cli_human_bytes(char *out, size_t size, double bytes);
-/* "3m 12s" */
-void cli_human_duration(char *out, size_t size, long long seconds);
 
 #endif

@@ -102,7 +102,7 @@ static void gen_progress(uint64_t done, uint64_t total, void *ctx)
 	fill = total ? (int)((double)done * BAR_WIDTH / total) : BAR_WIDTH;
 	human_count(r, sizeof(r), rate);
 	if (done < total && rate > 0)
-		cli_human_duration(eta, sizeof(eta), (long long)ceil((total - done) / rate));
+		human_duration(eta, sizeof(eta), (long long)ceil((total - done) / rate));
 	printf("\r\033[K  [");
 	for (i = 0; i < BAR_WIDTH; i++)
 		putchar(i < fill ? '#' : '.');

@@ -76,8 +76,8 @@ int cmd_doctor(int argc, char **argv)
 			if (stack_check_memory(&st, which, nw, &need, &have, &err)) {
 				add(c, &n, "memory", 0, 0, "%s", err.s);
 			} else {
-				cli_human_bytes(a, sizeof(a), (double)need);
-				cli_human_bytes(b, sizeof(b), (double)have);
+				human_bytes(a, sizeof(a), (double)need);
+				human_bytes(b, sizeof(b), (double)have);
 				add(c, &n, "memory", 1, 0, "services' limits %s of %s usable", a, b);
 			}
 			buf_reset(&err);
@@ -96,7 +96,7 @@ int cmd_doctor(int argc, char **argv)
 			stack_close(&st);
 		}
 		if (!docker_root_free(d, &disk, &err)) {
-			cli_human_bytes(a, sizeof(a), (double)disk);
+			human_bytes(a, sizeof(a), (double)disk);
 			add(c, &n, "disk", disk >= DISK_WANT, 0, "%s free at the engine's data root%s", a,
 			    disk >= DISK_WANT ? "" : ": images and volumes want 6 GiB; free some space");
 		} else {

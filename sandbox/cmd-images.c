@@ -6,19 +6,15 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 struct build_view {
-	double t0;
 	int verbose;
 };
 
 static void on_note(const struct images_note *n, void *ctx)
 {
 	struct build_view *v = ctx;
-	double t = (double)clock() / CLOCKS_PER_SEC;
 
-	(void)t;
 	switch (n->phase) {
 	case IMAGES_START:
 		printf("%s%s%s %s\n", cli_color(C_BOLD), n->image, cli_color(C_RESET), n->text);
@@ -46,7 +42,7 @@ static void on_note(const struct images_note *n, void *ctx)
 
 static int images_build_cmd(int argc, char **argv)
 {
-	struct build_view v = { 0, 0 };
+	struct build_view v = { 0 };
 	struct buf err = BUF_INIT;
 	const char **only = NULL;
 	int force = 0, i, n = 0, ret;
@@ -110,7 +106,7 @@ static int images_list_cmd(int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			char size[32] = "-";
 			if (rows[i].id[0])
-				cli_human_bytes(size, sizeof(size), (double)rows[i].size);
+				human_bytes(size, sizeof(size), (double)rows[i].size);
 			printf("%-14s %-28s %-14.12s %-10s %.12s\n", rows[i].name, rows[i].tag,
 			       rows[i].id[0] ? rows[i].id + 7 : "(not built)", size,
 			       rows[i].hash[0] ? rows[i].hash : "-");
@@ -132,7 +128,7 @@ int cmd_images(int argc, char **argv)
 	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
 		return images_list_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "save") || !strcmp(argv[1], "load")) {
-		struct build_view v = { 0, 1 };
+		struct build_view v = { 1 };
 		if (argc < 3 || (argv[1][0] == 'l' && argc != 3))
 			return cli_bad_usage("images", "'%s' takes a FILE", argv[1]);
 		if (argv[1][0] == 's') {

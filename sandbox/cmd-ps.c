@@ -80,7 +80,7 @@ int cmd_ps(int argc, char **argv)
 			const char *ready = !ss[k].probed ? "-" : ss[k].ready ? "ready" : "no";
 			ports_text(ss[k].svc, ports, sizeof(ports));
 			if (ss[k].running && ss[k].started_at)
-				cli_human_duration(up, sizeof(up), (long long)(now - ss[k].started_at));
+				human_duration(up, sizeof(up), (long long)(now - ss[k].started_at));
 			printf("%s%-14s%s %-9s %s%-9s%s %-9s %-22s %s%s\n",
 			       cli_service_color(ss[k].svc->name), ss[k].svc->name, cli_color(C_RESET),
 			       ss[k].state,

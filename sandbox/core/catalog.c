@@ -25,18 +25,6 @@ static const struct {
 	{ "ml100k", DS_ML100K }, { "dat", DS_ML_DAT }, { "csv", DS_ML_CSV },
 };
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 static int is_hex(const char *s, size_t n)
 {
 	size_t i;
@@ -73,7 +61,7 @@ int catalog_load(struct catalog_entry *e, const char *name, struct buf *err)
 		if (next)
 			*next++ = '\0';
 		lineno++;
-		line = trim(line);
+		line = str_trim(line);
 		if (!*line || *line == '#')
 			continue;
 		eq = strchr(line, '=');
@@ -82,8 +70,8 @@ int catalog_load(struct catalog_entry *e, const char *name, struct buf *err)
 			goto out;
 		}
 		*eq = '\0';
-		key = trim(line);
-		val = trim(eq + 1);
+		key = str_trim(line);
+		val = str_trim(eq + 1);
 		if (!strcmp(key, "description"))
 			SETSTR(description);
 		else if (!strcmp(key, "url"))
@@ -233,12 +221,6 @@ static int check_sums(const struct catalog_entry *e, const char *zip, struct buf
 	return 0;
 }
 
-static int remove_tree(const char *path, struct buf *err)
-{
-	const char *argv[] = { "rm", "-rf", "--one-file-system", path, NULL };
-	return run_command(argv, NULL, NULL, err) ? -1 : 0;
-}
-
 int catalog_fetch(const struct catalog_entry *e, catalog_progress_fn fn, void *ctx,
 		  struct buf *err)
 {
@@ -294,7 +276,7 @@ int catalog_fetch(const struct catalog_entry *e, catalog_progress_fn fn, void *c
 	}
 	if (fn)
 		fn(FETCH_UNPACK, 0, 0, dest, ctx);
-	if (remove_tree(tmp, err) || config_mkdirs(tmp)) {
+	if (run_remove_tree(tmp, err) || config_mkdirs(tmp)) {
 		buf_addf(err, "cannot prepare '%s'", tmp);
 		goto out;
 	}
@@ -312,7 +294,7 @@ int catalog_fetch(const struct catalog_entry *e, catalog_progress_fn fn, void *c
 			 zip, e->archive_dir, e->path);
 		goto out;
 	}
-	if (remove_tree(dest, err) || rename(inner, dest)) {
+	if (run_remove_tree(dest, err) || rename(inner, dest)) {
 		buf_addf(err, "cannot move the unpacked files to '%s': %s", dest, strerror(errno));
 		goto out;
 	}
@@ -328,7 +310,7 @@ int catalog_fetch(const struct catalog_entry *e, catalog_progress_fn fn, void *c
 	ret = 0;
 out:
 	if (tmp)
-		remove_tree(tmp, &tail);
+		run_remove_tree(tmp, &tail);
 	buf_release(&tail);
 	free(root);
 	free(zip);

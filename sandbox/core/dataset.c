@@ -1376,3 +1376,26 @@ out:
 	buf_release(&own_err);
 	return ret;
 }
+
+void dataset_movie_stats(const struct dataset *ds, struct movie_stats *st)
+{
+	size_t i;
+
+	st->count = xcalloc(ds->nmovies + 1, sizeof(*st->count));
+	st->halves = xcalloc(ds->nmovies + 1, sizeof(*st->halves));
+	for (i = 0; i < ds->nratings; i++) {
+		const struct movie *m = dataset_movie(ds, ds->ratings[i].item);
+		size_t k = m ? (size_t)(m - ds->movies) : ds->nmovies;
+
+		st->count[k]++;
+		st->halves[k] += ds->ratings[i].halves;
+	}
+}
+
+void dataset_movie_stats_release(struct movie_stats *st)
+{
+	free(st->count);
+	free(st->halves);
+	st->count = NULL;
+	st->halves = NULL;
+}

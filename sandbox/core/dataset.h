@@ -88,6 +88,18 @@ int dataset_read(struct dataset *ds, const char *dir, enum dataset_format fmt,
 void dataset_report_init(struct dataset_report *r);
 void dataset_report_release(struct dataset_report *r);
 
+/*
+ * Rating count and sum per movie, indexed like ds->movies; entry nmovies
+ * collects ratings of unknown items (none after a clean read).
+ */
+struct movie_stats {
+	uint32_t *count;
+	uint64_t *halves;        /* sum of ratings in half stars */
+};
+/* fills `st` (release with dataset_movie_stats_release) */
+void dataset_movie_stats(const struct dataset *ds, struct movie_stats *st);
+void dataset_movie_stats_release(struct movie_stats *st);
+
 /* the movie with id `item`, or NULL (binary search) */
 const struct movie *dataset_movie(const struct dataset *ds, uint32_t item);
 

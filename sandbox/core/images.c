@@ -160,18 +160,6 @@ static int label_matches(struct docker *d, const char *tag, const char *hash)
 	return same;
 }
 
-static int remove_tree(const char *path, struct buf *err)
-{
-	const char *argv[] = { "rm", "-rf", "--one-file-system", path, NULL };
-	struct buf tail = BUF_INIT;
-	int rc = run_command(argv, NULL, &tail, err);
-
-	if (rc > 0)
-		buf_addf(err, "cannot remove '%s': %s", path, tail.s);
-	buf_release(&tail);
-	return rc ? -1 : 0;
-}
-
 /* starts `tar -C dir -c .` and returns its stdout */
 static FILE *tar_pipe(const char *dir, pid_t *pid, struct buf *err)
 {
@@ -259,7 +247,7 @@ static int build_base(struct docker *d, int force, struct build_ctx *b, struct b
 			goto out;
 		}
 		/* a half-made tree from an interrupted run is not reused */
-		if (remove_tree(root, err)) {
+		if (run_remove_tree(root, err)) {
 			free(inc);
 			goto out;
 		}
@@ -354,7 +342,7 @@ static int fetch_jars(const char *name, const char *dir, const char *lib,
 				       "-DincludeScope=runtime", NULL };
 		struct run_opts ro = { NULL, on_line, b, -1, 1800 };
 
-		if (remove_tree(lib, err) || config_mkdirs(lib)) {
+		if (run_remove_tree(lib, err) || config_mkdirs(lib)) {
 			buf_addf(err, "cannot prepare '%s'", lib);
 			free(outdir);
 			goto out;

@@ -66,8 +66,7 @@ static int load_elasticsearch(const struct dataset *ds,
 	const char *name = o->dataset ? o->dataset : ds->name;
 	int timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	char *index = index_name(name), *base = base_url(o);
-	uint32_t *count = xcalloc(ds->nmovies + 1, sizeof(*count));
-	uint64_t *halves = xcalloc(ds->nmovies + 1, sizeof(*halves));
+	struct movie_stats st = { NULL, NULL };
 	struct buf body = BUF_INIT;
 	struct es_bulk *bulk = NULL;
 	double t0 = now_s();
@@ -78,13 +77,7 @@ static int load_elasticsearch(const struct dataset *ds,
 	ret = es_index_ensure(base, index, mapping, timeout, NULL, err);
 	if (ret)
 		goto out;
-	for (i = 0; i < ds->nratings; i++) {
-		const struct movie *m = dataset_movie(ds, ds->ratings[i].item);
-		size_t k = m ? (size_t)(m - ds->movies) : ds->nmovies;
-
-		count[k]++;
-		halves[k] += ds->ratings[i].halves;
-	}
+	dataset_movie_stats(ds, &st);
 	bulk = es_bulk_new(base, index, o->inflight, timeout);
 	buf_grow(&body, ES_BULK_BODY_SIZE + 4096);
 	for (i = 0; i < ds->nmovies; i++) {
@@ -107,8 +100,8 @@ static int load_elasticsearch(const struct dataset *ds,
 		if (m->year)
 			buf_addf(&body, ",\"year\":%d", m->year);
 		buf_addf(&body, ",\"rating_count\":%" PRIu32
-			 ",\"rating_mean\":%.4f}\n", count[i],
-			 count[i] ? halves[i] / 2.0 / count[i] : 0.0);
+			 ",\"rating_mean\":%.4f}\n", st.count[i],
+			 st.count[i] ? st.halves[i] / 2.0 / st.count[i] : 0.0);
 		nitems++;
 		if (body.len >= ES_BULK_BODY_SIZE) {
 			ret = es_bulk_send(bulk, &body, nitems, err);
@@ -142,8 +135,7 @@ out:
 	res->seconds = now_s() - t0;
 	es_bulk_free(bulk);
 	buf_release(&body);
-	free(count);
-	free(halves);
+	dataset_movie_stats_release(&st);
 	free(index);
 	free(base);
 	return ret ? -1 : 0;

@@ -82,33 +82,6 @@ static void cmd_fmt(struct cmd *c, const char *fmt, double v)
 	cmd_arg(c, p, (size_t)n);
 }
 
-struct stats {
-	uint32_t *count;	/* per movie index */
-	uint64_t *halves;	/* sum of ratings in half stars */
-};
-
-/* the index of a rating's movie; ratings always name a known movie */
-static size_t movie_index(const struct dataset *ds, uint32_t item)
-{
-	const struct movie *m = dataset_movie(ds, item);
-
-	return m ? (size_t)(m - ds->movies) : SIZE_MAX;
-}
-
-static void stats_compute(const struct dataset *ds, struct stats *st)
-{
-	st->count = xcalloc(ds->nmovies + 1, sizeof(*st->count));
-	st->halves = xcalloc(ds->nmovies + 1, sizeof(*st->halves));
-	for (size_t i = 0; i < ds->nratings; i++) {
-		size_t m = movie_index(ds, ds->ratings[i].item);
-
-		if (m == SIZE_MAX)
-			m = ds->nmovies;	/* not counted anywhere */
-		st->count[m]++;
-		st->halves[m] += ds->ratings[i].halves;
-	}
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -165,7 +138,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 	const char *name = o->dataset ? o->dataset : ds->name;
 	int timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	struct redis_conn *rc = NULL;
-	struct stats st = { NULL, NULL };
+	struct movie_stats st = { NULL, NULL };
 	uint64_t *pairs = NULL, done = 0, next_progress = PROGRESS_EVERY;
 	struct cmd *c = xmalloc(sizeof(*c));
 	char *tmpkey = NULL, *popkey = NULL;
@@ -183,7 +156,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 	ret = redis_connect(&rc, o->host, o->port, timeout, o->inflight, err);
 	if (ret)
 		goto out;
-	stats_compute(ds, &st);
+	dataset_movie_stats(ds, &st);
 	pairs = by_user(ds);
 	popkey = xstrfmt("pk:%s:popular", name);
 	/* built aside and renamed over, so readers never see half a set */
@@ -292,8 +265,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 out:
 	res->seconds = now_s() - t0;
 	redis_close(rc);
-	free(st.count);
-	free(st.halves);
+	dataset_movie_stats_release(&st);
 	free(pairs);
 	free(tmpkey);
 	free(popkey);

@@ -112,18 +112,6 @@ static int jvm_size(const char *v)
 	return n && !v[n];
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 void service_release(struct service *s)
 {
 	int i;
@@ -179,11 +167,11 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 		key = "";
 		/* a '#' starts a comment unless it is inside a value after "env" */
 		hash = strstr(line, " #");
-		if (*trim(line) == '#')
+		if (*str_trim(line) == '#')
 			continue;
-		if (hash && strncmp(trim(line), "env", 3))
+		if (hash && strncmp(str_trim(line), "env", 3))
 			*hash = '\0';
-		line = trim(line);
+		line = str_trim(line);
 		if (!*line)
 			continue;
 		eq = strchr(line, '=');
@@ -192,8 +180,8 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 			goto fail;
 		}
 		*eq = '\0';
-		key = trim(line);
-		val = trim(eq + 1);
+		key = str_trim(line);
+		val = str_trim(eq + 1);
 		if (!strcmp(key, "heap.small") || !strcmp(key, "memory.small"))
 			profile = PROFILE_SMALL;
 

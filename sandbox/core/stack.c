@@ -197,9 +197,6 @@ int stack_status(struct stack *st, struct service_status *out, int probe, struct
 	return 0;
 }
 
-int stack_tail_logs(struct stack *st, const char *name, int lines, struct buf *out,
-		    struct buf *err);
-
 static void collect_frame(int stream, const char *data, size_t len, void *ctx)
 {
 	(void)stream;

@@ -205,7 +205,7 @@ static void *loop_main(void *p)
 
 	while (!sv->stop) {
 		struct timespec ts;
-		int k, todo = -1;
+		int k, due = -1;
 		double now = stack_now();
 
 		if (now - last_check >= WATCHDOG_S) {
@@ -213,16 +213,16 @@ static void *loop_main(void *p)
 			last_check = stack_now();
 		}
 		pthread_mutex_lock(&sv->lock);
-		for (k = 0; k < sv->st->n && todo < 0; k++) {
+		for (k = 0; k < sv->st->n && due < 0; k++) {
 			struct svc_state *s = &sv->s[k];
 			if (s->watched && s->down && !s->given_up) {
 				if (!s->next_try || s->next_try < s->down_since)
 					s->next_try = s->down_since + (s->backoff ? s->backoff : 1);
 				if (stack_now() >= s->next_try)
-					todo = k;
+					due = k;
 			}
 		}
-		if (todo < 0) {
+		if (due < 0) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += 500000000L;
 			ts.tv_sec += ts.tv_nsec / 1000000000L;
@@ -230,8 +230,8 @@ static void *loop_main(void *p)
 			pthread_cond_timedwait(&sv->cond, &sv->lock, &ts);
 		}
 		pthread_mutex_unlock(&sv->lock);
-		if (todo >= 0 && !sv->stop)
-			restart_one(sv, todo);
+		if (due >= 0 && !sv->stop)
+			restart_one(sv, due);
 	}
 	return NULL;
 }

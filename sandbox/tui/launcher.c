@@ -3,6 +3,7 @@
  * model (under its lock) and queues jobs: it never waits on Docker.
  */
 #include "tui/launcher.h"
+#include "util/human.h"
 
 #include "tui/colors.h"
 #include "tui/model.h"
@@ -223,30 +224,6 @@ static const struct note_look note_looks[] = {
 	[NOTE_RESTART] = { "restart", UI_WAIT }, [NOTE_GIVEUP] = { "gave up", UI_BAD },
 	[NOTE_DIED] = { "died", UI_BAD },
 };
-
-static void human_bytes(char *out, size_t size, double b)
-{
-	if (b >= 1024.0 * 1024 * 1024)
-		snprintf(out, size, "%.1f GiB", b / (1024.0 * 1024 * 1024));
-	else if (b >= 1024.0 * 1024)
-		snprintf(out, size, "%.0f MiB", b / (1024.0 * 1024));
-	else
-		snprintf(out, size, "%.0f KiB", b / 1024.0);
-}
-
-static void human_duration(char *out, size_t size, long long s)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 60)
-		snprintf(out, size, "%llds", s);
-	else if (s < 3600)
-		snprintf(out, size, "%lldm %02llds", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(out, size, "%lldh %02lldm", s / 3600, s % 3600 / 60);
-	else
-		snprintf(out, size, "%lldd %02lldh", s / 86400, s % 86400 / 3600);
-}
 
 /* the longest of "ip:host->ctr", "host->ctr", "host" lists that fits `w` */
 static void ports_text(const struct service *s, int w, char *out, size_t size)

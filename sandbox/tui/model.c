@@ -582,29 +582,29 @@ static void run_job(struct model *m, const struct model_job *j)
 		break;
 	case ACT_START_ALL: {
 		/* only what is not running: a running service is left alone */
-		const char *todo[SERVICE_MAX + 1];
-		int ntodo = 0;
+		const char *to_start[SERVICE_MAX + 1];
+		int nstart = 0;
 
 		model_lock(m);
 		for (k = 0; k < st->n; k++) {
 			running[k] = m->rows[k].st.running;
 			if (!running[k]) {
-				todo[ntodo++] = st->svcs[k].name;
+				to_start[nstart++] = st->svcs[k].name;
 				m->rows[k].busy = BUSY_STARTING;
 				m->rows[k].settle = 0;
 			}
 		}
-		todo[ntodo] = NULL;
+		to_start[nstart] = NULL;
 		m->version++;
 		model_unlock(m);
-		if (!ntodo) {
+		if (!nstart) {
 			model_event(m, NOTE_INFO, NULL, "every service is already running");
 			break;
 		}
 		for (k = 0; k < st->n; k++)
 			if (m->sv && !running[k] && sup[k].watched)
 				supervisor_unwatch(m->sv, st->svcs[k].name);
-		o.only = todo;
+		o.only = to_start;
 		ret = stack_up(st, &o, &err);
 		/* supervise what came up, and again what was supervised before */
 		{

@@ -160,3 +160,15 @@ int buf_read_file(struct buf *b, const char *path, size_t max)
 	close(fd);
 	return 0;
 }
+
+char *str_trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}

@@ -35,6 +35,8 @@ void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 /* drops the first `n` bytes */
 void buf_consume(struct buf *b, size_t n);
 void buf_rtrim(struct buf *b);
+/* trims blanks from both ends of a C string in place; returns the new start */
+char *str_trim(char *s);
 /* reads a whole file; returns 0 or -1 with errno set; caps at `max` bytes */
 int buf_read_file(struct buf *b, const char *path, size_t max);
 

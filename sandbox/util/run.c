@@ -134,3 +134,15 @@ out:
 	buf_release(&pending);
 	return ret;
 }
+
+int run_remove_tree(const char *path, struct buf *err)
+{
+	const char *argv[] = { "rm", "-rf", "--one-file-system", path, NULL };
+	struct buf tail = BUF_INIT;
+	int rc = run_command(argv, NULL, &tail, err);
+
+	if (rc > 0)
+		buf_addf(err, "cannot remove '%s': %s", path, tail.s);
+	buf_release(&tail);
+	return rc ? -1 : 0;
+}

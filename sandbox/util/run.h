@@ -24,6 +24,9 @@ struct run_opts {
 int run_command(const char *const argv[], const struct run_opts *opts,
 		struct buf *tail, struct buf *err);
 
+/* removes a directory tree (rm -rf on one file system); 0 or -1 with `err` */
+int run_remove_tree(const char *path, struct buf *err);
+
 /* 1 if `prog` is an executable in PATH */
 int run_have(const char *prog);
 

@@ -1,0 +1,10 @@
+/* human: numbers for people: "1.2 GiB", "3m 12s". */
+#ifndef PANCAKE_HUMAN_H
+#define PANCAKE_HUMAN_H
+
+#include <stddef.h>
+
+void human_bytes(char *out, size_t size, double bytes);
+void human_duration(char *out, size_t size, long long seconds);
+
+#endif
