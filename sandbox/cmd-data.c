@@ -1,4 +1,7 @@
-/* cmd-data: `pancake data gen|info`: make and inspect MovieLens-shaped datasets. */
+/*
+ * cmd-data: `pancake data gen|info|list|fetch|load|verify`: make, fetch and
+ * inspect MovieLens-shaped datasets, load them into the stack and count them.
+ */
 #include "cli.h"
 #include "core/catalog.h"
 #include "core/datagen.h"
@@ -18,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GENERATED_DIR "datasets/generated"
 #define BAR_WIDTH 30
 #define TOP_GENRES 8
 
@@ -28,19 +30,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* "3.2M", "870k" */
-static void human_count(char *out, size_t size, double n)
-{
-	if (n >= 1e9)
-		snprintf(out, size, "%.1fG", n / 1e9);
-	else if (n >= 1e6)
-		snprintf(out, size, "%.1fM", n / 1e6);
-	else if (n >= 1e4)
-		snprintf(out, size, "%.0fk", n / 1e3);
-	else
-		snprintf(out, size, "%.0f", n);
 }
 
 /* a count with an optional k/M/G (x1000) suffix; -1 when it is not one */
@@ -219,11 +208,16 @@ static int data_gen(int argc, char **argv)
 	}
 	if (out)
 		dir = xstrdup(out);
-	else if (o.shape)
-		dir = xstrfmt("%s/%s-s%llu", GENERATED_DIR, o.shape, (unsigned long long)o.seed);
-	else
-		dir = xstrfmt("%s/u%u-i%u-r%llu-s%llu", GENERATED_DIR, o.users, o.items,
-			      (unsigned long long)o.ratings, (unsigned long long)o.seed);
+	else {
+		char *gen = catalog_generated_dir();
+
+		if (o.shape)
+			dir = xstrfmt("%s/%s-s%llu", gen, o.shape, (unsigned long long)o.seed);
+		else
+			dir = xstrfmt("%s/u%u-i%u-r%llu-s%llu", gen, o.users, o.items,
+				      (unsigned long long)o.ratings, (unsigned long long)o.seed);
+		free(gen);
+	}
 
 	v.o = &o;
 	v.t0 = now();
@@ -250,6 +244,18 @@ out:
 	free(path);
 	buf_release(&err);
 	return ret;
+}
+
+/* the folder of a dataset argument, or a message and NULL */
+static char *find_dataset(const char *arg, char **name)
+{
+	char *dir = catalog_resolve(arg, name);
+
+	if (!dir)
+		fprintf(stderr, "error: no dataset '%s': give a folder, a fetched dataset "
+			"('pancake data list') or a generated one ('pancake data gen' puts "
+			"them in datasets/generated)\n", arg);
+	return dir;
 }
 
 /* ---- data info ---- */
@@ -572,14 +578,14 @@ static int data_info(int argc, char **argv)
 		ret = cli_bad_usage("data", "'data info' wants one dataset directory");
 		goto out;
 	}
-	dir = argv[optind];
-	/* a fetched dataset's name stands for its folder */
+	/* a fetched or generated dataset's name stands for its folder */
 	{
-		struct stat st;
-		if (stat(dir, &st) && !strchr(dir, '/') && catalog_present(dir)) {
-			named_dir = catalog_data_dir(dir);
-			dir = named_dir;
-		}
+		char *nm = NULL;
+
+		if (!(named_dir = find_dataset(argv[optind], &nm)))
+			goto out;
+		free(nm);
+		dir = named_dir;
 	}
 	t0 = now();
 	if (dataset_read(&ds, dir, fmt, mode, &rep, &err)) {
@@ -627,6 +633,18 @@ static int data_list(int argc, char **argv)
 		printf("%-16s %-8s %s\n", es[i].name, catalog_present(es[i].name) ? "yes" : "no",
 		       es[i].description);
 	printf("\n'pancake data fetch NAME' downloads one; licence: %s\n", n ? es[0].licence : "-");
+	{
+		struct catalog_local loc[64];
+		int nl = catalog_local_list(loc, 64), shown = 0;
+
+		for (i = 0; i < nl; i++) {
+			if (loc[i].fetched)
+				continue;
+			if (!shown++)
+				printf("\ngenerated (pancake data gen), by name:\n");
+			printf("  %-24s %s\n", loc[i].name, loc[i].dir);
+		}
+	}
 	buf_release(&err);
 	return 0;
 }
@@ -700,29 +718,17 @@ out:
 
 /* ---- load and verify: the dataset into the stack ---- */
 
-/* "NAME" of a fetched dataset, or a directory; new string, NULL if neither */
-static char *resolve_dataset(const char *arg, char **name)
-{
-	struct stat st;
-
-	if (!stat(arg, &st) && S_ISDIR(st.st_mode)) {
-		const char *slash = strrchr(arg, '/');
-		*name = xstrdup(slash && slash[1] ? slash + 1 : arg);
-		return xstrdup(arg);
-	}
-	if (!strchr(arg, '/') && catalog_present(arg)) {
-		*name = xstrdup(arg);
-		return catalog_data_dir(arg);
-	}
-	return NULL;
-}
-
 struct bars {
 	pthread_mutex_t lock;
 	int n;
 	const char *names[LOADRUN_MAX];
 	uint64_t done[LOADRUN_MAX], total[LOADRUN_MAX];
-	double t0, last;
+	/* the first count a target reported (what a resume skipped) and when:
+	 * its rate counts only what this run sends */
+	uint64_t base[LOADRUN_MAX];
+	double since[LOADRUN_MAX];
+	int seen[LOADRUN_MAX];
+	double last;
 };
 
 static void draw_bars(struct bars *b)
@@ -732,11 +738,19 @@ static void draw_bars(struct bars *b)
 	printf("\033[%dA", b->n);
 	for (i = 0; i < b->n; i++) {
 		double f = b->total[i] ? (double)b->done[i] / (double)b->total[i] : 0;
-		double el = now() - b->t0, rate = el > 0 ? (double)b->done[i] / el : 0;
+		double el = now() - b->since[i];
+		double rate = b->seen[i] && el > 0.2 ? (double)(b->done[i] - b->base[i]) / el : 0;
+		char r[16], eta[32] = "-";
 		int fill = (int)(f * BAR_WIDTH);
-		printf("\r\033[K  %-14s [%.*s%*s] %5.1f%% %9.0f/s ETA %4.0fs\n", b->names[i], fill,
-		       "##############################", BAR_WIDTH - fill, "", 100 * f, rate,
-		       rate > 0 && b->total[i] > b->done[i] ? (double)(b->total[i] - b->done[i]) / rate : 0);
+
+		human_count(r, sizeof(r), rate);
+		if (rate > 0 && b->total[i] > b->done[i])
+			human_duration(eta, sizeof(eta),
+				       (long long)ceil((double)(b->total[i] - b->done[i]) / rate));
+		else if (b->total[i] && b->done[i] >= b->total[i])
+			snprintf(eta, sizeof(eta), "done");
+		printf("\r\033[K  %-14s [%.*s%*s] %5.1f%% %7s/s  ETA %s\n", b->names[i], fill,
+		       "##############################", BAR_WIDTH - fill, "", 100 * f, r, eta);
 	}
 	fflush(stdout);
 }
@@ -749,10 +763,15 @@ static void load_progress(const char *target, uint64_t done, uint64_t total, voi
 	pthread_mutex_lock(&b->lock);
 	for (i = 0; i < b->n; i++)
 		if (!strcmp(b->names[i], target)) {
+			if (!b->seen[i]) {
+				b->seen[i] = 1;
+				b->base[i] = done;
+				b->since[i] = now();
+			}
 			b->done[i] = done;
 			b->total[i] = total;
 		}
-	if (isatty(1) && now() - b->last > 0.2) {
+	if (cli_tty() && now() - b->last > 0.2) {
 		b->last = now();
 		draw_bars(b);
 	}
@@ -781,8 +800,9 @@ static int pick_targets(const char *into, const struct load_target **out, int *n
 	copy = xstrdup(into);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		const struct load_target *t = loadrun_find(tok);
+		int i;
+
 		if (!t) {
-			int i;
 			fprintf(stderr, "error: no load target '%s': known are", tok);
 			for (i = 0; load_targets[i]; i++)
 				fprintf(stderr, " %s", load_targets[i]->name);
@@ -790,10 +810,89 @@ static int pick_targets(const char *into, const struct load_target **out, int *n
 			free(copy);
 			return -1;
 		}
-		out[(*n)++] = t;
+		for (i = 0; i < *n; i++)
+			if (out[i] == t)
+				break;
+		if (i == *n)
+			out[(*n)++] = t;
 	}
 	free(copy);
 	return 0;
+}
+
+static void print_skip_report(const struct dataset_report *rep, FILE *out)
+{
+	size_t k;
+
+	fprintf(out, "skipped %zu bad line(s):", rep->skipped);
+	for (k = 0; k < PROBLEM_COUNT; k++)
+		if (rep->by_reason[k])
+			fprintf(out, " %zu %s", rep->by_reason[k],
+				dataset_problem_name((enum dataset_problem)k));
+	fprintf(out, "\n%s", rep->examples.s);
+	if (rep->examples.len && rep->examples.s[rep->examples.len - 1] != '\n')
+		fputc('\n', out);
+}
+
+static json_t *report_json(const struct dataset_report *rep)
+{
+	json_t *o = json_object(), *by = json_object(), *ex = json_array();
+	const char *s = rep->examples.s;
+	int p;
+
+	json_object_set_new(o, "lines_read", json_integer((json_int_t)rep->lines_read));
+	json_object_set_new(o, "skipped", json_integer((json_int_t)rep->skipped));
+	for (p = 0; p < PROBLEM_COUNT; p++)
+		if (rep->by_reason[p])
+			json_object_set_new(by, dataset_problem_name((enum dataset_problem)p),
+					    json_integer((json_int_t)rep->by_reason[p]));
+	json_object_set_new(o, "by_reason", by);
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+
+		json_array_append_new(ex, json_stringn(s, n));
+		s += n + (nl ? 1 : 0);
+	}
+	json_object_set_new(o, "examples", ex);
+	return o;
+}
+
+static void print_load_json(const char *name, const struct dataset *ds,
+			    const struct dataset_report *rep, const struct loadrun_item *items,
+			    int n, int interrupted)
+{
+	json_t *o = json_object(), *arr = json_array();
+	int i;
+
+	json_object_set_new(o, "dataset", json_string(name));
+	json_object_set_new(o, "ratings", json_integer((json_int_t)ds->nratings));
+	json_object_set_new(o, "movies", json_integer((json_int_t)ds->nmovies));
+	json_object_set_new(o, "users", json_integer((json_int_t)ds->nusers));
+	json_object_set_new(o, "report", report_json(rep));
+	for (i = 0; i < n; i++) {
+		const struct loadrun_item *it = &items[i];
+		json_t *t = json_object();
+		double secs = it->res.seconds;
+
+		json_object_set_new(t, "target", json_string(it->t->name));
+		json_object_set_new(t, "endpoint", json_sprintf("%s:%d", it->host, it->o.port));
+		json_object_set_new(t, "ok", json_boolean(!it->ret));
+		json_object_set_new(t, "interrupted", json_boolean(it->ret == LOAD_INTERRUPTED));
+		json_object_set_new(t, "ratings_written", json_integer((json_int_t)it->res.ratings_written));
+		json_object_set_new(t, "ratings_skipped", json_integer((json_int_t)it->res.ratings_skipped));
+		json_object_set_new(t, "movies_written", json_integer((json_int_t)it->res.movies_written));
+		json_object_set_new(t, "seconds", json_real(round(secs * 1000) / 1000));
+		json_object_set_new(t, "ratings_per_second",
+				    json_integer(secs > 0 ? (json_int_t)(it->res.ratings_written / secs) : 0));
+		json_object_set_new(t, "error", it->ret ? json_string(it->err.s) : json_null());
+		json_array_append_new(arr, t);
+	}
+	json_object_set_new(o, "targets", arr);
+	json_object_set_new(o, "interrupted", json_boolean(interrupted));
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	printf("\n");
+	json_decref(o);
 }
 
 static int data_load(int argc, char **argv)
@@ -801,6 +900,8 @@ static int data_load(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "into", required_argument, NULL, 'i' },
 		{ "on-error", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "full", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct load_target *ts[LOADRUN_MAX];
@@ -808,12 +909,14 @@ static int data_load(int argc, char **argv)
 	enum dataset_on_error mode = DS_ABORT;
 	struct dataset_report rep;
 	struct dataset ds;
+	struct load_opts base;
 	struct buf err = BUF_INIT;
 	struct bars bars;
 	struct sigaction sa;
 	char *dir = NULL, *name = NULL;
 	const char *into = NULL;
-	int c, n = 0, i, failed, ret = 1;
+	int c, n = 0, i, failed, json = 0, full = 0, interrupted = 0, ret = 1;
+	FILE *info;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -823,78 +926,97 @@ static int data_load(int argc, char **argv)
 			mode = DS_ABORT;
 		else if (c == 'e' && !strcmp(optarg, "skip"))
 			mode = DS_SKIP;
+		else if (c == 'j')
+			json = 1;
+		else if (c == 'F')
+			full = 1;
 		else
-			return cli_bad_usage("data", "'data load' takes NAME|DIR [--into T,T] [--on-error=abort|skip]");
+			return cli_bad_usage("data", "'data load' takes NAME|DIR [--into T,T] "
+					     "[--on-error=abort|skip] [--full] [--json]");
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage("data", "'data load' wants one dataset name or directory");
 	if (pick_targets(into, ts, &n))
 		return 2;
-	dir = resolve_dataset(argv[optind], &name);
-	if (!dir) {
-		cli_print_error("no such dataset folder or fetched dataset: see 'pancake data list', "
-				"or make one with 'pancake data gen'");
+	if (!(dir = find_dataset(argv[optind], &name)))
 		return 1;
-	}
+	/* with --json, stdout holds only the JSON document */
+	info = json ? stderr : stdout;
 	dataset_init(&ds);
 	dataset_report_init(&rep);
+	memset(&base, 0, sizeof(base));
+	base.dataset = name;
+	base.timeout_ms = 10000;
+	base.progress = json ? NULL : load_progress;
+	base.ctx = &bars;
+	base.cancel = &load_cancel;
+	base.full = full;
+	if (loadrun_prepare(items, ts, n, &base, &err)) {
+		cli_print_error(err.s);
+		goto out;
+	}
 	/* the whole file is checked before anything is written to any store */
 	if (dataset_read(&ds, dir, DS_AUTO, mode, &rep, &err)) {
 		cli_print_error(err.s);
 		fprintf(stderr, "nothing was written to any store; --on-error=skip loads the good lines\n");
 		goto out;
 	}
-	if (rep.skipped) {
-		size_t k;
-		printf("skipped %zu bad line(s):", rep.skipped);
-		for (k = 0; k < PROBLEM_COUNT; k++)
-			if (rep.by_reason[k])
-				printf(" %zu %s", rep.by_reason[k], dataset_problem_name((enum dataset_problem)k));
-		printf("\n%s", rep.examples.s);
-	}
-	printf("loading %s: %zu ratings, %zu movies, %zu users into", name, ds.nratings, ds.nmovies, ds.nusers);
+	if (rep.skipped)
+		print_skip_report(&rep, info);
+	fprintf(info, "loading %s: %zu ratings, %zu movies, %zu users into", name, ds.nratings,
+		ds.nmovies, ds.nusers);
 	for (i = 0; i < n; i++)
-		printf(" %s", ts[i]->name);
-	printf("\n");
+		fprintf(info, " %s", ts[i]->name);
+	fprintf(info, "\n");
+	fflush(info);
 	memset(&bars, 0, sizeof(bars));
 	pthread_mutex_init(&bars.lock, NULL);
 	bars.n = n;
-	bars.t0 = now();
+	for (i = 0; i < n; i++) {
+		bars.names[i] = ts[i]->name;
+		bars.since[i] = now();
+		if (!json && cli_tty())
+			printf("\n");
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	for (i = 0; i < n; i++) {
-		memset(&items[i], 0, sizeof(items[i]));
-		items[i].t = ts[i];
-		items[i].o.dataset = name;
-		items[i].o.host = "127.0.0.1";
-		items[i].o.port = ts[i]->default_port;
-		items[i].o.timeout_ms = 10000;
-		items[i].o.progress = load_progress;
-		items[i].o.ctx = &bars;
-		items[i].o.cancel = &load_cancel;
-		bars.names[i] = ts[i]->name;
-		if (isatty(1))
-			printf("\n");
-	}
 	failed = loadrun_all(&ds, items, n);
-	if (isatty(1))
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (!json && cli_tty())
 		draw_bars(&bars);
-	for (i = 0; i < n; i++) {
-		if (items[i].ret)
-			printf("  %s%-14s FAILED%s %s\n", cli_color(C_RED), ts[i]->name, cli_color(C_RESET),
-			       items[i].err.s);
-		else
-			printf("  %-14s %llu ratings written, %llu already there, %llu movies, %.1f s\n",
-			       ts[i]->name, (unsigned long long)items[i].res.ratings_written,
-			       (unsigned long long)items[i].res.ratings_skipped,
-			       (unsigned long long)items[i].res.movies_written, items[i].res.seconds);
-		buf_release(&items[i].err);
+	for (i = 0; i < n; i++)
+		interrupted |= items[i].ret == LOAD_INTERRUPTED;
+	if (json) {
+		print_load_json(name, &ds, &rep, items, n, interrupted);
+	} else {
+		for (i = 0; i < n; i++) {
+			const struct loadrun_item *it = &items[i];
+
+			if (it->ret == LOAD_INTERRUPTED)
+				printf("  %s%-14s stopped%s %s\n", cli_color(C_YELLOW), it->t->name,
+				       cli_color(C_RESET), it->err.s);
+			else if (it->ret)
+				printf("  %s%-14s FAILED%s %s\n", cli_color(C_RED), it->t->name,
+				       cli_color(C_RESET), it->err.s);
+			else
+				printf("  %-14s %llu ratings written, %llu already there, %llu movies, %.1f s\n",
+				       it->t->name, (unsigned long long)it->res.ratings_written,
+				       (unsigned long long)it->res.ratings_skipped,
+				       (unsigned long long)it->res.movies_written, it->res.seconds);
+		}
+		if (interrupted || load_cancel)
+			printf("interrupted: run the same command again to resume\n");
+		else if (failed)
+			printf("%d of %d target(s) failed; what the others loaded stays: fix the "
+			       "failed one and run the same command again (nothing is duplicated)\n",
+			       failed, n);
 	}
-	if (load_cancel)
-		printf("interrupted: run the same command again to resume\n");
-	ret = failed ? 1 : 0;
+	ret = interrupted || load_cancel ? 130 : failed ? 1 : 0;
+	for (i = 0; i < n; i++)
+		buf_release(&items[i].err);
 	pthread_mutex_destroy(&bars.lock);
 out:
 	dataset_release(&ds);
@@ -942,11 +1064,8 @@ static int data_verify(int argc, char **argv)
 		return cli_bad_usage("data", "'data verify' wants one dataset name or directory");
 	if (pick_targets(into, ts, &n))
 		return 2;
-	dir = resolve_dataset(argv[optind], &name);
-	if (!dir) {
-		cli_print_error("no such dataset folder or fetched dataset: see 'pancake data list'");
+	if (!(dir = find_dataset(argv[optind], &name)))
 		return 1;
-	}
 	dataset_init(&ds);
 	if (dataset_read(&ds, dir, DS_AUTO, DS_SKIP, NULL, &err)) {
 		cli_print_error(err.s);
@@ -954,7 +1073,6 @@ static int data_verify(int argc, char **argv)
 	}
 	memset(&base, 0, sizeof(base));
 	base.dataset = name;
-	base.host = "127.0.0.1";
 	base.timeout_ms = 10000;
 	for (i = 0; i < n; i++)
 		rows[i].t = ts[i];
@@ -972,6 +1090,7 @@ static int data_verify(int argc, char **argv)
 			json_object_set_new(o, "expected_movies", json_integer(rows[i].want.movies));
 			json_object_set_new(o, "users", json_integer(rows[i].have.users));
 			json_object_set_new(o, "expected_users", json_integer(rows[i].want.users));
+			json_object_set_new(o, "detail", json_string(rows[i].have.detail));
 			json_object_set_new(o, "error", rows[i].err.len ? json_string(rows[i].err.s) : json_null());
 			json_array_append_new(arr, o);
 		}
@@ -997,12 +1116,102 @@ static int data_verify(int argc, char **argv)
 			       cli_color(rows[i].ok ? C_GREEN : C_RED), rows[i].ok ? "equal" : "DIFFERENT",
 			       cli_color(C_RESET), rows[i].err.len ? rows[i].err.s : "");
 		}
+		if (bad)
+			printf("%d of %d target(s) differ: 'pancake data load %s' completes a partial "
+			       "load (add --full to rewrite every record)\n", bad, n, argv[optind]);
 	}
 	for (i = 0; i < n; i++)
 		buf_release(&rows[i].err);
 	ret = bad ? 1 : 0;
 out:
 	dataset_release(&ds);
+	buf_release(&err);
+	free(dir);
+	free(name);
+	return ret;
+}
+
+/* ---- drop: what loads of a dataset put in the stores ---- */
+
+static int data_drop(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct load_target *ts[LOADRUN_MAX];
+	struct loadrun_item items[LOADRUN_MAX];
+	char detail[LOADRUN_MAX][320];
+	struct load_opts base;
+	struct buf err = BUF_INIT;
+	char *dir = NULL, *name = NULL;
+	const char *from = NULL;
+	int c, n = 0, i, failed = 0, json = 0, ret = 1;
+	json_t *arr = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'f')
+			from = optarg;
+		else if (c == 'j')
+			json = 1;
+		else
+			return cli_bad_usage("data", "'data drop' takes NAME [--from T,T] [--json]");
+	}
+	if (optind + 1 != argc)
+		return cli_bad_usage("data", "'data drop' wants one dataset name");
+	if (pick_targets(from, ts, &n))
+		return 2;
+	/* the files are not needed: a name is enough, a folder gives its name */
+	dir = catalog_resolve(argv[optind], &name);
+	if (!dir) {
+		if (strchr(argv[optind], '/') || !*argv[optind])
+			return cli_bad_usage("data", "'data drop' wants a dataset name, not '%s'",
+					     argv[optind]);
+		name = xstrdup(argv[optind]);
+	}
+	memset(&base, 0, sizeof(base));
+	base.dataset = name;
+	base.timeout_ms = 10000;
+	if (loadrun_prepare(items, ts, n, &base, &err)) {
+		cli_print_error(err.s);
+		goto out;
+	}
+	if (json)
+		arr = json_array();
+	for (i = 0; i < n; i++) {
+		int r;
+
+		buf_reset(&err);
+		detail[i][0] = '\0';
+		r = ts[i]->drop(name, &items[i].o, detail[i], sizeof(detail[i]), &err);
+		failed += r != 0;
+		if (json) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "target", json_string(ts[i]->name));
+			json_object_set_new(o, "ok", json_boolean(!r));
+			json_object_set_new(o, "detail", json_string(detail[i]));
+			json_object_set_new(o, "error", r ? json_string(err.s) : json_null());
+			json_array_append_new(arr, o);
+		} else if (r) {
+			printf("  %s%-14s FAILED%s %s\n", cli_color(C_RED), ts[i]->name,
+			       cli_color(C_RESET), err.s);
+		} else {
+			printf("  %-14s %s\n", ts[i]->name, detail[i]);
+		}
+	}
+	if (json) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(arr);
+	} else if (!failed) {
+		printf("dataset '%s' is gone from the stores above; 'pancake data load' brings it back\n",
+		       name);
+	}
+	ret = failed ? 1 : 0;
+out:
 	buf_release(&err);
 	free(dir);
 	free(name);
@@ -1021,6 +1230,7 @@ static const struct {
 	{ "fetch", data_fetch },
 	{ "load", data_load },
 	{ "verify", data_verify },
+	{ "drop", data_drop },
 };
 
 int cmd_data(int argc, char **argv)
@@ -1028,9 +1238,11 @@ int cmd_data(int argc, char **argv)
 	size_t i;
 
 	if (argc < 2)
-		return cli_bad_usage("data", "'data' wants a subcommand: gen, info, list or fetch");
+		return cli_bad_usage("data", "'data' wants a subcommand: gen, info, list, fetch, "
+				     "load, verify or drop");
 	for (i = 0; i < ARRAY_SIZE(data_cmds); i++)
 		if (!strcmp(argv[1], data_cmds[i].name))
 			return data_cmds[i].fn(argc - 1, argv + 1);
-	return cli_bad_usage("data", "'%s' is not a 'data' subcommand: use gen, info, list or fetch", argv[1]);
+	return cli_bad_usage("data", "'%s' is not a 'data' subcommand: use gen, info, list, fetch, "
+			     "load, verify or drop", argv[1]);
 }

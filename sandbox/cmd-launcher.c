@@ -1,4 +1,4 @@
-/* cmd-launcher: `pancake launcher [--mono]`, also `pancake` alone on a terminal. */
+/* cmd-launcher: `pancake launcher [--mono] [--data]`, also `pancake` alone on a terminal. */
 #include "cli.h"
 #include "core/supervise.h"
 #include "tui/launcher.h"
@@ -39,6 +39,8 @@ int cmd_launcher(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--mono"))
 			o.mono = 1;
+		else if (!strcmp(argv[i], "--data"))
+			o.data = 1;
 		else
 			return cli_bad_usage("launcher", "unknown argument '%s'", argv[i]);
 	}

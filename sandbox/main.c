@@ -33,8 +33,10 @@ const struct cmd cmd_table[] = {
 	{ "exec", cmd_exec, CMD_NEEDS_ENGINE, "exec SERVICE [--] CMD [ARG...]",
 	  "Run a command in a service's container; exits with the command's code.\n"
 	  "Output (stdout and stderr together) is printed when the command ends.", "" },
-	{ "data", cmd_data, 0, "data gen [--shape NAME] [--seed S] [--out DIR] | info DIR|NAME [--json] [--on-error=abort|skip] | list | fetch NAME | load NAME [--into T,T] | verify NAME",
-	  "Generate, fetch and inspect datasets (loading into the stack comes next).",
+	{ "data", cmd_data, 0, "data gen [--shape NAME] [--seed S] [--out DIR] | info NAME|DIR [--json] [--on-error=abort|skip] | list | fetch NAME | load NAME|DIR [--into T,T] [--full] [--json] | verify NAME|DIR [--json] | drop NAME [--from T,T]",
+	  "Generate, fetch and inspect datasets, load them into the stack, verify them.\n"
+	  "NAME is a fetched dataset ('data list') or a generated one (datasets/generated).\n"
+	  "The launcher's data screen (key D) does the same with a progress bar per store.",
 	  "  gen                write movies.csv, ratings.csv (ML-latest CSV) and dataset.txt\n"
 	  "    --shape NAME     ml-100k, ml-1m (default), ml-10m, ml-20m or ml-25m\n"
 	  "    --users N --items N --ratings N   a custom shape (k, M suffixes allowed)\n"
@@ -51,11 +53,21 @@ const struct cmd cmd_table[] = {
 	  "  list               the MovieLens datasets pancake knows, and which are fetched\n"
 	  "  fetch NAME         download (resuming), check the checksum, unpack into the cache\n"
 	  "                     (PANCAKE_DATASETS_URL points at a local mirror)\n"
-	  "  load NAME|DIR      load into the stack; a second run duplicates nothing\n"
+	  "  load NAME|DIR      load into the stack; a second run duplicates nothing, and an\n"
+	  "                     interrupted one (Ctrl-C: exit 130) resumes where it stopped\n"
 	  "    --into T,T       some of: kafka, cassandra, elasticsearch, redis (default: all)\n"
 	  "    --on-error=abort refuse a file with bad lines before writing anything (default)\n"
 	  "    --on-error=skip  load the good lines, report the bad ones\n"
-	  "  verify NAME|DIR    count what each store holds against the source; exit 1 on a difference\n" },
+	  "    --full           rewrite what cassandra's resume marker says is there\n"
+	  "    --json           machine-readable summary on stdout (progress goes nowhere)\n"
+	  "                     ports follow the service definitions and PANCAKE_<SVC>_PORT_<N>\n"
+	  "  verify NAME|DIR    count what each store holds against the source; exit 1 on a difference\n"
+	  "    --into T,T       only those stores\n"
+	  "    --json           machine-readable output\n"
+	  "  drop NAME          remove what loads of NAME put in the stores (the files stay;\n"
+	  "                     kafka's topic only when it holds NAME)\n"
+	  "    --from T,T       only those stores (default: all)\n"
+	  "    --json           machine-readable output\n" },
 	{ "doctor", cmd_doctor, 0, "doctor [--json]",
 	  "Check the engine (reachable, API version), memory, disk, images and ports.",
 	  "  --json             machine-readable output\n" },
@@ -68,10 +80,12 @@ const struct cmd cmd_table[] = {
 	  "  list [--json]      show the images and their content hashes\n"
 	  "  save FILE [NAME..] write the built images (all, or those named) into FILE\n"
 	  "  load FILE          load a bundle written by 'save'\n" },
-	{ "launcher", cmd_launcher, CMD_NEEDS_ENGINE, "launcher [--mono]",
-	  "Open the terminal launcher: services live, logs, start/stop/restart keys.\n"
-	  "It is what 'pancake' with no command opens on a terminal.",
-	  "  --mono             no colors\n" },
+	{ "launcher", cmd_launcher, CMD_NEEDS_ENGINE, "launcher [--mono] [--data]",
+	  "Open the terminal launcher: services live, logs, start/stop/restart keys,\n"
+	  "and (key D) the data screen: datasets, loads with a progress bar per store,\n"
+	  "verify. It is what 'pancake' with no command opens on a terminal.",
+	  "  --mono             no colors\n"
+	  "  --data             open on the data screen\n" },
 	{ "help", cmd_help, 0, "help [COMMAND]", "Show the commands, or one command's help.", "" },
 	{ NULL, NULL, 0, NULL, NULL, NULL },
 };

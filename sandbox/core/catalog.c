@@ -322,3 +322,116 @@ out:
 	free(url);
 	return ret;
 }
+
+char *catalog_generated_dir(void)
+{
+	return xstrfmt("%s/datasets/generated", config_home());
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+
+	return !stat(p, &st) && S_ISDIR(st.st_mode);
+}
+
+/* a generated dataset is complete once its ratings.csv is in place */
+static int generated_complete(const char *dir)
+{
+	char *p = xstrfmt("%s/ratings.csv", dir);
+	struct stat st;
+	int r = !stat(p, &st) && S_ISREG(st.st_mode);
+
+	free(p);
+	return r;
+}
+
+static int cmp_local(const void *a, const void *b)
+{
+	const struct catalog_local *x = a, *y = b;
+
+	if (x->fetched != y->fetched)
+		return y->fetched - x->fetched;
+	return strcmp(x->name, y->name);
+}
+
+int catalog_local_list(struct catalog_local *out, int max)
+{
+	struct catalog_entry es[32];
+	struct buf err = BUF_INIT;
+	char *gen = catalog_generated_dir();
+	struct dirent *de;
+	DIR *d;
+	int n = 0, ne, i;
+
+	ne = catalog_list(es, 32, &err);
+	for (i = 0; i < ne && n < max; i++) {
+		char *dir;
+
+		if (!catalog_present(es[i].name))
+			continue;
+		dir = catalog_data_dir(es[i].name);
+		memcpy(out[n].name, es[i].name, sizeof(es[i].name));
+		snprintf(out[n].dir, sizeof(out[n].dir), "%s", dir);
+		out[n].fetched = 1;
+		free(dir);
+		n++;
+	}
+	if ((d = opendir(gen))) {
+		while ((de = readdir(d)) && n < max) {
+			char *dir;
+
+			if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(out[n].name))
+				continue;
+			dir = xstrfmt("%s/%s", gen, de->d_name);
+			if (is_dir(dir) && generated_complete(dir) &&
+			    strlen(dir) < sizeof(out[n].dir)) {
+				memcpy(out[n].name, de->d_name, strlen(de->d_name) + 1);
+				memcpy(out[n].dir, dir, strlen(dir) + 1);
+				out[n].fetched = 0;
+				n++;
+			}
+			free(dir);
+		}
+		closedir(d);
+	}
+	free(gen);
+	buf_release(&err);
+	qsort(out, (size_t)n, sizeof(*out), cmp_local);
+	return n;
+}
+
+char *catalog_resolve(const char *arg, char **name)
+{
+	const char *slash;
+	char *gen, *p;
+
+	*name = NULL;
+	if (is_dir(arg)) {
+		/* "dir/" names the folder, not "" */
+		size_t len = strlen(arg);
+		char *copy = xstrdup(arg);
+
+		while (len > 1 && copy[len - 1] == '/')
+			copy[--len] = '\0';
+		slash = strrchr(copy, '/');
+		*name = xstrdup(slash && slash[1] ? slash + 1 : copy);
+		free(copy);
+		return xstrdup(arg);
+	}
+	if (strchr(arg, '/') || !*arg)
+		return NULL;
+	if (catalog_present(arg)) {
+		*name = xstrdup(arg);
+		return catalog_data_dir(arg);
+	}
+	gen = catalog_generated_dir();
+	p = xstrfmt("%s/%s", gen, arg);
+	free(gen);
+	if (is_dir(p) && generated_complete(p)) {
+		*name = xstrdup(arg);
+		return p;
+	}
+	free(p);
+	return NULL;
+}

@@ -31,6 +31,25 @@ char *catalog_data_dir(const char *name);
 /* 1 when the dataset has been fetched and unpacked */
 int catalog_present(const char *name);
 
+/* where `pancake data gen` puts datasets by default (new string):
+ * <home>/datasets/generated */
+char *catalog_generated_dir(void);
+
+/* a dataset on this machine: fetched, or generated under the folder above */
+struct catalog_local {
+	char name[64];
+	char dir[512];
+	int fetched;             /* 1: from the catalog; 0: generated */
+};
+/* the datasets present here, fetched ones first, then by name; the count */
+int catalog_local_list(struct catalog_local *out, int max);
+/*
+ * The folder of a dataset given as a directory, the name of a fetched
+ * dataset, or the name of a generated one (new string), and its name in
+ * *name (new string). NULL (and *name NULL) when it is none of those.
+ */
+char *catalog_resolve(const char *arg, char **name);
+
 enum catalog_step { FETCH_DOWNLOAD, FETCH_VERIFY, FETCH_UNPACK, FETCH_DONE };
 /* `done`/`total` in bytes for FETCH_DOWNLOAD, else 0 */
 typedef void (*catalog_progress_fn)(enum catalog_step step, int64_t done,

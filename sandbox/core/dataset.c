@@ -1399,3 +1399,38 @@ void dataset_movie_stats_release(struct movie_stats *st)
 	st->count = NULL;
 	st->halves = NULL;
 }
+
+/* one round of a 64-bit mixer (splitmix64's finaliser) */
+static uint64_t mix64(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+uint64_t dataset_fingerprint(const struct dataset *ds)
+{
+	uint64_t h = mix64(0x70616e63616b65ull, ds->nratings);
+	size_t i;
+
+	h = mix64(h, ds->nmovies);
+	for (i = 0; i < ds->nratings; i++) {
+		const struct rating *r = &ds->ratings[i];
+
+		h = mix64(h, (uint64_t)r->user << 32 | r->item);
+		h = mix64(h, (uint64_t)r->ts << 8 | r->halves);
+	}
+	for (i = 0; i < ds->nmovies; i++) {
+		const struct movie *m = &ds->movies[i];
+		const unsigned char *t = (const unsigned char *)(m->title ? m->title : "");
+
+		h = mix64(h, (uint64_t)m->id << 32 | m->genres);
+		h = mix64(h, (uint64_t)(uint16_t)m->year);
+		while (*t)
+			h = mix64(h, *t++);
+	}
+	return h;
+}

@@ -100,6 +100,13 @@ struct movie_stats {
 void dataset_movie_stats(const struct dataset *ds, struct movie_stats *st);
 void dataset_movie_stats_release(struct movie_stats *st);
 
+/*
+ * A 64-bit hash of the ratings (in order) and the movies: equal for the
+ * same data read again, different (with overwhelming odds) once anything
+ * changed. Loaders keep it beside their resume markers.
+ */
+uint64_t dataset_fingerprint(const struct dataset *ds);
+
 /* the movie with id `item`, or NULL (binary search) */
 const struct movie *dataset_movie(const struct dataset *ds, uint32_t item);
 

@@ -3,7 +3,9 @@
  * movies, written with prepared INSERTs, many in flight on one connection
  * (bounded). INSERTs are upserts by primary key, so a re-run rewrites the
  * same rows; a lost connection is reopened and what was not acknowledged is
- * sent again.
+ * sent again. A resume marker (pancake.load_markers) keeps how far the
+ * acknowledged prefix of the load reached, so an interrupted or killed load
+ * starts again from there, and a complete one is not sent twice.
  */
 #include "core/load.h"
 #include "core/load-targets.h"
@@ -22,6 +24,7 @@
 #define RECONNECT_S 60
 #define STALL_S 120
 #define PROGRESS_EVERY 50000
+#define MARKER_EVERY_S 1.0
 
 static double now_s(void)
 {
@@ -49,6 +52,8 @@ static const char *const schema[] = {
 	"PRIMARY KEY ((dataset, item), user))",
 	"CREATE TABLE IF NOT EXISTS pancake.movies (dataset text, id int, "
 	"title text, year int, genres set<text>, PRIMARY KEY (dataset, id))",
+	"CREATE TABLE IF NOT EXISTS pancake.load_markers (dataset text "
+	"PRIMARY KEY, fingerprint bigint, done bigint, total bigint)",
 };
 
 #define Q_BY_USER "INSERT INTO pancake.ratings_by_user (dataset, user, item, " \
@@ -57,6 +62,10 @@ static const char *const schema[] = {
 	"rating, ts) VALUES (?, ?, ?, ?, ?)"
 #define Q_MOVIE "INSERT INTO pancake.movies (dataset, id, title, year, " \
 	"genres) VALUES (?, ?, ?, ?, ?)"
+#define Q_MARKER "INSERT INTO pancake.load_markers (dataset, fingerprint, " \
+	"done, total) VALUES (?, ?, ?, ?)"
+#define Q_MARKER_GET "SELECT fingerprint, done, total FROM " \
+	"pancake.load_markers WHERE dataset = ?"
 
 static const char *ds_name(const struct dataset *ds, const struct load_opts *o)
 {
@@ -79,26 +88,32 @@ static int cass_connect(struct cql_conn **c, const struct load_opts *o,
 /* ---- load ---- */
 
 /*
- * Work items 0..total: [0, nr) a rating into ratings_by_user, [nr, 2nr)
- * the same rating into ratings_by_item, then the movies.
+ * Work items 0..total: item 2k writes rating k into ratings_by_user, 2k+1
+ * the same rating into ratings_by_item, then one item per movie. `low` is
+ * the acknowledged prefix: every item below it is in the store. It is what
+ * the resume marker keeps, so 2 * (ratings done) <= low.
  */
 struct job {
 	const struct dataset *ds;
 	const char *name;
+	uint64_t fingerprint;
 	struct cql_conn *c;
-	struct cql_prepared *st_user, *st_item, *st_movie;
-	size_t total, next, nacked, acked_rows;
+	struct cql_prepared *st_user, *st_item, *st_movie, *st_marker;
+	size_t total, next, nacked, low, start;
 	unsigned char *acked;
 	size_t *retry;
 	size_t nretry;
 	size_t errors;
 	int backoff;
-	double last_ack;
+	double last_ack, last_marker;
 	struct buf first_error;
 };
 
 /* the callback context: the job is global to this module's one load */
 static struct job *cur;
+
+/* ctx of a marker write: not a work item */
+#define MARKER_CTX ((void *)UINTPTR_MAX)
 
 static void item_done(void *ctx, int status, struct cql_result *res,
 		      const char *err)
@@ -106,12 +121,13 @@ static void item_done(void *ctx, int status, struct cql_result *res,
 	struct job *J = cur;
 	size_t i = (size_t)(uintptr_t)ctx;
 
+	/* a lost marker write only costs a longer resume */
+	if (ctx == MARKER_CTX)
+		return;
 	if (!status) {
 		if (!J->acked[i]) {
 			J->acked[i] = 1;
 			J->nacked++;
-			if (i < 2 * J->ds->nratings)
-				J->acked_rows++;
 			J->last_ack = now_s();
 		}
 		return;
@@ -137,11 +153,12 @@ static int submit_item(struct job *J, size_t i, struct buf *err)
 
 	v[0] = cql_text(J->name);
 	if (i < 2 * nr) {
-		const struct rating *r = &ds->ratings[i < nr ? i : i - nr];
+		const struct rating *r = &ds->ratings[i / 2];
+		int by_user = !(i & 1);
 
-		st = i < nr ? J->st_user : J->st_item;
-		v[1] = cql_int(i < nr ? r->user : r->item);
-		v[2] = cql_int(i < nr ? r->item : r->user);
+		st = by_user ? J->st_user : J->st_item;
+		v[1] = cql_int(by_user ? r->user : r->item);
+		v[2] = cql_int(by_user ? r->item : r->user);
 		v[3] = cql_real(r->halves / 2.0);
 		v[4] = cql_timestamp((int64_t)r->ts * 1000);
 	} else {
@@ -158,6 +175,82 @@ static int submit_item(struct job *J, size_t i, struct buf *err)
 	}
 	return cql_submit_execute(J->c, st, v, 5, NULL, item_done,
 				  (void *)(uintptr_t)i, err);
+}
+
+/* moves `low` over the items acknowledged since */
+static void advance_low(struct job *J)
+{
+	while (J->low < J->total && J->acked[J->low])
+		J->low++;
+}
+
+static void marker_values(struct job *J, struct cql_value v[4])
+{
+	v[0] = cql_text(J->name);
+	v[1] = cql_int((int64_t)J->fingerprint);
+	v[2] = cql_int((int64_t)J->low);
+	v[3] = cql_int((int64_t)J->total);
+}
+
+/* queues a marker write with the prefix acknowledged so far */
+static void submit_marker(struct job *J)
+{
+	struct cql_value v[4];
+
+	advance_low(J);
+	marker_values(J, v);
+	if (!cql_submit_execute(J->c, J->st_marker, v, 4, NULL, item_done,
+				MARKER_CTX, NULL))
+		J->last_marker = now_s();
+}
+
+/* the last word on how far it got, waited for; quiet on failure */
+static void write_marker(struct job *J)
+{
+	struct cql_result res = CQL_RESULT_INIT;
+	struct cql_value v[4];
+
+	if (!J->c || cql_conn_broken(J->c) || !J->st_marker)
+		return;
+	advance_low(J);
+	marker_values(J, v);
+	cql_execute(J->c, J->st_marker, v, 4, NULL, &res, NULL);
+	cql_result_release(&res);
+}
+
+/*
+ * Where a load of this data starts: the marker's `done` when it was left
+ * by the same data (fingerprint and size), else 0.
+ */
+static int read_marker(struct job *J, struct buf *err)
+{
+	struct cql_result res = CQL_RESULT_INIT;
+	struct cql_prepared *st = NULL;
+	struct buf why = BUF_INIT;
+	struct cql_value v[1];
+	int64_t fp, done, total;
+	int ret;
+
+	J->start = 0;
+	if ((ret = cql_prepare(J->c, Q_MARKER_GET, &st, &why)) ||
+	    (v[0] = cql_text(J->name),
+	     (ret = cql_execute(J->c, st, v, 1, NULL, &res, &why)))) {
+		buf_addf(err, "cassandra: reading the resume marker failed: %s",
+			 why.s);
+		goto out;
+	}
+	if (res.kind == CQL_RESULT_ROWS && res.nrows == 1 &&
+	    !cql_cell_int(cql_result_cell(&res, 0, 0), &fp) &&
+	    !cql_cell_int(cql_result_cell(&res, 0, 1), &done) &&
+	    !cql_cell_int(cql_result_cell(&res, 0, 2), &total) &&
+	    (uint64_t)fp == J->fingerprint && (size_t)total == J->total &&
+	    done > 0 && (size_t)done <= J->total)
+		J->start = (size_t)done;
+out:
+	cql_prepared_free(st);
+	cql_result_release(&res);
+	buf_release(&why);
+	return ret;
 }
 
 static int reconnect(struct job *J, const struct load_opts *o, int timeout,
@@ -198,7 +291,8 @@ static int prepare_all(struct job *J, struct buf *err)
 
 	if ((ret = cql_prepare(J->c, Q_BY_USER, &J->st_user, &why)) ||
 	    (ret = cql_prepare(J->c, Q_BY_ITEM, &J->st_item, &why)) ||
-	    (ret = cql_prepare(J->c, Q_MOVIE, &J->st_movie, &why)))
+	    (ret = cql_prepare(J->c, Q_MOVIE, &J->st_movie, &why)) ||
+	    (ret = cql_prepare(J->c, Q_MARKER, &J->st_marker, &why)))
 		buf_addf(err, "cassandra: preparing the INSERTs failed: %s "
 			 "(does keyspace pancake have the expected tables? "
 			 "drop pancake's tables and load again)", why.s);
@@ -229,6 +323,12 @@ static int create_schema(struct cql_conn *c, int timeout, struct buf *err)
 	return ret;
 }
 
+/* ratings with both rows acknowledged, and movies acknowledged */
+static size_t ratings_in(const struct job *J)
+{
+	return J->low / 2 < J->ds->nratings ? J->low / 2 : J->ds->nratings;
+}
+
 static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 			  struct load_result *res, struct buf *err)
 {
@@ -236,7 +336,7 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 	int inflight = o->inflight > 0 ? o->inflight : DEFAULT_INFLIGHT;
 	struct job J;
 	struct buf why = BUF_INIT;
-	size_t next_progress = PROGRESS_EVERY;
+	size_t next_progress, nr = ds->nratings;
 	double t0 = now_s();
 	int ret = 0, cancelled = 0;
 
@@ -245,7 +345,8 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 	J.ds = ds;
 	J.name = ds_name(ds, o);
 	J.first_error = (struct buf)BUF_INIT;
-	J.total = 2 * ds->nratings + ds->nmovies;
+	J.total = 2 * nr + ds->nmovies;
+	J.fingerprint = dataset_fingerprint(ds);
 	if (inflight > CQL_INFLIGHT_MAX)
 		inflight = CQL_INFLIGHT_MAX;
 	if ((ret = cass_connect(&J.c, o, timeout, err)))
@@ -254,14 +355,23 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 		goto out;
 	if ((ret = prepare_all(&J, err)))
 		goto out;
+	if (!o->full && (ret = read_marker(&J, err)))
+		goto out;
 	cql_set_max_inflight(J.c, inflight);
 	J.acked = xcalloc(J.total + 1, 1);
 	J.retry = xcalloc(J.total + 1, sizeof(*J.retry));
-	J.last_ack = now_s();
+	/* what the marker says is there counts as acknowledged */
+	memset(J.acked, 1, J.start);
+	J.nacked = J.low = J.next = J.start;
+	J.last_ack = J.last_marker = now_s();
 	cur = &J;
+	next_progress = ratings_in(&J) + PROGRESS_EVERY;
+	if (o->progress)
+		o->progress("cassandra", ratings_in(&J), nr, o->ctx);
 
 	while (J.nacked < J.total && !J.errors) {
 		size_t i;
+		double t;
 
 		if (o->cancel && *o->cancel) {
 			cancelled = 1;
@@ -269,20 +379,23 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 		}
 		if (cql_conn_broken(J.c)) {
 			if ((ret = reconnect(&J, o, timeout, inflight, err)))
-				goto out;
+				break;
 			continue;
 		}
-		if (now_s() - J.last_ack > STALL_S) {
+		t = now_s();
+		if (t - J.last_ack > STALL_S) {
 			buf_addf(err, "cassandra at %s:%d: nothing acknowledged "
 				 "for %d s (server overloaded or stuck?)",
 				 o->host, o->port, STALL_S);
 			ret = -1;
 			break;
 		}
-		if (o->progress && J.acked_rows / 2 >= next_progress) {
-			next_progress = J.acked_rows / 2 + PROGRESS_EVERY;
-			o->progress("cassandra", J.acked_rows / 2,
-				    ds->nratings, o->ctx);
+		if (t - J.last_marker >= MARKER_EVERY_S)
+			submit_marker(&J);
+		advance_low(&J);
+		if (o->progress && ratings_in(&J) >= next_progress) {
+			next_progress = ratings_in(&J) + PROGRESS_EVERY;
+			o->progress("cassandra", ratings_in(&J), nr, o->ctx);
 		}
 		if (J.backoff) {
 			cql_poll(J.c, 100, NULL);
@@ -308,28 +421,29 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 	}
 	if (J.c && !cql_conn_broken(J.c))
 		cql_drain(J.c, NULL);
+	advance_low(&J);
 	if (cancelled && !ret) {
-		buf_addf(err, "cassandra load cancelled after %zu of %zu "
-			 "ratings (both tables) and %zu of %zu items "
-			 "acknowledged: run it again to complete it "
-			 "(re-running is safe)", J.acked_rows / 2,
-			 ds->nratings, J.nacked, J.total);
-		ret = -1;
+		buf_addf(err, "interrupted: %zu of %zu ratings (both tables) are "
+			 "in cassandra: run the load again to resume",
+			 ratings_in(&J), nr);
+		ret = LOAD_INTERRUPTED;
 	} else if (J.errors && !ret) {
 		buf_addf(err, "cassandra: %zu writes refused, the first: %s "
-			 "(%zu of %zu items acknowledged; fix that and load "
-			 "again, re-running is safe)", J.errors,
-			 J.first_error.s, J.nacked, J.total);
+			 "(%zu of %zu ratings are in; fix that and load "
+			 "again, it resumes)", J.errors,
+			 J.first_error.s, ratings_in(&J), nr);
 		ret = -1;
 	} else if (ret) {
-		buf_addf(err, " (%zu of %zu ratings acknowledged; load again "
-			 "to complete it, re-running is safe)",
-			 J.acked_rows / 2, ds->nratings);
+		buf_addf(err, " (%zu of %zu ratings are in; load again to "
+			 "resume)", ratings_in(&J), nr);
 	}
-	res->ratings_written = J.acked_rows / 2;
-	res->movies_written = J.nacked - J.acked_rows;
+	res->ratings_skipped = J.start / 2 < nr ? J.start / 2 : nr;
+	res->ratings_written = ratings_in(&J) - res->ratings_skipped;
+	res->movies_written = J.low > 2 * nr && J.start < J.low ?
+		J.low - (J.start > 2 * nr ? J.start : 2 * nr) : 0;
+	write_marker(&J);
 	if (!ret && o->progress)
-		o->progress("cassandra", ds->nratings, ds->nratings, o->ctx);
+		o->progress("cassandra", nr, nr, o->ctx);
 out:
 	cur = NULL;
 	res->seconds = now_s() - t0;
@@ -337,11 +451,12 @@ out:
 	cql_prepared_free(J.st_user);
 	cql_prepared_free(J.st_item);
 	cql_prepared_free(J.st_movie);
+	cql_prepared_free(J.st_marker);
 	free(J.acked);
 	free(J.retry);
 	buf_release(&J.first_error);
 	buf_release(&why);
-	return ret ? -1 : 0;
+	return ret < 0 ? ret : 0;
 }
 
 /* ---- count ---- */
@@ -493,10 +608,155 @@ static void expect_cassandra(const struct dataset *ds, struct load_counts *c)
 		 "%zu users, %zu movies", ds->nratings, ds->nusers, ds->nmovies);
 }
 
+/* ---- drop ---- */
+
+/* the partition keys (the int after the dataset) of rows of one dataset */
+struct keys {
+	const char *name;
+	size_t nlen;
+	uint32_t *v;
+	size_t n, alloc;
+};
+
+static int collect_keys(void *ctx, struct cql_result *res)
+{
+	struct keys *k = ctx;
+	int64_t id;
+
+	for (int r = 0; r < res->nrows; r++) {
+		const struct cql_cell *ds = cql_result_cell(res, r, 0);
+
+		if (ds->len != (int32_t)k->nlen || memcmp(ds->data, k->name, k->nlen) ||
+		    cql_cell_int(cql_result_cell(res, r, 1), &id))
+			continue;
+		ALLOC_GROW(k->v, k->n + 1, k->alloc);
+		k->v[k->n++] = (uint32_t)id;
+	}
+	return 0;
+}
+
+static void drop_done(void *ctx, int status, struct cql_result *res, const char *err)
+{
+	struct tally *t = ctx;
+
+	(void)res;
+	if (status && !t->errors++)
+		buf_addstr(&t->first_error, err);
+	else if (!status)
+		t->rows++;
+}
+
+/* DELETEs partitions (name, keys[i]) of `table` whose key column is `col` */
+static int drop_partitions(struct cql_conn *c, const char *table, const char *col,
+			   const struct keys *k, struct tally *t, struct buf *err)
+{
+	struct cql_prepared *st = NULL;
+	struct cql_value v[2];
+	char *q = xstrfmt("DELETE FROM pancake.%s WHERE dataset = ? AND %s = ?", table, col);
+	int ret;
+
+	if ((ret = cql_prepare(c, q, &st, err)))
+		goto out;
+	for (size_t i = 0; i < k->n && !t->errors; i++) {
+		v[0] = cql_text(k->name);
+		v[1] = cql_int(k->v[i]);
+		if ((ret = cql_submit_execute(c, st, v, 2, NULL, drop_done, t, err)))
+			goto out;
+	}
+	ret = cql_drain(c, err);
+out:
+	cql_prepared_free(st);
+	free(q);
+	return ret;
+}
+
+/*
+ * The dataset's partitions are found in the store itself (SELECT DISTINCT
+ * over the partition keys: cheap, it reads no rows), so a dataset whose
+ * files are gone can still be dropped; then the movies partition and the
+ * resume marker.
+ */
+static int drop_cassandra(const char *name, const struct load_opts *o, char *detail,
+			  size_t size, struct buf *err)
+{
+	int timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	struct keys users = { name, strlen(name), NULL, 0, 0 };
+	struct keys items = { name, strlen(name), NULL, 0, 0 };
+	struct tally t = { 0, 0, 0, BUF_INIT };
+	struct cql_result res = CQL_RESULT_INIT;
+	struct cql_params p = CQL_PARAMS_INIT;
+	struct cql_conn *c = NULL;
+	struct buf why = BUF_INIT;
+	struct cql_value v[1];
+	int ret;
+
+	if ((ret = cass_connect(&c, o, timeout, err)))
+		goto out;
+	cql_set_max_inflight(c, DEFAULT_INFLIGHT);
+	cql_set_timeout(c, timeout > 30000 ? timeout : 30000);
+	if ((ret = cql_query(c, "SELECT table_name FROM system_schema.tables WHERE "
+			     "keyspace_name = 'pancake'", &res, &why)))
+		goto fail;
+	if (res.nrows == 0) {
+		snprintf(detail, size, "keyspace pancake: does not exist, nothing to drop");
+		goto out;
+	}
+	p.page_size = 5000;
+	if ((ret = cql_foreach_page(c, "SELECT DISTINCT dataset, user FROM "
+				    "pancake.ratings_by_user", NULL, NULL, 0, &p,
+				    collect_keys, &users, &why)) ||
+	    (ret = cql_foreach_page(c, "SELECT DISTINCT dataset, item FROM "
+				    "pancake.ratings_by_item", NULL, NULL, 0, &p,
+				    collect_keys, &items, &why)))
+		goto fail;
+	if ((ret = drop_partitions(c, "ratings_by_user", "user", &users, &t, &why)) ||
+	    (ret = drop_partitions(c, "ratings_by_item", "item", &items, &t, &why)))
+		goto fail;
+	if (t.errors) {
+		buf_addf(err, "cassandra: dropping '%s' failed: %s (run the drop again)", name,
+			 t.first_error.s);
+		ret = -1;
+		goto out;
+	}
+	{
+		struct cql_prepared *st = NULL;
+
+		v[0] = cql_text(name);
+		if ((ret = cql_prepare(c, "DELETE FROM pancake.movies WHERE dataset = ?", &st,
+				       &why)) ||
+		    (ret = cql_execute(c, st, v, 1, NULL, &res, &why))) {
+			cql_prepared_free(st);
+			goto fail;
+		}
+		cql_prepared_free(st);
+		if ((ret = cql_prepare(c, "DELETE FROM pancake.load_markers WHERE dataset = ?",
+				       &st, &why)) ||
+		    (ret = cql_execute(c, st, v, 1, NULL, &res, &why))) {
+			cql_prepared_free(st);
+			goto fail;
+		}
+		cql_prepared_free(st);
+	}
+	snprintf(detail, size, "%zu user and %zu item partitions, the movies and the resume "
+		 "marker deleted", users.n, items.n);
+	goto out;
+fail:
+	buf_addf(err, "cassandra: dropping '%s' failed: %s (is it up? pancake ps)", name, why.s);
+out:
+	cql_result_release(&res);
+	cql_close(c);
+	free(users.v);
+	free(items.v);
+	buf_release(&t.first_error);
+	buf_release(&why);
+	return ret ? -1 : 0;
+}
+
 const struct load_target load_target_cassandra = {
 	.name = "cassandra",
 	.default_port = CQL_DEFAULT_PORT,
 	.load = load_cassandra,
 	.count = count_cassandra,
 	.expect = expect_cassandra,
+	.drop = drop_cassandra,
 };

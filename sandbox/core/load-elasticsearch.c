@@ -113,9 +113,9 @@ static int load_elasticsearch(const struct dataset *ds,
 				o->progress("elasticsearch", es_bulk_acked(bulk),
 					    ds->nmovies, o->ctx);
 			if (o->cancel && *o->cancel) {
-				buf_addstr(err, "elasticsearch load cancelled: "
-					   "run it again (re-running is safe)");
-				ret = -1;
+				buf_addstr(err, "interrupted: run the load again "
+					   "(re-running is safe)");
+				ret = LOAD_INTERRUPTED;
 				goto out;
 			}
 		}
@@ -138,7 +138,7 @@ out:
 	dataset_movie_stats_release(&st);
 	free(index);
 	free(base);
-	return ret ? -1 : 0;
+	return ret == LOAD_INTERRUPTED ? ret : ret ? -1 : 0;
 }
 
 static int count_elasticsearch(const struct dataset *ds,
@@ -177,10 +177,40 @@ static void expect_elasticsearch(const struct dataset *ds,
 	snprintf(c->detail, sizeof(c->detail), "%zu documents", ds->nmovies);
 }
 
+/* deletes index pk-<name>-movies; a missing one is nothing to drop */
+static int drop_elasticsearch(const char *name, const struct load_opts *o, char *detail,
+			      size_t size, struct buf *err)
+{
+	int timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	char *index = index_name(name), *base = base_url(o), *path = xstrfmt("/%s", index);
+	int64_t n = 0;
+	int ret = 0;
+
+	if (es_http_ok(base, path, timeout, NULL)) {
+		/* no index, or no elasticsearch: health tells which */
+		struct es_health h;
+
+		if ((ret = es_health(base, NULL, timeout, &h, err)))
+			goto out;
+		snprintf(detail, size, "index %s: does not exist, nothing to drop", index);
+		goto out;
+	}
+	es_count(base, index, NULL, timeout, &n, NULL);
+	if ((ret = es_index_delete(base, index, timeout, err)))
+		goto out;
+	snprintf(detail, size, "index %s: deleted with its %" PRId64 " documents", index, n);
+out:
+	free(index);
+	free(base);
+	free(path);
+	return ret ? -1 : 0;
+}
+
 const struct load_target load_target_elasticsearch = {
 	.name = "elasticsearch",
 	.default_port = 9200,
 	.load = load_elasticsearch,
 	.count = count_elasticsearch,
 	.expect = expect_elasticsearch,
+	.drop = drop_elasticsearch,
 };

@@ -168,8 +168,9 @@ static int read_resume(struct kafka_producer *p, const char *topic,
 		}
 		if (strcmp(rds, name)) {
 			buf_addf(err, "kafka topic '%s' holds dataset '%s', not '%s': "
-				 "a topic holds one dataset; delete it to load '%s'",
-				 topic, rds, name, name);
+				 "a topic holds one dataset; 'pancake data drop %s "
+				 "--from kafka' empties it (or set PANCAKE_KAFKA_TOPIC)",
+				 topic, rds, name, rds);
 			break;
 		}
 		if (seq >= ds->nratings ||
@@ -301,7 +302,7 @@ static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 			 "topic '%s' (%" PRIu64 " written by this run): run the load "
 			 "again to resume", skipped + d.delivered, ds->nratings, topic,
 			 d.delivered);
-		ret = -2;
+		ret = LOAD_INTERRUPTED;
 		goto out;
 	}
 	ret = 0;
@@ -376,6 +377,88 @@ out:
 	return ret;
 }
 
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Deletes the topic when it holds dataset `name` (a topic holds one
+ * dataset), and waits until the broker's metadata no longer lists it, so
+ * that a load right after creates it afresh. A topic holding another
+ * dataset, or records pancake did not write, is left alone.
+ */
+static int drop_kafka(const char *name, const struct load_opts *o, char *detail,
+		      size_t size, struct buf *err)
+{
+	const char *topic = topic_name();
+	struct kafka_producer *p;
+	struct kafka_record *recs = NULL;
+	const char *other = NULL;
+	int64_t n = 0;
+	int i, npart, nrecs = 0, ret = -1;
+	double t0;
+
+	if (!(p = open_producer(o, err)))
+		return -1;
+	npart = kafka_topic_partitions(p, topic, err);
+	if (npart == KAFKA_ENOTOPIC) {
+		buf_reset(err);
+		snprintf(detail, size, "topic %s: does not exist, nothing to drop", topic);
+		ret = 0;
+		goto out;
+	}
+	if (npart < 1 || kafka_topic_count(p, topic, &n, err))
+		goto out;
+	recs = xcalloc((size_t)npart, sizeof(*recs));
+	nrecs = npart;
+	if (kafka_topic_last_records(p, topic, npart, recs, err))
+		goto out;
+	for (i = 0; i < npart && !other; i++)
+		if (recs[i].offset >= 0) {
+			size_t rlen;
+			uint64_t seq;
+
+			if (!recs[i].value || parse_value(recs[i].value, &rlen, &seq, &other))
+				other = "(records pancake did not write)";
+			else if (!strcmp(other, name))
+				other = NULL;
+		}
+	if (other && *other == '(') {
+		buf_addf(err, "kafka topic '%s' holds records pancake did not write: it was "
+			 "left as it is (set PANCAKE_KAFKA_TOPIC to use another topic)", topic);
+		goto out;
+	}
+	if (other) {
+		buf_addf(err, "kafka topic '%s' holds dataset '%s', not '%s': it was left "
+			 "as it is ('pancake data drop %s --from kafka' empties it)", topic,
+			 other, name, other);
+		goto out;
+	}
+	if (kafka_topic_delete(p, topic, err))
+		goto out;
+	/* deletion is asynchronous on the broker */
+	t0 = now_s();
+	while (kafka_topic_partitions(p, topic, NULL) != KAFKA_ENOTOPIC) {
+		if (now_s() - t0 > 30) {
+			buf_addf(err, "kafka still lists topic '%s' 30 s after deleting it: "
+				 "try again in a moment", topic);
+			goto out;
+		}
+		nap_ms(200);
+	}
+	snprintf(detail, size, "topic %s: deleted with its %" PRId64 " records", topic, n);
+	ret = 0;
+out:
+	for (i = 0; i < nrecs; i++)
+		kafka_record_release(&recs[i]);
+	free(recs);
+	kafka_producer_free(p);
+	return ret;
+}
+
 static void expect_kafka(const struct dataset *ds, struct load_counts *c)
 {
 	c->ratings = (int64_t)ds->nratings;
@@ -391,4 +474,5 @@ const struct load_target load_target_kafka = {
 	.load = load_kafka,
 	.count = count_kafka,
 	.expect = expect_kafka,
+	.drop = drop_kafka,
 };

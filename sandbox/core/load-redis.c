@@ -109,9 +109,9 @@ static int cancelled(const struct load_opts *o, struct buf *err)
 {
 	if (!o->cancel || !*o->cancel)
 		return 0;
-	buf_addstr(err, "redis load cancelled: run it again to rewrite the "
+	buf_addstr(err, "interrupted: run the load again to rewrite the redis "
 		   "keys (re-running is safe)");
-	return -1;
+	return LOAD_INTERRUPTED;
 }
 
 /* pk:<ds>:<rest> into c's arena */
@@ -270,7 +270,7 @@ out:
 	free(tmpkey);
 	free(popkey);
 	free(c);
-	return ret ? -1 : 0;
+	return ret == LOAD_INTERRUPTED ? ret : ret ? -1 : 0;
 }
 
 static int count_redis(const struct dataset *ds, const struct load_opts *o,
@@ -332,10 +332,36 @@ static void expect_redis(const struct dataset *ds, struct load_counts *c)
 		 ds->nusers, ds->nmovies);
 }
 
+/* UNLINKs every key of the dataset: pk:<name>:* */
+static int drop_redis(const char *name, const struct load_opts *o, char *detail,
+		      size_t size, struct buf *err)
+{
+	int timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	struct redis_conn *rc = NULL;
+	struct buf pat = BUF_INIT;
+	int64_t keys = 0, removed = 0;
+	int ret;
+
+	ret = redis_connect(&rc, o->host, o->port, timeout, o->inflight, err);
+	if (ret)
+		goto out;
+	buf_addstr(&pat, "pk:");
+	redis_glob_escape(&pat, name);
+	buf_addstr(&pat, ":*");
+	if ((ret = redis_scan_sum(rc, pat.s, "UNLINK", &keys, &removed, err)))
+		goto out;
+	snprintf(detail, size, "%" PRId64 " keys %s removed", removed, pat.s);
+out:
+	redis_close(rc);
+	buf_release(&pat);
+	return ret ? -1 : 0;
+}
+
 const struct load_target load_target_redis = {
 	.name = "redis",
 	.default_port = 6379,
 	.load = load_redis,
 	.count = count_redis,
 	.expect = expect_redis,
+	.drop = drop_redis,
 };

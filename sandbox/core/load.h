@@ -24,6 +24,8 @@ struct load_opts {
 	load_progress_fn progress;
 	void *ctx;
 	volatile int *cancel;    /* stop soon (Ctrl-C) when it becomes nonzero */
+	int full;                /* rewrite what a resume marker says is there
+				    (cassandra); kafka always resumes from its topic */
 };
 
 struct load_result {
@@ -41,10 +43,14 @@ struct load_counts {
 	char detail[160];            /* e.g. "topic ratings: 1000209 records" */
 };
 
+/* what load returns when o->cancel stopped it: what is in stays, a re-run resumes */
+#define LOAD_INTERRUPTED (-2)
+
 /*
  * Every target has the same three entry points. load_X loads `ds` (all of
- * it: each target is idempotent, so a second run changes no count), and
- * count_X reports what the store holds. A target that cannot be reached
+ * it: each target is idempotent, so a second run changes no count) and
+ * returns 0, LOAD_INTERRUPTED or -1 with `err` set; count_X reports what
+ * the store holds. A target that cannot be reached
  * fails with a message naming it and the way out, and no other target is
  * affected.
  */
@@ -57,6 +63,14 @@ struct load_target {
 		     struct load_counts *c, struct buf *err);
 	/* what a complete load of `ds` must count, for verify */
 	void (*expect)(const struct dataset *ds, struct load_counts *c);
+	/*
+	 * Removes what loads of dataset `name` put in the store (no files
+	 * needed: the store knows its keys) and says what in `detail`. 0 also
+	 * when there was nothing; -1 with `err` when the store cannot be
+	 * reached or holds something it will not remove.
+	 */
+	int (*drop)(const char *name, const struct load_opts *o, char *detail, size_t size,
+		    struct buf *err);
 };
 
 #endif

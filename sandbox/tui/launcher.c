@@ -6,6 +6,7 @@
 #include "util/human.h"
 
 #include "tui/colors.h"
+#include "tui/datapane.h"
 #include "tui/model.h"
 #include "tui/table.h"
 #include "util/xalloc.h"
@@ -22,8 +23,14 @@
 
 enum log_layout { LOG_SPLIT, LOG_FULL };
 
+/* what the lower half shows: the selected service's logs, or the data screen */
+enum view { VIEW_SERVICES = 1 << 0, VIEW_DATA = 1 << 1 };
+#define VIEW_ALL (VIEW_SERVICES | VIEW_DATA)
+
 struct launcher {
 	struct model m;
+	struct datapane data;
+	enum view view;
 	int mono;
 	int sel;                 /* selected service */
 	enum log_layout layout;
@@ -68,35 +75,68 @@ static void key_follow(struct launcher *l);
 static void key_help(struct launcher *l);
 static void key_redraw(struct launcher *l);
 static void key_quit(struct launcher *l);
+static void key_data(struct launcher *l);
+static void key_services(struct launcher *l);
+static void key_set_up(struct launcher *l);
+static void key_set_down(struct launcher *l);
+static void key_load(struct launcher *l);
+static void key_load_skip(struct launcher *l);
+static void key_verify(struct launcher *l);
+static void key_generate(struct launcher *l);
+static void key_cancel(struct launcher *l);
+static void key_drop(struct launcher *l);
 
 struct key_binding {
 	int key;
+	enum view views;         /* where the key works */
 	const char *name;        /* as the help shows it; NULL: an alias */
 	const char *bar;         /* its label in the key bar, or NULL */
 	void (*fn)(struct launcher *l);
 	const char *help;
 };
 
+#define S VIEW_SERVICES
+#define D VIEW_DATA
+#define A VIEW_ALL
 static const struct key_binding key_table[] = {
-	{ KEY_UP,    "Up k",      NULL,      key_up,        "select the previous service" },
-	{ 'k',       NULL,        NULL,      key_up,        NULL },
-	{ KEY_DOWN,  "Down j",    NULL,      key_down,      "select the next service" },
-	{ 'j',       NULL,        NULL,      key_down,      NULL },
-	{ 'u',       "u",         "start",   key_start,     "start the service, wait until ready, supervise it" },
-	{ 'd',       "d",         "stop",    key_stop,      "stop the service (and stop supervising it)" },
-	{ 'r',       "r",         "restart", key_restart,   "restart the service and wait until ready" },
-	{ 'U',       "U",         "all",     key_start_all, "start every service that is not running" },
-	{ 'l',       "l",         "logs",    key_logs,      "log pane: split or full screen" },
-	{ KEY_PPAGE, "PgUp PgDn", NULL,      key_page_up,   "scroll the log pane" },
-	{ KEY_NPAGE, NULL,        NULL,      key_page_down, NULL },
-	{ KEY_END,   "End G",     NULL,      key_follow,    "follow the newest log lines again" },
-	{ 'G',       NULL,        NULL,      key_follow,    NULL },
-	{ '?',       "? F1",      "help",    key_help,      "show or hide this help" },
-	{ KEY_F(1),  NULL,        NULL,      key_help,      NULL },
-	{ 12,        "Ctrl-L",    NULL,      key_redraw,    "redraw the screen" },
-	{ 'q',       "q F10",     "quit",    key_quit,      "quit (the stack keeps running, unsupervised)" },
-	{ KEY_F(10), NULL,        NULL,      key_quit,      NULL },
+	{ KEY_UP,    S, "Up k",      NULL,      key_up,        "select the previous service" },
+	{ 'k',       S, NULL,        NULL,      key_up,        NULL },
+	{ KEY_DOWN,  S, "Down j",    NULL,      key_down,      "select the next service" },
+	{ 'j',       S, NULL,        NULL,      key_down,      NULL },
+	{ 'u',       S, "u",         "start",   key_start,     "start the service, wait until ready, supervise it" },
+	{ 'd',       S, "d",         "stop",    key_stop,      "stop the service (and stop supervising it)" },
+	{ 'r',       S, "r",         "restart", key_restart,   "restart the service and wait until ready" },
+	{ 'U',       S, "U",         "all",     key_start_all, "start every service that is not running" },
+	{ 'l',       S, "l",         "logs",    key_logs,      "log pane: split or full screen" },
+	{ KEY_PPAGE, S, "PgUp PgDn", NULL,      key_page_up,   "scroll the log pane" },
+	{ KEY_NPAGE, S, NULL,        NULL,      key_page_down, NULL },
+	{ KEY_END,   S, "End G",     NULL,      key_follow,    "follow the newest log lines again" },
+	{ 'G',       S, NULL,        NULL,      key_follow,    NULL },
+	{ 'D',       S, "D",         "data",    key_data,      "the data screen: datasets, loads into the stack, verify" },
+	{ KEY_UP,    D, "Up k",      NULL,      key_set_up,    "select the previous dataset" },
+	{ 'k',       D, NULL,        NULL,      key_set_up,    NULL },
+	{ KEY_DOWN,  D, "Down j",    NULL,      key_set_down,  "select the next dataset" },
+	{ 'j',       D, NULL,        NULL,      key_set_down,  NULL },
+	{ '\r',      D, "Enter L",   "load",    key_load,      "load the dataset into kafka, cassandra, elasticsearch, redis" },
+	{ KEY_ENTER, D, NULL,        NULL,      key_load,      NULL },
+	{ '\n',      D, NULL,        NULL,      key_load,      NULL },
+	{ 'L',       D, NULL,        NULL,      key_load,      NULL },
+	{ 'S',       D, "S",         NULL,      key_load_skip, "load, leaving out bad lines and reporting them" },
+	{ 'v',       D, "v",         "verify",  key_verify,    "count what each store holds against the dataset" },
+	{ 'g',       D, "g",         "gen",     key_generate,  "generate an ML-1M-shaped dataset (seed 1, no network)" },
+	{ 'c',       D, "c",         "cancel",  key_cancel,    "stop the running load (a later load resumes it)" },
+	{ 'X',       D, "X",         NULL,      key_drop,      "drop the dataset from every store (asks first)" },
+	{ 'D',       D, "D Esc",     "services", key_services, "back to the services and their logs" },
+	{ 27,        D, NULL,        NULL,      key_services,  NULL },
+	{ '?',       A, "? F1",      "help",    key_help,      "show or hide this help" },
+	{ KEY_F(1),  A, NULL,        NULL,      key_help,      NULL },
+	{ 12,        A, "Ctrl-L",    NULL,      key_redraw,    "redraw the screen" },
+	{ 'q',       A, "q F10",     "quit",    key_quit,      "quit (the stack keeps running, unsupervised)" },
+	{ KEY_F(10), A, NULL,        NULL,      key_quit,      NULL },
 };
+#undef S
+#undef D
+#undef A
 
 static void key_up(struct launcher *l)
 {
@@ -191,6 +231,78 @@ static void key_redraw(struct launcher *l)
 static void key_quit(struct launcher *l)
 {
 	l->quit = 1;
+}
+
+static void key_data(struct launcher *l)
+{
+	l->view = VIEW_DATA;
+	datapane_refresh(&l->data);
+}
+
+static void key_services(struct launcher *l)
+{
+	l->view = VIEW_SERVICES;
+}
+
+static void key_set_up(struct launcher *l)
+{
+	datapane_up(&l->data);
+}
+
+static void key_set_down(struct launcher *l)
+{
+	datapane_down(&l->data);
+}
+
+/* a job that could not start says why on the event line */
+static void data_result(struct launcher *l, int ret, struct buf *why)
+{
+	if (ret)
+		model_event(&l->m, NOTE_INFO, "data", "%s", why->s);
+	buf_release(why);
+}
+
+static void key_load(struct launcher *l)
+{
+	struct buf why = BUF_INIT;
+
+	data_result(l, datapane_load(&l->data, 0, &why), &why);
+}
+
+static void key_load_skip(struct launcher *l)
+{
+	struct buf why = BUF_INIT;
+
+	data_result(l, datapane_load(&l->data, 1, &why), &why);
+}
+
+static void key_verify(struct launcher *l)
+{
+	struct buf why = BUF_INIT;
+
+	data_result(l, datapane_verify(&l->data, &why), &why);
+}
+
+static void key_generate(struct launcher *l)
+{
+	struct buf why = BUF_INIT;
+
+	data_result(l, datapane_generate(&l->data, "ml-1m", &why), &why);
+}
+
+static void key_drop(struct launcher *l)
+{
+	struct buf why = BUF_INIT;
+
+	/* 1: the question; it goes to the event line like a refusal */
+	data_result(l, datapane_drop(&l->data, &why), &why);
+}
+
+static void key_cancel(struct launcher *l)
+{
+	struct buf why = BUF_INIT;
+
+	data_result(l, datapane_cancel(&l->data, &why), &why);
 }
 
 /* ---- drawing (under the model's lock) ---- */
@@ -497,7 +609,7 @@ static void draw_events(struct launcher *l, int y, int rows)
 	}
 }
 
-static void draw_key_bar(int y)
+static void draw_key_bar(enum view view, int y)
 {
 	size_t i;
 	int x = 0;
@@ -506,7 +618,7 @@ static void draw_key_bar(int y)
 	for (i = 0; i < ARRAY_SIZE(key_table) && x < COLS; i++) {
 		const struct key_binding *b = &key_table[i];
 		char label[32];
-		if (!b->bar)
+		if (!b->bar || !(b->views & view))
 			continue;
 		/* the key as typed: "q F10" shows as "q" */
 		snprintf(label, sizeof(label), "%.*s", (int)strcspn(b->name, " "), b->name);
@@ -520,14 +632,14 @@ static void draw_key_bar(int y)
 	}
 }
 
-static void draw_help(void)
+static void draw_help(enum view view)
 {
 	size_t i;
 	int n = 0, w, h, y0, x0, y;
 	attr_t a = colors_attr(UI_HELP);
 
 	for (i = 0; i < ARRAY_SIZE(key_table); i++)
-		n += key_table[i].name != NULL;
+		n += key_table[i].name && (key_table[i].views & view);
 	w = COLS - 4 < 66 ? COLS - 4 : 66;
 	h = n + 4;
 	if (h > LINES)
@@ -538,11 +650,12 @@ static void draw_help(void)
 		return;
 	for (y = 0; y < h; y++)
 		mvhline(y0 + y, x0, ' ' | a, w);
-	table_put(y0, x0 + 2, "pancake launcher keys", w - 4, a | A_BOLD);
+	table_put(y0, x0 + 2, view == VIEW_DATA ? "pancake launcher keys: data screen" :
+		  "pancake launcher keys", w - 4, a | A_BOLD);
 	y = 2;
 	for (i = 0; i < ARRAY_SIZE(key_table) && y < h - 2; i++) {
 		const struct key_binding *b = &key_table[i];
-		if (!b->name)
+		if (!b->name || !(b->views & view))
 			continue;
 		table_cell(y0 + y, x0 + 2, 10, TABLE_LEFT, b->name, a | A_BOLD);
 		table_put(y0 + y, x0 + 13, b->help, w - 15, a);
@@ -571,7 +684,10 @@ static void draw(struct launcher *l)
 	ev_rows = LINES >= 40 ? 5 : LINES >= 30 ? 3 : 1;
 	/* title row, log rule, events, key bar */
 	log_rows = LINES - y - 1 - ev_rows - (ev_rows > 1) - 1;
-	if (log_rows >= 1) {
+	if (l->view == VIEW_DATA && log_rows >= 1) {
+		datapane_draw(&l->data, y, 1 + log_rows);
+		y += 1 + log_rows;
+	} else if (log_rows >= 1) {
 		draw_logs(l, y, log_rows);
 		y += 1 + log_rows;
 	} else {
@@ -582,9 +698,9 @@ static void draw(struct launcher *l)
 		y++;
 	}
 	draw_events(l, y, LINES - 1 - y);
-	draw_key_bar(LINES - 1);
+	draw_key_bar(l->view, LINES - 1);
 	if (l->help)
-		draw_help();
+		draw_help(l->view);
 }
 
 /* ---- the loop ---- */
@@ -604,7 +720,7 @@ static void handle_key(struct launcher *l, int ch)
 			return;
 	}
 	for (i = 0; i < ARRAY_SIZE(key_table); i++)
-		if (key_table[i].key == ch) {
+		if (key_table[i].key == ch && (key_table[i].views & l->view)) {
 			int before = l->sel;
 			key_table[i].fn(l);
 			if (l->sel != before) {
@@ -621,6 +737,8 @@ struct launcher *launcher_new(const struct launcher_opts *o)
 	struct launcher *l = xcalloc(1, sizeof(*l));
 
 	model_init(&l->m);
+	datapane_init(&l->data);
+	l->view = o && o->data ? VIEW_DATA : VIEW_SERVICES;
 	l->mono = o && o->mono;
 	return l;
 }
@@ -673,6 +791,14 @@ int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
 		time_t now = time(NULL);
 		int ch;
 
+		int data_finished = 0;
+		char summary[256];
+
+		/* the data job's news: a redraw, and its outcome on the event line */
+		if (datapane_changed(&l->data, &data_finished, summary, sizeof(summary)))
+			l->dirty = 1;
+		if (data_finished)
+			model_event(&l->m, NOTE_INFO, "data", "%s", summary);
 		model_lock(&l->m);
 		/* redraw on news, on a key, and once a second for the uptimes */
 		if (l->dirty || l->m.version != l->drawn_version || now != l->drawn_at) {
@@ -696,6 +822,14 @@ int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
+	datajob_lock(&l->data.job);
+	if (datajob_busy(&l->data.job)) {
+		fprintf(stderr, "stopping the %s of '%s' (a later load resumes it)\n",
+			l->data.job.kind == DJ_LOAD ? "load" : "work", l->data.job.dataset);
+		fflush(stderr);
+	}
+	datajob_unlock(&l->data.job);
+	datajob_cancel(&l->data.job);
 	if (model_busy_text(&l->m, busy, sizeof(busy))) {
 		fprintf(stderr, "waiting for the %s to finish (Ctrl-C leaves it to docker)\n", busy);
 		fflush(stderr);
@@ -711,6 +845,7 @@ void launcher_free(struct launcher *l)
 {
 	if (!l)
 		return;
+	datapane_release(&l->data);
 	model_release(&l->m);
 	free(l);
 }

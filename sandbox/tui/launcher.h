@@ -13,6 +13,7 @@ struct launcher;
 
 struct launcher_opts {
 	int mono;              /* no colors, whatever the terminal offers */
+	int data;              /* open on the data screen */
 };
 
 /* new (free with launcher_free); takes notes at once, before launcher_run */

@@ -1,4 +1,4 @@
-/* human: numbers for people: "1.2 GiB", "3m 12s". */
+/* human: numbers for people: "1.2 GiB", "3m 12s", "3.2M". */
 #include "util/human.h"
 
 #include <stdio.h>
@@ -25,4 +25,16 @@ void human_duration(char *out, size_t size, long long s)
 		snprintf(out, size, "%lldh %02lldm", s / 3600, s % 3600 / 60);
 	else
 		snprintf(out, size, "%lldd %02lldh", s / 86400, s % 86400 / 3600);
+}
+
+void human_count(char *out, size_t size, double n)
+{
+	if (n >= 1e9)
+		snprintf(out, size, "%.1fG", n / 1e9);
+	else if (n >= 1e6)
+		snprintf(out, size, "%.1fM", n / 1e6);
+	else if (n >= 1e4)
+		snprintf(out, size, "%.0fk", n / 1e3);
+	else
+		snprintf(out, size, "%.0f", n);
 }

@@ -1,0 +1,528 @@
+/*
+ * datapane: drawing and actions of the launcher's data screen. It reads the
+ * job under its lock and never waits on a store.
+ */
+#include "tui/datapane.h"
+#include "tui/colors.h"
+#include "tui/table.h"
+#include "util/human.h"
+#include "util/xalloc.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define NAME_W 14
+#define BAR_MIN 10
+#define BAR_MAX 30
+
+void datapane_init(struct datapane *p)
+{
+	memset(p, 0, sizeof(*p));
+	datajob_init(&p->job);
+	datapane_refresh(p);
+}
+
+void datapane_release(struct datapane *p)
+{
+	datajob_release(&p->job);
+}
+
+void datapane_refresh(struct datapane *p)
+{
+	char keep[64] = "";
+	int i;
+
+	if (p->nsets)
+		snprintf(keep, sizeof(keep), "%s", p->sets[p->sel].name);
+	p->nsets = catalog_local_list(p->sets, DATAPANE_SETS);
+	p->sel = 0;
+	for (i = 0; i < p->nsets; i++)
+		if (!strcmp(p->sets[i].name, keep))
+			p->sel = i;
+}
+
+void datapane_up(struct datapane *p)
+{
+	if (p->sel > 0)
+		p->sel--;
+}
+
+void datapane_down(struct datapane *p)
+{
+	if (p->sel < p->nsets - 1)
+		p->sel++;
+}
+
+const char *datapane_selected(const struct datapane *p)
+{
+	return p->nsets ? p->sets[p->sel].name : NULL;
+}
+
+static int need_dataset(const struct datapane *p, struct buf *why)
+{
+	if (p->nsets)
+		return 0;
+	buf_addstr(why, "no dataset here yet: g generates an ML-1M-shaped one "
+		   "(or 'pancake data fetch ml-1m' with a network)");
+	return -1;
+}
+
+int datapane_load(struct datapane *p, int skip_bad_lines, struct buf *why)
+{
+	if (need_dataset(p, why))
+		return -1;
+	return datajob_load(&p->job, p->sets[p->sel].dir, p->sets[p->sel].name,
+			    skip_bad_lines ? DS_SKIP : DS_ABORT, why);
+}
+
+int datapane_verify(struct datapane *p, struct buf *why)
+{
+	if (need_dataset(p, why))
+		return -1;
+	return datajob_verify(&p->job, p->sets[p->sel].dir, p->sets[p->sel].name, why);
+}
+
+int datapane_generate(struct datapane *p, const char *shape, struct buf *why)
+{
+	return datajob_generate(&p->job, shape, 1, why);
+}
+
+int datapane_drop(struct datapane *p, struct buf *why)
+{
+	const char *name;
+	double now = datajob_now();
+
+	if (need_dataset(p, why))
+		return -1;
+	name = p->sets[p->sel].name;
+	if (strcmp(p->drop_armed, name) || now - p->drop_armed_at > DATAPANE_CONFIRM_S) {
+		snprintf(p->drop_armed, sizeof(p->drop_armed), "%s", name);
+		p->drop_armed_at = now;
+		buf_addf(why, "X again within %.0f s drops '%s' from kafka, cassandra, "
+			 "elasticsearch and redis (its files stay)", DATAPANE_CONFIRM_S, name);
+		return 1;
+	}
+	p->drop_armed[0] = '\0';
+	return datajob_drop(&p->job, name, why);
+}
+
+int datapane_cancel(struct datapane *p, struct buf *why)
+{
+	int busy;
+
+	datajob_lock(&p->job);
+	busy = datajob_busy(&p->job);
+	datajob_unlock(&p->job);
+	if (!busy) {
+		buf_addstr(why, "nothing is running to cancel");
+		return -1;
+	}
+	datajob_cancel(&p->job);
+	return 0;
+}
+
+/* ---- drawing ---- */
+
+static const char *const kind_words[] = {
+	[DJ_NONE] = "", [DJ_GENERATE] = "generate", [DJ_LOAD] = "load", [DJ_VERIFY] = "verify",
+	[DJ_DROP] = "drop",
+};
+
+/*
+ * `text` over at most `rows` rows from (y, x), broken at spaces where it
+ * can be; returns the rows used.
+ */
+static int put_wrapped(int y, int x, const char *text, int rows, attr_t a)
+{
+	int used = 0, w = COLS - x;
+
+	if (w < 8)
+		return 0;
+	while (*text && used < rows) {
+		int len = (int)strlen(text), cut = len;
+		char line[512];
+
+		if (table_width(text) > w) {
+			/* the widest prefix that fits, then back to a space */
+			cut = 0;
+			while (cut < len && cut < (int)sizeof(line) - 1) {
+				memcpy(line, text, (size_t)cut + 1);
+				line[cut + 1] = '\0';
+				if (table_width(line) > w)
+					break;
+				cut++;
+			}
+			if (used < rows - 1) {
+				int sp = cut;
+
+				while (sp > w / 2 && text[sp] != ' ')
+					sp--;
+				if (text[sp] == ' ')
+					cut = sp;
+			}
+		}
+		if (cut >= (int)sizeof(line))
+			cut = (int)sizeof(line) - 1;
+		/* never inside a UTF-8 sequence */
+		while (cut > 1 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+			cut--;
+		memcpy(line, text, (size_t)cut);
+		line[cut] = '\0';
+		table_put(y + used, x, line, w, a);
+		used++;
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+	return used;
+}
+
+static void rule(int y, const char *title, const char *right)
+{
+	int x = 2;
+
+	mvhline(y, 0, ACS_HLINE | colors_attr(UI_PANE), COLS);
+	x += table_put(y, x, " ", 1, colors_attr(UI_PANE));
+	x += table_put(y, x, title, COLS - x - 1, colors_attr(UI_PANE));
+	table_put(y, x, " ", 1, colors_attr(UI_PANE));
+	if (right && *right) {
+		int w = table_width(right);
+
+		if (COLS - w - 4 > x + 1) {
+			table_put(y, COLS - w - 4, " ", 1, colors_attr(UI_PANE));
+			table_put(y, COLS - w - 3, right, w, colors_attr(UI_PANE));
+			table_put(y, COLS - 3, " ", 1, colors_attr(UI_PANE));
+		}
+	}
+}
+
+/* "[#####.....]" of width w + 2 at (y, x); returns the columns used */
+static int bar(int y, int x, int w, double f, enum ui_color c)
+{
+	int fill = (int)(f * w + 0.5), i;
+
+	if (fill > w)
+		fill = w;
+	if (fill < 0)
+		fill = 0;
+	mvaddch(y, x, '[');
+	for (i = 0; i < w; i++)
+		mvaddch(y, x + 1 + i, (chtype)(i < fill ? '#' : '.') |
+			(i < fill ? colors_attr(c) : colors_attr(UI_DIM)));
+	mvaddch(y, x + 1 + w, ']');
+	return w + 2;
+}
+
+static int bar_width(void)
+{
+	int w = COLS - NAME_W - 46;
+
+	return w < BAR_MIN ? BAR_MIN : w > BAR_MAX ? BAR_MAX : w;
+}
+
+static void draw_sets(struct datapane *p, int y, int rows)
+{
+	int i;
+
+	if (!p->nsets) {
+		table_put(y, 1, "no datasets here yet: g generates an ML-1M-shaped one (no network "
+			  "needed), or 'pancake data fetch NAME'", COLS - 2, colors_attr(UI_DIM));
+		return;
+	}
+	/* keep the selection in view */
+	if (p->sel < p->top)
+		p->top = p->sel;
+	if (p->sel >= p->top + rows)
+		p->top = p->sel - rows + 1;
+	for (i = 0; i < rows && p->top + i < p->nsets; i++) {
+		const struct catalog_local *c = &p->sets[p->top + i];
+		int sel = p->top + i == p->sel, x;
+		attr_t a = sel ? colors_attr(UI_SELECTED) : colors_attr(UI_NORMAL);
+
+		if (sel)
+			mvhline(y + i, 0, ' ' | a, COLS);
+		x = table_put(y + i, 0, sel ? "> " : "  ", 2, a);
+		table_cell(y + i, x, 24, TABLE_LEFT, c->name, a);
+		x += 25;
+		table_cell(y + i, x, 10, TABLE_LEFT, c->fetched ? "fetched" : "generated",
+			   sel ? a : colors_attr(UI_DIM));
+		x += 11;
+		table_put(y + i, x, c->dir, COLS - x, sel ? a : colors_attr(UI_DIM));
+	}
+}
+
+static void draw_load_target(const struct datajob *j, const struct datajob_target *t, int y,
+			     double now)
+{
+	char text[400], r[16], eta[32];
+	double f = t->total ? (double)t->done / (double)t->total : 0;
+	double el = now - t->since, rate = t->since && el > 0.2 ?
+		(double)(t->done - t->base) / el : 0;
+	int x = 0, w = bar_width();
+
+	table_cell(y, x, NAME_W, TABLE_LEFT, t->name, A_NORMAL);
+	x += NAME_W + 1;
+	switch (t->state) {
+	case DT_WAITING:
+		table_put(y, x, j->phase == DJ_READING ? "waiting: reading the dataset..." : "waiting",
+			  COLS - x, colors_attr(UI_DIM));
+		return;
+	case DT_RUNNING:
+		x += bar(y, x, w, f, UI_WAIT);
+		human_count(r, sizeof(r), rate);
+		if (rate > 0 && t->total > t->done)
+			human_duration(eta, sizeof(eta), (long long)ceil((t->total - t->done) / rate));
+		else
+			snprintf(eta, sizeof(eta), "-");
+		snprintf(text, sizeof(text), " %5.1f%%  %6s/s  ETA %-7s %s", 100 * f, r, eta,
+			 t->endpoint);
+		table_put(y, x, text, COLS - x, A_NORMAL);
+		return;
+	case DT_OK:
+		x += bar(y, x, w, 1.0, UI_GOOD);
+		human_count(r, sizeof(r), t->seconds > 0 ? t->written / t->seconds : 0);
+		snprintf(text, sizeof(text), " done in %.1f s: %llu written (%s/s), %llu already there",
+			 t->seconds, (unsigned long long)t->written, r, (unsigned long long)t->skipped);
+		table_put(y, x, text, COLS - x, colors_attr(UI_GOOD));
+		return;
+	case DT_STOPPED:
+		x += bar(y, x, w, f, UI_WAIT);
+		snprintf(text, sizeof(text), " stopped at %.0f%%: load again to resume", 100 * f);
+		table_put(y, x, text, COLS - x, colors_attr(UI_WAIT));
+		return;
+	case DT_FAILED:
+		table_put(y, x, "FAILED: see below", COLS - x, colors_attr(UI_BAD));
+		return;
+	}
+}
+
+static void draw_drop_target(const struct datajob_target *t, int y)
+{
+	int x = NAME_W + 1;
+
+	table_cell(y, 0, NAME_W, TABLE_LEFT, t->name, A_NORMAL);
+	if (t->state == DT_RUNNING)
+		table_put(y, x, "dropping...", COLS - x, colors_attr(UI_WAIT));
+	else if (t->state == DT_OK)
+		table_put(y, x, t->message, COLS - x, colors_attr(UI_GOOD));
+	else if (t->state == DT_FAILED)
+		table_put(y, x, "FAILED: see below", COLS - x, colors_attr(UI_BAD));
+	else
+		table_put(y, x, "waiting", COLS - x, colors_attr(UI_DIM));
+}
+
+static void count_pair(char *out, size_t size, const char *what, int64_t have, int64_t want)
+{
+	char a[24], b[24];
+
+	if (want < 0 && have < 0) {
+		snprintf(out, size, "%s -", what);
+		return;
+	}
+	snprintf(a, sizeof(a), have < 0 ? "?" : "%lld", (long long)have);
+	snprintf(b, sizeof(b), want < 0 ? "-" : "%lld", (long long)want);
+	snprintf(out, size, "%s %s/%s", what, a, b);
+}
+
+static void draw_verify_target(const struct datajob_target *t, int y)
+{
+	char c1[64], c2[64], c3[64], text[400];
+	int x = 0;
+
+	table_cell(y, x, NAME_W, TABLE_LEFT, t->name, A_NORMAL);
+	x += NAME_W + 1;
+	if (t->state == DT_WAITING || t->state == DT_RUNNING) {
+		table_put(y, x, "counting...", COLS - x, colors_attr(UI_WAIT));
+		return;
+	}
+	if (t->state == DT_FAILED && t->have.ratings < 0 && t->have.movies < 0 &&
+	    t->have.users < 0) {
+		table_put(y, x, "cannot count: see below", COLS - x, colors_attr(UI_BAD));
+		return;
+	}
+	count_pair(c1, sizeof(c1), "ratings", t->have.ratings, t->want.ratings);
+	count_pair(c2, sizeof(c2), "movies", t->have.movies, t->want.movies);
+	count_pair(c3, sizeof(c3), "users", t->have.users, t->want.users);
+	/* the verdict first: a narrow screen cuts counts, never it */
+	table_cell(y, x, 9, TABLE_LEFT, t->state == DT_OK ? "equal" : "DIFFERENT",
+		   colors_attr(t->state == DT_OK ? UI_GOOD : UI_BAD));
+	x += 10;
+	snprintf(text, sizeof(text), "%-23s %-16s %s", c1, c2, c3);
+	table_put(y, x, text, COLS - x, A_NORMAL);
+}
+
+static void draw_job(struct datajob *j, int y, int rows)
+{
+	char head[256], secs[32], r[16];
+	double now = datajob_now(), el;
+	enum ui_color hc = UI_NORMAL;
+	int i, x;
+
+	if (j->kind == DJ_NONE) {
+		table_put(y, 1, "Enter loads the selected dataset into kafka, cassandra, elasticsearch "
+			  "and redis; v verifies it; g generates one", COLS - 2, colors_attr(UI_DIM));
+		return;
+	}
+	el = (j->finished ? j->finished : now) - j->started;
+	human_duration(secs, sizeof(secs), (long long)(el + 0.5));
+	switch (j->phase) {
+	case DJ_READING:
+		snprintf(head, sizeof(head), "%s %s: reading the dataset (%s)", kind_words[j->kind],
+			 j->dataset, secs);
+		hc = UI_WAIT;
+		break;
+	case DJ_RUNNING:
+		snprintf(head, sizeof(head), "%s %s: running for %s (c cancels)", kind_words[j->kind],
+			 j->dataset, secs);
+		hc = UI_WAIT;
+		break;
+	case DJ_DONE:
+		snprintf(head, sizeof(head), "%s %s: done in %s", kind_words[j->kind], j->dataset, secs);
+		hc = UI_GOOD;
+		break;
+	case DJ_FAILED:
+		snprintf(head, sizeof(head), "%s %s: FAILED after %s", kind_words[j->kind], j->dataset,
+			 secs);
+		hc = UI_BAD;
+		break;
+	case DJ_STOPPED:
+		snprintf(head, sizeof(head), "%s %s: stopped after %s: what is in stays, Enter resumes",
+			 kind_words[j->kind], j->dataset, secs);
+		hc = UI_WAIT;
+		break;
+	case DJ_IDLE:
+		head[0] = '\0';
+		break;
+	}
+	table_put(y, 0, head, COLS, colors_attr(hc) | A_BOLD);
+	y++;
+	rows--;
+	if (j->kind == DJ_GENERATE && rows > 0) {
+		double f = j->gen_total ? (double)j->gen_done / (double)j->gen_total : 0;
+		char text[64];
+
+		table_cell(y, 0, NAME_W, TABLE_LEFT, "ratings", A_NORMAL);
+		x = NAME_W + 1;
+		x += bar(y, x, bar_width(), f, j->phase == DJ_DONE ? UI_GOOD : UI_WAIT);
+		human_count(r, sizeof(r), el > 0 ? j->gen_done / el : 0);
+		snprintf(text, sizeof(text), " %5.1f%%  %s ratings/s", 100 * f, r);
+		table_put(y, x, text, COLS - x, A_NORMAL);
+		y++;
+		rows--;
+	}
+	for (i = 0; i < j->n && rows > 0; i++, y++, rows--) {
+		if (j->kind == DJ_VERIFY)
+			draw_verify_target(&j->t[i], y);
+		else if (j->kind == DJ_DROP)
+			draw_drop_target(&j->t[i], y);
+		else
+			draw_load_target(j, &j->t[i], y, now);
+	}
+	if (rows > 0 && j->message[0]) {
+		enum ui_color mc = j->phase == DJ_FAILED && (!j->n || j->refused_bad_lines) ?
+				   UI_BAD : UI_NORMAL;
+		int used = put_wrapped(y, 0, j->message, rows < 2 ? rows : 2, colors_attr(mc));
+
+		y += used;
+		rows -= used;
+	}
+	if (rows > 0 && j->refused_bad_lines) {
+		table_put(y, 0, "S loads the good lines and reports the bad ones (--on-error=skip)",
+			  COLS, colors_attr(UI_WAIT));
+		y++;
+		rows--;
+	}
+	/* each failure in full: the store, what happened, the way out */
+	for (i = 0; i < j->n && rows > 0; i++) {
+		const struct datajob_target *t = &j->t[i];
+		char text[400];
+		int used;
+
+		if (t->state != DT_FAILED || !t->message[0] ||
+		    (j->kind == DJ_VERIFY && (t->have.ratings >= 0 || t->have.movies >= 0 ||
+					      t->have.users >= 0)))
+			continue;
+		snprintf(text, sizeof(text), "%s: %s", t->name, t->message);
+		used = put_wrapped(y, 0, text, rows < 3 ? rows : 3, colors_attr(UI_BAD));
+		y += used;
+		rows -= used;
+	}
+}
+
+void datapane_draw(struct datapane *p, int y, int rows)
+{
+	char right[64];
+	int list_rows, job_rows;
+
+	snprintf(right, sizeof(right), "%d dataset%s", p->nsets, p->nsets == 1 ? "" : "s");
+	rule(y, "data: datasets and loads", right);
+	y++;
+	rows--;
+	if (rows <= 0)
+		return;
+	/* the job gets a head line, one row per store and two for messages */
+	job_rows = 1 + LOADRUN_MAX / 2 + 2;
+	list_rows = rows - job_rows - 1;
+	if (list_rows > p->nsets)
+		list_rows = p->nsets;
+	if (list_rows < 1)
+		list_rows = 1;
+	draw_sets(p, y, list_rows);
+	y += list_rows + 1;
+	rows -= list_rows + 1;
+	if (rows <= 0)
+		return;
+	datajob_lock(&p->job);
+	draw_job(&p->job, y, rows);
+	datajob_unlock(&p->job);
+}
+
+int datapane_changed(struct datapane *p, int *finished, char *summary, size_t size)
+{
+	struct datajob *j = &p->job;
+	int changed, done;
+
+	*finished = 0;
+	datajob_lock(j);
+	changed = j->version != p->seen_version;
+	/* a running load's rates and ETAs move every second even without news */
+	if (datajob_busy(j))
+		changed = 1;
+	done = p->seen_phase != j->phase && !datajob_busy(j) && j->phase != DJ_IDLE;
+	if (done) {
+		int i, failed = 0;
+
+		for (i = 0; i < j->n; i++)
+			failed += j->t[i].state == DT_FAILED;
+		*finished = 1;
+		if (j->phase == DJ_DONE)
+			snprintf(summary, size, "%s of %s done in %.1f s", kind_words[j->kind], j->dataset,
+				 j->finished - j->started);
+		else if (j->phase == DJ_STOPPED)
+			snprintf(summary, size, "%s of %s stopped: load again to resume",
+				 kind_words[j->kind], j->dataset);
+		else if (failed)
+			snprintf(summary, size, "%s of %s: %d store(s) failed or differ",
+				 kind_words[j->kind], j->dataset, failed);
+		else
+			snprintf(summary, size, "%s of %s failed: %.160s", kind_words[j->kind], j->dataset,
+				 j->message);
+	}
+	p->seen_phase = j->phase;
+	p->seen_version = j->version;
+	datajob_unlock(j);
+	if (done && j->kind == DJ_GENERATE) {
+		/* show and select what was just made */
+		char name[64];
+		int i;
+
+		snprintf(name, sizeof(name), "%s", j->dataset);
+		datapane_refresh(p);
+		for (i = 0; i < p->nsets; i++)
+			if (!strcmp(p->sets[i].name, name))
+				p->sel = i;
+	}
+	return changed || done;
+}
