@@ -1116,6 +1116,9 @@ static int data_verify(int argc, char **argv)
 			       cli_color(rows[i].ok ? C_GREEN : C_RED), rows[i].ok ? "equal" : "DIFFERENT",
 			       cli_color(C_RESET), rows[i].err.len ? rows[i].err.s : "");
 		}
+		for (i = 0; i < n; i++)
+			if (!rows[i].ok && !rows[i].err.len && rows[i].have.detail[0])
+				printf("  %s: %s\n", ts[i]->name, rows[i].have.detail);
 		if (bad)
 			printf("%d of %d target(s) differ: 'pancake data load %s' completes a partial "
 			       "load (add --full to rewrite every record)\n", bad, n, argv[optind]);

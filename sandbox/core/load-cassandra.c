@@ -2,10 +2,19 @@
  * load-cassandra: keyspace pancake with ratings_by_user, ratings_by_item and
  * movies, written with prepared INSERTs, many in flight on one connection
  * (bounded). INSERTs are upserts by primary key, so a re-run rewrites the
- * same rows; a lost connection is reopened and what was not acknowledged is
- * sent again. A resume marker (pancake.load_markers) keeps how far the
- * acknowledged prefix of the load reached, so an interrupted or killed load
- * starts again from there, and a complete one is not sent twice.
+ * same rows; a lost connection is reopened and the work is sent again from
+ * a point known to be durable (below). A resume marker (pancake.load_markers)
+ * keeps how far the load got, so an interrupted or killed load starts again
+ * from there, and a complete one is not sent twice.
+ *
+ * Durability: with commitlog_sync periodic (Cassandra's default, 10 s; 1 s
+ * in pancake's image) a write is acknowledged before it is synced, and a
+ * killed server replays its commitlog only up to the last sync: it forgets
+ * writes it acknowledged in the last period. So "acknowledged" is not
+ * "stored" until LOSS_WINDOW_S later. The marker written during a load
+ * claims only the prefix acknowledged that long ago, and after a lost
+ * connection (the server may have died) the load goes back to that prefix
+ * and sends everything after it again.
  */
 #include "core/load.h"
 #include "core/load-targets.h"
@@ -25,6 +34,11 @@
 #define STALL_S 120
 #define PROGRESS_EVERY 50000
 #define MARKER_EVERY_S 1.0
+/* longer than any periodic commitlog sync we expect (10 s by default) */
+#define LOSS_WINDOW_S 12.0
+/* samples of the acknowledged prefix over time, for durable_low() */
+#define LOW_SAMPLES 128
+#define LOW_SAMPLE_S 0.25
 
 static double now_s(void)
 {
@@ -79,8 +93,9 @@ static int cass_connect(struct cql_conn **c, const struct load_opts *o,
 	int ret = cql_connect(c, o->host, o->port, timeout, &why);
 
 	if (ret)
-		buf_addf(err, "cassandra at %s:%d: %s: is it up? (pancake up; "
-			 "pancake ps shows it)", o->host, o->port, why.s);
+		buf_addf(err, "cassandra at %s:%d: %s: is it up? (start it with "
+			 "'pancake up cassandra'; 'pancake ps' shows the stack)",
+			 o->host, o->port, why.s);
 	buf_release(&why);
 	return ret;
 }
@@ -99,7 +114,9 @@ struct job {
 	uint64_t fingerprint;
 	struct cql_conn *c;
 	struct cql_prepared *st_user, *st_item, *st_movie, *st_marker;
-	size_t total, next, nacked, low, start;
+	size_t total, next, nacked, low;
+	size_t start;            /* known durable: the marker read, or after a roll-back */
+	size_t resumed_from;     /* what the marker said when the load began */
 	unsigned char *acked;
 	size_t *retry;
 	size_t nretry;
@@ -107,6 +124,10 @@ struct job {
 	int backoff;
 	double last_ack, last_marker;
 	struct buf first_error;
+	/* ring of (when, low): the prefix acknowledged at a time */
+	double sample_at[LOW_SAMPLES];
+	size_t sample_low[LOW_SAMPLES];
+	int nsamples, next_sample;
 };
 
 /* the callback context: the job is global to this module's one load */
@@ -184,27 +205,79 @@ static void advance_low(struct job *J)
 		J->low++;
 }
 
-static void marker_values(struct job *J, struct cql_value v[4])
+static void sample_low(struct job *J, double t)
+{
+	int last = (J->next_sample + LOW_SAMPLES - 1) % LOW_SAMPLES;
+
+	if (J->nsamples && t - J->sample_at[last] < LOW_SAMPLE_S)
+		return;
+	J->sample_at[J->next_sample] = t;
+	J->sample_low[J->next_sample] = J->low;
+	J->next_sample = (J->next_sample + 1) % LOW_SAMPLES;
+	if (J->nsamples < LOW_SAMPLES)
+		J->nsamples++;
+}
+
+/*
+ * The prefix acknowledged at least LOSS_WINDOW_S before `t`: durable by
+ * now even if the server dies. What the load started from (read from the
+ * server) always is.
+ */
+static size_t durable_low(const struct job *J, double t)
+{
+	size_t best = J->start;
+
+	for (int k = 0; k < J->nsamples; k++)
+		if (J->sample_at[k] <= t - LOSS_WINDOW_S && J->sample_low[k] > best)
+			best = J->sample_low[k];
+	return best;
+}
+
+static void marker_values(struct job *J, size_t done, struct cql_value v[4])
 {
 	v[0] = cql_text(J->name);
 	v[1] = cql_int((int64_t)J->fingerprint);
-	v[2] = cql_int((int64_t)J->low);
+	v[2] = cql_int((int64_t)done);
 	v[3] = cql_int((int64_t)J->total);
 }
 
-/* queues a marker write with the prefix acknowledged so far */
+/* queues a marker write with the prefix that is durable by now */
 static void submit_marker(struct job *J)
 {
 	struct cql_value v[4];
+	double t = now_s();
 
 	advance_low(J);
-	marker_values(J, v);
+	marker_values(J, durable_low(J, t), v);
 	if (!cql_submit_execute(J->c, J->st_marker, v, 4, NULL, item_done,
 				MARKER_CTX, NULL))
-		J->last_marker = now_s();
+		J->last_marker = t;
 }
 
-/* the last word on how far it got, waited for; quiet on failure */
+/*
+ * After a lost connection: forget what was acknowledged after the durable
+ * prefix (the server may have died and forgotten it) and send it again.
+ */
+static void roll_back(struct job *J, double lost_at)
+{
+	size_t d = durable_low(J, lost_at), i;
+
+	for (i = d; i < J->total; i++)
+		if (J->acked[i]) {
+			J->acked[i] = 0;
+			J->nacked--;
+		}
+	J->low = J->next = d;
+	J->nretry = 0;
+	J->nsamples = 0;
+	J->next_sample = 0;
+	J->start = d;
+}
+
+/*
+ * The last word on how far it got, waited for, when the load ends with the
+ * server still there (done, cancelled, a refused write); quiet on failure.
+ */
 static void write_marker(struct job *J)
 {
 	struct cql_result res = CQL_RESULT_INIT;
@@ -213,7 +286,7 @@ static void write_marker(struct job *J)
 	if (!J->c || cql_conn_broken(J->c) || !J->st_marker)
 		return;
 	advance_low(J);
-	marker_values(J, v);
+	marker_values(J, J->low, v);
 	cql_execute(J->c, J->st_marker, v, 4, NULL, &res, NULL);
 	cql_result_release(&res);
 }
@@ -250,6 +323,66 @@ out:
 	cql_prepared_free(st);
 	cql_result_release(&res);
 	buf_release(&why);
+	return ret;
+}
+
+#define SPOT_CHECKS 8
+
+/*
+ * A marker outlives its rows when they are removed by other means
+ * (TRUNCATE, cqlsh DELETE): look up a few of the rows it vouches for, both
+ * tables, first and last among them. 1 when all are there with the
+ * source's rating, 0 when one is not, -1 with `err` when asking failed.
+ */
+static int spot_check(struct job *J, size_t done, size_t *missing, struct buf *err)
+{
+	static const char *const q[2] = {
+		"SELECT rating FROM pancake.ratings_by_user WHERE dataset = ? AND user = ? AND item = ?",
+		"SELECT rating FROM pancake.ratings_by_item WHERE dataset = ? AND item = ? AND user = ?",
+	};
+	struct cql_result res = CQL_RESULT_INIT;
+	struct cql_prepared *st[2] = { NULL, NULL };
+	size_t nr = J->ds->nratings, in = done / 2 < nr ? done / 2 : nr;
+	int ret = 1, k, t;
+
+	if (!in)
+		return 1;
+	for (t = 0; t < 2 && ret == 1; t++)
+		if (cql_prepare(J->c, q[t], &st[t], err))
+			ret = -1;
+	for (k = 0; k < SPOT_CHECKS && ret == 1; k++) {
+		size_t i = k == SPOT_CHECKS - 1 ? in - 1 : in * (size_t)k / (SPOT_CHECKS - 1);
+		const struct rating *r = &J->ds->ratings[i];
+
+		for (t = 0; t < 2 && ret == 1; t++) {
+			struct cql_value v[3] = { cql_text(J->name), cql_int(t ? r->item : r->user),
+						  cql_int(t ? r->user : r->item) };
+			const unsigned char *d;
+			uint32_t bits;
+			float f;
+
+			if (cql_execute(J->c, st[t], v, 3, NULL, &res, err)) {
+				ret = -1;
+				break;
+			}
+			if (res.kind != CQL_RESULT_ROWS || res.nrows != 1 ||
+			    cql_result_cell(&res, 0, 0)->len != 4) {
+				*missing = i;
+				ret = 0;
+				break;
+			}
+			d = cql_result_cell(&res, 0, 0)->data;
+			bits = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+			memcpy(&f, &bits, sizeof(f));
+			if (f != r->halves / 2.0f) {
+				*missing = i;
+				ret = 0;
+			}
+		}
+	}
+	cql_prepared_free(st[0]);
+	cql_prepared_free(st[1]);
+	cql_result_release(&res);
 	return ret;
 }
 
@@ -357,12 +490,25 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 		goto out;
 	if (!o->full && (ret = read_marker(&J, err)))
 		goto out;
+	if (J.start) {
+		size_t missing = 0;
+		int r = spot_check(&J, J.start, &missing, err);
+
+		if (r < 0) {
+			buf_addstr(err, " (checking the rows the resume marker vouches for)");
+			ret = -1;
+			goto out;
+		}
+		/* the rows are gone: load them all again */
+		if (!r)
+			J.start = 0;
+	}
 	cql_set_max_inflight(J.c, inflight);
 	J.acked = xcalloc(J.total + 1, 1);
 	J.retry = xcalloc(J.total + 1, sizeof(*J.retry));
 	/* what the marker says is there counts as acknowledged */
 	memset(J.acked, 1, J.start);
-	J.nacked = J.low = J.next = J.start;
+	J.nacked = J.low = J.next = J.resumed_from = J.start;
 	J.last_ack = J.last_marker = now_s();
 	cur = &J;
 	next_progress = ratings_in(&J) + PROGRESS_EVERY;
@@ -378,8 +524,11 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 			break;
 		}
 		if (cql_conn_broken(J.c)) {
+			double lost_at = now_s();
+
 			if ((ret = reconnect(&J, o, timeout, inflight, err)))
 				break;
+			roll_back(&J, lost_at);
 			continue;
 		}
 		t = now_s();
@@ -393,6 +542,7 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 		if (t - J.last_marker >= MARKER_EVERY_S)
 			submit_marker(&J);
 		advance_low(&J);
+		sample_low(&J, t);
 		if (o->progress && ratings_in(&J) >= next_progress) {
 			next_progress = ratings_in(&J) + PROGRESS_EVERY;
 			o->progress("cassandra", ratings_in(&J), nr, o->ctx);
@@ -437,10 +587,10 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 		buf_addf(err, " (%zu of %zu ratings are in; load again to "
 			 "resume)", ratings_in(&J), nr);
 	}
-	res->ratings_skipped = J.start / 2 < nr ? J.start / 2 : nr;
+	res->ratings_skipped = J.resumed_from / 2 < nr ? J.resumed_from / 2 : nr;
 	res->ratings_written = ratings_in(&J) - res->ratings_skipped;
-	res->movies_written = J.low > 2 * nr && J.start < J.low ?
-		J.low - (J.start > 2 * nr ? J.start : 2 * nr) : 0;
+	res->movies_written = J.low > 2 * nr && J.resumed_from < J.low ?
+		J.low - (J.resumed_from > 2 * nr ? J.resumed_from : 2 * nr) : 0;
 	write_marker(&J);
 	if (!ret && o->progress)
 		o->progress("cassandra", nr, nr, o->ctx);

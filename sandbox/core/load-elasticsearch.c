@@ -75,8 +75,12 @@ static int load_elasticsearch(const struct dataset *ds,
 
 	memset(res, 0, sizeof(*res));
 	ret = es_index_ensure(base, index, mapping, timeout, NULL, err);
-	if (ret)
+	if (ret) {
+		if (ret == ES_EUNREACH || ret == ES_ETIMEOUT)
+			buf_addstr(err, " (start it with 'pancake up elasticsearch'; 'pancake ps' "
+				   "shows the stack)");
 		goto out;
+	}
 	dataset_movie_stats(ds, &st);
 	bulk = es_bulk_new(base, index, o->inflight, timeout);
 	buf_grow(&body, ES_BULK_BODY_SIZE + 4096);

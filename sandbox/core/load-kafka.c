@@ -240,6 +240,8 @@ static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 	if (!(p = open_producer(o, err)))
 		return -1;
 	npart = kafka_topic_ensure(p, topic, partitions_wanted(), NULL, err);
+	if (npart == KAFKA_EUNREACH || npart == KAFKA_ETIMEOUT)
+		buf_addstr(err, " (start it with 'pancake up kafka')");
 	if (npart < 1)
 		goto out;
 	last = xcalloc((size_t)npart, sizeof(*last));

@@ -154,8 +154,10 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 		goto out;
 	}
 	ret = redis_connect(&rc, o->host, o->port, timeout, o->inflight, err);
-	if (ret)
+	if (ret) {
+		buf_addstr(err, " (start it with 'pancake up redis'; 'pancake ps' shows the stack)");
 		goto out;
+	}
 	dataset_movie_stats(ds, &st);
 	pairs = by_user(ds);
 	popkey = xstrfmt("pk:%s:popular", name);

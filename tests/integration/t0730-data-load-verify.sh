@@ -1,15 +1,14 @@
 # t0730: pancake data load into kafka, elasticsearch and redis; verify agrees with
 # independent clients; a second load changes no count; bad lines are refused with
-# file:line and nothing written, or skipped with an honest report.
+# file:line and nothing written, or skipped with an honest report; data drop
+# removes the dataset from every store and refuses a topic holding another one.
 . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 ds=t0730set
 export PANCAKE_KAFKA_TOPIC=ratings-t0730
 cleanup() {
-	curl -s -XDELETE "127.0.0.1:9200/pk-$ds-movies" >/dev/null 2>&1 || true
-	curl -s -XDELETE "127.0.0.1:9200/pk-t0730bad-movies" >/dev/null 2>&1 || true
-	redis-cli --scan --pattern "pk:$ds:*" | xargs -r redis-cli del >/dev/null 2>&1 || true
-	redis-cli --scan --pattern "pk:t0730bad:*" | xargs -r redis-cli del >/dev/null 2>&1 || true
+	PANCAKE_KAFKA_TOPIC=ratings-t0730 $PANCAKE data drop "$ds" >/dev/null 2>&1 || true
+	PANCAKE_KAFKA_TOPIC=ratings-t0730bad $PANCAKE data drop t0730bad >/dev/null 2>&1 || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -57,3 +56,26 @@ pass "skip: 100 good lines loaded, 2 bad ones reported"
 set +e; out=$($PANCAKE data load "$tmp/$ds" --into nosuch 2>&1); rc=$?; set -e
 [ $rc -ne 0 ] && echo "$out" | grep -q "no load target 'nosuch'" || fail "unknown target not refused"
 pass "unknown target refused"
+
+# drop: another dataset's topic is left alone, then everything of $ds goes
+export PANCAKE_KAFKA_TOPIC=ratings-t0730
+set +e; out=$($PANCAKE data drop t0730other --from kafka 2>&1); rc=$?; set -e
+[ $rc -ne 0 ] && echo "$out" | grep -q "holds dataset '$ds', not 't0730other': it was left as it is" \
+	|| { echo "$out"; fail "drop of another dataset did not refuse the topic"; }
+n=$(kcat -b 127.0.0.1:9092 -C -t "$PANCAKE_KAFKA_TOPIC" -e -q -m 30 | wc -l)
+[ "$n" -eq 40000 ] || fail "a refused drop changed the topic ($n records)"
+pass "drop refuses a topic that holds another dataset (still 40000 records)"
+$PANCAKE data drop "$ds" > "$tmp/drop" 2>&1 || { cat "$tmp/drop"; fail "data drop"; }
+cat "$tmp/drop"
+set +e; $PANCAKE data verify "$tmp/$ds" --json > "$tmp/after.json"; rc=$?; set -e
+[ $rc -eq 1 ] || fail "verify after drop exited $rc, not 1"
+$PY - "$tmp/after.json" <<'PY' || fail "verify after drop does not show empty stores"
+import json, sys
+for t in json.load(open(sys.argv[1])):
+    assert t["ratings"] in (0, -1) and t["movies"] in (0, -1), t
+PY
+[ "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:9200/pk-$ds-movies")" = 404 ] || fail "the index is still there"
+[ "$(redis-cli --scan --pattern "pk:$ds:*" | wc -l)" -eq 0 ] || fail "redis keys are still there"
+[ "$(kcat -b 127.0.0.1:9092 -L 2>/dev/null | grep -c "topic \"$PANCAKE_KAFKA_TOPIC\" ")" -eq 0 ] \
+	|| fail "kcat still lists topic $PANCAKE_KAFKA_TOPIC"
+pass "drop: verify sees empty stores, curl 404, no redis keys, no kafka topic"
