@@ -64,9 +64,11 @@ integration: pancake
 test: pancake $(UNIT_BIN) fuzz-smoke
 	@sh tests/run-all $(UNIT_BIN)
 
+# every benchmark, each beside its anchor in the same run (the stack is
+# brought up by the first and left up for the rest)
+BENCHES := up launcher datagen load-kafka load-redis-es cql load-cassandra
 bench: pancake
-	@bash tests/bench/bench-up.sh
-	@bash tests/bench/bench-launcher.sh
+	@for b in $(BENCHES); do echo "== bench-$$b"; bash tests/bench/bench-$$b.sh || exit 1; done
 
 # fuzzing: tests/fuzz/fuzz-NAME.c, seeds in tests/fuzz/corpus/NAME/. The
 # parsers are compiled into each binary, with the fuzzing compiler's own

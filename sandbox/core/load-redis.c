@@ -73,6 +73,18 @@ static void cmd_u32(struct cmd *c, uint32_t v)
 	cmd_arg(c, p, n);
 }
 
+/* half stars as stars with one decimal: 7 -> "3.5", what "%.1f" prints */
+static void cmd_halves(struct cmd *c, uint64_t halves)
+{
+	char *p = c->arena + c->used;
+	size_t n = fmt_u32(p, (uint32_t)(halves / 2));
+
+	p[n++] = '.';
+	p[n++] = halves & 1 ? '5' : '0';
+	c->used += n;
+	cmd_arg(c, p, n);
+}
+
 static void cmd_fmt(struct cmd *c, const char *fmt, double v)
 {
 	char *p = c->arena + c->used;
@@ -181,7 +193,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 		cmd_arg(c, "count", 5);
 		cmd_u32(c, st.count[i]);
 		cmd_arg(c, "sum", 3);
-		cmd_fmt(c, "%.1f", sum);
+		cmd_halves(c, st.halves[i]);
 		cmd_arg(c, "mean", 4);
 		cmd_fmt(c, "%.4f", st.count[i] ? sum / st.count[i] : 0.0);
 		if ((ret = redis_append(rc, c->argc, c->argv, c->len, err)))

@@ -36,7 +36,7 @@ void datajob_unlock(struct datajob *j)
 	pthread_mutex_unlock(&j->lock);
 }
 
-int datajob_busy(struct datajob *j)
+int datajob_busy(const struct datajob *j)
 {
 	return j->phase == DJ_READING || j->phase == DJ_RUNNING;
 }

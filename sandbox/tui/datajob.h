@@ -71,7 +71,7 @@ void datajob_lock(struct datajob *j);
 void datajob_unlock(struct datajob *j);
 
 /* 1 while a job is reading or running (call under the lock or not) */
-int datajob_busy(struct datajob *j);
+int datajob_busy(const struct datajob *j);
 
 /*
  * Start a job; -1 with a message in `why` when one is already running.

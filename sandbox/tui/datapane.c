@@ -266,7 +266,8 @@ static void draw_load_target(const struct datajob *j, const struct datajob_targe
 	x += NAME_W + 1;
 	switch (t->state) {
 	case DT_WAITING:
-		table_put(y, x, j->phase == DJ_READING ? "waiting: reading the dataset..." : "waiting",
+		table_put(y, x, j->phase == DJ_READING ? "waiting: reading the dataset..." :
+			  datajob_busy(j) ? "waiting" : "not loaded",
 			  COLS - x, colors_attr(UI_DIM));
 		return;
 	case DT_RUNNING:

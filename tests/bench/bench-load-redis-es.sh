@@ -72,17 +72,27 @@ PY
 nbodies=$(ls "$tmp"/bulk-*.ndjson | wc -l)
 ndocs=$(cat "$tmp"/bulk-*.ndjson | wc -l); ndocs=$((ndocs / 2))
 
-echo "== redis ($ratings ratings)"
-redis-cli --scan --pattern "pk:$ds:*" | xargs -r -n 1000 redis-cli DEL >/dev/null
-out=$($LC load redis "$tmp/d" $ds | head -1); echo "pancake: $out"
-ours=$(echo "$out" | sed -n 's/.* \([0-9]*\) ratings\/s.*/\1/p')
-redis-cli --scan --pattern "pk:$ds:*" | xargs -r -n 1000 redis-cli DEL >/dev/null
-t0=$(now); redis-cli --pipe < "$tmp/redis.resp" | tail -1; t1=$(now)
-pipe=$(calc "$ratings / ($t1 - $t0)")
-echo "redis-cli --pipe: $(calc "$t1 - $t0") s, $pipe ratings/s"
-echo "redis: pancake/redis-cli --pipe = $(calc "$ours / $pipe")x"
+runs=${BENCH_RUNS:-3}
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+wipe_redis() { redis-cli --scan --pattern "pk:$ds:*" | xargs -r -n 1000 redis-cli DEL >/dev/null; }
 
-echo "== elasticsearch ($ndocs documents in $nbodies bodies of ~5 MB, 4 in flight)"
+echo "== redis ($ratings ratings; runs alternate from no keys, medians of $runs)"
+: >"$tmp/r.ours"; : >"$tmp/r.pipe"
+for r in $(seq 1 "$runs"); do
+	wipe_redis
+	out=$($LC load redis "$tmp/d" $ds | head -1)
+	echo "$out" | sed -n 's/.* in \([0-9.]*\) s:.*/\1/p' >>"$tmp/r.ours"
+	wipe_redis
+	t0=$(now); redis-cli --pipe < "$tmp/redis.resp" >"$tmp/pipe.out"; t1=$(now)
+	calc "$t1 - $t0" >>"$tmp/r.pipe"; echo >>"$tmp/r.pipe"
+	echo "  run $r: pancake $(tail -1 "$tmp/r.ours") s, redis-cli --pipe $(grep . "$tmp/r.pipe" | tail -1) s ($(tail -1 "$tmp/pipe.out"))"
+done
+ours=$(median <"$tmp/r.ours"); pipe=$(grep . "$tmp/r.pipe" | median)
+echo "pancake loader: $ours s, $(calc "$ratings / $ours") ratings/s"
+echo "redis-cli --pipe: $pipe s, $(calc "$ratings / $pipe") ratings/s"
+echo "redis: pancake/redis-cli --pipe = $(calc "$pipe / $ours")x"
+
+echo "== elasticsearch ($ndocs documents in $nbodies bodies of ~5 MB, 4 in flight; medians of $runs)"
 # each run starts from a fresh, empty index with the loader's mapping
 fresh() {
 	curl -s -XDELETE "$ES/$idx" >/dev/null
@@ -90,17 +100,23 @@ fresh() {
 "mappings":{"properties":{"id":{"type":"keyword"},"title":{"type":"text","analyzer":"standard"},"genres":{"type":"keyword"},
 "year":{"type":"integer"},"rating_count":{"type":"integer"},"rating_mean":{"type":"float"}}}}' >/dev/null
 }
-fresh
-out=$($LC load elasticsearch "$tmp/d" $ds | head -1); echo "pancake loader (with refresh): $out"
-loader=$(echo "$out" | sed -n 's/.* \([0-9]*\) movies\/s.*/\1/p')
-fresh
-out=$($LC es-bulk 9200 $idx "$tmp"/bulk-*.ndjson); echo "pancake es_bulk, same bodies: $out"
-client=$(echo "$out" | sed -n 's/.* \([0-9]*\) docs\/s.*/\1/p')
-fresh
-t0=$(now)
-ls "$tmp"/bulk-*.ndjson | xargs -P 4 -I{} curl -s -o /dev/null -H 'Content-Type: application/x-ndjson' \
-	-XPOST "$ES/$idx/_bulk" --data-binary @{}
-t1=$(now)
-anchor=$(calc "$ndocs / ($t1 - $t0)")
-echo "curl xargs -P 4: $(calc "$t1 - $t0") s, $anchor docs/s"
-echo "elasticsearch: es_bulk/curl = $(calc "$client / $anchor")x, loader/curl = $(calc "$loader / $anchor")x"
+: >"$tmp/e.loader"; : >"$tmp/e.client"; : >"$tmp/e.curl"
+for r in $(seq 1 "$runs"); do
+	fresh
+	out=$($LC load elasticsearch "$tmp/d" $ds | head -1)
+	echo "$out" | sed -n 's/.* in \([0-9.]*\) s:.*/\1/p' >>"$tmp/e.loader"
+	fresh
+	out=$($LC es-bulk 9200 $idx "$tmp"/bulk-*.ndjson)
+	echo "$out" | sed -n 's/.* in \([0-9.]*\) s.*/\1/p' >>"$tmp/e.client"
+	fresh
+	t0=$(now)
+	ls "$tmp"/bulk-*.ndjson | xargs -P 4 -I{} curl -s -o /dev/null -H 'Content-Type: application/x-ndjson' \
+		-XPOST "$ES/$idx/_bulk" --data-binary @{}
+	t1=$(now)
+	calc "$t1 - $t0" >>"$tmp/e.curl"; echo >>"$tmp/e.curl"
+	echo "  run $r: loader (documents built from the ratings, then refresh) $(tail -1 "$tmp/e.loader") s," \
+		"es_bulk $(tail -1 "$tmp/e.client") s, curl $(grep . "$tmp/e.curl" | tail -1) s"
+done
+loader=$(median <"$tmp/e.loader"); client=$(median <"$tmp/e.client"); anchor=$(grep . "$tmp/e.curl" | median)
+echo "pancake loader: $loader s, es_bulk (same bodies): $client s, curl xargs -P 4: $anchor s ($(calc "$ndocs / $anchor") docs/s)"
+echo "elasticsearch: es_bulk/curl = $(calc "$anchor / $client")x, loader/curl = $(calc "$anchor / $loader")x"
