@@ -56,8 +56,9 @@ int es_http_ok(const char *base_url, const char *path, int timeout_ms,
 
 /* Cap on a bulk answer (filtered to errors and ids, but one line an item). */
 #define ES_BULK_RESP_MAX (64u << 20)
-/* What the bulk loaders aim for: bodies of about 5 MB, 4 in flight. */
-#define ES_BULK_BODY_SIZE (5u << 20)
+/* What the bulk loaders aim for: bodies of about 1 MB, 4 in flight (1 MB kept
+ * two cores busier than 5 MB here: 1.13-1.21 s against 1.23-1.31 s for 100k docs) */
+#define ES_BULK_BODY_SIZE (1u << 20)
 #define ES_BULK_INFLIGHT 4
 
 /*

@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench-load-redis-es: the redis loader against `redis-cli --pipe` of the same
 # commands (RESP written by python from the CSV), and elasticsearch bulk
-# indexing (the loader, and the es_bulk client posting the same ~5 MB bodies)
+# indexing (the loader, and the es_bulk client posting the same ~1 MB bodies)
 # against curl posting those bodies with xargs -P 4. Same data, one run.
 # Prints rates and ratios, asserts nothing. Needs the stack up (pancake up).
 set -eu
@@ -66,7 +66,7 @@ for m, t, g in movies:
            "rating_count": cnt[m], "rating_mean": round(halves[m] / 2 / cnt[m], 4) if cnt[m] else 0.0}
     if y: doc["year"] = int(y.group(1))
     line = '{"index":{"_id":"%d"}}\n%s\n' % (m, json.dumps(doc)); body.append(line); size += len(line)
-    if size >= 5 << 20: flush(); size = 0
+    if size >= 1 << 20: flush(); size = 0
 flush()
 PY
 nbodies=$(ls "$tmp"/bulk-*.ndjson | wc -l)
@@ -92,7 +92,7 @@ echo "pancake loader: $ours s, $(calc "$ratings / $ours") ratings/s"
 echo "redis-cli --pipe: $pipe s, $(calc "$ratings / $pipe") ratings/s"
 echo "redis: pancake/redis-cli --pipe = $(calc "$pipe / $ours")x"
 
-echo "== elasticsearch ($ndocs documents in $nbodies bodies of ~5 MB, 4 in flight; medians of $runs)"
+echo "== elasticsearch ($ndocs documents in $nbodies bodies of ~1 MB, 4 in flight; medians of $runs)"
 # each run starts from a fresh, empty index with the loader's mapping
 fresh() {
 	curl -s -XDELETE "$ES/$idx" >/dev/null
