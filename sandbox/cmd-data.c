@@ -902,6 +902,7 @@ static int data_load(int argc, char **argv)
 		{ "on-error", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "full", no_argument, NULL, 'F' },
+		{ "replace", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct load_target *ts[LOADRUN_MAX];
@@ -915,7 +916,7 @@ static int data_load(int argc, char **argv)
 	struct sigaction sa;
 	char *dir = NULL, *name = NULL;
 	const char *into = NULL;
-	int c, n = 0, i, failed, json = 0, full = 0, interrupted = 0, ret = 1;
+	int c, n = 0, i, failed, json = 0, full = 0, replace = 0, interrupted = 0, ret = 1;
 	FILE *info;
 
 	optind = 1;
@@ -930,9 +931,11 @@ static int data_load(int argc, char **argv)
 			json = 1;
 		else if (c == 'F')
 			full = 1;
+		else if (c == 'R')
+			replace = 1;
 		else
 			return cli_bad_usage("data", "'data load' takes NAME|DIR [--into T,T] "
-					     "[--on-error=abort|skip] [--full] [--json]");
+					     "[--on-error=abort|skip] [--full] [--replace] [--json]");
 	}
 	if (optind + 1 != argc)
 		return cli_bad_usage("data", "'data load' wants one dataset name or directory");
@@ -963,6 +966,21 @@ static int data_load(int argc, char **argv)
 	}
 	if (rep.skipped)
 		print_skip_report(&rep, info);
+	/* only once the files passed: a refused file replaces nothing */
+	if (replace) {
+		for (i = 0; i < n; i++) {
+			char detail[320] = "";
+
+			buf_reset(&err);
+			if (ts[i]->drop(name, &items[i].o, detail, sizeof(detail), &err)) {
+				cli_print_error(err.s);
+				fprintf(stderr, "nothing was loaded: the old '%s' could not be removed "
+					"from %s\n", name, ts[i]->name);
+				goto out;
+			}
+			fprintf(info, "  %-14s replaced: %s\n", ts[i]->name, detail);
+		}
+	}
 	fprintf(info, "loading %s: %zu ratings, %zu movies, %zu users into", name, ds.nratings,
 		ds.nmovies, ds.nusers);
 	for (i = 0; i < n; i++)
@@ -1009,6 +1027,9 @@ static int data_load(int argc, char **argv)
 		}
 		if (interrupted || load_cancel)
 			printf("interrupted: run the same command again to resume\n");
+		else if (failed == n)
+			printf("%s failed: fix what %s and run the same command again\n",
+			       n == 1 ? "the target" : "every target", n == 1 ? "it says" : "they say");
 		else if (failed)
 			printf("%d of %d target(s) failed; what the others loaded stays: fix the "
 			       "failed one and run the same command again (nothing is duplicated)\n",

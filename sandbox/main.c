@@ -33,7 +33,7 @@ const struct cmd cmd_table[] = {
 	{ "exec", cmd_exec, CMD_NEEDS_ENGINE, "exec SERVICE [--] CMD [ARG...]",
 	  "Run a command in a service's container; exits with the command's code.\n"
 	  "Output (stdout and stderr together) is printed when the command ends.", "" },
-	{ "data", cmd_data, 0, "data gen [--shape NAME] [--seed S] [--out DIR] | info NAME|DIR [--json] [--on-error=abort|skip] | list | fetch NAME | load NAME|DIR [--into T,T] [--full] [--json] | verify NAME|DIR [--json] | drop NAME [--from T,T]",
+	{ "data", cmd_data, 0, "data gen [--shape NAME] [--seed S] [--out DIR] | info NAME|DIR [--json] [--on-error=abort|skip] | list | fetch NAME | load NAME|DIR [--into T,T] [--full|--replace] [--json] | verify NAME|DIR [--json] | drop NAME [--from T,T]",
 	  "Generate, fetch and inspect datasets, load them into the stack, verify them.\n"
 	  "NAME is a fetched dataset ('data list') or a generated one (datasets/generated).\n"
 	  "The launcher's data screen (key D) does the same with a progress bar per store.",
@@ -59,6 +59,7 @@ const struct cmd cmd_table[] = {
 	  "    --on-error=abort refuse a file with bad lines before writing anything (default)\n"
 	  "    --on-error=skip  load the good lines, report the bad ones\n"
 	  "    --full           rewrite what cassandra's resume marker says is there\n"
+	  "    --replace        first drop what the stores hold of NAME (another version of it)\n"
 	  "    --json           machine-readable summary on stdout (progress goes nowhere)\n"
 	  "                     ports follow the service definitions and PANCAKE_<SVC>_PORT_<N>\n"
 	  "  verify NAME|DIR    count what each store holds against the source; exit 1 on a difference\n"

@@ -387,6 +387,34 @@ out:
 	return ret;
 }
 
+int es_index_meta(const char *base_url, const char *index, const char *key,
+		  int timeout_ms, struct buf *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	json_t *root = NULL, *v;
+	long code = 0;
+	int ret;
+
+	buf_addf(&path, "/%s/_mapping", index);
+	ret = es_call("GET", base_url, path.s, NULL, timeout_ms, 1, &code, &root, err);
+	if (ret)
+		goto out;
+	ret = 1;
+	if (code == 404)
+		goto out;
+	/* {"<index>":{"mappings":{"_meta":{key: "..."}, ...}}} */
+	v = json_object_get(json_object_get(json_object_get(json_object_get(root, index),
+							    "mappings"), "_meta"), key);
+	if (json_is_string(v)) {
+		buf_addstr(out, json_string_value(v));
+		ret = 0;
+	}
+out:
+	json_decref(root);
+	buf_release(&path);
+	return ret;
+}
+
 int es_index_delete(const char *base_url, const char *index, int timeout_ms,
 		    struct buf *err)
 {

@@ -70,6 +70,13 @@ int es_http_ok(const char *base_url, const char *path, int timeout_ms,
 int es_index_ensure(const char *base_url, const char *index,
 		    const char *body_json, int timeout_ms, int *created,
 		    struct buf *err);
+/*
+ * The string under `key` in the index mapping's _meta, appended to `out`:
+ * 0; 1 when the index or the key does not exist; or a negative enum
+ * es_status with `err` set.
+ */
+int es_index_meta(const char *base_url, const char *index, const char *key,
+		  int timeout_ms, struct buf *out, struct buf *err);
 /* deletes `index`; a missing index is not an error */
 int es_index_delete(const char *base_url, const char *index, int timeout_ms,
 		    struct buf *err);

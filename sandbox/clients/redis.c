@@ -498,6 +498,37 @@ int redis_integer(struct redis_conn *c, int argc, const char **argv,
 	return ret;
 }
 
+int redis_hget(struct redis_conn *c, const char *key, const char *field, struct buf *out,
+	       struct buf *err)
+{
+	const char *argv[3] = { "HGET", key, field };
+	redisReply *reply;
+	int ret;
+
+	if ((ret = redis_flush(c, err)))
+		return ret;
+	reply = redisCommandArgv(c->ctx, 3, argv, NULL);
+	if (!reply) {
+		c->failed = 1;
+		return context_error(c->ctx, errno, c->host, c->port,
+				     c->timeout_ms, "waiting for", err);
+	}
+	if (reply->type == REDIS_REPLY_NIL) {
+		ret = 1;
+	} else if (reply->type == REDIS_REPLY_STRING) {
+		buf_add(out, reply->str, reply->len);
+	} else {
+		if (err)
+			buf_addf(err, "redis at '%s:%d' answered 'HGET %s %s' with %s: is "
+				 "the key of another type?", c->host, c->port, key, field,
+				 reply->type == REDIS_REPLY_ERROR && reply->str ? reply->str :
+				 "a reply that is not a string");
+		ret = REDIS_ECMD;
+	}
+	freeReplyObject(reply);
+	return ret;
+}
+
 int redis_count(struct redis_conn *c, const char *cmd, const char *key,
 		int64_t *n, struct buf *err)
 {

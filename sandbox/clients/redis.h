@@ -66,6 +66,9 @@ uint64_t redis_acked(const struct redis_conn *c);
  */
 int redis_integer(struct redis_conn *c, int argc, const char **argv, int64_t *n,
 		  struct buf *err);
+/* HGET key field into `out` (flushes first): 0, 1 when there is none, or < 0 */
+int redis_hget(struct redis_conn *c, const char *key, const char *field, struct buf *out,
+	       struct buf *err);
 /* shorthand for redis_integer of "CMD KEY" */
 int redis_count(struct redis_conn *c, const char *cmd, const char *key, int64_t *n,
 		struct buf *err);

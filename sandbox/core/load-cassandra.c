@@ -293,9 +293,10 @@ static void write_marker(struct job *J)
 
 /*
  * Where a load of this data starts: the marker's `done` when it was left
- * by the same data (fingerprint and size), else 0.
+ * by the same data (fingerprint and size), 0 with `full` or no marker; -1
+ * when the marker was left by other data under the same name.
  */
-static int read_marker(struct job *J, struct buf *err)
+static int read_marker(struct job *J, int full, struct buf *err)
 {
 	struct cql_result res = CQL_RESULT_INIT;
 	struct cql_prepared *st = NULL;
@@ -315,10 +316,19 @@ static int read_marker(struct job *J, struct buf *err)
 	if (res.kind == CQL_RESULT_ROWS && res.nrows == 1 &&
 	    !cql_cell_int(cql_result_cell(&res, 0, 0), &fp) &&
 	    !cql_cell_int(cql_result_cell(&res, 0, 1), &done) &&
-	    !cql_cell_int(cql_result_cell(&res, 0, 2), &total) &&
-	    (uint64_t)fp == J->fingerprint && (size_t)total == J->total &&
-	    done > 0 && (size_t)done <= J->total)
-		J->start = (size_t)done;
+	    !cql_cell_int(cql_result_cell(&res, 0, 2), &total)) {
+		/* rows of another version of the dataset would stay: refuse */
+		if ((uint64_t)fp != J->fingerprint || (size_t)total != J->total) {
+			buf_addf(err, "cassandra holds another version of dataset '%s' "
+				 "(loaded from other data): 'pancake data drop %s --from "
+				 "cassandra' removes it, or load with --replace", J->name,
+				 J->name);
+			ret = -1;
+			goto out;
+		}
+		if (!full && done > 0 && (size_t)done <= J->total)
+			J->start = (size_t)done;
+	}
 out:
 	cql_prepared_free(st);
 	cql_result_release(&res);
@@ -488,7 +498,7 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 		goto out;
 	if ((ret = prepare_all(&J, err)))
 		goto out;
-	if (!o->full && (ret = read_marker(&J, err)))
+	if ((ret = read_marker(&J, o->full, err)))
 		goto out;
 	if (J.start) {
 		size_t missing = 0;

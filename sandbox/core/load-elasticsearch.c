@@ -17,9 +17,10 @@
 
 #define DEFAULT_TIMEOUT_MS 30000
 
+/* %s: the dataset's fingerprint, kept in the mapping's _meta */
 static const char mapping[] =
 	"{\"settings\":{\"number_of_shards\":1,\"number_of_replicas\":0},"
-	"\"mappings\":{\"properties\":{"
+	"\"mappings\":{\"_meta\":{\"fingerprint\":\"%s\"},\"properties\":{"
 	"\"id\":{\"type\":\"keyword\"},"
 	"\"title\":{\"type\":\"text\",\"analyzer\":\"standard\"},"
 	"\"genres\":{\"type\":\"keyword\"},"
@@ -67,14 +68,26 @@ static int load_elasticsearch(const struct dataset *ds,
 	int timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	char *index = index_name(name), *base = base_url(o);
 	struct movie_stats st = { NULL, NULL };
-	struct buf body = BUF_INIT;
+	struct buf body = BUF_INIT, have = BUF_INIT;
 	struct es_bulk *bulk = NULL;
 	double t0 = now_s();
 	size_t i, nitems = 0;
+	char fp[20], *body_json = NULL;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	ret = es_index_ensure(base, index, mapping, timeout, NULL, err);
+	snprintf(fp, sizeof(fp), "%016" PRIx64, dataset_fingerprint(ds));
+	/* documents of another version of this dataset would stay: refuse */
+	ret = es_index_meta(base, index, "fingerprint", timeout, &have, err);
+	if (ret == 0 && strcmp(have.s, fp)) {
+		buf_addf(err, "elasticsearch index '%s' holds another version of dataset "
+			 "'%s' (loaded from other data): 'pancake data drop %s --from "
+			 "elasticsearch' deletes it, or load with --replace", index, name, name);
+		ret = -1;
+		goto out;
+	}
+	body_json = xstrfmt(mapping, fp);
+	ret = ret < 0 ? ret : es_index_ensure(base, index, body_json, timeout, NULL, err);
 	if (ret) {
 		if (ret == ES_EUNREACH || ret == ES_ETIMEOUT)
 			buf_addstr(err, " (start it with 'pancake up elasticsearch'; 'pancake ps' "
@@ -139,6 +152,8 @@ out:
 	res->seconds = now_s() - t0;
 	es_bulk_free(bulk);
 	buf_release(&body);
+	buf_release(&have);
+	free(body_json);
 	dataset_movie_stats_release(&st);
 	free(index);
 	free(base);

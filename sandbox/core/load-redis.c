@@ -153,7 +153,8 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 	struct movie_stats st = { NULL, NULL };
 	uint64_t *pairs = NULL, done = 0, next_progress = PROGRESS_EVERY;
 	struct cmd *c = xmalloc(sizeof(*c));
-	char *tmpkey = NULL, *popkey = NULL;
+	char *tmpkey = NULL, *popkey = NULL, *metakey = NULL, fp[20];
+	struct buf have = BUF_INIT;
 	double t0 = now_s();
 	size_t i, j;
 	int ret;
@@ -169,6 +170,28 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 	if (ret) {
 		buf_addstr(err, " (start it with 'pancake up redis'; 'pancake ps' shows the stack)");
 		goto out;
+	}
+	/*
+	 * the keys of another version of this dataset would stay beside the
+	 * new ones: refuse, as kafka does, rather than mix or delete them
+	 */
+	snprintf(fp, sizeof(fp), "%016" PRIx64, dataset_fingerprint(ds));
+	metakey = xstrfmt("pk:%s:meta", name);
+	ret = redis_hget(rc, metakey, "fingerprint", &have, err);
+	if (ret < 0)
+		goto out;
+	if (!ret && strcmp(have.s, fp)) {
+		buf_addf(err, "redis holds another version of dataset '%s' (keys pk:%s:*, "
+			 "loaded from other data): 'pancake data drop %s --from redis' "
+			 "empties it, or load with --replace", name, name, name);
+		ret = -1;
+		goto out;
+	}
+	{
+		const char *a[4] = { "HSET", metakey, "fingerprint", fp };
+
+		if ((ret = redis_append(rc, 4, a, NULL, err)))
+			goto out;
 	}
 	dataset_movie_stats(ds, &st);
 	pairs = by_user(ds);
@@ -283,6 +306,8 @@ out:
 	free(pairs);
 	free(tmpkey);
 	free(popkey);
+	free(metakey);
+	buf_release(&have);
 	free(c);
 	return ret == LOAD_INTERRUPTED ? ret : ret ? -1 : 0;
 }

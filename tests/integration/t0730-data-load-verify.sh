@@ -57,6 +57,30 @@ set +e; out=$($PANCAKE data load "$tmp/$ds" --into nosuch 2>&1); rc=$?; set -e
 [ $rc -ne 0 ] && echo "$out" | grep -q "no load target 'nosuch'" || fail "unknown target not refused"
 pass "unknown target refused"
 
+# another version of the dataset under the same name: every store refuses it
+# and keeps what it has; --replace drops the old version and loads the new
+export PANCAKE_KAFKA_TOPIC=ratings-t0730
+mkdir -p "$tmp/v2"
+$PANCAKE data gen --users 600 --items 400 --ratings 30000 --seed 22 --out "$tmp/v2/$ds" >/dev/null || fail "data gen v2"
+set +e; $PANCAKE data load "$tmp/v2/$ds" > "$tmp/v2.out" 2>&1; rc=$?; set -e
+cat "$tmp/v2.out"
+[ $rc -eq 1 ] || fail "loading another version exited $rc, not 1"
+grep -Eq "^  kafka +FAILED .*the dataset changed since it was loaded" "$tmp/v2.out" || fail "kafka did not refuse the other version"
+for t in cassandra elasticsearch redis; do
+	grep -Eq "^  $t +FAILED .*holds another version of dataset '$ds'.*--replace" "$tmp/v2.out" || fail "$t did not refuse the other version"
+done
+$PANCAKE data verify "$tmp/$ds" >/dev/null || fail "a refused version changed what the stores hold"
+pass "another version of $ds: all four refuse and name the way out; the stores still hold the first version"
+$PANCAKE data load "$tmp/v2/$ds" --replace > "$tmp/v2r.out" 2>&1 || { cat "$tmp/v2r.out"; fail "load --replace"; }
+cat "$tmp/v2r.out"
+grep -c "replaced: " "$tmp/v2r.out" | grep -qx 4 || fail "--replace did not report four stores replaced"
+$PANCAKE data verify "$tmp/v2/$ds" || fail "verify of the new version after --replace"
+n=$(kcat -b 127.0.0.1:9092 -C -t "$PANCAKE_KAFKA_TOPIC" -e -q -m 30 | wc -l)
+[ "$n" -eq 30000 ] || fail "kcat counts $n after --replace, want 30000"
+$PANCAKE data load "$tmp/$ds" --replace >/dev/null 2>&1 || fail "load --replace back to the first version"
+$PANCAKE data verify "$tmp/$ds" >/dev/null || fail "verify of the first version after replacing back"
+pass "--replace: the new version loaded and verified (kcat 30000), and back again"
+
 # drop: another dataset's topic is left alone, then everything of $ds goes
 export PANCAKE_KAFKA_TOPIC=ratings-t0730
 set +e; out=$($PANCAKE data drop t0730other --from kafka 2>&1); rc=$?; set -e
