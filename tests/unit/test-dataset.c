@@ -525,6 +525,94 @@ static void test_names(void)
 	is_str(dataset_problem_name(P_TRUNCATED), "truncated", "problem name: truncated");
 }
 
+/* the same data read twice hashes the same; one changed rating, title or extra line does not */
+static void test_fingerprint(void)
+{
+	static const char ratings[] = "userId,movieId,rating,timestamp\n"
+		"1,1,4.0,964982703\n1,3,4.5,964981247\n2,2,3,1445714835\n";
+	/* case_dir's answer is borrowed until its next call: keep copies */
+	char *a = xstrdup(case_dir()), *b = xstrdup(case_dir()), *c = xstrdup(case_dir());
+	char *d = xstrdup(case_dir());
+	struct dataset x, y;
+	struct dataset_report rep;
+	struct buf err = BUF_INIT;
+	uint64_t fa, fb, fc, fd;
+
+	put(a, "movies.csv", csv_movies);
+	put(a, "ratings.csv", ratings);
+	put(b, "movies.csv", csv_movies);
+	put(b, "ratings.csv", ratings);
+	put(c, "movies.csv", csv_movies);
+	put(c, "ratings.csv", "userId,movieId,rating,timestamp\n"
+	    "1,1,4.0,964982703\n1,3,5.0,964981247\n2,2,3,1445714835\n");
+	put(d, "movies.csv", "movieId,title,genres\n1,Toy Story (1995),Comedy\n"
+	    "2,Jumanji (1995),Comedy\n3,Other (2001),Drama\n");
+	put(d, "ratings.csv", ratings);
+	dataset_init(&x);
+	dataset_init(&y);
+	dataset_report_init(&rep);
+	read_dir(a, DS_ABORT, &x, &rep, &err);
+	fa = dataset_fingerprint(&x);
+	read_dir(b, DS_ABORT, &y, &rep, &err);
+	fb = dataset_fingerprint(&y);
+	ok(fa == fb, "fingerprint: the same files in another folder hash the same");
+	is_int(dataset_fingerprint(&x) == fa, 1, "fingerprint: stable across calls");
+	dataset_release(&y);
+	dataset_init(&y);
+	read_dir(c, DS_ABORT, &y, &rep, &err);
+	fc = dataset_fingerprint(&y);
+	ok(fc != fa, "fingerprint: one rating changed from 4.5 to 5.0 changes it");
+	dataset_release(&y);
+	dataset_init(&y);
+	read_dir(d, DS_ABORT, &y, &rep, &err);
+	fd = dataset_fingerprint(&y);
+	ok(fd != fa, "fingerprint: other movies (titles, genres) change it");
+	is_str(err.s, "", "fingerprint: every case read cleanly");
+	dataset_release(&x);
+	dataset_release(&y);
+	dataset_report_release(&rep);
+	buf_release(&err);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
+/* counts and sums per movie, through the dense id table and the sparse fallback */
+static void test_movie_stats(void)
+{
+	struct dataset ds;
+	struct movie ms[3] = { { 2, NULL, 0, 0 }, { 7, NULL, 0, 0 }, { 4000000000u, NULL, 0, 0 } };
+	struct rating rs[5] = {
+		{ 1, 7, 0, 10 }, { 2, 7, 0, 3 }, { 1, 2, 0, 1 }, { 3, 4000000000u, 0, 8 }, { 3, 9, 0, 4 },
+	};
+	struct movie_stats st;
+	int pass;
+
+	dataset_init(&ds);
+	ds.movies = ms;
+	ds.nmovies = 3;
+	ds.ratings = rs;
+	ds.nratings = 5;
+	/* ids up to 4e9: too sparse for the table, so binary search */
+	ds.max_item = 4000000000u;
+	dataset_movie_stats(&ds, &st);
+	pass = st.count[0] == 1 && st.halves[0] == 1 && st.count[1] == 2 && st.halves[1] == 13 &&
+	       st.count[2] == 1 && st.halves[2] == 8 && st.count[3] == 1 && st.halves[3] == 4;
+	ok(pass, "movie stats (sparse ids): per-movie count and half-star sums, unknown item 9 last");
+	dataset_movie_stats_release(&st);
+	/* small ids: the dense table */
+	ms[2].id = 9;
+	rs[3].item = 9;
+	rs[4].item = 11;
+	ds.max_item = 11;
+	dataset_movie_stats(&ds, &st);
+	pass = st.count[0] == 1 && st.halves[0] == 1 && st.count[1] == 2 && st.halves[1] == 13 &&
+	       st.count[2] == 1 && st.halves[2] == 8 && st.count[3] == 1 && st.halves[3] == 4;
+	ok(pass, "movie stats (dense ids): the same counts and sums, unknown item 11 last");
+	dataset_movie_stats_release(&st);
+}
+
 int main(void)
 {
 	size_t i;
@@ -542,5 +630,7 @@ int main(void)
 	test_skip_report();
 	test_last_line_complete();
 	test_missing();
+	test_fingerprint();
+	test_movie_stats();
 	return tap_done();
 }
