@@ -349,6 +349,26 @@ static int use_topic(struct kafka_producer *p, const char *topic, struct buf *er
 	return 0;
 }
 
+/* what a record that could not be queued says, and its return code */
+static int produce_error(struct kafka_producer *p, const char *topic,
+			 rd_kafka_resp_err_t kerr, struct buf *err)
+{
+	if (kerr == RD_KAFKA_RESP_ERR__FATAL) {
+		fatal_error(p, err);
+		return KAFKA_EDELIVERY;
+	}
+	if (err) {
+		if (kerr == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			buf_addf(err, "kafka at '%s' acknowledged nothing for "
+				 "%d ms (local queue full); is the broker up?",
+				 p->bootstrap, p->timeout_ms);
+		else
+			buf_addf(err, "cannot queue a record for kafka topic "
+				 "'%s': %s", topic, rd_kafka_err2str(kerr));
+	}
+	return kerr == RD_KAFKA_RESP_ERR__QUEUE_FULL ? KAFKA_ETIMEOUT : KAFKA_EFAIL;
+}
+
 int kafka_produce_batch(struct kafka_producer *p, const char *topic,
 			const struct kafka_msg *msgs, int n, struct buf *err)
 {
@@ -401,20 +421,7 @@ int kafka_produce_batch(struct kafka_producer *p, const char *topic,
 		}
 		rd_kafka_poll(p->rk, 10);
 	}
-	if (kerr == RD_KAFKA_RESP_ERR__FATAL) {
-		fatal_error(p, err);
-		return KAFKA_EDELIVERY;
-	}
-	if (err) {
-		if (kerr == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			buf_addf(err, "kafka at '%s' acknowledged nothing for "
-				 "%d ms (local queue full); is the broker up?",
-				 p->bootstrap, p->timeout_ms);
-		else
-			buf_addf(err, "cannot queue a record for kafka topic "
-				 "'%s': %s", topic, rd_kafka_err2str(kerr));
-	}
-	return kerr == RD_KAFKA_RESP_ERR__QUEUE_FULL ? KAFKA_ETIMEOUT : KAFKA_EFAIL;
+	return produce_error(p, topic, kerr, err);
 }
 
 int kafka_produce(struct kafka_producer *p, const char *topic, int32_t partition,
@@ -475,20 +482,7 @@ int kafka_produce(struct kafka_producer *p, const char *topic, int32_t partition
 	}
 	if (h)
 		rd_kafka_headers_destroy(h);
-	if (kerr == RD_KAFKA_RESP_ERR__FATAL) {
-		fatal_error(p, err);
-		return KAFKA_EDELIVERY;
-	}
-	if (err) {
-		if (kerr == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			buf_addf(err, "kafka at '%s' acknowledged nothing for "
-				 "%d ms (local queue full); is the broker up?",
-				 p->bootstrap, p->timeout_ms);
-		else
-			buf_addf(err, "cannot queue a record for kafka topic "
-				 "'%s': %s", topic, rd_kafka_err2str(kerr));
-	}
-	return kerr == RD_KAFKA_RESP_ERR__QUEUE_FULL ? KAFKA_ETIMEOUT : KAFKA_EFAIL;
+	return produce_error(p, topic, kerr, err);
 }
 
 void kafka_producer_poll(struct kafka_producer *p, int ms)

@@ -356,6 +356,44 @@ out:
 	return ret;
 }
 
+#define FOREIGN "(records pancake did not write)"
+
+/*
+ * Whose records the topic's `npart` partitions hold, from the last record
+ * of each: `other` (size bytes) gets the dataset's name when it is not
+ * `name`, FOREIGN when a record is not pancake's, "" when the topic holds
+ * `name` or nothing; *count the records held. 0 or -1 with `err`.
+ */
+static int topic_holder(struct kafka_producer *p, const char *topic, int npart,
+			const char *name, int64_t *count, char *other, size_t size,
+			struct buf *err)
+{
+	struct kafka_record *recs = xcalloc((size_t)npart, sizeof(*recs));
+	int i, ret = -1;
+
+	other[0] = '\0';
+	if (kafka_topic_count(p, topic, count, err) ||
+	    kafka_topic_last_records(p, topic, npart, recs, err))
+		goto out;
+	for (i = 0; i < npart && !other[0]; i++)
+		if (recs[i].offset >= 0) {
+			const char *rds;
+			size_t rlen;
+			uint64_t seq;
+
+			if (!recs[i].value || parse_value(recs[i].value, &rlen, &seq, &rds))
+				snprintf(other, size, "%s", FOREIGN);
+			else if (strcmp(rds, name))
+				snprintf(other, size, "%s", rds);
+		}
+	ret = 0;
+out:
+	for (i = 0; i < npart; i++)
+		kafka_record_release(&recs[i]);
+	free(recs);
+	return ret;
+}
+
 /*
  * What topic `ratings` holds for this dataset: the sum of high - low
  * watermarks (a topic holds one dataset, as load_kafka enforces), or 0 when
@@ -366,10 +404,9 @@ static int count_kafka(const struct dataset *ds, const struct load_opts *o,
 {
 	const char *topic = topic_name(), *name = ds_name(ds, o);
 	struct kafka_producer *p;
-	struct kafka_record *recs = NULL;
+	char other[256];
 	int64_t n = 0;
-	int i, npart, ret = -1;
-	const char *other = NULL;
+	int npart, ret = -1;
 
 	c->ratings = 0;
 	c->movies = -1;
@@ -383,25 +420,11 @@ static int count_kafka(const struct dataset *ds, const struct load_opts *o,
 		ret = 0;
 		goto out;
 	}
-	if (npart < 1 || kafka_topic_count(p, topic, &n, err))
+	if (npart < 1 || topic_holder(p, topic, npart, name, &n, other, sizeof(other), err))
 		goto out;
-	recs = xcalloc((size_t)npart, sizeof(*recs));
-	if (kafka_topic_last_records(p, topic, npart, recs, err))
-		goto out;
-	for (i = 0; i < npart && !other; i++)
-		if (recs[i].offset >= 0) {
-			size_t rlen;
-			uint64_t seq;
-
-			if (!recs[i].value ||
-			    parse_value(recs[i].value, &rlen, &seq, &other))
-				other = "(records pancake did not write)";
-			else if (!strcmp(other, name))
-				other = NULL;
-		}
-	if (other) {
+	if (other[0]) {
 		snprintf(c->detail, sizeof(c->detail), "topic %s: %" PRId64
-			 " records of dataset '%s'", topic, n, other);
+			 " records of dataset '%.100s'", topic, n, other);
 	} else {
 		c->ratings = n;
 		snprintf(c->detail, sizeof(c->detail), "topic %s: %" PRId64
@@ -410,11 +433,6 @@ static int count_kafka(const struct dataset *ds, const struct load_opts *o,
 	}
 	ret = 0;
 out:
-	if (recs) {
-		for (i = 0; i < npart; i++)
-			kafka_record_release(&recs[i]);
-		free(recs);
-	}
 	kafka_producer_free(p);
 	return ret;
 }
@@ -437,10 +455,9 @@ static int drop_kafka(const char *name, const struct load_opts *o, char *detail,
 {
 	const char *topic = topic_name();
 	struct kafka_producer *p;
-	struct kafka_record *recs = NULL;
-	const char *other = NULL;
+	char other[256];
 	int64_t n = 0;
-	int i, npart, nrecs = 0, ret = -1;
+	int npart, ret = -1;
 	double t0;
 
 	if (!(p = open_producer(o, err)))
@@ -452,28 +469,14 @@ static int drop_kafka(const char *name, const struct load_opts *o, char *detail,
 		ret = 0;
 		goto out;
 	}
-	if (npart < 1 || kafka_topic_count(p, topic, &n, err))
+	if (npart < 1 || topic_holder(p, topic, npart, name, &n, other, sizeof(other), err))
 		goto out;
-	recs = xcalloc((size_t)npart, sizeof(*recs));
-	nrecs = npart;
-	if (kafka_topic_last_records(p, topic, npart, recs, err))
-		goto out;
-	for (i = 0; i < npart && !other; i++)
-		if (recs[i].offset >= 0) {
-			size_t rlen;
-			uint64_t seq;
-
-			if (!recs[i].value || parse_value(recs[i].value, &rlen, &seq, &other))
-				other = "(records pancake did not write)";
-			else if (!strcmp(other, name))
-				other = NULL;
-		}
-	if (other && *other == '(') {
+	if (!strcmp(other, FOREIGN)) {
 		buf_addf(err, "kafka topic '%s' holds records pancake did not write: it was "
 			 "left as it is (set PANCAKE_KAFKA_TOPIC to use another topic)", topic);
 		goto out;
 	}
-	if (other) {
+	if (other[0]) {
 		buf_addf(err, "kafka topic '%s' holds dataset '%s', not '%s': it was left "
 			 "as it is ('pancake data drop %s --from kafka' empties it)", topic,
 			 other, name, other);
@@ -494,9 +497,6 @@ static int drop_kafka(const char *name, const struct load_opts *o, char *detail,
 	snprintf(detail, size, "topic %s: deleted with its %" PRId64 " records", topic, n);
 	ret = 0;
 out:
-	for (i = 0; i < nrecs; i++)
-		kafka_record_release(&recs[i]);
-	free(recs);
 	kafka_producer_free(p);
 	return ret;
 }

@@ -75,6 +75,43 @@ static void finish(struct datajob *j, enum datajob_phase phase)
 	datajob_unlock(j);
 }
 
+/*
+ * Every load target into items[] (options from `base`, endpoints from the
+ * service definitions) and a row per target in the job, in `state`.
+ * Returns the count, or -1 with the job failed on a malformed definition.
+ */
+static int setup_targets(struct datajob *j, struct loadrun_item *items,
+			 const struct load_opts *base, enum datajob_tstate state)
+{
+	const struct load_target *ts[LOADRUN_MAX];
+	struct buf err = BUF_INIT;
+	int i, n;
+
+	for (n = 0; load_targets[n] && n < LOADRUN_MAX; n++)
+		ts[n] = load_targets[n];
+	if (loadrun_prepare(items, ts, n, base, &err)) {
+		datajob_lock(j);
+		snprintf(j->message, sizeof(j->message), "%s", err.s);
+		datajob_unlock(j);
+		buf_release(&err);
+		finish(j, DJ_FAILED);
+		return -1;
+	}
+	datajob_lock(j);
+	j->n = n;
+	for (i = 0; i < n; i++) {
+		struct datajob_target *t = &j->t[i];
+
+		memset(t, 0, sizeof(*t));
+		snprintf(t->name, sizeof(t->name), "%s", ts[i]->name);
+		snprintf(t->endpoint, sizeof(t->endpoint), "%s:%d", items[i].host, items[i].o.port);
+		t->state = state;
+	}
+	j->version++;
+	datajob_unlock(j);
+	return n;
+}
+
 /* ---- load ---- */
 
 static void on_progress(const char *target, uint64_t done, uint64_t total, void *ctx)
@@ -136,7 +173,6 @@ static void skip_message(struct datajob *j, const struct dataset_report *rep)
 
 static void run_load(struct datajob *j)
 {
-	const struct load_target *ts[LOADRUN_MAX];
 	struct loadrun_item items[LOADRUN_MAX];
 	struct dataset_report rep;
 	struct dataset ds;
@@ -146,34 +182,18 @@ static void run_load(struct datajob *j)
 
 	dataset_init(&ds);
 	dataset_report_init(&rep);
-	for (n = 0; load_targets[n] && n < LOADRUN_MAX; n++)
-		ts[n] = load_targets[n];
 	memset(&base, 0, sizeof(base));
 	base.dataset = j->dataset;
 	base.timeout_ms = 10000;
 	base.progress = on_progress;
 	base.ctx = j;
 	base.cancel = &j->cancel;
-	if (loadrun_prepare(items, ts, n, &base, &err)) {
-		datajob_lock(j);
-		snprintf(j->message, sizeof(j->message), "%s", err.s);
-		datajob_unlock(j);
-		finish(j, DJ_FAILED);
+	if ((n = setup_targets(j, items, &base, DT_WAITING)) < 0)
 		goto out;
-	}
-	datajob_lock(j);
-	j->n = n;
 	for (i = 0; i < n; i++) {
-		struct datajob_target *t = &j->t[i];
-
-		memset(t, 0, sizeof(*t));
-		snprintf(t->name, sizeof(t->name), "%s", ts[i]->name);
-		snprintf(t->endpoint, sizeof(t->endpoint), "%s:%d", items[i].host, items[i].o.port);
 		items[i].on_done = on_target_done;
 		items[i].done_ctx = j;
 	}
-	j->version++;
-	datajob_unlock(j);
 
 	/* the whole file is checked before anything is written to any store */
 	if (dataset_read(&ds, j->dir, DS_AUTO, j->on_error, &rep, &err)) {
@@ -278,42 +298,25 @@ out:
 
 static void run_drop(struct datajob *j)
 {
-	const struct load_target *ts[LOADRUN_MAX];
 	struct loadrun_item items[LOADRUN_MAX];
 	struct load_opts base;
 	struct buf err = BUF_INIT;
 	int i, n, failed = 0;
 
-	for (n = 0; load_targets[n] && n < LOADRUN_MAX; n++)
-		ts[n] = load_targets[n];
 	memset(&base, 0, sizeof(base));
 	base.dataset = j->dataset;
 	base.timeout_ms = 10000;
-	if (loadrun_prepare(items, ts, n, &base, &err)) {
-		datajob_lock(j);
-		snprintf(j->message, sizeof(j->message), "%s", err.s);
-		datajob_unlock(j);
-		finish(j, DJ_FAILED);
+	if ((n = setup_targets(j, items, &base, DT_RUNNING)) < 0)
 		goto out;
-	}
 	datajob_lock(j);
-	j->n = n;
 	j->phase = DJ_RUNNING;
-	for (i = 0; i < n; i++) {
-		memset(&j->t[i], 0, sizeof(j->t[i]));
-		snprintf(j->t[i].name, sizeof(j->t[i].name), "%s", ts[i]->name);
-		snprintf(j->t[i].endpoint, sizeof(j->t[i].endpoint), "%s:%d", items[i].host,
-			 items[i].o.port);
-		j->t[i].state = DT_RUNNING;
-	}
-	j->version++;
 	datajob_unlock(j);
 	for (i = 0; i < n; i++) {
 		char detail[320] = "";
 		int r;
 
 		buf_reset(&err);
-		r = ts[i]->drop(j->dataset, &items[i].o, detail, sizeof(detail), &err);
+		r = items[i].t->drop(j->dataset, &items[i].o, detail, sizeof(detail), &err);
 		failed += r != 0;
 		datajob_lock(j);
 		j->t[i].state = r ? DT_FAILED : DT_OK;
