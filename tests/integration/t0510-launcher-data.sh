@@ -43,6 +43,14 @@ wait_screen() {
 	done
 }
 keys() { tmux -L "$sock" send-keys -t t0510 "$@"; }
+# ended DESC: until the launcher's session is gone (20 s at most)
+ended() {
+	local deadline=$((SECONDS + 20))
+	while tmux -L "$sock" has-session -t t0510 2>/dev/null; do
+		[ $SECONDS -ge $deadline ] && { capture; fail "$1"; }
+		sleep 0.2
+	done
+}
 # select NAME: Up to the top of the list, then Down until NAME is selected
 select_set() {
 	local i
@@ -127,11 +135,7 @@ pass "X, X: $ds dropped (kafka topic deleted, no redis keys left)"
 
 # 6. q quits with 0
 keys q
-deadline=$((SECONDS + 20))
-while tmux -L "$sock" has-session -t t0510 2>/dev/null; do
-	[ $SECONDS -ge $deadline ] && { capture; fail "'q' did not end the launcher"; }
-	sleep 0.2
-done
+ended "'q' did not end the launcher"
 [ "$(cat "$tmp/rc")" = 0 ] || fail "the launcher exited with $(cat "$tmp/rc")"
 pass "q: exit status 0"
 
@@ -145,9 +149,5 @@ for k in "load the dataset into kafka" "count what each store holds" "drop the d
 	grep -q "$k" "$tmp/screen" || fail "the data help does not list '$k'"
 done
 keys x q
-deadline=$((SECONDS + 20))
-while tmux -L "$sock" has-session -t t0510 2>/dev/null; do
-	[ $SECONDS -ge $deadline ] && { capture; fail "'q' did not end the 80x24 launcher"; }
-	sleep 0.2
-done
+ended "'q' did not end the 80x24 launcher"
 pass "--data at 80x24 without colors: the help lists the data keys; q quits"
