@@ -36,7 +36,31 @@ APP_OBJ := $(APP_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
 
-all: pancake
+# the recommender (services/recommender): ALS on OpenBLAS, a libgit2 registry
+RECO     := services/recommender/recommender
+RECO_DIR := services/recommender
+RECO_PKGS := openblas libgit2
+RECO_CFLAGS = $(ALL_CFLAGS) -I$(RECO_DIR) $(shell pkg-config --cflags $(RECO_PKGS))
+RECO_LIBS := $(shell pkg-config --libs $(RECO_PKGS))
+# the kernels and solves (everything but the commands), for unit tests too
+RECO_CORE := als topk eval publish registry
+RECO_CORE_OBJ := $(RECO_CORE:%=$(RECO_DIR)/%.o)
+RECO_OBJ := $(RECO_CORE_OBJ) $(patsubst %.c,%.o,$(wildcard $(RECO_DIR)/cmd-*.c)) \
+           $(RECO_DIR)/rec.o $(RECO_DIR)/main.o
+RECO_UNIT := tests/unit/test-als tests/unit/test-registry
+UNIT_BIN := $(filter-out $(RECO_UNIT),$(UNIT_BIN)) $(RECO_UNIT)
+
+all: pancake $(RECO)
+
+$(RECO): $(RECO_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(RECO_OBJ) $(LIB) $(RECO_LIBS) $(LIBS)
+
+$(RECO_DIR)/%.o: $(RECO_DIR)/%.c
+	$(CC) $(RECO_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(RECO_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(RECO_CORE_OBJ) $(LIB)
+	$(CC) $(RECO_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(RECO_CORE_OBJ) $(LIB) \
+	  $(RECO_LIBS) $(LIBS)
 
 pancake: $(APP_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(LIB) $(LIBS) $(TUILIBS)
@@ -61,7 +85,7 @@ unit: $(UNIT_BIN)
 integration: pancake
 	@sh tests/run-integration
 
-test: pancake $(UNIT_BIN) fuzz-smoke
+test: pancake $(RECO) $(UNIT_BIN) fuzz-smoke
 	@sh tests/run-all $(UNIT_BIN)
 
 # every benchmark, each beside its anchor in the same run (the stack is
@@ -117,7 +141,8 @@ fuzz-smoke: $(FUZZ_SMOKE)
 
 clean:
 	rm -f pancake $(LIB) $(LIB_OBJ) $(APP_OBJ) $(UNIT_BIN) \
-	  $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(FUZZ_BIN) $(FUZZ_SMOKE)
+	  $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(FUZZ_BIN) $(FUZZ_SMOKE) \
+	  $(RECO) $(RECO_OBJ) $(RECO_OBJ:.o=.d)
 
 .PHONY: all unit integration test bench clean fuzz fuzz-smoke
--include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(RECO_OBJ:.o=.d)

@@ -812,8 +812,11 @@ static void record_copy(struct kafka_record *r, const rd_kafka_message_t *m)
 	const void *val;
 	size_t i, size;
 
+	rd_kafka_timestamp_type_t tstype;
+
 	r->partition = m->partition;
 	r->offset = m->offset;
+	r->timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
 	r->key = copy_bytes(m->key, m->key_len);
 	r->value = copy_bytes(m->payload, m->len);
 	if (rd_kafka_message_headers(m, &h) || !h)
@@ -940,4 +943,173 @@ out:
 		for (i = 0; i < npart; i++)
 			kafka_record_release(&recs[i]);
 	return ret;
+}
+
+/* ---- the group consumer ---- */
+
+struct kafka_consumer {
+	struct probe_log log;
+	rd_kafka_t *rk;
+	char *bootstrap, *topic;
+	int timeout_ms, from_beginning;
+	int ready;			/* set by the rebalance callback */
+};
+
+/*
+ * On assignment: partitions without a committed offset start at the
+ * watermark asked for now, not whenever the fetcher first resets, so a
+ * record produced once ready() is true is always seen.
+ */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t why,
+			 rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct kafka_consumer *c = opaque;
+
+	if (why != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		rd_kafka_assign(rk, NULL);
+		c->ready = 0;
+		return;
+	}
+	rd_kafka_committed(rk, parts, c->timeout_ms);
+	for (int i = 0; i < parts->cnt; i++) {
+		rd_kafka_topic_partition_t *p = &parts->elems[i];
+		int64_t lo = 0, hi = 0;
+		if (p->offset >= 0)
+			continue;
+		if (rd_kafka_query_watermark_offsets(rk, p->topic, p->partition, &lo, &hi,
+						     c->timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
+			p->offset = c->from_beginning ? lo : hi;
+		else
+			p->offset = c->from_beginning ? RD_KAFKA_OFFSET_BEGINNING
+						      : RD_KAFKA_OFFSET_END;
+	}
+	rd_kafka_assign(rk, parts);
+	c->ready = parts->cnt > 0;
+}
+
+struct kafka_consumer *kafka_consumer_new(const char *bootstrap, const char *topic,
+					  const struct kafka_consumer_opts *opts,
+					  struct buf *err)
+{
+	struct kafka_consumer *c = xcalloc(1, sizeof(*c));
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *sub = NULL;
+	char why[512];
+
+	c->bootstrap = xstrdup(bootstrap);
+	c->topic = xstrdup(topic);
+	c->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 10000;
+	c->from_beginning = opts->from_beginning;
+	pthread_mutex_init(&c->log.lock, NULL);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_opaque(conf, c);
+	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	/* the log callbacks take the probe_log at the start of the struct */
+	if (conf_set(conf, "bootstrap.servers", bootstrap, err) ||
+	    conf_set(conf, "group.id", opts->group, err) ||
+	    conf_set(conf, "client.id", opts->client_id ? opts->client_id : "pancake", err) ||
+	    conf_set(conf, "enable.auto.commit", "true", err) ||
+	    conf_set(conf, "auto.commit.interval.ms", "1000", err) ||
+	    conf_set(conf, "enable.auto.offset.store", "false", err) ||
+	    conf_set(conf, "auto.offset.reset", opts->from_beginning ? "earliest" : "latest", err) ||
+	    conf_set(conf, "fetch.wait.max.ms", "10", err) ||
+	    conf_set(conf, "log.connection.close", "false", err) ||
+	    conf_set_ms(conf, "socket.timeout.ms", c->timeout_ms, 10, err) ||
+	    conf_set_ms(conf, "session.timeout.ms", 10000, 6000, err))
+		goto fail;
+	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+	if (!c->rk) {
+		buf_addf(err, "cannot create a kafka consumer for '%s': %s", bootstrap, why);
+		goto fail;
+	}
+	conf = NULL;
+	rd_kafka_poll_set_consumer(c->rk);
+	sub = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+	if (rd_kafka_subscribe(c->rk, sub)) {
+		buf_addf(err, "cannot subscribe to kafka topic '%s' at '%s'", topic, bootstrap);
+		goto fail;
+	}
+	rd_kafka_topic_partition_list_destroy(sub);
+	return c;
+fail:
+	if (sub)
+		rd_kafka_topic_partition_list_destroy(sub);
+	if (conf)
+		rd_kafka_conf_destroy(conf);
+	kafka_consumer_free(c);
+	return NULL;
+}
+
+void kafka_consumer_free(struct kafka_consumer *c)
+{
+	if (!c)
+		return;
+	if (c->rk) {
+		rd_kafka_commit(c->rk, NULL, 0);
+		rd_kafka_consumer_close(c->rk);
+		rd_kafka_destroy(c->rk);
+	}
+	pthread_mutex_destroy(&c->log.lock);
+	free(c->bootstrap);
+	free(c->topic);
+	free(c);
+}
+
+int kafka_consumer_poll(struct kafka_consumer *c, int timeout_ms, struct kafka_record *r,
+			struct buf *err)
+{
+	rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+	int ret = 1;
+
+	if (!m)
+		return 0;
+	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		ret = 0;
+	} else if (m->err) {
+		/* an unknown topic or an unreachable broker: say which */
+		buf_addf(err, "kafka at '%s', topic '%s': %s", c->bootstrap, c->topic,
+			 rd_kafka_message_errstr(m));
+		if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+			buf_addf(err, ": load a dataset first ('pancake data load NAME --into kafka')");
+			ret = KAFKA_ENOTOPIC;
+		} else {
+			ret = KAFKA_EFAIL;
+		}
+	} else {
+		memset(r, 0, sizeof(*r));
+		record_copy(r, m);
+	}
+	rd_kafka_message_destroy(m);
+	return ret;
+}
+
+void kafka_consumer_done(struct kafka_consumer *c, int32_t partition, int64_t offset)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+
+	/* the committed offset is the next one to read */
+	rd_kafka_topic_partition_list_add(l, c->topic, partition)->offset = offset + 1;
+	rd_kafka_offsets_store(c->rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+int kafka_consumer_commit(struct kafka_consumer *c, struct buf *err)
+{
+	rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, NULL, 0);
+
+	if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+		buf_addf(err, "cannot commit offsets to kafka at '%s': %s", c->bootstrap,
+			 rd_kafka_err2str(e));
+		return KAFKA_EFAIL;
+	}
+	return 0;
+}
+
+int kafka_consumer_ready(struct kafka_consumer *c)
+{
+	/* the callback runs inside poll, on the caller's thread */
+	return c->ready;
 }

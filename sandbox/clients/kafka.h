@@ -147,6 +147,7 @@ int kafka_topic_count(struct kafka_producer *p, const char *topic, int64_t *coun
 struct kafka_record {
 	int32_t partition;
 	int64_t offset;		/* -1: the partition is empty */
+	int64_t timestamp_ms;	/* the record's timestamp (create time), -1 if none */
 	char *key;		/* NUL-terminated copies; NULL when absent */
 	char *value;
 	size_t nheaders;
@@ -165,5 +166,42 @@ const char *kafka_record_header(const struct kafka_record *r, const char *name);
  */
 int kafka_topic_last_records(struct kafka_producer *p, const char *topic, int npart,
 			     struct kafka_record *recs, struct buf *err);
+
+/*
+ * A group consumer of one topic, at least once: a record counts as done
+ * only when kafka_consumer_done() says so, and only done offsets are
+ * committed (every second, and on kafka_consumer_free). A partition the
+ * group has no committed offset for starts at its end (or its beginning
+ * with from_beginning), resolved when it is assigned, so nothing produced
+ * after kafka_consumer_ready() is missed.
+ */
+struct kafka_consumer;
+
+struct kafka_consumer_opts {
+	const char *group;	/* consumer group id (required) */
+	int from_beginning;	/* where a partition without a committed offset starts */
+	int timeout_ms;		/* per network call; 0: 10000 */
+	const char *client_id;	/* NULL: "pancake" */
+};
+
+/* new (free with kafka_consumer_free); NULL with `err` when refused */
+struct kafka_consumer *kafka_consumer_new(const char *bootstrap, const char *topic,
+					  const struct kafka_consumer_opts *opts,
+					  struct buf *err);
+/* commits what is done, leaves the group and frees */
+void kafka_consumer_free(struct kafka_consumer *c);
+/*
+ * Waits up to `timeout_ms` for the next record: 1 with *r filled (new,
+ * kafka_record_release), 0 when none came, or a negative enum
+ * kafka_status with `err` (an unreachable broker, an unknown topic).
+ */
+int kafka_consumer_poll(struct kafka_consumer *c, int timeout_ms, struct kafka_record *r,
+			struct buf *err);
+/* marks partition/offset processed: it (and all before it) may be committed */
+void kafka_consumer_done(struct kafka_consumer *c, int32_t partition, int64_t offset);
+/* commits the done offsets now (synchronously); 0 or KAFKA_EFAIL with `err` */
+int kafka_consumer_commit(struct kafka_consumer *c, struct buf *err);
+/* partitions assigned with their start resolved; 0 until the group has answered */
+int kafka_consumer_ready(struct kafka_consumer *c);
 
 #endif

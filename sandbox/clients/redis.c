@@ -266,6 +266,18 @@ static int check_reply(struct redis_conn *c, redisReply *reply, struct buf *err)
 		ret = REDIS_ECMD;
 	} else if (reply->type == REDIS_REPLY_INTEGER) {
 		c->isum += reply->integer;
+	} else if (reply->type == REDIS_REPLY_ARRAY && !strcmp(what, "EXEC")) {
+		/* a transaction's commands answer inside EXEC's array */
+		for (size_t i = 0; i < reply->elements && !ret; i++)
+			if (reply->element[i]->type == REDIS_REPLY_ERROR) {
+				if (err)
+					buf_addf(err, "redis at '%s:%d' refused command %zu "
+						 "of a transaction: %s", c->host, c->port,
+						 i + 1, reply->element[i]->str ?
+						 reply->element[i]->str : "");
+				c->failed = 1;
+				ret = REDIS_ECMD;
+			}
 	}
 	c->head = (c->head + 1) % (size_t)c->depth;
 	c->pending--;

@@ -1,0 +1,253 @@
+/*
+ * publish: every user's top N and every item's similar items into Redis
+ * under the model's version, then the pointer readers follow.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "publish.h"
+#include "rec.h"
+#include "topk.h"
+#include "util/xalloc.h"
+
+struct pub {
+	struct redis_conn *c;
+	const struct model *m;
+	const char *ver;
+	struct buf err;
+	uint64_t done, total, keys;
+	double started, shown;
+	int tty, failed;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void progress(struct pub *p, const char *what, int final)
+{
+	double t = now();
+	if (!p->tty || (!final && t - p->shown < 0.2))
+		return;
+	p->shown = t;
+	int width = 30, fill = p->total ? (int)(width * p->done / p->total) : width;
+	fprintf(stderr, "\r  %-8s [%.*s%*s] %3d%%  %llu/%llu", what, fill,
+		"##############################", width - fill, "",
+		p->total ? (int)(100 * p->done / p->total) : 100,
+		(unsigned long long)p->done, (unsigned long long)p->total);
+	if (final)
+		fprintf(stderr, "\n");
+}
+
+static int write_user(uint32_t u, const uint32_t *items, const float *scores, int n, void *ctx)
+{
+	struct pub *p = ctx;
+	uint32_t ids[1000];
+	char key[96];
+
+	for (int i = 0; i < n; i++)
+		ids[i] = p->m->item_ids[items[i]];
+	publish_user_key(key, sizeof(key), p->ver, p->m->user_ids[u]);
+	if (publish_list(p->c, key, ids, scores, n, &p->err)) {
+		p->failed = 1;
+		return 1;
+	}
+	p->done++;
+	p->keys++;
+	progress(p, "users", 0);
+	return rec_interrupted;
+}
+
+static int write_similar(uint32_t i, const uint32_t *items, const float *scores, int n,
+			 void *ctx)
+{
+	struct pub *p = ctx;
+	uint32_t ids[1000];
+	char key[96];
+
+	for (int j = 0; j < n; j++)
+		ids[j] = p->m->item_ids[items[j]];
+	publish_similar_key(key, sizeof(key), p->ver, p->m->item_ids[i]);
+	if (publish_list(p->c, key, ids, scores, n, &p->err)) {
+		p->failed = 1;
+		return 1;
+	}
+	p->done++;
+	p->keys++;
+	progress(p, "similar", 0);
+	return rec_interrupted;
+}
+
+int cmd_publish(int argc, char **argv)
+{
+	enum { O_DATA = 256, O_TOP, O_SIMILAR, O_REDIS, O_NOCUR, O_REGISTRY, O_JSON, O_THREADS };
+	static const struct option longs[] = {
+		{ "data", 1, NULL, O_DATA }, { "top", 1, NULL, O_TOP },
+		{ "similar", 1, NULL, O_SIMILAR }, { "redis", 1, NULL, O_REDIS },
+		{ "no-current", 0, NULL, O_NOCUR }, { "registry", 1, NULL, O_REGISTRY },
+		{ "json", 0, NULL, O_JSON }, { "threads", 1, NULL, O_THREADS },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *data = NULL, *redis = NULL, *registry = NULL;
+	long top = 20, similar = 20, threads = sysconf(_SC_NPROCESSORS_ONLN);
+	int json = 0, set_current = 1, c, ret = 1, have_model = 0, have_ds = 0;
+	struct model m;
+	struct dataset ds;
+	struct csr rated = { 0 };
+	struct pub p = { .err = BUF_INIT };
+	char *name = NULL, host[64], ver[13];
+	float *unit = NULL;
+	int port;
+
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (c) {
+		case O_DATA: data = optarg; break;
+		case O_TOP:
+			if (rec_int("publish", "--top", optarg, 1, 1000, &top)) return 2;
+			break;
+		case O_SIMILAR:
+			if (rec_int("publish", "--similar", optarg, 0, 1000, &similar)) return 2;
+			break;
+		case O_REDIS: redis = optarg; break;
+		case O_NOCUR: set_current = 0; break;
+		case O_REGISTRY: registry = optarg; break;
+		case O_JSON: json = 1; break;
+		case O_THREADS:
+			if (rec_int("publish", "--threads", optarg, 1, 256, &threads)) return 2;
+			break;
+		default: return rec_bad_usage("publish", "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return rec_bad_usage("publish", "publish wants one model (a file or a registry "
+				     "revision such as production)");
+	if (threads < 1)
+		threads = 1;
+	rec_catch_signals();
+	if (rec_endpoint("redis", redis, host, sizeof(host), &port))
+		return 1;
+	if (rec_load_model(argv[optind], registry, &m))
+		return 1;
+	have_model = 1;
+	model_version(&m, ver);
+	if (rec_read_dataset(data ? data : m.dataset, DS_SKIP, &ds, &name)) {
+		if (!data)
+			fprintf(stderr, "hint: the model was trained on '%s'; name its ratings "
+				"with --data\n", m.dataset);
+		goto out;
+	}
+	have_ds = 1;
+	if (dataset_fingerprint(&ds) != m.dataset_fingerprint)
+		fprintf(stderr, "warning: '%s' is not the data the model was trained on (its "
+			"fingerprint differs): what users rated there is left out\n", name);
+	uint64_t unknown;
+	publish_rated(&m, &ds, &rated, &unknown);
+	dataset_release(&ds);
+	have_ds = 0;
+
+	if (redis_connect(&p.c, host, port, 10000, 0, &p.err)) {
+		fprintf(stderr, "error: %s\n", p.err.s);
+		goto out;
+	}
+	p.m = &m;
+	p.ver = ver;
+	p.tty = isatty(2) && !json;
+	p.started = now();
+	if (!json)
+		fprintf(stderr, "publishing model %s (%s, rank %u) to redis at %s:%d\n", ver,
+			m.dataset, m.rank, host, port);
+
+	struct topk_query q = {
+		.q = m.user_factors, .nq = m.nusers, .qbias = m.user_bias,
+		.t = m.item_factors, .nt = m.nitems, .tbias = m.item_bias,
+		.rank = (int)m.rank, .offset = (m.flags & MODEL_BIASES) ? m.mean : 0,
+		.exclude = &rated,
+	};
+	p.total = m.nusers;
+	topk_run(&q, (int)top, (int)threads, write_user, &p);
+	progress(&p, "users", 1);
+	if (!p.failed && !rec_interrupted && similar > 0) {
+		unit = publish_unit_items(&m);
+		struct topk_query s = {
+			.q = unit, .nq = m.nitems, .t = unit, .nt = m.nitems,
+			.rank = (int)m.rank, .exclude_self = 1,
+		};
+		p.done = 0;
+		p.total = m.nitems;
+		topk_run(&s, (int)similar, (int)threads, write_similar, &p);
+		progress(&p, "similar", 1);
+	}
+	if (p.failed || redis_flush(p.c, &p.err)) {
+		fprintf(stderr, "error: %s\nnothing points at the half-written version %s: "
+			"run the same command again once redis answers\n", p.err.s, ver);
+		goto out;
+	}
+	if (rec_interrupted) {
+		fprintf(stderr, "interrupted: %llu lists written under pk:rec:%s:, which "
+			"nothing points at; run the same command again\n",
+			(unsigned long long)p.keys, ver);
+		ret = 130;
+		goto out;
+	}
+
+	/* the meta, then the pointer: a reader never follows it to a partial version */
+	char metakey[64], n1[24], n2[24], n3[24], n4[24], at[24];
+	snprintf(metakey, sizeof(metakey), "pk:rec:%s:meta", ver);
+	snprintf(n1, sizeof(n1), "%u", m.rank);
+	snprintf(n2, sizeof(n2), "%u", m.nusers);
+	snprintf(n3, sizeof(n3), "%u", m.nitems);
+	snprintf(n4, sizeof(n4), "%ld", top);
+	snprintf(at, sizeof(at), "%lld", (long long)time(NULL));
+	const char *hset[] = { "HSET", metakey, "dataset", m.dataset, "kind",
+			       (m.flags & MODEL_IMPLICIT) ? "implicit" : "explicit", "rank", n1,
+			       "users", n2, "items", n3, "top", n4, "published_at", at,
+			       "checksum", m.checksum };
+	const char *zadd[] = { "ZADD", PUBLISH_VERSIONS, at, ver };
+	const char *set[] = { "SET", PUBLISH_CURRENT, ver };
+	if (redis_append(p.c, 18, hset, NULL, &p.err) ||
+	    redis_append(p.c, 4, zadd, NULL, &p.err) ||
+	    (set_current && redis_append(p.c, 3, set, NULL, &p.err)) ||
+	    redis_flush(p.c, &p.err)) {
+		fprintf(stderr, "error: %s\n", p.err.s);
+		goto out;
+	}
+	double secs = now() - p.started;
+	if (json) {
+		json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:I, s:f, s:b, s:I}", "version", ver,
+				      "dataset", m.dataset, "users", (int)m.nusers,
+				      "items", (int)m.nitems, "lists", (json_int_t)p.keys,
+				      "seconds", secs, "current", set_current,
+				      "left_out_unknown", (json_int_t)unknown);
+		json_object_set_new(j, "top", json_integer(top));
+		json_object_set_new(j, "similar", json_integer(similar));
+		json_object_set_new(j, "prefix", json_string(metakey));
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+		printf("\n");
+		json_decref(j);
+	} else {
+		printf("published %llu lists in %.2f s (%.0f lists/s): pk:rec:%s:user:ID (top %ld) "
+		       "and pk:rec:%s:similar:ID (%ld)%s\n", (unsigned long long)p.keys, secs,
+		       p.keys / (secs > 0 ? secs : 1), ver, top, ver, similar,
+		       set_current ? "; pk:rec:current points at it" : "");
+	}
+	ret = 0;
+out:
+	if (p.c)
+		redis_close(p.c);
+	free(unit);
+	csr_release(&rated);
+	if (have_ds)
+		dataset_release(&ds);
+	if (have_model)
+		model_release(&m);
+	free(name);
+	buf_release(&p.err);
+	return ret;
+}

@@ -1,0 +1,130 @@
+/* main: dispatches `recommender COMMAND` through the command table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "rec.h"
+
+const struct rec_cmd rec_cmds[] = {
+	{ "train", cmd_train,
+	  "train NAME|DIR [--rank R] [--lambda L] [--iters N] [--biases | --implicit [--alpha A] [--solver cholesky|cg]] [--split S] [--out FILE] [--register] [--json]",
+	  "Train ALS on a dataset, evaluate it on held-out ratings beside the\n"
+	  "mean-plus-biases baseline, save the model and register it.",
+	  "  --rank R           factors per user and item (default 10)\n"
+	  "  --lambda L         regularisation, weighted by each row's ratings (default 0.1)\n"
+	  "  --iters N          iterations (default 10)\n"
+	  "  --biases           explicit: also learn the mean and user and item biases\n"
+	  "  --implicit         treat ratings as strengths (Hu-Koren-Volinsky)\n"
+	  "  --alpha A          implicit confidence 1 + A*r (default 1)\n"
+	  "  --solver S         implicit: cholesky (exact, default) or cg (warm-started)\n"
+	  "  --cg-steps N       conjugate-gradient steps per row (default 3)\n"
+	  "  --threads N        workers (default: one per CPU)\n"
+	  "  --seed S           initial factors and random split (default 42)\n"
+	  "  --split S          none, random:F or time:F (default random:0.2)\n"
+	  "  --k K              cut-off of the ranking metrics (default 10)\n"
+	  "  --eval-users N     ranking metrics over at most N users (default 10000; 0 all)\n"
+	  "  --out FILE         write the model there (default models/NAME.model)\n"
+	  "  --register         commit the model, its parameters and metrics to the registry\n"
+	  "                     and point 'candidate' at it\n"
+	  "  --registry DIR     the registry (default $PANCAKE_MODELS/registry or models/registry)\n"
+	  "  --on-error=skip    leave bad lines of the dataset out (default: refuse the file)\n"
+	  "  --json             one JSON object on stdout, with every iteration's figures\n" },
+	{ "publish", cmd_publish,
+	  "publish MODEL [--data NAME|DIR] [--top N] [--similar N] [--redis HOST:PORT] [--json]",
+	  "Write each user's top-N recommendations and each item's similar items to\n"
+	  "Redis under the model's version (pk:rec:VERSION:*), then point\n"
+	  "pk:rec:current at it. MODEL is a file or a registry revision.",
+	  "  --data NAME|DIR    the ratings whose items are left out of each user's list\n"
+	  "                     (default: the dataset the model was trained on)\n"
+	  "  --top N            recommendations per user (default 20)\n"
+	  "  --similar N        similar items per item (default 20; 0: none)\n"
+	  "  --redis HOST:PORT  default: the stack's redis\n"
+	  "  --no-current       leave pk:rec:current as it is\n"
+	  "  --registry DIR     where MODEL revisions are looked up\n"
+	  "  --json             machine-readable summary\n" },
+	{ "models", cmd_models,
+	  "models list | show REV | promote [REV] | rollback | diff REV REV [--registry DIR] [--json]",
+	  "The model registry: a git repository (libgit2, no git needed) with one\n"
+	  "commit per trained model and the refs 'candidate' and 'production'.",
+	  "  list               every model, newest first, with its metrics\n"
+	  "  show REV           one model's parameters and metrics\n"
+	  "  promote [REV]      point production at REV (default: candidate)\n"
+	  "  rollback           point production back at what it was before\n"
+	  "  diff REV REV       parameters and metrics side by side, with deltas\n"
+	  "  --registry DIR     default $PANCAKE_MODELS/registry or models/registry\n"
+	  "  --json             machine-readable output\n" },
+	{ "foldin", cmd_foldin,
+	  "foldin MODEL [--data NAME|DIR] [--topic T] [--group G] [--kafka HOST:PORT] [--redis HOST:PORT] [--max-events N] [--duration S] [--json]",
+	  "Consume new ratings from Kafka and, for each, solve that user's factors\n"
+	  "exactly against the fixed item factors, rescore and rewrite the user's\n"
+	  "recommendations in Redis. At-least-once: offsets are committed after the\n"
+	  "Redis writes, and each write replaces the whole list.",
+	  "  --data NAME|DIR    the ratings users already have (default: the model's dataset)\n"
+	  "  --topic T          default ratings (PANCAKE_KAFKA_TOPIC)\n"
+	  "  --group G          consumer group (default pancake-foldin); a new group starts\n"
+	  "                     at the end of the topic\n"
+	  "  --from-beginning   a new group starts at the beginning instead\n"
+	  "  --top N            recommendations per user (default 20)\n"
+	  "  --max-events N     stop after N ratings\n"
+	  "  --duration S       stop after S seconds\n"
+	  "  --registry DIR     where MODEL revisions are looked up\n"
+	  "  --json             print the latency summary as JSON when it stops\n" },
+	{ "split", cmd_split,
+	  "split NAME|DIR --out DIR [--split S] [--seed S]",
+	  "Write the train and test ratings of a split as train.csv and test.csv\n"
+	  "(user,item,rating), the same split 'train' makes with the same seed:\n"
+	  "what other tools (Spark) are given in the benchmarks.",
+	  "  --split S          random:F or time:F (default random:0.2)\n"
+	  "  --seed S           default 42\n"
+	  "  --out DIR          where the two files go\n" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+int rec_usage(const char *name)
+{
+	for (const struct rec_cmd *c = rec_cmds; c->name; c++)
+		if (!strcmp(c->name, name)) {
+			printf("usage: recommender %s\n\n%s\n\n%s", c->usage, c->summary, c->help);
+			return 0;
+		}
+	return 1;
+}
+
+static void usage_all(FILE *f)
+{
+	fprintf(f, "usage: recommender COMMAND [ARGS]\n\n"
+		"ALS on OpenBLAS for the workshop's ratings: train, evaluate, publish to\n"
+		"Redis, keep a model registry, and fold new ratings in from Kafka.\n\n");
+	for (const struct rec_cmd *c = rec_cmds; c->name; c++) {
+		const char *nl = strchr(c->summary, '\n');
+		fprintf(f, "  %-10s %.*s\n", c->name,
+			nl ? (int)(nl - c->summary) : (int)strlen(c->summary), c->summary);
+	}
+	fprintf(f, "\n'recommender COMMAND --help' tells more.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage_all(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		if (argc > 2 && !rec_usage(argv[2]))
+			return 0;
+		usage_all(stdout);
+		return 0;
+	}
+	for (const struct rec_cmd *c = rec_cmds; c->name; c++)
+		if (!strcmp(c->name, argv[1])) {
+			for (int i = 2; i < argc; i++) {
+				if (!strcmp(argv[i], "--"))
+					break;
+				if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+					return rec_usage(c->name);
+			}
+			return c->fn(argc - 1, argv + 1);
+		}
+	fprintf(stderr, "error: unknown command '%s'\n\n", argv[1]);
+	usage_all(stderr);
+	return 2;
+}

@@ -1,0 +1,212 @@
+/* rec: the helpers the recommender's subcommands share. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/catalog.h"
+#include "core/config.h"
+#include "core/loadrun.h"
+#include "registry.h"
+#include "rec.h"
+#include "util/xalloc.h"
+
+int rec_bad_usage(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	for (const struct rec_cmd *c = rec_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			fprintf(stderr, "usage: recommender %s\n", c->usage);
+	fprintf(stderr, "('recommender %s --help' lists the options)\n", name);
+	return 2;
+}
+
+int rec_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		rec_bad_usage(cmd, "%s wants a whole number from %ld to %ld, not '%s'", opt, lo,
+			      hi, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int rec_float(const char *cmd, const char *opt, const char *s, double lo, double hi,
+	      double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
+		rec_bad_usage(cmd, "%s wants a number from %g to %g, not '%s'", opt, lo, hi, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int rec_read_dataset(const char *arg, enum dataset_on_error on_error,
+		     struct dataset *ds, char **name)
+{
+	struct dataset_report rep;
+	struct buf err = BUF_INIT;
+	char *dir = catalog_resolve(arg, name);
+	int ret = -1;
+
+	if (!dir) {
+		fprintf(stderr, "error: no dataset '%s': give a folder, a fetched dataset "
+			"('pancake data list') or a generated one ('pancake data gen' puts "
+			"them in datasets/generated)\n", arg);
+		return -1;
+	}
+	dataset_init(ds);
+	dataset_report_init(&rep);
+	if (dataset_read(ds, dir, DS_AUTO, on_error, &rep, &err)) {
+		fprintf(stderr, "error: %s\n", err.s);
+		if (on_error == DS_ABORT)
+			fprintf(stderr, "hint: fix the file, or leave bad lines out with "
+				"--on-error=skip\n");
+		free(*name);
+		*name = NULL;
+		goto out;
+	}
+	if (rep.skipped)
+		fprintf(stderr, "warning: skipped %zu bad line(s), e.g.\n%s\n", rep.skipped,
+			rep.examples.s);
+	ret = 0;
+out:
+	dataset_report_release(&rep);
+	buf_release(&err);
+	free(dir);
+	return ret;
+}
+
+int rec_endpoint(const char *service, const char *given, char *host, size_t size, int *port)
+{
+	struct buf err = BUF_INIT;
+
+	if (given) {
+		const char *colon = strrchr(given, ':');
+		long p;
+		char *end;
+		if (!colon || colon == given || (size_t)(colon - given) >= size) {
+			fprintf(stderr, "error: '%s' is not HOST:PORT (e.g. 127.0.0.1:6379)\n",
+				given);
+			return -1;
+		}
+		p = strtol(colon + 1, &end, 10);
+		if (*end || p < 1 || p > 65535) {
+			fprintf(stderr, "error: '%s' is not HOST:PORT (the port is 1 to 65535)\n",
+				given);
+			return -1;
+		}
+		memcpy(host, given, (size_t)(colon - given));
+		host[colon - given] = '\0';
+		*port = (int)p;
+		return 0;
+	}
+	const struct load_target *t = loadrun_find(service);
+	if (!t || loadrun_endpoint(t, host, size, port, &err)) {
+		fprintf(stderr, "error: %s\n", err.len ? err.s : "unknown service");
+		buf_release(&err);
+		return -1;
+	}
+	return 0;
+}
+
+const char *rec_registry_dir(const char *given)
+{
+	static char *dir;
+	const char *e = getenv("PANCAKE_MODELS");
+
+	if (given)
+		return given;
+	if (!dir)
+		dir = e && *e ? xstrfmt("%s/registry", e)
+			      : xstrfmt("%s/models/registry", config_home());
+	return dir;
+}
+
+int rec_load_model(const char *arg, const char *registry, struct model *m)
+{
+	struct buf err = BUF_INIT, bytes = BUF_INIT, label = BUF_INIT;
+	struct registry *r = NULL;
+	struct stat st;
+	int ret = -1;
+
+	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (model_load(m, arg, &err))
+			goto out;
+		ret = 0;
+		goto out;
+	}
+	if (strchr(arg, '/')) {
+		buf_addf(&err, "cannot read model file '%s': %s", arg, strerror(ENOENT));
+		goto out;
+	}
+	if (registry_open(&r, rec_registry_dir(registry), 0, &err))
+		goto out;
+	if (registry_model(r, arg, &bytes, &err))
+		goto out;
+	buf_addf(&label, "%s (registry %s)", arg, rec_registry_dir(registry));
+	if (model_decode(m, bytes.s, bytes.len, label.s, &err))
+		goto out;
+	ret = 0;
+out:
+	if (ret)
+		fprintf(stderr, "error: %s\n", err.s);
+	if (r)
+		registry_close(r);
+	buf_release(&label);
+	buf_release(&bytes);
+	buf_release(&err);
+	return ret;
+}
+
+volatile int rec_interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	rec_interrupted = 1;
+}
+
+void rec_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+const char *rec_color(const char *code)
+{
+	static int use = -1;
+	if (use < 0) {
+		const char *t = getenv("TERM");
+		use = isatty(2) && !getenv("NO_COLOR") && !(t && !strcmp(t, "dumb"));
+	}
+	return use ? code : "";
+}
