@@ -97,6 +97,9 @@ size_t als_scratch_floats(uint32_t n, int rank);
 /* fixed^T fixed for `n` rows of `rank` floats into g (rank x rank, full) */
 void als_gram(const float *fixed, uint32_t n, int rank, float *g);
 
+/* flushes denormal floats to zero in the calling thread (x86; else nothing) */
+void als_flush_denormals(void);
+
 /* the objective and, for explicit data, the training RMSE of `m` */
 void als_loss(const struct model *m, const struct csr *by_user, const struct als_params *p,
 	      double *loss, double *rmse);

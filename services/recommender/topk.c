@@ -97,6 +97,8 @@ static void *worker(void *arg)
 	uint32_t *ids = xmalloc(sizeof(uint32_t) * (size_t)r->k);
 	float *best = xmalloc(sizeof(float) * (size_t)r->k);
 
+	als_flush_denormals();
+
 	for (;;) {
 		uint32_t b0 = __atomic_fetch_add(&r->next, BLOCK, __ATOMIC_RELAXED);
 		if (b0 >= q->nq || __atomic_load_n(&r->stop, __ATOMIC_RELAXED))
