@@ -27,7 +27,7 @@ $PANCAKE data load "$D" --into kafka > "$W/load.log" 2>&1 || { cat "$W/load.log"
 $RECO train "$D" --biases --iters 6 --out "$W/m.model" --register --json > "$W/train.json" \
 	|| fail "train on ml-1m"
 $RECO models promote > /dev/null || fail "promote"
-$RECO publish production --top 10 --similar 5 --json > "$W/pub.json" || fail "publish production"
+$RECO publish production --data "$D" --top 10 --similar 5 --json > "$W/pub.json" || fail "publish production"
 V=$(redis-cli get pk:rec:current)
 $PY - "$W/pub.json" "$V" <<'EOF' || fail "publish summary"
 import json, sys
