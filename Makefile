@@ -40,7 +40,8 @@ UNIT_BIN := $(UNIT_SRC:.c=)
 RECO     := services/recommender/recommender
 RECO_DIR := services/recommender
 RECO_PKGS := openblas libgit2
-RECO_CFLAGS = $(ALL_CFLAGS) -I$(RECO_DIR) $(shell pkg-config --cflags $(RECO_PKGS))
+# -O3: the kernels' loops vectorise (the CG gather ran twice as fast)
+RECO_CFLAGS = $(ALL_CFLAGS) -O3 -I$(RECO_DIR) $(shell pkg-config --cflags $(RECO_PKGS))
 RECO_LIBS := $(shell pkg-config --libs $(RECO_PKGS))
 # the kernels and solves (everything but the commands), for unit tests too
 RECO_CORE := als topk eval publish registry

@@ -300,7 +300,7 @@ static int solve_row(const struct als_params *p, const uint32_t *cols, const flo
 	if (!p->implicit) {
 		for (uint32_t e = 0; e < n; e++) {
 			float *zr = z + (size_t)e * d;
-			memcpy(zr, fixed + (size_t)cols[e] * k, sizeof(float) * k);
+				memcpy(zr, fixed + (size_t)cols[e] * k, sizeof(float) * k);
 			if (p->biases) {
 				zr[k] = 1.0f;
 				t[e] = vals[e] - mean - fixed_bias[cols[e]];
