@@ -26,9 +26,10 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # Debian packages: build tools and libraries, the engine, the image builders,
 # and for tests the independent clients that cross-check pancake.
 pkgs="build-essential pkg-config libcurl4-openssl-dev libjansson-dev librdkafka-dev
-libhiredis-dev libncurses-dev docker.io debootstrap maven tar curl ca-certificates unzip"
+libhiredis-dev libncurses-dev libopenblas-dev libgit2-dev docker.io debootstrap maven tar curl
+ca-certificates unzip"
 if [ "$mode" = test ]; then
-	pkgs="$pkgs kcat redis-tools python3-cassandra tmux docker-compose procps socat bc strace"
+	pkgs="$pkgs kcat redis-tools python3-cassandra tmux docker-compose procps socat bc strace git"
 fi
 missing=""
 for p in $pkgs; do
@@ -65,8 +66,8 @@ if [ -z "${DOCKER_HOST:-}" ] && ! engine_up; then
 fi
 [ "$mode" = deps ] && exit 0
 
-say "building pancake"
-make -j2 pancake
+say "building pancake and the recommender"
+make -j2 all
 say "building the images (first time: a few minutes; then seconds)"
 ./pancake images build
 
