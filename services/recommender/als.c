@@ -276,7 +276,7 @@ static void implicit_cg(const float *gram, const float *z, uint32_t n, int k, fl
 
 /* per-thread timing of the normal-equation phase */
 struct ne_clock {
-	double seconds, flops;
+	double seconds, flops, blas;
 };
 
 static int solve_row(const struct als_params *p, const uint32_t *cols, const float *vals,
@@ -308,9 +308,12 @@ static int solve_row(const struct als_params *p, const uint32_t *cols, const flo
 				t[e] = vals[e];
 			}
 		}
+		double t1 = clk ? now() : 0;
 		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, d, (int)n, 1.0f, z, d,
 			    0.0f, a, d);
 		cblas_sgemv(CblasRowMajor, CblasTrans, (int)n, d, 1.0f, z, d, t, 1, 0.0f, b, 1);
+		if (clk)
+			clk->blas += now() - t1;
 		float reg = p->lambda * (float)n;
 		for (int i = 0; i < d; i++)
 			a[i * d + i] += reg;
@@ -326,20 +329,23 @@ static int solve_row(const struct als_params *p, const uint32_t *cols, const flo
 	}
 
 	/* implicit: c = 1 + alpha |r|, preference 1 when r > 0 */
+	/*
+	 * Z's rows are sqrt(c - 1) y, so Z^T Z is the confidence-weighted part
+	 * of A, and b = sum (1 + c1) y = Z^T w with w = (1 + c1) / sqrt(c1)
+	 * where r > 0: one gemv on Z (in cache) instead of a second pass over
+	 * the scattered rows of y.
+	 */
 	uint32_t npos = 0;
-	memset(b, 0, sizeof(float) * k);
 	for (uint32_t e = 0; e < n; e++) {
 		const float *y = fixed + (size_t)cols[e] * k;
 		float c1 = p->alpha * fabsf(vals[e]), s = sqrtf(c1);
 		float *zr = z + (size_t)e * k;
 		for (int i = 0; i < k; i++)
 			zr[i] = s * y[i];
-		if (vals[e] > 0) {
-			npos++;
-			for (int i = 0; i < k; i++)
-				b[i] += (1.0f + c1) * y[i];
-		}
+		t[e] = vals[e] > 0 && s > 0 ? (1.0f + c1) / s : 0.0f;
+		npos += vals[e] > 0;
 	}
+	cblas_sgemv(CblasRowMajor, CblasTrans, (int)n, k, 1.0f, z, k, t, 1, 0.0f, b, 1);
 	float reg = p->lambda * (float)(npos ? npos : 1);
 	if (p->solver == ALS_CG) {
 		if (clk) {
@@ -355,7 +361,10 @@ static int solve_row(const struct als_params *p, const uint32_t *cols, const flo
 		return 0;
 	}
 	memcpy(a, gram, sizeof(float) * k * k);
+	double t1 = clk ? now() : 0;
 	cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, (int)n, 1.0f, z, k, 1.0f, a, k);
+	if (clk)
+		clk->blas += now() - t1;
 	for (int i = 0; i < k; i++)
 		a[i * k + i] += reg;
 	if (clk) {
@@ -386,7 +395,7 @@ struct half {
 	uint32_t next;			/* next row to take (atomic) */
 	uint32_t max_row;
 	uint64_t fixed_rows;		/* atomic */
-	double ne_seconds, ne_flops;	/* summed under `lock` */
+	double ne_seconds, ne_flops, ne_blas;	/* summed under `lock` */
 	pthread_mutex_t lock;
 };
 
@@ -397,7 +406,7 @@ static void *half_worker(void *arg)
 
 	als_flush_denormals();
 	float *scratch = xmalloc(als_scratch_floats(h->max_row, k) * sizeof(float));
-	struct ne_clock clk = { 0, 0 };
+	struct ne_clock clk = { 0, 0, 0 };
 	uint64_t fixed = 0;
 
 	for (;;) {
@@ -417,6 +426,7 @@ static void *half_worker(void *arg)
 	pthread_mutex_lock(&h->lock);
 	h->ne_seconds += clk.seconds;
 	h->ne_flops += clk.flops;
+	h->ne_blas += clk.blas;
 	h->fixed_rows += fixed;
 	pthread_mutex_unlock(&h->lock);
 	free(scratch);
@@ -462,6 +472,7 @@ static void half_step(const struct als_params *p, const struct csr *rows, const 
 		double t0 = now();
 		als_gram(fixed, nfixed, k, gram);
 		it->ne_seconds += now() - t0;
+		it->ne_blas_seconds += now() - t0;
 		it->ne_flops += (double)nfixed * k * (k + 1);
 		h.gram = gram;
 	}
@@ -469,6 +480,7 @@ static void half_step(const struct als_params *p, const struct csr *rows, const 
 	run_workers(p->threads, half_worker, &h);
 	pthread_mutex_destroy(&h.lock);
 	it->ne_seconds += h.ne_seconds / p->threads;
+	it->ne_blas_seconds += h.ne_blas / p->threads;
 	it->ne_flops += h.ne_flops;
 	it->fixed += h.fixed_rows;
 }

@@ -61,6 +61,7 @@ struct als_iter {
 	double seconds;		/* wall time of the whole iteration */
 	double ne_seconds;	/* summed over workers, divided by their count */
 	double ne_flops;	/* floating-point operations of that phase */
+	double ne_blas_seconds;	/* the part of ne_seconds inside BLAS (syrk, gemv) */
 	double loss;		/* the objective ALS minimises (per rating) */
 	double train_rmse;	/* explicit only; 0 for implicit */
 	uint64_t fixed;		/* rows whose solve needed extra regularisation */

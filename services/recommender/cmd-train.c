@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,7 @@ static int on_iter(const struct als_iter *it, const struct model *m, void *ctx)
 		if (pr->ts->ntest)
 			json_object_set_new(j, "test_rmse", json_real(er.rmse));
 	}
+	json_object_set_new(j, "normal_equations_blas_seconds", json_real(it->ne_blas_seconds));
 	if (it->fixed)
 		json_object_set_new(j, "rows_regularised", json_integer((json_int_t)it->fixed));
 	json_array_append_new(pr->iters, j);
@@ -407,6 +409,9 @@ int cmd_train(int argc, char **argv)
 		json_object_set_new(j, "test_ratings", json_integer((json_int_t)ts.ntest));
 		json_object_set(j, "iterations", iters);
 		json_object_set(j, "metrics", metrics);
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		json_object_set_new(j, "peak_rss_mb", json_real(ru.ru_maxrss / 1024.0));
 		if (registered) {
 			json_object_set_new(j, "registered", json_string(ent.id));
 			json_object_set_new(j, "registry", json_string(rec_registry_dir(o.registry)));

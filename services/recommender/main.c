@@ -76,6 +76,13 @@ const struct rec_cmd rec_cmds[] = {
 	  "  --split S          random:F or time:F (default random:0.2)\n"
 	  "  --seed S           default 42\n"
 	  "  --out DIR          where the two files go\n" },
+	{ "peak", cmd_peak,
+	  "peak [--threads N] [--size N] [--json]",
+	  "Measure this machine's sgemm rate (OpenBLAS, square matrices, best of 3):\n"
+	  "the peak the benchmarks compare the normal-equation phase with.",
+	  "  --threads N        BLAS threads (default: one per CPU); 1 thread is also shown\n"
+	  "  --size N           matrix side (default 3072)\n"
+	  "  --json             machine-readable output\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

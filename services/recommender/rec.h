@@ -27,6 +27,7 @@ int cmd_publish(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_foldin(int argc, char **argv);
 int cmd_split(int argc, char **argv);
+int cmd_peak(int argc, char **argv);
 
 /* prints `recommender CMD --help`; 0 */
 int rec_usage(const char *name);
