@@ -920,3 +920,120 @@ const struct load_target load_target_cassandra = {
 	.expect = expect_cassandra,
 	.drop = drop_cassandra,
 };
+
+/* ---- reading a dataset's ratings back (the recommender trains on them) ---- */
+
+struct reader {
+	struct dataset *ds;
+	const char *name;
+	size_t nlen;
+	int bad;			/* a row that is not a rating */
+	struct buf why;
+};
+
+static int read_page(void *ctx, struct cql_result *res)
+{
+	struct reader *rd = ctx;
+	struct dataset *ds = rd->ds;
+
+	for (int r = 0; r < res->nrows; r++) {
+		const struct cql_cell *name = cql_result_cell(res, r, 0);
+		const struct cql_cell *rc = cql_result_cell(res, r, 3);
+		int64_t user, item, ts = 0;
+		uint32_t bits;
+		float stars;
+
+		if (name->len != (int32_t)rd->nlen || memcmp(name->data, rd->name, rd->nlen))
+			continue;
+		if (cql_cell_int(cql_result_cell(res, r, 1), &user) ||
+		    cql_cell_int(cql_result_cell(res, r, 2), &item) || rc->len != 4 ||
+		    user < 0 || item < 0 || user > UINT32_MAX || item > UINT32_MAX) {
+			buf_addf(&rd->why, "a row of pancake.ratings_by_user for '%s' is not a "
+				 "rating (null or negative user or item)", rd->name);
+			rd->bad = 1;
+			return 1;
+		}
+		bits = (uint32_t)rc->data[0] << 24 | (uint32_t)rc->data[1] << 16 |
+		       (uint32_t)rc->data[2] << 8 | rc->data[3];
+		memcpy(&stars, &bits, 4);
+		cql_cell_int(cql_result_cell(res, r, 4), &ts);
+		if (!(stars >= 0.5f && stars <= 5.0f) || stars * 2 != (float)(int)(stars * 2)) {
+			buf_addf(&rd->why, "pancake.ratings_by_user: user %" PRId64 " item %" PRId64
+				 " of '%s' has rating %g, outside 0.5..5 in half stars", user, item,
+				 rd->name, stars);
+			rd->bad = 1;
+			return 1;
+		}
+		ALLOC_GROW(ds->ratings, ds->nratings + 1, ds->ratings_alloc);
+		struct rating *rt = &ds->ratings[ds->nratings++];
+		rt->user = (uint32_t)user;
+		rt->item = (uint32_t)item;
+		rt->ts = ts > 0 ? (uint32_t)(ts / 1000) : 0;
+		rt->halves = (uint8_t)(stars * 2);
+		if (rt->user > ds->max_user)
+			ds->max_user = rt->user;
+		if (rt->item > ds->max_item)
+			ds->max_item = rt->item;
+	}
+	return 0;
+}
+
+int cassandra_read_ratings(const char *name, const struct load_opts *o, struct dataset *ds,
+			   struct buf *err)
+{
+	int timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	struct reader rd = { ds, name, strlen(name), 0, BUF_INIT };
+	struct cql_params p = CQL_PARAMS_INIT;
+	struct cql_conn *c = NULL;
+	int ret;
+
+	dataset_init(ds);
+	ds->name = xstrdup(name);
+	if ((ret = cass_connect(&c, o, timeout, err)))
+		goto out;
+	cql_set_timeout(c, timeout > 30000 ? timeout : 30000);
+	/* the whole table, paged: a dataset is a prefix of its partition key only */
+	p.page_size = 5000;
+	ret = cql_foreach_page(c, "SELECT dataset, user, item, rating, ts FROM "
+			       "pancake.ratings_by_user", NULL, NULL, 0, &p, read_page, &rd,
+			       &rd.why);
+	if (rd.bad) {
+		buf_addf(err, "cassandra at %s:%d: %s: load the dataset again with 'pancake data "
+			 "load NAME --into cassandra --full'", o->host, o->port, rd.why.s);
+		ret = -1;
+		goto out;
+	}
+	if (ret) {
+		buf_addf(err, "cassandra at %s:%d: reading the ratings of '%s': %s", o->host,
+			 o->port, name, rd.why.s);
+		if (strstr(rd.why.s, "pancake"))
+			buf_addf(err, " (load a dataset first: 'pancake data load NAME --into "
+				 "cassandra')");
+		ret = -1;
+		goto out;
+	}
+	if (ds->nratings == 0) {
+		buf_addf(err, "cassandra at %s:%d holds no ratings of '%s': load them with "
+			 "'pancake data load %s --into cassandra'", o->host, o->port, name, name);
+		ret = -1;
+		goto out;
+	}
+	/* distinct users: the loader's partitions */
+	{
+		uint8_t *seen = xcalloc((size_t)ds->max_user + 1, 1);
+		for (size_t i = 0; i < ds->nratings; i++)
+			if (!seen[ds->ratings[i].user]) {
+				seen[ds->ratings[i].user] = 1;
+				ds->nusers++;
+			}
+		free(seen);
+	}
+out:
+	if (ret) {
+		dataset_release(ds);
+		dataset_init(ds);
+	}
+	cql_close(c);
+	buf_release(&rd.why);
+	return ret ? -1 : 0;
+}

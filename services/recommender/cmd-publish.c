@@ -144,7 +144,7 @@ int cmd_publish(int argc, char **argv)
 		goto out;
 	}
 	have_ds = 1;
-	if (dataset_fingerprint(&ds) != m.dataset_fingerprint)
+	if (m.dataset_fingerprint && dataset_fingerprint(&ds) != m.dataset_fingerprint)
 		fprintf(stderr, "warning: '%s' is not the data the model was trained on (its "
 			"fingerprint differs): what users rated there is left out\n", name);
 	uint64_t unknown;

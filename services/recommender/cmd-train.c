@@ -27,6 +27,7 @@ struct train_opts {
 	long eval_users;
 	const char *out, *registry;
 	int do_register, json;
+	int from_cassandra;		/* read the ratings from Cassandra, not files */
 	enum dataset_on_error on_error;
 };
 
@@ -46,6 +47,9 @@ static int on_iter(const struct als_iter *it, const struct model *m, void *ctx)
 	pr->total += it->seconds;
 	if (pr->ts->ntest && !(m->flags & MODEL_IMPLICIT))
 		eval_ratings(m, pr->ts, &er);
+	/* ranking figures per iteration on a small sample, for the curve */
+	if (pr->ts->ntest)
+		eval_ranking(m, pr->ts, pr->o->k, 4.0f, 1000, pr->o->p.seed, pr->o->p.threads, &er);
 	json_t *j = json_pack("{s:i, s:f, s:f, s:f, s:f}", "iter", it->iter,
 			      "seconds", it->seconds, "loss", it->loss,
 			      "normal_equations_seconds", it->ne_seconds,
@@ -56,6 +60,13 @@ static int on_iter(const struct als_iter *it, const struct model *m, void *ctx)
 			json_object_set_new(j, "test_rmse", json_real(er.rmse));
 	}
 	json_object_set_new(j, "normal_equations_blas_seconds", json_real(it->ne_blas_seconds));
+	if (pr->ts->ntest) {
+		char key[32];
+		snprintf(key, sizeof(key), "sample_ndcg@%d", er.k);
+		json_object_set_new(j, key, json_real(er.ndcg));
+		snprintf(key, sizeof(key), "sample_precision@%d", er.k);
+		json_object_set_new(j, key, json_real(er.precision));
+	}
 	if (it->fixed)
 		json_object_set_new(j, "rows_regularised", json_integer((json_int_t)it->fixed));
 	json_array_append_new(pr->iters, j);
@@ -67,6 +78,8 @@ static int on_iter(const struct als_iter *it, const struct model *m, void *ctx)
 			if (pr->ts->ntest)
 				fprintf(stderr, "  test rmse %.4f", er.rmse);
 		}
+		if (pr->ts->ntest)
+			fprintf(stderr, "  ndcg@%d %.4f", er.k, er.ndcg);
 		fprintf(stderr, "\n");
 	}
 	return rec_interrupted;
@@ -156,7 +169,7 @@ static int parse(int argc, char **argv, struct train_opts *o)
 	enum {
 		O_RANK = 256, O_LAMBDA, O_ITERS, O_BIASES, O_IMPLICIT, O_ALPHA, O_SOLVER,
 		O_CG, O_THREADS, O_SEED, O_SPLIT, O_K, O_EVAL_USERS, O_OUT, O_REGISTER,
-		O_REGISTRY, O_ONERR, O_JSON,
+		O_REGISTRY, O_ONERR, O_JSON, O_FROM,
 	};
 	static const struct option longs[] = {
 		{ "rank", 1, NULL, O_RANK }, { "lambda", 1, NULL, O_LAMBDA },
@@ -168,6 +181,7 @@ static int parse(int argc, char **argv, struct train_opts *o)
 		{ "eval-users", 1, NULL, O_EVAL_USERS }, { "out", 1, NULL, O_OUT },
 		{ "register", 0, NULL, O_REGISTER }, { "registry", 1, NULL, O_REGISTRY },
 		{ "on-error", 1, NULL, O_ONERR }, { "json", 0, NULL, O_JSON },
+		{ "from", 1, NULL, O_FROM },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct buf err = BUF_INIT;
@@ -242,6 +256,14 @@ static int parse(int argc, char **argv, struct train_opts *o)
 			}
 			break;
 		case O_JSON: o->json = 1; break;
+		case O_FROM:
+			if (!strcmp(optarg, "cassandra"))
+				o->from_cassandra = 1;
+			else if (strcmp(optarg, "files")) {
+				rec_bad_usage("train", "--from is files or cassandra, not '%s'", optarg);
+				return -1;
+			}
+			break;
 		default:
 			rec_bad_usage("train", "unknown option");
 			return -1;
@@ -281,7 +303,8 @@ int cmd_train(int argc, char **argv)
 	if (parse(argc, argv, &o))
 		return 2;
 	rec_catch_signals();
-	if (rec_read_dataset(argv[optind], o.on_error, &ds, &name))
+	if (o.from_cassandra ? rec_read_cassandra(argv[optind], &ds, &name)
+			     : rec_read_dataset(argv[optind], o.on_error, &ds, &name))
 		goto out;
 	if (ds.nratings == 0) {
 		fprintf(stderr, "error: dataset '%s' has no ratings to train on\n", name);
@@ -292,7 +315,8 @@ int cmd_train(int argc, char **argv)
 	split_mark(&ds, &o.split, marks);
 	train_set_build(&ts, &ds, marks);
 	have_ts = 1;
-	uint64_t fpr = dataset_fingerprint(&ds);
+	/* rows come back from cassandra in token order: no file fingerprint to match */
+	uint64_t fpr = o.from_cassandra ? 0 : dataset_fingerprint(&ds);
 	size_t nratings = ds.nratings;
 	dataset_release(&ds);
 	free(marks);

@@ -27,6 +27,8 @@ const struct rec_cmd rec_cmds[] = {
 	  "                     and point 'candidate' at it\n"
 	  "  --registry DIR     the registry (default $PANCAKE_MODELS/registry or models/registry)\n"
 	  "  --on-error=skip    leave bad lines of the dataset out (default: refuse the file)\n"
+	  "  --from cassandra   read NAME's ratings from the stack's cassandra (what\n"
+	  "                     'pancake data load NAME' put there) instead of its files\n"
 	  "  --json             one JSON object on stdout, with every iteration's figures\n" },
 	{ "publish", cmd_publish,
 	  "publish MODEL [--data NAME|DIR] [--top N] [--similar N] [--redis HOST:PORT] [--json]",

@@ -11,6 +11,7 @@
 
 #include "core/catalog.h"
 #include "core/config.h"
+#include "core/load-targets.h"
 #include "core/loadrun.h"
 #include "registry.h"
 #include "rec.h"
@@ -98,6 +99,34 @@ out:
 	buf_release(&err);
 	free(dir);
 	return ret;
+}
+
+int rec_read_cassandra(const char *name, struct dataset *ds, char **out_name)
+{
+	struct load_opts o;
+	struct buf err = BUF_INIT;
+	char host[64];
+	int port;
+
+	memset(&o, 0, sizeof(o));
+	if (strchr(name, '/')) {
+		fprintf(stderr, "error: --from cassandra wants a dataset name, not a folder ('%s')\n",
+			name);
+		return -1;
+	}
+	if (rec_endpoint("cassandra", NULL, host, sizeof(host), &port))
+		return -1;
+	o.host = host;
+	o.port = port;
+	o.dataset = name;
+	o.timeout_ms = 10000;
+	if (cassandra_read_ratings(name, &o, ds, &err)) {
+		fprintf(stderr, "error: %s\n", err.s);
+		buf_release(&err);
+		return -1;
+	}
+	*out_name = xstrdup(name);
+	return 0;
 }
 
 int rec_endpoint(const char *service, const char *given, char *host, size_t size, int *port)

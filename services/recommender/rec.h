@@ -47,6 +47,12 @@ int rec_read_dataset(const char *arg, enum dataset_on_error on_error,
 		     struct dataset *ds, char **name);
 
 /*
+ * Reads dataset NAME's ratings from the stack's Cassandra into `ds`; *name
+ * gets NAME (new string). -1 with the reason printed.
+ */
+int rec_read_cassandra(const char *name, struct dataset *ds, char **out_name);
+
+/*
  * Where a stack member answers, from its service definition (ports and
  * PANCAKE_<SVC>_PORT_<N> overrides): "redis" or "kafka". An explicit
  * "HOST:PORT" wins. -1 with the reason printed.

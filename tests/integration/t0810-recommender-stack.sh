@@ -49,6 +49,18 @@ for i in $(redis-cli zrevrange "pk:rec:$V:user:42" 0 -1); do
 done
 pass "redis-cli: 6040 lists of 10, similar items, meta, rated items left out"
 
+# a second model: promote moves production to it, rollback moves it back
+REG=$W/models/registry
+first=$(git --git-dir="$REG" rev-parse refs/heads/production)
+$RECO train "$D" --iters 3 --out "$W/m2.model" --register > /dev/null 2>&1 || fail "train a second model"
+$RECO models promote > /dev/null || fail "promote the second"
+second=$(git --git-dir="$REG" rev-parse refs/heads/production)
+[ "$second" != "$first" ] && [ "$second" = "$(git --git-dir="$REG" rev-parse refs/heads/candidate)" ] \
+	|| fail "production moved to the second model"
+$RECO models rollback > /dev/null || fail "rollback"
+[ "$(git --git-dir="$REG" rev-parse refs/heads/production)" = "$first" ] || fail "rollback restores the first"
+pass "ML-1M models: promote and rollback move production"
+
 # fold-in
 $RECO foldin production --data "$D" --topic $TOPIC --group t0810-$$ --top 10 --json \
 	> "$W/fold.json" 2> "$W/fold.err" &
@@ -94,4 +106,27 @@ $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["events"] == 1
 pass "committed offsets: a restart folds in nothing again; --from-beginning replays"
 
 $PANCAKE data drop ml-1m-s11 --from kafka > /dev/null 2>&1 || true
+
+# training input from cassandra: the same ratings give the same factors as the files
+$PANCAKE up --wait cassandra > "$W/up2.log" 2>&1 || { cat "$W/up2.log"; fail "cassandra up"; }
+$PANCAKE data gen --shape ml-100k --seed 12 --out "$W/ml-100k-s12" > /dev/null
+$PANCAKE data load "$W/ml-100k-s12" --into cassandra > "$W/load2.log" 2>&1 \
+	|| { cat "$W/load2.log"; fail "load ml-100k-s12 into cassandra"; }
+$RECO train "$W/ml-100k-s12" --split none --iters 4 --out "$W/f.model" --json > "$W/f.json" \
+	|| fail "train from the files"
+$RECO train ml-100k-s12 --from cassandra --split none --iters 4 --out "$W/c.model" --json \
+	> "$W/c.json" || fail "train --from cassandra"
+$PY - "$W/f.json" "$W/c.json" "$W/f.model" "$W/c.model" <<'EOF2' || fail "cassandra and files agree"
+import json, sys
+f, c = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert f["train_ratings"] == c["train_ratings"] == 100000, (f["train_ratings"], c["train_ratings"])
+a, b = open(sys.argv[3], "rb").read(), open(sys.argv[4], "rb").read()
+# the header differs (time, fingerprint); the ids and factors must not
+assert len(a) == len(b) and a[256:] == b[256:], "factors differ"
+print("ok: 100000 ratings from cassandra, identical factors")
+EOF2
+out=$($RECO train no-such-dataset --from cassandra 2>&1) && fail "an absent dataset in cassandra is refused"
+echo "$out" | grep -q "holds no ratings of 'no-such-dataset'" || fail "absent dataset message: $out"
+$PANCAKE data drop ml-100k-s12 --from cassandra > /dev/null 2>&1 || true
+pass "train --from cassandra: the same ratings and factors as from the files"
 echo "t0810 passed"
