@@ -270,7 +270,7 @@ int model_load(struct model *m, const char *path, struct buf *err)
 	return ret;
 }
 
-static int64_t find(const uint32_t *ids, uint32_t n, uint32_t id)
+int64_t model_id_find(const uint32_t *ids, uint32_t n, uint32_t id)
 {
 	uint32_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -285,12 +285,12 @@ static int64_t find(const uint32_t *ids, uint32_t n, uint32_t id)
 
 int64_t model_user_index(const struct model *m, uint32_t user)
 {
-	return find(m->user_ids, m->nusers, user);
+	return model_id_find(m->user_ids, m->nusers, user);
 }
 
 int64_t model_item_index(const struct model *m, uint32_t item)
 {
-	return find(m->item_ids, m->nitems, item);
+	return model_id_find(m->item_ids, m->nitems, item);
 }
 
 void model_version(const struct model *m, char out[13])

@@ -63,7 +63,9 @@ int model_decode(struct model *m, const void *data, size_t len, const char *name
 int model_save(struct model *m, const char *path, struct buf *err);
 int model_load(struct model *m, const char *path, struct buf *err);
 
-/* dense index of a dataset id, or -1 (binary search) */
+/* the index of `id` in the ascending ids[0..n), or -1 (binary search) */
+int64_t model_id_find(const uint32_t *ids, uint32_t n, uint32_t id);
+/* dense index of a dataset id, or -1 */
 int64_t model_user_index(const struct model *m, uint32_t user);
 int64_t model_item_index(const struct model *m, uint32_t item);
 

@@ -169,27 +169,14 @@ void train_set_build(struct train_set *ts, const struct dataset *ds, const uint8
 	free(useen);
 }
 
-static int64_t find(const uint32_t *ids, uint32_t n, uint32_t id)
-{
-	uint32_t lo = 0, hi = n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && ids[lo] == id ? (int64_t)lo : -1;
-}
-
 int64_t train_set_user(const struct train_set *ts, uint32_t id)
 {
-	return find(ts->user_ids, ts->nusers, id);
+	return model_id_find(ts->user_ids, ts->nusers, id);
 }
 
 int64_t train_set_item(const struct train_set *ts, uint32_t id)
 {
-	return find(ts->item_ids, ts->nitems, id);
+	return model_id_find(ts->item_ids, ts->nitems, id);
 }
 
 void train_set_release(struct train_set *ts)
@@ -204,19 +191,6 @@ void train_set_release(struct train_set *ts)
 
 /* ---- metrics ---- */
 
-static int contains(const uint32_t *a, int n, uint32_t x)
-{
-	int lo = 0, hi = n;
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-		if (a[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && a[lo] == x;
-}
-
 void rank_metrics(const uint32_t *ranked, int n, const uint32_t *rel, int nrel, int k,
 		  struct rank_metrics *out)
 {
@@ -227,7 +201,7 @@ void rank_metrics(const uint32_t *ranked, int n, const uint32_t *rel, int nrel, 
 	if (nrel <= 0 || k <= 0)
 		return;
 	for (int j = 0; j < n && j < k; j++)
-		if (contains(rel, nrel, ranked[j])) {
+		if (model_id_find(rel, (uint32_t)nrel, ranked[j]) >= 0) {
 			hits++;
 			dcg += 1.0 / log2(j + 2.0);
 			ap += (double)hits / (j + 1);
