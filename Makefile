@@ -51,7 +51,22 @@ RECO_OBJ := $(RECO_CORE_OBJ) $(patsubst %.c,%.o,$(wildcard $(RECO_DIR)/cmd-*.c))
 RECO_UNIT := tests/unit/test-als tests/unit/test-registry
 UNIT_BIN := $(filter-out $(RECO_UNIT),$(UNIT_BIN)) $(RECO_UNIT)
 
+# the serving binary (services/serving): its request parsing, bandits and
+# feedback ledger so far
+SERV_DIR := services/serving
+SERV_CFLAGS = $(ALL_CFLAGS) -I$(SERV_DIR)
+SERV_CORE := route bandit ledger
+SERV_CORE_OBJ := $(SERV_CORE:%=$(SERV_DIR)/%.o)
+SERV_UNIT := tests/unit/test-serving
+UNIT_BIN := $(filter-out $(SERV_UNIT),$(UNIT_BIN)) $(SERV_UNIT)
+
 all: pancake $(RECO)
+
+$(SERV_DIR)/%.o: $(SERV_DIR)/%.c
+	$(CC) $(SERV_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(SERV_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(SERV_CORE_OBJ) $(LIB)
+	$(CC) $(SERV_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(SERV_CORE_OBJ) $(LIB) $(LIBS)
 
 $(RECO): $(RECO_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(RECO_OBJ) $(LIB) $(RECO_LIBS) $(LIBS)
@@ -143,7 +158,7 @@ fuzz-smoke: $(FUZZ_SMOKE)
 clean:
 	rm -f pancake $(LIB) $(LIB_OBJ) $(APP_OBJ) $(UNIT_BIN) \
 	  $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(FUZZ_BIN) $(FUZZ_SMOKE) \
-	  $(RECO) $(RECO_OBJ) $(RECO_OBJ:.o=.d)
+	  $(RECO) $(RECO_OBJ) $(RECO_OBJ:.o=.d) $(SERV_CORE_OBJ) $(SERV_CORE_OBJ:.o=.d)
 
 .PHONY: all unit integration test bench clean fuzz fuzz-smoke
--include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(RECO_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(RECO_OBJ:.o=.d) $(SERV_CORE_OBJ:.o=.d)
