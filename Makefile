@@ -51,16 +51,23 @@ RECO_OBJ := $(RECO_CORE_OBJ) $(patsubst %.c,%.o,$(wildcard $(RECO_DIR)/cmd-*.c))
 RECO_UNIT := tests/unit/test-als tests/unit/test-registry
 UNIT_BIN := $(filter-out $(RECO_UNIT),$(UNIT_BIN)) $(RECO_UNIT)
 
-# the serving binary (services/serving): its request parsing, bandits and
-# feedback ledger so far
+# the serving binary (services/serving): libmicrohttpd, and the recommender's
+# kernels and registry for the model in memory
+SERV     := services/serving/serving
 SERV_DIR := services/serving
-SERV_CFLAGS = $(ALL_CFLAGS) -I$(SERV_DIR)
+SERV_CFLAGS = $(ALL_CFLAGS) -O3 -I$(SERV_DIR) -I$(RECO_DIR) \
+           $(shell pkg-config --cflags $(RECO_PKGS) libmicrohttpd)
+SERV_LIBS := $(RECO_LIBS) $(shell pkg-config --libs libmicrohttpd)
 SERV_CORE := route bandit ledger
 SERV_CORE_OBJ := $(SERV_CORE:%=$(SERV_DIR)/%.o)
+SERV_OBJ := $(SERV_CORE_OBJ) $(SERV_DIR)/variant.o $(SERV_DIR)/server.o $(SERV_DIR)/main.o
 SERV_UNIT := tests/unit/test-serving
 UNIT_BIN := $(filter-out $(SERV_UNIT),$(UNIT_BIN)) $(SERV_UNIT)
 
-all: pancake $(RECO)
+all: pancake $(RECO) $(SERV)
+
+$(SERV): $(SERV_OBJ) $(RECO_CORE_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(SERV_OBJ) $(RECO_CORE_OBJ) $(LIB) $(SERV_LIBS) $(LIBS)
 
 $(SERV_DIR)/%.o: $(SERV_DIR)/%.c
 	$(CC) $(SERV_CFLAGS) -MMD -MP -c -o $@ $<
@@ -101,7 +108,7 @@ unit: $(UNIT_BIN)
 integration: pancake
 	@sh tests/run-integration
 
-test: pancake $(RECO) $(UNIT_BIN) fuzz-smoke
+test: pancake $(RECO) $(SERV) $(UNIT_BIN) fuzz-smoke
 	@sh tests/run-all $(UNIT_BIN)
 
 # every benchmark, each beside its anchor in the same run (the stack is
@@ -158,7 +165,7 @@ fuzz-smoke: $(FUZZ_SMOKE)
 clean:
 	rm -f pancake $(LIB) $(LIB_OBJ) $(APP_OBJ) $(UNIT_BIN) \
 	  $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(FUZZ_BIN) $(FUZZ_SMOKE) \
-	  $(RECO) $(RECO_OBJ) $(RECO_OBJ:.o=.d) $(SERV_CORE_OBJ) $(SERV_CORE_OBJ:.o=.d)
+	  $(RECO) $(RECO_OBJ) $(RECO_OBJ:.o=.d) $(SERV) $(SERV_OBJ) $(SERV_OBJ:.o=.d)
 
 .PHONY: all unit integration test bench clean fuzz fuzz-smoke
--include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(RECO_OBJ:.o=.d) $(SERV_CORE_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(RECO_OBJ:.o=.d) $(SERV_OBJ:.o=.d)

@@ -26,7 +26,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # Debian packages: build tools and libraries, the engine, the image builders,
 # and for tests the independent clients that cross-check pancake.
 pkgs="build-essential pkg-config libcurl4-openssl-dev libjansson-dev librdkafka-dev
-libhiredis-dev libncurses-dev libopenblas-dev libgit2-dev docker.io debootstrap maven tar curl
+libhiredis-dev libncurses-dev libopenblas-dev libgit2-dev libmicrohttpd-dev docker.io debootstrap maven tar curl
 ca-certificates unzip"
 if [ "$mode" = test ]; then
 	pkgs="$pkgs kcat redis-tools python3-cassandra tmux docker-compose procps socat bc strace git"

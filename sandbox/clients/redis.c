@@ -667,3 +667,75 @@ void redis_glob_escape(struct buf *b, const char *s)
 		buf_addch(b, *s);
 	}
 }
+
+int redis_get(struct redis_conn *c, const char *key, struct buf *out, struct buf *err)
+{
+	const char *argv[2] = { "GET", key };
+	redisReply *reply;
+	int ret = 0;
+
+	if ((ret = redis_flush(c, err)))
+		return ret;
+	reply = redisCommandArgv(c->ctx, 2, argv, NULL);
+	if (!reply) {
+		c->failed = 1;
+		return context_error(c->ctx, errno, c->host, c->port, c->timeout_ms,
+				     "waiting for", err);
+	}
+	if (reply->type == REDIS_REPLY_NIL)
+		ret = 1;
+	else if (reply->type == REDIS_REPLY_STRING)
+		buf_add(out, reply->str, reply->len);
+	else {
+		if (err)
+			buf_addf(err, "redis at '%s:%d' answered 'GET %s' with %s", c->host,
+				 c->port, key, reply->type == REDIS_REPLY_ERROR && reply->str ?
+				 reply->str : "a reply that is not a string");
+		ret = REDIS_ECMD;
+	}
+	freeReplyObject(reply);
+	return ret;
+}
+
+int redis_ztop(struct redis_conn *c, const char *key, int k, uint32_t *ids, float *scores,
+	       int *n, struct buf *err)
+{
+	char stop[16];
+	const char *argv[5] = { "ZREVRANGE", key, "0", stop, "WITHSCORES" };
+	redisReply *reply;
+	int ret = 0;
+
+	*n = 0;
+	snprintf(stop, sizeof(stop), "%d", k > 0 ? k - 1 : 0);
+	if ((ret = redis_flush(c, err)))
+		return ret;
+	reply = redisCommandArgv(c->ctx, 5, argv, NULL);
+	if (!reply) {
+		c->failed = 1;
+		return context_error(c->ctx, errno, c->host, c->port, c->timeout_ms,
+				     "waiting for", err);
+	}
+	if (reply->type != REDIS_REPLY_ARRAY) {
+		if (err)
+			buf_addf(err, "redis at '%s:%d' answered 'ZREVRANGE %s' with %s", c->host,
+				 c->port, key, reply->type == REDIS_REPLY_ERROR && reply->str ?
+				 reply->str : "a reply that is not a list");
+		freeReplyObject(reply);
+		return REDIS_ECMD;
+	}
+	for (size_t i = 0; i + 1 < reply->elements && *n < k; i += 2) {
+		redisReply *m = reply->element[i], *s = reply->element[i + 1];
+		char *end;
+		unsigned long id;
+		if (m->type != REDIS_REPLY_STRING || s->type != REDIS_REPLY_STRING)
+			continue;
+		id = strtoul(m->str, &end, 10);
+		if (*end || end == m->str || id > UINT32_MAX)
+			continue;	/* not an id: not one of ours */
+		ids[*n] = (uint32_t)id;
+		scores[*n] = strtof(s->str, NULL);
+		(*n)++;
+	}
+	freeReplyObject(reply);
+	return 0;
+}

@@ -89,6 +89,16 @@ int redis_scan_sum(struct redis_conn *c, const char *pattern, const char *cmd,
 int redis_zsum(struct redis_conn *c, const char *key, double *sum, int64_t *n,
 	       struct buf *err);
 
+/* GET key into `out` (flushes first): 0, 1 when there is none, or < 0 */
+int redis_get(struct redis_conn *c, const char *key, struct buf *out, struct buf *err);
+/*
+ * The best k members of sorted set `key` (ZREVRANGE 0 k-1 WITHSCORES)
+ * whose members are ids, into ids/scores; *n 0 when the key is missing.
+ * Flushes first. 0 or < 0.
+ */
+int redis_ztop(struct redis_conn *c, const char *key, int k, uint32_t *ids, float *scores,
+	       int *n, struct buf *err);
+
 /* appends `s` to `b` with glob characters (*?[]\) escaped, for MATCH */
 void redis_glob_escape(struct buf *b, const char *s);
 

@@ -1,0 +1,232 @@
+/* main: `serving` options, then the server. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/loadrun.h"
+#include "server.h"
+#include "util/xalloc.h"
+
+static const char usage[] =
+	"usage: serving [--variant NAME=REV[:WEIGHT]]... [--policy P] [--port N] [options]\n"
+	"\n"
+	"Top-K recommendations over HTTP from Redis (what 'recommender publish' wrote)\n"
+	"or from the model in memory, with A/B splits or bandits across model\n"
+	"variants, feedback, Kafka events, Prometheus metrics and hot model swaps.\n"
+	"\n"
+	"  --variant NAME=REV[:W]  a model variant: REV is a registry revision\n"
+	"                     (production, candidate, an id) or a model file; W its A/B\n"
+	"                     weight (default 1). Repeat for an experiment. Default:\n"
+	"                     production=production\n"
+	"  --policy P         ab, thompson (default), egreedy or ucb1\n"
+	"  --epsilon E        egreedy's exploration share (default 0.1)\n"
+	"  --bind ADDR        default 127.0.0.1\n"
+	"  --port N           default 8080\n"
+	"  --threads N        worker threads, one Redis connection each (default 2)\n"
+	"  --redis HOST:PORT  default: the stack's redis; --no-redis scores in memory\n"
+	"  --kafka HOST:PORT  impressions and feedback go to Kafka (default: the\n"
+	"                     stack's kafka); --no-kafka sends none\n"
+	"  --impressions T    topic of impressions (default impressions)\n"
+	"  --feedback-topic T topic of feedback (default feedback)\n"
+	"  --window S         feedback attribution window in seconds (default 600)\n"
+	"  --watch S          check the registry for moved refs every S s (default 2;\n"
+	"                     0: only on SIGHUP)\n"
+	"  --data NAME|DIR    the ratings (default: the first model's dataset)\n"
+	"  --registry DIR     default $PANCAKE_MODELS/registry or models/registry\n"
+	"  --max-connections N (default 1024)   --idle-timeout S (default 30)\n"
+	"  --max-body BYTES   POST body cap (default 16384)\n"
+	"  --max-header BYTES request line and headers cap (default 16384)\n"
+	"  --quiet            no start-up and swap lines on stderr\n"
+	"\n"
+	"Routes: GET /recommendations/USER?k=N, /similar/ITEM?k=N, /popular?k=N,\n"
+	"POST /feedback {\"request_id\": ID, \"item\": N, \"reward\": 0..1}, GET /healthz,\n"
+	"/readyz, /metrics. SIGHUP reloads every variant; SIGTERM drains and exits.\n";
+
+static int bad(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n('serving --help' lists the options)\n");
+	return 2;
+}
+
+/* HOST:PORT, or the stack member's endpoint from its service definition */
+static int endpoint(const char *service, const char *given, char **host, int *port)
+{
+	struct buf err = BUF_INIT;
+	char h[64];
+
+	if (given) {
+		const char *colon = strrchr(given, ':');
+		char *end;
+		long p = colon ? strtol(colon + 1, &end, 10) : 0;
+		if (!colon || colon == given || *end || p < 1 || p > 65535)
+			return bad("'%s' is not HOST:PORT", given);
+		*host = xstrndup(given, (size_t)(colon - given));
+		*port = (int)p;
+		return 0;
+	}
+	const struct load_target *t = loadrun_find(service);
+	if (!t || loadrun_endpoint(t, h, sizeof(h), port, &err)) {
+		fprintf(stderr, "error: %s\n", err.s);
+		buf_release(&err);
+		return 1;
+	}
+	*host = xstrdup(h);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum {
+		O_VARIANT = 256, O_POLICY, O_EPS, O_BIND, O_PORT, O_THREADS, O_REDIS, O_NOREDIS,
+		O_KAFKA, O_NOKAFKA, O_IMP, O_FB, O_WINDOW, O_WATCH, O_DATA, O_REGISTRY,
+		O_MAXCONN, O_IDLE, O_MAXBODY, O_MAXHDR, O_QUIET, O_HELP,
+	};
+	static const struct option longs[] = {
+		{ "variant", 1, NULL, O_VARIANT }, { "policy", 1, NULL, O_POLICY },
+		{ "epsilon", 1, NULL, O_EPS }, { "bind", 1, NULL, O_BIND },
+		{ "port", 1, NULL, O_PORT }, { "threads", 1, NULL, O_THREADS },
+		{ "redis", 1, NULL, O_REDIS }, { "no-redis", 0, NULL, O_NOREDIS },
+		{ "kafka", 1, NULL, O_KAFKA }, { "no-kafka", 0, NULL, O_NOKAFKA },
+		{ "impressions", 1, NULL, O_IMP }, { "feedback-topic", 1, NULL, O_FB },
+		{ "window", 1, NULL, O_WINDOW }, { "watch", 1, NULL, O_WATCH },
+		{ "data", 1, NULL, O_DATA }, { "registry", 1, NULL, O_REGISTRY },
+		{ "max-connections", 1, NULL, O_MAXCONN }, { "idle-timeout", 1, NULL, O_IDLE },
+		{ "max-body", 1, NULL, O_MAXBODY }, { "max-header", 1, NULL, O_MAXHDR },
+		{ "quiet", 0, NULL, O_QUIET }, { "help", 0, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server_opts o;
+	const char *redis = NULL, *kafka = NULL;
+	int no_redis = 0, no_kafka = 0, c;
+	char *end;
+
+	server_opts_default(&o);
+	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+		double d;
+		switch (c) {
+		case O_VARIANT: {
+			char *eq = strchr(optarg, '='), *colon;
+			if (!eq || eq == optarg || !eq[1] || o.nvariants == SERVER_MAX_VARIANTS)
+				return bad("--variant wants NAME=REV[:WEIGHT] (at most 8), not '%s'",
+					   optarg);
+			char *name = xstrndup(optarg, (size_t)(eq - optarg)), *rev = xstrdup(eq + 1);
+			for (char *p = name; *p; p++)
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+				      *p == '_') || p - name >= 31)
+					return bad("variant names are up to 31 of [a-z0-9_-], not '%s'",
+						   optarg);
+			double w = 1;
+			colon = strrchr(rev, ':');
+			if (colon) {
+				w = strtod(colon + 1, &end);
+				if (*end || !(w > 0))
+					return bad("a variant's weight is a number > 0: '%s'", optarg);
+				*colon = '\0';
+			}
+			o.names[o.nvariants] = name;
+			o.revs[o.nvariants] = rev;
+			o.weights[o.nvariants++] = w;
+			break;
+		}
+		case O_POLICY:
+			if (bandit_policy_parse(optarg, &o.policy))
+				return bad("--policy is ab, thompson, egreedy or ucb1, not '%s'", optarg);
+			break;
+		case O_EPS:
+			d = strtod(optarg, &end);
+			if (*end || !(d >= 0 && d <= 1))
+				return bad("--epsilon is a number from 0 to 1, not '%s'", optarg);
+			o.epsilon = d;
+			break;
+		case O_BIND: o.bind = optarg; break;
+		case O_PORT:
+			o.port = (int)strtol(optarg, &end, 10);
+			if (*end || o.port < 1 || o.port > 65535)
+				return bad("--port is 1 to 65535, not '%s'", optarg);
+			break;
+		case O_THREADS:
+			o.threads = (int)strtol(optarg, &end, 10);
+			if (*end || o.threads < 1 || o.threads > 256)
+				return bad("--threads is 1 to 256, not '%s'", optarg);
+			break;
+		case O_REDIS: redis = optarg; break;
+		case O_NOREDIS: no_redis = 1; break;
+		case O_KAFKA: kafka = optarg; break;
+		case O_NOKAFKA: no_kafka = 1; break;
+		case O_IMP: o.impressions_topic = optarg; break;
+		case O_FB: o.feedback_topic = optarg; break;
+		case O_WINDOW:
+			d = strtod(optarg, &end);
+			if (*end || !(d > 0 && d <= 86400 * 7))
+				return bad("--window is seconds, up to a week, not '%s'", optarg);
+			o.window_s = d;
+			break;
+		case O_WATCH:
+			d = strtod(optarg, &end);
+			if (*end || !(d >= 0 && d <= 86400))
+				return bad("--watch is seconds (0: off), not '%s'", optarg);
+			o.watch_s = d;
+			break;
+		case O_DATA: o.data = optarg; break;
+		case O_REGISTRY: o.registry = optarg; break;
+		case O_MAXCONN:
+			o.max_connections = (int)strtol(optarg, &end, 10);
+			if (*end || o.max_connections < 1 || o.max_connections > 100000)
+				return bad("--max-connections is 1 to 100000, not '%s'", optarg);
+			break;
+		case O_IDLE:
+			o.idle_timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || o.idle_timeout_s < 1 || o.idle_timeout_s > 3600)
+				return bad("--idle-timeout is 1 to 3600 s, not '%s'", optarg);
+			break;
+		case O_MAXBODY:
+			o.max_body = (size_t)strtoul(optarg, &end, 10);
+			if (*end || o.max_body < 64 || o.max_body > (1 << 24))
+				return bad("--max-body is 64 to 16777216 bytes, not '%s'", optarg);
+			break;
+		case O_MAXHDR:
+			o.max_header = (size_t)strtoul(optarg, &end, 10);
+			if (*end || o.max_header < 4096 || o.max_header > (1 << 20))
+				return bad("--max-header is 4096 to 1048576 bytes, not '%s'", optarg);
+			break;
+		case O_QUIET: o.quiet = 1; break;
+		case 'h':
+		case O_HELP:
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return bad("%s", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return bad("unexpected argument '%s'", argv[optind]);
+	if (o.nvariants == 0) {
+		o.names[0] = "production";
+		o.revs[0] = "production";
+		o.weights[0] = 1;
+		o.nvariants = 1;
+	}
+	if (!o.registry) {
+		const char *e = getenv("PANCAKE_MODELS");
+		o.registry = e && *e ? xstrfmt("%s/registry", e)
+				     : xstrfmt("%s/models/registry", config_home());
+	}
+	char *rhost = NULL, *khost = NULL;
+	int rport = 0, kport = 0;
+	if (!no_redis) {
+		if (endpoint("redis", redis, &rhost, &rport))
+			return 1;
+		o.redis_host = rhost;
+		o.redis_port = rport;
+	}
+	if (!no_kafka) {
+		if (endpoint("kafka", kafka, &khost, &kport))
+			return 1;
+		o.kafka = xstrfmt("%s:%d", khost, kport);
+	}
+	return server_run(&o);
+}

@@ -1,0 +1,893 @@
+/*
+ * server: libmicrohttpd with a pool of worker threads. A request takes a
+ * reference to the current state (the variants), so a swap never pulls a
+ * model from under it: the old state is freed by its last reader. Each
+ * worker has its own Redis connection; a Redis that fails is left alone
+ * for a second while the model in memory answers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "clients/kafka.h"
+#include "core/catalog.h"
+#include "clients/redis.h"
+#include "ledger.h"
+#include "route.h"
+#include "server.h"
+#include "variant.h"
+#include "util/xalloc.h"
+
+#define NV (SERVER_MAX_VARIANTS + 1)	/* metrics: the variants and "none" */
+static const double buckets_ms[] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000 };
+#define NB (int)(sizeof(buckets_ms) / sizeof(buckets_ms[0]))
+enum source { SRC_REDIS, SRC_MODEL, SRC_POPULAR, SRC_COUNT };
+static const char *const source_names[SRC_COUNT] = { "redis", "model", "popular" };
+
+/* the variants in use; freed by whoever drops the last reference */
+struct state {
+	int refs;			/* under S.lock */
+	int n;
+	struct variant v[SERVER_MAX_VARIANTS];
+};
+
+static struct {
+	const struct server_opts *o;
+	struct dataset ds;
+	struct state *cur;
+	pthread_mutex_t lock;		/* cur and its refs */
+	struct bandit bandit;
+	struct ledger ledger;
+	struct kafka_producer *imp, *fb;
+	pthread_mutex_t kafka_lock;
+	char instance[9];		/* request ids: INSTANCE-SEQ */
+	volatile int stop, reload, draining;
+	int inflight;			/* atomic */
+	/* metrics, updated with atomics */
+	uint64_t requests[ROUTE_COUNT + 1][NV][3];	/* + 1: refused before routing */		/* 2xx, 4xx, 5xx */
+	uint64_t lat[ROUTE_COUNT + 1][NV][NB + 1];
+	uint64_t lat_sum_us[ROUTE_COUNT + 1][NV];
+	uint64_t sources[NV][SRC_COUNT];
+	uint64_t redis_errors, kafka_errors, swaps, swap_failures;
+	uint64_t feedback[4];				/* ok, unknown, expired, duplicate */
+} S;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void server_opts_default(struct server_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->bind = "127.0.0.1";
+	o->port = 8080;
+	o->threads = 2;
+	o->policy = BANDIT_THOMPSON;
+	o->epsilon = 0.1;
+	o->impressions_topic = "impressions";
+	o->feedback_topic = "feedback";
+	o->window_s = 600;
+	o->watch_s = 2;
+	o->max_connections = 1024;
+	o->idle_timeout_s = 30;
+	o->max_body = 16 * 1024;
+	o->max_header = 16 * 1024;
+}
+
+/* ---- state ---- */
+
+static struct state *state_get(void)
+{
+	pthread_mutex_lock(&S.lock);
+	struct state *st = S.cur;
+	if (st)
+		st->refs++;
+	pthread_mutex_unlock(&S.lock);
+	return st;
+}
+
+static void state_put(struct state *st)
+{
+	int last;
+
+	if (!st)
+		return;
+	pthread_mutex_lock(&S.lock);
+	last = --st->refs == 0;
+	pthread_mutex_unlock(&S.lock);
+	if (last) {
+		for (int i = 0; i < st->n; i++)
+			variant_release(&st->v[i]);
+		free(st);
+	}
+}
+
+static void state_swap(struct state *st)
+{
+	pthread_mutex_lock(&S.lock);
+	struct state *old = S.cur;
+	st->refs = 1;		/* the server's own reference */
+	S.cur = st;
+	pthread_mutex_unlock(&S.lock);
+	state_put(old);
+}
+
+/*
+ * Builds a new state: variants whose revision still names the commit
+ * they were loaded from are shared by copy-on-load (loaded again only
+ * when `force` or their commit moved). 1 when nothing changed, 0 when
+ * swapped, -1 with `err` (the old state stays).
+ */
+static int state_reload(int force, struct buf *err)
+{
+	const struct server_opts *o = S.o;
+	struct state *old = state_get(), *st = xcalloc(1, sizeof(*st));
+	int changed = old == NULL || force;
+	char commit[SERVER_MAX_VARIANTS][41];
+
+	for (int i = 0; i < o->nvariants; i++) {
+		if (variant_resolve(o->revs[i], o->registry, commit[i], err))
+			goto fail;
+		if (old && strcmp(commit[i], old->v[i].commit))
+			changed = 1;
+	}
+	if (!changed) {
+		state_put(old);
+		free(st);
+		return 1;
+	}
+	for (int i = 0; i < o->nvariants; i++) {
+		if (variant_load(&st->v[i], o->names[i], o->revs[i], o->registry, &S.ds, err))
+			goto fail;
+		st->n = i + 1;
+	}
+	state_put(old);
+	state_swap(st);
+	return 0;
+fail:
+	for (int i = 0; i < st->n; i++)
+		variant_release(&st->v[i]);
+	free(st);
+	state_put(old);
+	return -1;
+}
+
+/* ---- per-worker Redis ---- */
+
+static __thread struct redis_conn *tl_redis;
+static __thread double tl_redis_retry;
+
+static struct redis_conn *worker_redis(void)
+{
+	struct buf err = BUF_INIT;
+
+	if (tl_redis || !S.o->redis_host || now_s() < tl_redis_retry)
+		return tl_redis;
+	if (redis_connect(&tl_redis, S.o->redis_host, S.o->redis_port, 100, 16, &err)) {
+		tl_redis = NULL;
+		tl_redis_retry = now_s() + 1;
+		__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
+	}
+	buf_release(&err);
+	return tl_redis;
+}
+
+static void worker_redis_failed(void)
+{
+	redis_close(tl_redis);
+	tl_redis = NULL;
+	tl_redis_retry = now_s() + 1;
+	__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
+}
+
+/* the top k of a published list, 0 when there is none, -1 when Redis failed */
+static int redis_list(const char *key, int k, uint32_t *ids, float *scores)
+{
+	struct redis_conn *c = worker_redis();
+	struct buf err = BUF_INIT;
+	int n = 0;
+
+	if (!c)
+		return -1;
+	if (redis_ztop(c, key, k, ids, scores, &n, &err)) {
+		worker_redis_failed();
+		n = -1;
+	}
+	buf_release(&err);
+	return n;
+}
+
+/* ---- events to Kafka (never blocking a request for long) ---- */
+
+static void event(struct kafka_producer *p, const char *topic, const char *key,
+		  const struct buf *value)
+{
+	struct buf err = BUF_INIT;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&S.kafka_lock);
+	if (kafka_produce(p, topic, -1, key, strlen(key), value->s, value->len, NULL, 0, &err))
+		__atomic_fetch_add(&S.kafka_errors, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&S.kafka_lock);
+	buf_release(&err);
+}
+
+/* ---- responses ---- */
+
+struct req {
+	char uri[ROUTE_URI_MAX + 2];
+	size_t urilen;
+	int seen;
+	struct buf body;
+	int body_too_big;
+	double t0;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char *type,
+			     struct buf *body)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(body->len, body->s,
+								 MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *conn, int status, const char *msg)
+{
+	json_t *j = json_pack("{s:s, s:i}", "error", msg, "status", status);
+	char *s = json_dumps(j, JSON_COMPACT);
+	struct buf b = BUF_INIT;
+	buf_addstr(&b, s);
+	buf_addch(&b, '\n');
+	enum MHD_Result ret = reply(conn, status, "application/json", &b);
+	buf_release(&b);
+	free(s);
+	json_decref(j);
+	return ret;
+}
+
+static void items_json(struct buf *b, const uint32_t *ids, const float *scores, int n)
+{
+	buf_addstr(b, "\"items\":[");
+	for (int i = 0; i < n; i++)
+		buf_addf(b, "%s{\"item\":%u,\"score\":%.6g}", i ? "," : "", ids[i],
+			 isfinite(scores[i]) ? scores[i] : 0.0);
+	buf_addch(b, ']');
+}
+
+static void count(int kind, int arm, int status, double t0)
+{
+	int v = arm >= 0 && arm < SERVER_MAX_VARIANTS ? arm : SERVER_MAX_VARIANTS;
+	int cls = status < 400 ? 0 : status < 500 ? 1 : 2;
+	double ms = (now_s() - t0) * 1000;
+	int b = 0;
+
+	while (b < NB && ms > buckets_ms[b])
+		b++;
+	__atomic_fetch_add(&S.requests[kind][v][cls], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&S.lat[kind][v][b], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&S.lat_sum_us[kind][v], (uint64_t)(ms * 1000), __ATOMIC_RELAXED);
+}
+
+/* ---- routes ---- */
+
+static enum MHD_Result recommendations(struct MHD_Connection *conn, const struct route *rt,
+				       struct state *st, int *arm_out)
+{
+	uint32_t ids[ROUTE_K_MAX];
+	float scores[ROUTE_K_MAX];
+	double prob = 1;
+	int arm, n = -1;
+	enum source src = SRC_REDIS;
+	char key[96];
+
+	if (rt->variant[0]) {
+		for (arm = 0; arm < st->n && strcmp(st->v[arm].name, rt->variant); arm++)
+			;
+		if (arm == st->n)
+			return reply_error(conn, 400, "no such variant (see /metrics for the names)");
+	} else {
+		arm = bandit_choose(&S.bandit, rt->id, &prob);
+	}
+	*arm_out = arm;
+	const struct variant *v = &st->v[arm];
+	snprintf(key, sizeof(key), "pk:rec:%s:user:%u", v->version, rt->id);
+	if (S.o->redis_host)
+		n = redis_list(key, rt->k, ids, scores);
+	if (n <= 0) {
+		src = SRC_MODEL;
+		n = variant_recommend(v, rt->id, rt->k, ids, scores);
+	}
+	if (n < 0) {
+		src = SRC_POPULAR;
+		n = variant_popular(v, rt->k, ids, scores);
+	}
+	__atomic_fetch_add(&S.sources[arm][src], 1, __ATOMIC_RELAXED);
+
+	uint64_t seq = ledger_open(&S.ledger, arm, wall_ms());
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "{\"user\":%u,\"request_id\":\"%s-%llu\",\"variant\":\"%s\",\"version\":\"%s\","
+		 "\"source\":\"%s\",\"probability\":%.4f,", rt->id, S.instance,
+		 (unsigned long long)seq, v->name, v->version, source_names[src], prob);
+	items_json(&b, ids, scores, n);
+	buf_addstr(&b, "}\n");
+	if (S.imp) {
+		struct buf ev = BUF_INIT;
+		char k[16];
+		buf_add(&ev, b.s, b.len - 2);
+		buf_addf(&ev, ",\"ts\":%lld}", (long long)wall_ms());
+		snprintf(k, sizeof(k), "%u", rt->id);
+		event(S.imp, S.o->impressions_topic, k, &ev);
+		buf_release(&ev);
+	}
+	enum MHD_Result ret = reply(conn, 200, "application/json", &b);
+	buf_release(&b);
+	return ret;
+}
+
+static enum MHD_Result similar(struct MHD_Connection *conn, const struct route *rt,
+			       struct state *st)
+{
+	uint32_t ids[ROUTE_K_MAX];
+	float scores[ROUTE_K_MAX];
+	const struct variant *v = &st->v[0];
+	enum source src = SRC_REDIS;
+	char key[96];
+	int n = -1;
+
+	snprintf(key, sizeof(key), "pk:rec:%s:similar:%u", v->version, rt->id);
+	if (S.o->redis_host)
+		n = redis_list(key, rt->k, ids, scores);
+	if (n <= 0) {
+		src = SRC_MODEL;
+		n = variant_similar(v, rt->id, rt->k, ids, scores);
+	}
+	if (n < 0)
+		return reply_error(conn, 404, "no such item in the model");
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "{\"item\":%u,\"variant\":\"%s\",\"version\":\"%s\",\"source\":\"%s\",",
+		 rt->id, v->name, v->version, source_names[src]);
+	items_json(&b, ids, scores, n);
+	buf_addstr(&b, "}\n");
+	enum MHD_Result ret = reply(conn, 200, "application/json", &b);
+	buf_release(&b);
+	return ret;
+}
+
+static enum MHD_Result popular(struct MHD_Connection *conn, const struct route *rt,
+			       struct state *st)
+{
+	uint32_t ids[ROUTE_K_MAX];
+	float scores[ROUTE_K_MAX];
+	int n = variant_popular(&st->v[0], rt->k, ids, scores);
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "{\"dataset\":\"%s\",", st->v[0].m.dataset);
+	items_json(&b, ids, scores, n);
+	buf_addstr(&b, "}\n");
+	enum MHD_Result ret = reply(conn, 200, "application/json", &b);
+	buf_release(&b);
+	return ret;
+}
+
+/* POST /feedback {"request_id": "...", "item": N, "reward": R} */
+static enum MHD_Result feedback(struct MHD_Connection *conn, struct req *rq, struct state *st,
+				int *arm_out, int *status)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(rq->body.s, rq->body.len, 0, &jerr), *rid, *item, *reward;
+	char msg[200];
+	unsigned long long seq = 0;
+	char inst[16];
+	int arm = -1;
+
+	*status = 400;
+	if (!j || !json_is_object(j)) {
+		snprintf(msg, sizeof(msg), "the body is not a JSON object: %s", j ? "not an object"
+			 : jerr.text);
+		json_decref(j);
+		return reply_error(conn, 400, msg);
+	}
+	rid = json_object_get(j, "request_id");
+	item = json_object_get(j, "item");
+	reward = json_object_get(j, "reward");
+	if (!json_is_string(rid) || sscanf(json_string_value(rid), "%8[0-9a-f]-%llu", inst, &seq) != 2 ||
+	    (reward && !json_is_number(reward)) || (item && !json_is_integer(item))) {
+		json_decref(j);
+		return reply_error(conn, 400, "feedback wants {\"request_id\": \"ID\" (from a "
+				   "recommendations response), \"item\": N, \"reward\": 0..1}");
+	}
+	double r = reward ? json_number_value(reward) : 1.0;
+	if (!(r >= 0 && r <= 1)) {
+		json_decref(j);
+		return reply_error(conn, 400, "reward must be a number from 0 to 1 (a click is 1)");
+	}
+	int ls = strcmp(inst, S.instance) ? LEDGER_UNKNOWN
+		 : ledger_feedback(&S.ledger, seq, wall_ms(), &arm);
+	if (ls == LEDGER_OK) {
+		bandit_reward(&S.bandit, arm, r);
+		__atomic_fetch_add(&S.feedback[0], 1, __ATOMIC_RELAXED);
+	}
+	*arm_out = arm;
+	if (S.fb) {
+		struct buf ev = BUF_INIT;
+		buf_addf(&ev, "{\"request_id\":\"%s\",\"item\":%lld,\"reward\":%g,\"attributed\":%s,"
+			 "\"variant\":\"%s\",\"ts\":%lld}", json_string_value(rid),
+			 item ? (long long)json_integer_value(item) : -1LL, r,
+			 ls == LEDGER_OK ? "true" : "false",
+			 arm >= 0 && arm < st->n ? st->v[arm].name : "", (long long)wall_ms());
+		event(S.fb, S.o->feedback_topic, json_string_value(rid), &ev);
+		buf_release(&ev);
+	}
+	json_decref(j);
+	switch (ls) {
+	case LEDGER_OK: {
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "{\"attributed\":true,\"variant\":\"%s\",\"reward\":%g}\n",
+			 arm < st->n ? st->v[arm].name : "", r);
+		*status = 200;
+		enum MHD_Result ret = reply(conn, 200, "application/json", &b);
+		buf_release(&b);
+		return ret;
+	}
+	case LEDGER_DUPLICATE:
+		__atomic_fetch_add(&S.feedback[3], 1, __ATOMIC_RELAXED);
+		*status = 409;
+		return reply_error(conn, 409, "feedback for this request was already counted");
+	case LEDGER_EXPIRED:
+		__atomic_fetch_add(&S.feedback[2], 1, __ATOMIC_RELAXED);
+		*status = 410;
+		return reply_error(conn, 410, "the attribution window of this request has closed");
+	default:
+		__atomic_fetch_add(&S.feedback[1], 1, __ATOMIC_RELAXED);
+		*status = 404;
+		return reply_error(conn, 404, "no such request id (served by this server and "
+				   "within the window)");
+	}
+}
+
+static enum MHD_Result metrics(struct MHD_Connection *conn, struct state *st)
+{
+	struct buf b = BUF_INIT;
+	struct bandit_arm arms[BANDIT_MAX_ARMS];
+	static const char *const cls[3] = { "2xx", "4xx", "5xx" };
+	const char *vname[NV];
+
+	for (int v = 0; v < NV; v++)
+		vname[v] = v < st->n ? st->v[v].name : "none";
+	buf_addstr(&b, "# HELP pancake_requests_total Requests by route, variant and status class.\n"
+		   "# TYPE pancake_requests_total counter\n");
+	for (int r = 0; r <= ROUTE_COUNT; r++)
+		for (int v = 0; v < NV; v++)
+			for (int c = 0; c < 3; c++)
+				if (S.requests[r][v][c])
+					buf_addf(&b, "pancake_requests_total{route=\"%s\",variant=\"%s\","
+						 "status=\"%s\"} %llu\n", route_name(r), vname[v], cls[c],
+						 (unsigned long long)S.requests[r][v][c]);
+	buf_addstr(&b, "# HELP pancake_request_seconds Request latency by route and variant.\n"
+		   "# TYPE pancake_request_seconds histogram\n");
+	for (int r = 0; r <= ROUTE_COUNT; r++)
+		for (int v = 0; v < NV; v++) {
+			uint64_t total = 0;
+			for (int i = 0; i <= NB; i++)
+				total += S.lat[r][v][i];
+			if (!total)
+				continue;
+			uint64_t cum = 0;
+			for (int i = 0; i < NB; i++) {
+				cum += S.lat[r][v][i];
+				buf_addf(&b, "pancake_request_seconds_bucket{route=\"%s\",variant=\"%s\","
+					 "le=\"%g\"} %llu\n", route_name(r), vname[v], buckets_ms[i] / 1000,
+					 (unsigned long long)cum);
+			}
+			buf_addf(&b, "pancake_request_seconds_bucket{route=\"%s\",variant=\"%s\",le=\"+Inf\"} "
+				 "%llu\npancake_request_seconds_sum{route=\"%s\",variant=\"%s\"} %.6f\n"
+				 "pancake_request_seconds_count{route=\"%s\",variant=\"%s\"} %llu\n",
+				 route_name(r), vname[v], (unsigned long long)total, route_name(r), vname[v],
+				 S.lat_sum_us[r][v] / 1e6, route_name(r), vname[v],
+				 (unsigned long long)total);
+		}
+	buf_addstr(&b, "# HELP pancake_recommendations_source_total Where answers came from.\n"
+		   "# TYPE pancake_recommendations_source_total counter\n");
+	for (int v = 0; v < st->n; v++)
+		for (int s = 0; s < SRC_COUNT; s++)
+			buf_addf(&b, "pancake_recommendations_source_total{variant=\"%s\",source=\"%s\"} "
+				 "%llu\n", vname[v], source_names[s], (unsigned long long)S.sources[v][s]);
+	int n = bandit_snapshot(&S.bandit, arms);
+	buf_addf(&b, "# HELP pancake_arm_pulls_total Requests each arm served.\n"
+		 "# TYPE pancake_arm_pulls_total counter\n");
+	for (int i = 0; i < n; i++)
+		buf_addf(&b, "pancake_arm_pulls_total{variant=\"%s\",policy=\"%s\"} %llu\n",
+			 arms[i].name, bandit_policy_name(S.bandit.policy),
+			 (unsigned long long)arms[i].pulls);
+	buf_addstr(&b, "# HELP pancake_arm_rewards_total Summed rewards per arm.\n"
+		   "# TYPE pancake_arm_rewards_total counter\n");
+	for (int i = 0; i < n; i++)
+		buf_addf(&b, "pancake_arm_rewards_total{variant=\"%s\"} %.3f\n", arms[i].name,
+			 arms[i].successes);
+	buf_addstr(&b, "# HELP pancake_arm_no_reward_total Pulls that closed without reward.\n"
+		   "# TYPE pancake_arm_no_reward_total counter\n");
+	for (int i = 0; i < n; i++)
+		buf_addf(&b, "pancake_arm_no_reward_total{variant=\"%s\"} %.3f\n", arms[i].name,
+			 arms[i].failures);
+	buf_addstr(&b, "# HELP pancake_arm_probability Last selection probability per arm.\n"
+		   "# TYPE pancake_arm_probability gauge\n");
+	for (int i = 0; i < n; i++)
+		buf_addf(&b, "pancake_arm_probability{variant=\"%s\"} %.4f\n", arms[i].name,
+			 arms[i].prob);
+	static const char *const fbn[4] = { "attributed", "unknown", "expired", "duplicate" };
+	buf_addstr(&b, "# HELP pancake_feedback_total Feedback by outcome.\n"
+		   "# TYPE pancake_feedback_total counter\n");
+	for (int i = 0; i < 4; i++)
+		buf_addf(&b, "pancake_feedback_total{outcome=\"%s\"} %llu\n", fbn[i],
+			 (unsigned long long)S.feedback[i]);
+	buf_addf(&b, "# HELP pancake_feedback_open Requests waiting for feedback.\n"
+		 "# TYPE pancake_feedback_open gauge\npancake_feedback_open %llu\n",
+		 (unsigned long long)ledger_open_count(&S.ledger));
+	buf_addf(&b, "# TYPE pancake_redis_errors_total counter\npancake_redis_errors_total %llu\n"
+		 "# TYPE pancake_kafka_errors_total counter\npancake_kafka_errors_total %llu\n"
+		 "# TYPE pancake_model_swaps_total counter\npancake_model_swaps_total %llu\n"
+		 "# TYPE pancake_model_swap_failures_total counter\n"
+		 "pancake_model_swap_failures_total %llu\n",
+		 (unsigned long long)S.redis_errors, (unsigned long long)S.kafka_errors,
+		 (unsigned long long)S.swaps, (unsigned long long)S.swap_failures);
+	buf_addstr(&b, "# HELP pancake_model_info The model version each variant serves.\n"
+		   "# TYPE pancake_model_info gauge\n");
+	for (int v = 0; v < st->n; v++)
+		buf_addf(&b, "pancake_model_info{variant=\"%s\",version=\"%s\",rev=\"%s\","
+			 "dataset=\"%s\",rank=\"%u\"} 1\n", st->v[v].name, st->v[v].version,
+			 st->v[v].rev, st->v[v].m.dataset, st->v[v].m.rank);
+	enum MHD_Result ret = reply(conn, 200, "text/plain; version=0.0.4", &b);
+	buf_release(&b);
+	return ret;
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct req *rq = xcalloc(1, sizeof(*rq));
+	size_t len = strlen(uri);
+
+	(void)cls;
+	(void)conn;
+	rq->t0 = now_s();
+	rq->urilen = len > ROUTE_URI_MAX + 1 ? ROUTE_URI_MAX + 1 : len;
+	memcpy(rq->uri, uri, rq->urilen);
+	buf_init(&rq->body, 0);
+	__atomic_fetch_add(&S.inflight, 1, __ATOMIC_RELAXED);
+	return rq;
+}
+
+static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+		    enum MHD_RequestTerminationCode why)
+{
+	struct req *rq = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)why;
+	if (!rq)
+		return;
+	buf_release(&rq->body);
+	free(rq);
+	*con_cls = NULL;
+	__atomic_fetch_sub(&S.inflight, 1, __ATOMIC_RELAXED);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct req *rq = *con_cls;
+	struct route rt;
+	struct route_error re;
+	int arm = -1, status = 200;
+	enum MHD_Result ret;
+
+	(void)cls;
+	(void)url;
+	(void)version;
+	if (!rq)
+		return MHD_NO;
+	if (!rq->seen) {
+		rq->seen = 1;
+		if (!strcmp(method, "POST"))
+			return MHD_YES;		/* the body comes in the next calls */
+	}
+	if (*upload_data_size) {
+		if (rq->body.len + *upload_data_size > S.o->max_body)
+			rq->body_too_big = 1;
+		else
+			buf_add(&rq->body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (route_parse(method, rq->uri, rq->urilen, &rt, &re)) {
+		ret = reply_error(conn, re.status, re.message);
+		count(ROUTE_COUNT, -1, re.status, rq->t0);
+		return ret;
+	}
+	if (rq->body_too_big) {
+		count(rt.kind, -1, 413, rq->t0);
+		return reply_error(conn, 413, "the body is larger than the server takes");
+	}
+	if (rt.kind == ROUTE_HEALTHZ) {
+		struct buf b = BUF_INIT;
+		buf_addstr(&b, "{\"status\":\"ok\"}\n");
+		ret = reply(conn, 200, "application/json", &b);
+		buf_release(&b);
+		count(rt.kind, -1, 200, rq->t0);
+		return ret;
+	}
+	struct state *st = state_get();
+	if (!st || S.draining) {
+		state_put(st);
+		count(rt.kind, -1, 503, rq->t0);
+		return reply_error(conn, 503, S.draining ? "shutting down" : "no model loaded yet");
+	}
+	switch (rt.kind) {
+	case ROUTE_READYZ: {
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "{\"status\":\"ready\",\"variants\":%d,\"version\":\"%s\"}\n", st->n,
+			 st->v[0].version);
+		ret = reply(conn, 200, "application/json", &b);
+		buf_release(&b);
+		break;
+	}
+	case ROUTE_RECOMMENDATIONS:
+		ret = recommendations(conn, &rt, st, &arm);
+		break;
+	case ROUTE_SIMILAR:
+		ret = similar(conn, &rt, st);
+		arm = 0;
+		break;
+	case ROUTE_POPULAR:
+		ret = popular(conn, &rt, st);
+		break;
+	case ROUTE_FEEDBACK:
+		ret = feedback(conn, rq, st, &arm, &status);
+		break;
+	case ROUTE_METRICS:
+	default:
+		ret = metrics(conn, st);
+		break;
+	}
+	state_put(st);
+	count(rt.kind, arm, status, rq->t0);
+	return ret;
+}
+
+/* ---- the background: expiry, Kafka polls, registry watch ---- */
+
+static void on_closed(int arm, void *ctx)
+{
+	(void)ctx;
+	bandit_reward(&S.bandit, arm, 0);
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		S.reload = 1;
+	else
+		S.stop = 1;
+}
+
+static void *ticker(void *arg)
+{
+	double next_watch = now_s() + S.o->watch_s;
+	struct buf err = BUF_INIT;
+
+	(void)arg;
+	while (!S.stop) {
+		usleep(100 * 1000);
+		ledger_expire(&S.ledger, wall_ms());
+		pthread_mutex_lock(&S.kafka_lock);
+		if (S.imp)
+			kafka_producer_poll(S.imp, 0);
+		if (S.fb)
+			kafka_producer_poll(S.fb, 0);
+		pthread_mutex_unlock(&S.kafka_lock);
+		int force = S.reload;
+		if (force || (S.o->watch_s > 0 && now_s() >= next_watch)) {
+			S.reload = 0;
+			next_watch = now_s() + S.o->watch_s;
+			buf_reset(&err);
+			int r = state_reload(force, &err);
+			if (r == 0) {
+				S.swaps++;
+				struct state *st = state_get();
+				if (!S.o->quiet && st)
+					for (int i = 0; i < st->n; i++)
+						fprintf(stderr, "serving: variant %s now serves model %s "
+							"(%s)\n", st->v[i].name, st->v[i].version,
+							st->v[i].rev);
+				state_put(st);
+			} else if (r < 0) {
+				S.swap_failures++;
+				fprintf(stderr, "serving: warning: reloading failed, the models in use "
+					"stay: %s\n", err.s);
+			}
+		}
+	}
+	buf_release(&err);
+	return NULL;
+}
+
+/* the dataset NAME|DIR names (as 'pancake data' does); -1 with the reason printed */
+static int read_dataset(const char *arg, struct dataset *ds)
+{
+	struct buf err = BUF_INIT;
+	char *name = NULL, *dir = catalog_resolve(arg, &name);
+	int ret = -1;
+
+	dataset_init(ds);
+	if (!dir)
+		fprintf(stderr, "error: no dataset '%s' (the ratings the model was trained on): "
+			"name its folder with --data\n", arg);
+	else if (dataset_read(ds, dir, DS_AUTO, DS_SKIP, NULL, &err))
+		fprintf(stderr, "error: %s\n", err.s);
+	else
+		ret = 0;
+	free(dir);
+	free(name);
+	buf_release(&err);
+	return ret;
+}
+
+int server_run(const struct server_opts *o)
+{
+	struct buf err = BUF_INIT;
+	struct MHD_Daemon *d = NULL;
+	pthread_t tick;
+	int ret = 1, have_tick = 0;
+	char *name = NULL;
+
+	memset(&S, 0, sizeof(S));
+	S.o = o;
+	pthread_mutex_init(&S.lock, NULL);
+	pthread_mutex_init(&S.kafka_lock, NULL);
+	openblas_set_num_threads(1);
+	snprintf(S.instance, sizeof(S.instance), "%08x",
+		 (unsigned)(wall_ms() ^ (getpid() * 2654435761u)));
+	bandit_init(&S.bandit, o->policy, o->epsilon, (uint64_t)wall_ms());
+	for (int i = 0; i < o->nvariants; i++)
+		bandit_add(&S.bandit, o->names[i], o->weights[i]);
+	ledger_init(&S.ledger, 1 << 20, (int64_t)(o->window_s * 1000), on_closed, NULL);
+
+	/* the dataset: what users rated, and the popular items */
+	if (o->data) {
+		name = xstrdup(o->data);
+	} else {
+		/* the first model says which dataset it was trained on */
+		struct variant probe;
+		struct dataset none;
+		dataset_init(&none);
+		if (variant_load(&probe, o->names[0], o->revs[0], o->registry, &none, &err)) {
+			fprintf(stderr, "error: %s\n", err.s);
+			goto out;
+		}
+		name = xstrdup(probe.m.dataset);
+		variant_release(&probe);
+	}
+	if (read_dataset(name, &S.ds))
+		goto out;
+	if (state_reload(1, &err)) {
+		fprintf(stderr, "error: %s\n", err.s);
+		goto out;
+	}
+	if (o->kafka) {
+		struct kafka_producer_opts ko = { .timeout_ms = 50, .linger_ms = 5,
+						  .delivery_timeout_ms = 30000,
+						  .client_id = "pancake-serving" };
+		S.imp = kafka_producer_new(o->kafka, &ko, &err);
+		S.fb = S.imp ? kafka_producer_new(o->kafka, &ko, &err) : NULL;
+		if (!S.imp || !S.fb) {
+			fprintf(stderr, "error: %s\n", err.s);
+			goto out;
+		}
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct sockaddr_in addr;
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)o->port);
+	if (inet_pton(AF_INET, o->bind, &addr.sin_addr) != 1) {
+		fprintf(stderr, "error: --bind '%s' is not an IPv4 address\n", o->bind);
+		goto out;
+	}
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			     MHD_USE_TURBO | MHD_USE_ERROR_LOG, (uint16_t)o->port, NULL, NULL,
+			     on_request, NULL,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->idle_timeout_s,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
+			     MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+			     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+			     MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, "error: cannot listen on %s:%d: %s: is the port in use? (pick "
+			"another with --port)\n", o->bind, o->port, strerror(errno));
+		goto out;
+	}
+	if (pthread_create(&tick, NULL, ticker, NULL) == 0)
+		have_tick = 1;
+	{
+		struct state *st = state_get();
+		if (!o->quiet)
+			fprintf(stderr, "ready: serving on http://%s:%d with %d variant(s) (%s), first "
+				"model %s, redis %s, kafka %s\n", o->bind, o->port, st->n,
+				bandit_policy_name(o->policy), st->v[0].version,
+				o->redis_host ? "on" : "off", o->kafka ? "on" : "off");
+		state_put(st);
+	}
+	while (!S.stop)
+		pause();
+
+	/* drain: readyz says 503, in-flight requests finish, then close */
+	S.draining = 1;
+	double until = now_s() + 10;
+	while (__atomic_load_n(&S.inflight, __ATOMIC_RELAXED) > 0 && now_s() < until)
+		usleep(10 * 1000);
+	ret = 0;
+out:
+	S.stop = 1;
+	if (have_tick)
+		pthread_join(tick, NULL);
+	if (d)
+		MHD_stop_daemon(d);
+	if (S.imp) {
+		kafka_producer_flush(S.imp, 2000, &err);
+		kafka_producer_free(S.imp);
+	}
+	if (S.fb) {
+		kafka_producer_flush(S.fb, 2000, &err);
+		kafka_producer_free(S.fb);
+	}
+	if (S.cur)
+		state_put(S.cur);
+	ledger_release(&S.ledger);
+	bandit_release(&S.bandit);
+	dataset_release(&S.ds);
+	free(name);
+	buf_release(&err);
+	return ret;
+}

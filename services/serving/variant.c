@@ -1,0 +1,179 @@
+/* variant: a model in memory and what answering with it needs. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cblas.h>
+
+#include "publish.h"
+#include "registry.h"
+#include "topk.h"
+#include "variant.h"
+#include "util/xalloc.h"
+
+int variant_resolve(const char *rev, const char *registry, char commit[41], struct buf *err)
+{
+	struct stat st;
+	struct registry *r = NULL;
+	struct registry_entry e;
+	int ret;
+
+	commit[0] = '\0';
+	if (stat(rev, &st) == 0 && S_ISREG(st.st_mode))
+		return 0;
+	memset(&e, 0, sizeof(e));
+	if ((ret = registry_open(&r, registry, 0, err)) == 0 &&
+	    (ret = registry_show(r, rev, &e, err)) == 0)
+		memcpy(commit, e.id, 41);
+	registry_entry_release(&e);
+	if (r)
+		registry_close(r);
+	return ret ? -1 : 0;
+}
+
+static int load_model(struct variant *v, const char *rev, const char *registry,
+		      struct buf *err)
+{
+	struct registry *r = NULL;
+	struct buf bytes = BUF_INIT, label = BUF_INIT;
+	struct stat st;
+	int ret = -1;
+
+	if (stat(rev, &st) == 0 && S_ISREG(st.st_mode))
+		return model_load(&v->m, rev, err);
+	if (registry_open(&r, registry, 0, err) || registry_model(r, v->commit, &bytes, err))
+		goto out;
+	buf_addf(&label, "%s (%.12s in the registry at %s)", rev, v->commit, registry);
+	ret = model_decode(&v->m, bytes.s, bytes.len, label.s, err);
+out:
+	if (r)
+		registry_close(r);
+	buf_release(&bytes);
+	buf_release(&label);
+	return ret;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x < y) - (x > y);
+}
+
+int variant_load(struct variant *v, const char *name, const char *rev, const char *registry,
+		 const struct dataset *ds, struct buf *err)
+{
+	uint64_t unknown;
+
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	snprintf(v->rev, sizeof(v->rev), "%s", rev);
+	if (variant_resolve(rev, registry, v->commit, err) || load_model(v, rev, registry, err))
+		return -1;
+	model_version(&v->m, v->version);
+	publish_rated(&v->m, ds, &v->rated, &unknown);
+	v->unit = publish_unit_items(&v->m);
+
+	/* the most rated items: count << 32 | index, sorted descending */
+	uint32_t *cnt = xcalloc(v->m.nitems + 1, sizeof(uint32_t));
+	for (uint64_t e = 0; e < csr_nnz(&v->rated); e++)
+		cnt[v->rated.idx[e]]++;
+	uint64_t *order = xmalloc(sizeof(uint64_t) * (v->m.nitems + 1));
+	for (uint32_t i = 0; i < v->m.nitems; i++)
+		order[i] = (uint64_t)cnt[i] << 32 | (UINT32_MAX - i);
+	qsort(order, v->m.nitems, sizeof(uint64_t), by_count);
+	for (uint32_t j = 0; j < v->m.nitems && j < VARIANT_POPULAR; j++) {
+		uint32_t i = UINT32_MAX - (uint32_t)(order[j] & UINT32_MAX);
+		v->popular[j] = v->m.item_ids[i];
+		v->popular_score[j] = (float)(order[j] >> 32);
+		v->npopular++;
+	}
+	free(order);
+	free(cnt);
+	return 0;
+}
+
+void variant_release(struct variant *v)
+{
+	model_release(&v->m);
+	csr_release(&v->rated);
+	free(v->unit);
+	memset(v, 0, sizeof(*v));
+}
+
+/* per-thread scratch, grown to the largest model seen */
+static __thread float *tl_scores;
+static __thread uint8_t *tl_mask;
+static __thread uint32_t tl_size, *tl_top;
+static __thread float *tl_best;
+
+static void scratch(uint32_t nitems)
+{
+	if (nitems + 1 <= tl_size)
+		return;
+	free(tl_scores);
+	free(tl_mask);
+	free(tl_top);
+	free(tl_best);
+	tl_size = nitems + 1;
+	tl_scores = xmalloc(sizeof(float) * tl_size);
+	tl_mask = xcalloc(tl_size, 1);
+	tl_top = xmalloc(sizeof(uint32_t) * 1024);
+	tl_best = xmalloc(sizeof(float) * 1024);
+}
+
+static int select_top(const struct variant *v, int k, uint32_t *ids, float *scores)
+{
+	int n = topk_select(tl_scores, v->m.nitems, tl_mask, k > 1000 ? 1000 : k, tl_top, tl_best);
+	for (int j = 0; j < n; j++) {
+		ids[j] = v->m.item_ids[tl_top[j]];
+		scores[j] = tl_best[j];
+	}
+	return n;
+}
+
+int variant_recommend(const struct variant *v, uint32_t user, int k, uint32_t *ids,
+		      float *scores)
+{
+	const struct model *m = &v->m;
+	int64_t u = model_user_index(m, user);
+
+	if (u < 0)
+		return -1;
+	scratch(m->nitems);
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m->nitems, (int)m->rank, 1.0f,
+		    m->item_factors, (int)m->rank, m->user_factors + (size_t)u * m->rank, 1, 0.0f,
+		    tl_scores, 1);
+	if (m->flags & MODEL_BIASES)
+		for (uint32_t i = 0; i < m->nitems; i++)
+			tl_scores[i] += m->mean + m->user_bias[u] + m->item_bias[i];
+	for (uint64_t e = v->rated.ptr[u]; e < v->rated.ptr[u + 1]; e++)
+		tl_mask[v->rated.idx[e]] = 1;
+	int n = select_top(v, k, ids, scores);
+	for (uint64_t e = v->rated.ptr[u]; e < v->rated.ptr[u + 1]; e++)
+		tl_mask[v->rated.idx[e]] = 0;
+	return n;
+}
+
+int variant_similar(const struct variant *v, uint32_t item, int k, uint32_t *ids, float *scores)
+{
+	const struct model *m = &v->m;
+	int64_t i = model_item_index(m, item);
+
+	if (i < 0)
+		return -1;
+	scratch(m->nitems);
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m->nitems, (int)m->rank, 1.0f, v->unit,
+		    (int)m->rank, v->unit + (size_t)i * m->rank, 1, 0.0f, tl_scores, 1);
+	tl_mask[i] = 1;
+	int n = select_top(v, k, ids, scores);
+	tl_mask[i] = 0;
+	return n;
+}
+
+int variant_popular(const struct variant *v, int k, uint32_t *ids, float *scores)
+{
+	int n = k < v->npopular ? k : v->npopular;
+	memcpy(ids, v->popular, sizeof(uint32_t) * (size_t)n);
+	memcpy(scores, v->popular_score, sizeof(float) * (size_t)n);
+	return n;
+}

@@ -1,0 +1,55 @@
+/*
+ * variant: one model the server can answer with: its factors in memory
+ * (for users Redis has no list for), what each user rated (left out of
+ * in-memory answers), the popular items (for users with no history) and
+ * the Redis namespace its published lists live under.
+ */
+#ifndef PANCAKE_VARIANT_H
+#define PANCAKE_VARIANT_H
+
+#include <stdint.h>
+#include "als.h"
+#include "core/dataset.h"
+#include "core/model.h"
+#include "util/buf.h"
+
+#define VARIANT_POPULAR 100
+
+struct variant {
+	char name[32];		/* the arm's name ("a", "production", ...) */
+	char rev[64];		/* what it was loaded from: a registry REV or a file */
+	char commit[41];	/* the registry commit, "" for a file */
+	char version[13];	/* the model's version: pk:rec:VERSION:* in Redis */
+	struct model m;
+	struct csr rated;	/* what each model user rated, by model index */
+	float *unit;		/* item factors at unit length, for /similar */
+	uint32_t popular[VARIANT_POPULAR];	/* item ids, most rated first */
+	float popular_score[VARIANT_POPULAR];	/* their rating counts */
+	int npopular;
+};
+
+/*
+ * Loads `rev` (a model file, or a registry REV when no such file exists)
+ * as variant `name`, with the ratings of `ds` (the model's dataset). -1
+ * with `err` naming what failed.
+ */
+int variant_load(struct variant *v, const char *name, const char *rev, const char *registry,
+		 const struct dataset *ds, struct buf *err);
+void variant_release(struct variant *v);
+
+/* the registry commit `rev` names now ("" for a file); 0 or -1 with `err` */
+int variant_resolve(const char *rev, const char *registry, char commit[41], struct buf *err);
+
+/*
+ * Top k for a user the model knows, scored in memory (one sgemv), their
+ * rated items left out: the number found, or -1 when the model does not
+ * know the user. Thread-safe (per-thread scratch).
+ */
+int variant_recommend(const struct variant *v, uint32_t user, int k, uint32_t *ids,
+		      float *scores);
+/* the k items most similar to `item` (cosine of factors), or -1 if unknown */
+int variant_similar(const struct variant *v, uint32_t item, int k, uint32_t *ids, float *scores);
+/* the k most rated items */
+int variant_popular(const struct variant *v, int k, uint32_t *ids, float *scores);
+
+#endif
