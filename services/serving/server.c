@@ -803,7 +803,7 @@ int server_run(const struct server_opts *o)
 		goto out;
 	}
 	if (o->kafka) {
-		struct kafka_producer_opts ko = { .timeout_ms = 50, .linger_ms = 5,
+		struct kafka_producer_opts ko = { .timeout_ms = 5000, .linger_ms = 5,
 						  .delivery_timeout_ms = 30000,
 						  .client_id = "pancake-serving" };
 		S.imp = kafka_producer_new(o->kafka, &ko, &err);
@@ -811,6 +811,14 @@ int server_run(const struct server_opts *o)
 		if (!S.imp || !S.fb) {
 			fprintf(stderr, "error: %s\n", err.s);
 			goto out;
+		}
+		/* the producer never auto-creates topics: make them, or say why not */
+		if (kafka_topic_ensure(S.imp, o->impressions_topic, 1, NULL, &err) < 0 ||
+		    kafka_topic_ensure(S.fb, o->feedback_topic, 1, NULL, &err) < 0) {
+			fprintf(stderr, "serving: warning: %s: impressions and feedback will not reach "
+				"kafka until it answers (counted in pancake_kafka_errors_total)\n",
+				err.s);
+			buf_reset(&err);
 		}
 	}
 
@@ -841,7 +849,6 @@ int server_run(const struct server_opts *o)
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
 			     MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
-			     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 			     MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "error: cannot listen on %s:%d: %s: is the port in use? (pick "
