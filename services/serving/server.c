@@ -616,9 +616,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!rq)
 		return MHD_NO;
 	if (!rq->seen) {
+		/*
+		 * Answer from the second call on, once MHD knows the whole request
+		 * (and any body) was read: a response queued in the first call
+		 * makes MHD close the connection instead of keeping it alive.
+		 */
 		rq->seen = 1;
-		if (!strcmp(method, "POST"))
-			return MHD_YES;		/* the body comes in the next calls */
+		return MHD_YES;
 	}
 	if (*upload_data_size) {
 		if (rq->body.len + *upload_data_size > S.o->max_body)
