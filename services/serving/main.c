@@ -38,6 +38,8 @@ static const char usage[] =
 	"  --max-connections N (default 1024)   --idle-timeout S (default 30)\n"
 	"  --max-body BYTES   POST body cap (default 16384)\n"
 	"  --max-header BYTES request line and headers cap (default 16384)\n"
+	"  --cache-ms MS      keep each Redis list per worker this long (default 1000;\n"
+	"                     0: ask Redis every time); lists of up to 20 items\n"
 	"  --quiet            no start-up and swap lines on stderr\n"
 	"\n"
 	"Routes: GET /recommendations/USER?k=N, /similar/ITEM?k=N, /popular?k=N,\n"
@@ -83,7 +85,7 @@ int main(int argc, char **argv)
 	enum {
 		O_VARIANT = 256, O_POLICY, O_EPS, O_BIND, O_PORT, O_THREADS, O_REDIS, O_NOREDIS,
 		O_KAFKA, O_NOKAFKA, O_IMP, O_FB, O_WINDOW, O_WATCH, O_DATA, O_REGISTRY,
-		O_MAXCONN, O_IDLE, O_MAXBODY, O_MAXHDR, O_QUIET, O_HELP,
+		O_MAXCONN, O_IDLE, O_MAXBODY, O_MAXHDR, O_QUIET, O_HELP, O_CACHE,
 	};
 	static const struct option longs[] = {
 		{ "variant", 1, NULL, O_VARIANT }, { "policy", 1, NULL, O_POLICY },
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
 		{ "max-connections", 1, NULL, O_MAXCONN }, { "idle-timeout", 1, NULL, O_IDLE },
 		{ "max-body", 1, NULL, O_MAXBODY }, { "max-header", 1, NULL, O_MAXHDR },
 		{ "quiet", 0, NULL, O_QUIET }, { "help", 0, NULL, O_HELP },
+		{ "cache-ms", 1, NULL, O_CACHE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server_opts o;
@@ -192,6 +195,11 @@ int main(int argc, char **argv)
 			o.max_header = (size_t)strtoul(optarg, &end, 10);
 			if (*end || o.max_header < 4096 || o.max_header > (1 << 20))
 				return bad("--max-header is 4096 to 1048576 bytes, not '%s'", optarg);
+			break;
+		case O_CACHE:
+			o.cache_ms = (int)strtol(optarg, &end, 10);
+			if (*end || o.cache_ms < 0 || o.cache_ms > 3600000)
+				return bad("--cache-ms is 0 (off) to 3600000, not '%s'", optarg);
 			break;
 		case O_QUIET: o.quiet = 1; break;
 		case 'h':

@@ -32,8 +32,8 @@
 #define NV (SERVER_MAX_VARIANTS + 1)	/* metrics: the variants and "none" */
 static const double buckets_ms[] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000 };
 #define NB (int)(sizeof(buckets_ms) / sizeof(buckets_ms[0]))
-enum source { SRC_REDIS, SRC_MODEL, SRC_POPULAR, SRC_COUNT };
-static const char *const source_names[SRC_COUNT] = { "redis", "model", "popular" };
+enum source { SRC_REDIS, SRC_CACHE, SRC_MODEL, SRC_POPULAR, SRC_COUNT };
+static const char *const source_names[SRC_COUNT] = { "redis", "cache", "model", "popular" };
 
 /* the variants in use; freed by whoever drops the last reference */
 struct state {
@@ -93,6 +93,7 @@ void server_opts_default(struct server_opts *o)
 	o->idle_timeout_s = 30;
 	o->max_body = 16 * 1024;
 	o->max_header = 16 * 1024;
+	o->cache_ms = 1000;
 }
 
 /* ---- state ---- */
@@ -218,6 +219,68 @@ static int redis_list(const char *key, int k, uint32_t *ids, float *scores)
 	return n;
 }
 
+/*
+ * ---- a per-worker cache of Redis lists ----
+ * Direct-mapped, thread-local (no locks), lists of up to CACHE_K items,
+ * kept --cache-ms (default 1 s): a list fold-in rewrites is served stale
+ * for at most that long. A new model version never hits an old entry.
+ */
+#define CACHE_SLOTS 8192
+#define CACHE_K 20
+struct cache_slot {
+	uint64_t vkey;		/* the variant's version, hashed; 0: empty */
+	uint32_t user;
+	int16_t k, n;
+	double expires;
+	uint32_t ids[CACHE_K];
+	float scores[CACHE_K];
+};
+static __thread struct cache_slot *tl_cache;
+
+static uint64_t version_key(const char *v)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *v; v++)
+		h = (h ^ (unsigned char)*v) * 1099511628211ULL;
+	return h | 1;
+}
+
+static struct cache_slot *cache_slot(uint64_t vkey, uint32_t user)
+{
+	if (!tl_cache)
+		tl_cache = xcalloc(CACHE_SLOTS, sizeof(*tl_cache));
+	uint64_t h = (vkey ^ user) * 0x9e3779b97f4a7c15ULL;
+	return &tl_cache[h >> (64 - 13)];
+}
+
+static int cache_get(uint64_t vkey, uint32_t user, int k, double now, uint32_t *ids,
+		     float *scores)
+{
+	if (S.o->cache_ms <= 0 || k > CACHE_K)
+		return -1;
+	struct cache_slot *c = cache_slot(vkey, user);
+	if (c->vkey != vkey || c->user != user || c->k != k || now >= c->expires)
+		return -1;
+	memcpy(ids, c->ids, sizeof(uint32_t) * (size_t)c->n);
+	memcpy(scores, c->scores, sizeof(float) * (size_t)c->n);
+	return c->n;
+}
+
+static void cache_put(uint64_t vkey, uint32_t user, int k, double now, const uint32_t *ids,
+		      const float *scores, int n)
+{
+	if (S.o->cache_ms <= 0 || k > CACHE_K || n > CACHE_K)
+		return;
+	struct cache_slot *c = cache_slot(vkey, user);
+	c->vkey = vkey;
+	c->user = user;
+	c->k = (int16_t)k;
+	c->n = (int16_t)n;
+	c->expires = now + S.o->cache_ms / 1000.0;
+	memcpy(c->ids, ids, sizeof(uint32_t) * (size_t)n);
+	memcpy(c->scores, scores, sizeof(float) * (size_t)n);
+}
+
 /* ---- events to Kafka (never blocking a request for long) ---- */
 
 static void event(struct kafka_producer *p, const char *topic, const char *key,
@@ -316,9 +379,16 @@ static enum MHD_Result recommendations(struct MHD_Connection *conn, const struct
 	}
 	*arm_out = arm;
 	const struct variant *v = &st->v[arm];
-	snprintf(key, sizeof(key), "pk:rec:%s:user:%u", v->version, rt->id);
-	if (S.o->redis_host)
+	uint64_t vkey = version_key(v->version);
+	double t = now_s();
+	if (S.o->redis_host && (n = cache_get(vkey, rt->id, rt->k, t, ids, scores)) >= 0) {
+		src = SRC_CACHE;
+	} else if (S.o->redis_host) {
+		snprintf(key, sizeof(key), "pk:rec:%s:user:%u", v->version, rt->id);
 		n = redis_list(key, rt->k, ids, scores);
+		if (n > 0)
+			cache_put(vkey, rt->id, rt->k, t, ids, scores, n);
+	}
 	if (n <= 0) {
 		src = SRC_MODEL;
 		n = variant_recommend(v, rt->id, rt->k, ids, scores);

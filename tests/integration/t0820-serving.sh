@@ -39,8 +39,8 @@ $RECO models promote > /dev/null || fail "promote"
 $RECO publish production --data "$D" --top 20 --similar 10 > /dev/null 2>&1 || fail "publish"
 V=$(redis-cli get pk:rec:current)
 
-start_server 18201 "$W/s1.log" --variant main=production --watch 1
-P=18201
+start_server 18201 "$W/s1.log" --variant main=production --watch 1 --cache-ms 0
+P=18201 S1=$LAST
 body=$(get $P '/recommendations/7?k=10')
 echo "$body" | $PY -c '
 import json, subprocess, sys
@@ -75,6 +75,16 @@ import json,sys; d=json.load(sys.stdin); assert d["source"]=="redis" and len(d["
 get $P '/popular?k=3' | $PY -c 'import json,sys; assert len(json.load(sys.stdin)["items"])==3' \
 	|| fail "popular"
 pass "unknown user gets popular items; /similar and /popular answer"
+
+# the per-worker cache: a second ask within --cache-ms is served from it,
+# a later one from redis again
+start_server 18205 "$W/s5.log" --variant main=production --watch 0 --cache-ms 700 --threads 1
+src() { get 18205 "/recommendations/$1?k=10" | $PY -c 'import json,sys; print(json.load(sys.stdin)["source"])'; }
+[ "$(src 11)" = redis ] && [ "$(src 11)" = cache ] || fail "the second ask comes from the cache"
+sleep 1
+[ "$(src 11)" = redis ] || fail "after --cache-ms the list comes from redis again"
+kill -TERM $LAST; wait $LAST || true
+pass "the cache answers a repeated ask within --cache-ms, redis after it"
 
 # feedback
 rid=$(get $P '/recommendations/9' | $PY -c 'import json,sys; print(json.load(sys.stdin)["request_id"])')
@@ -121,7 +131,7 @@ get $P /metrics | grep -q '^pancake_model_swaps_total [1-9]' || fail "the swap h
 new=$(get $P '/readyz' | $PY -c 'import json,sys; print(json.load(sys.stdin)["version"])')
 [ "$new" != "$V" ] || fail "the new model serves after the swap"
 pass "a promote under wrk load swapped the model ($V -> $new) with zero non-2xx responses"
-kill -TERM $LAST; wait $LAST || fail "SIGTERM drains and exits 0"
+kill -TERM $S1; wait $S1 || fail "SIGTERM drains and exits 0"
 
 # a bandit: variant good pays 40% of the time, bad 5%; good ends with most traffic
 start_server 18202 "$W/s2.log" --variant bad="$W/a.model" --variant good="$W/b.model" \
