@@ -14,7 +14,7 @@ dur=${BENCH_SERVING_SECONDS:-10}
 conns=${BENCH_SERVING_CONNS:-64}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pancake-bench-serving-XXXXXX")
 PIDS=""
-trap 'for p in $PIDS; do kill $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'for p in $PIDS; do kill $p 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 export PANCAKE_MODELS=$tmp/models
 command -v nginx >/dev/null && command -v wrk >/dev/null || {
 	echo "bench-serving needs wrk and nginx: apt-get install wrk nginx-light"; exit 1; }
@@ -90,7 +90,7 @@ http {
 }
 EOF
 nginx -c "$tmp/nginx/nginx.conf"
-trap 'nginx -c "$tmp/nginx/nginx.conf" -s stop 2>/dev/null; for p in $PIDS; do kill $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'nginx -c "$tmp/nginx/nginx.conf" -s stop 2>/dev/null; for p in $PIDS; do kill $p 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 sleep 0.5
 
 echo "== /recommendations, k=10 ($size-byte answers), wrk -t2 -c$conns -d${dur}s, random users"

@@ -11,7 +11,7 @@ SERV=services/serving/serving
 W=$(mktemp -d /tmp/t0820.XXXXXX)
 PIDS=""
 cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	rm -rf "$W"
 }
 trap cleanup EXIT
