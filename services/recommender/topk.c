@@ -48,6 +48,9 @@ int topk_select(const float *scores, uint32_t nt, const uint8_t *mask, int k,
 		return 0;
 	for (uint32_t t = 0; t < nt; t++) {
 		float s = scores[t];
+		/* most targets lose to the worst kept: one compare (NaN falls through) */
+		if (n == k && s < best[0])
+			continue;
 		if ((mask && mask[t]) || isnan(s))
 			continue;
 		if (n < k) {

@@ -220,10 +220,11 @@ static int redis_list(const char *key, int k, uint32_t *ids, float *scores)
 }
 
 /*
- * ---- a per-worker cache of Redis lists ----
- * Direct-mapped, thread-local (no locks), lists of up to CACHE_K items,
- * kept --cache-ms (default 1 s): a list fold-in rewrites is served stale
- * for at most that long. A new model version never hits an old entry.
+ * ---- a per-worker cache of answers ----
+ * Direct-mapped, thread-local (no locks), lists of up to CACHE_K items
+ * from Redis or the model, kept --cache-ms (default 1 s): a list fold-in
+ * rewrites is served stale for at most that long. A new model version
+ * never hits an old entry.
  */
 #define CACHE_SLOTS 8192
 #define CACHE_K 20
@@ -381,7 +382,7 @@ static enum MHD_Result recommendations(struct MHD_Connection *conn, const struct
 	const struct variant *v = &st->v[arm];
 	uint64_t vkey = version_key(v->version);
 	double t = now_s();
-	if (S.o->redis_host && (n = cache_get(vkey, rt->id, rt->k, t, ids, scores)) >= 0) {
+	if ((n = cache_get(vkey, rt->id, rt->k, t, ids, scores)) >= 0) {
 		src = SRC_CACHE;
 	} else if (S.o->redis_host) {
 		snprintf(key, sizeof(key), "pk:rec:%s:user:%u", v->version, rt->id);
@@ -392,6 +393,8 @@ static enum MHD_Result recommendations(struct MHD_Connection *conn, const struct
 	if (n <= 0) {
 		src = SRC_MODEL;
 		n = variant_recommend(v, rt->id, rt->k, ids, scores);
+		if (n > 0)
+			cache_put(vkey, rt->id, rt->k, t, ids, scores, n);
 	}
 	if (n < 0) {
 		src = SRC_POPULAR;

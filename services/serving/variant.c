@@ -72,6 +72,10 @@ int variant_load(struct variant *v, const char *name, const char *rev, const cha
 	model_version(&v->m, v->version);
 	publish_rated(&v->m, ds, &v->rated, &unknown);
 	v->unit = publish_unit_items(&v->m);
+	v->item_t = xmalloc(sizeof(float) * ((size_t)v->m.nitems * v->m.rank + 1));
+	for (uint32_t i = 0; i < v->m.nitems; i++)
+		for (uint32_t a = 0; a < v->m.rank; a++)
+			v->item_t[(size_t)a * v->m.nitems + i] = v->m.item_factors[(size_t)i * v->m.rank + a];
 
 	/* the most rated items: count << 32 | index, sorted descending */
 	uint32_t *cnt = xcalloc(v->m.nitems + 1, sizeof(uint32_t));
@@ -97,6 +101,7 @@ void variant_release(struct variant *v)
 	model_release(&v->m);
 	csr_release(&v->rated);
 	free(v->unit);
+	free(v->item_t);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -139,13 +144,28 @@ int variant_recommend(const struct variant *v, uint32_t user, int k, uint32_t *i
 
 	if (u < 0)
 		return -1;
+	/*
+	 * scores = biases + sum_a x[a] * Y^T[a]: contiguous axpys over the
+	 * items, which the compiler vectorises. For ranks of 10 to 64 this ran
+	 * faster than OpenBLAS's sgemv on the row-major factors (short rows).
+	 */
+	const float *x = m->user_factors + (size_t)u * m->rank;
+	float *sc = tl_scores;
 	scratch(m->nitems);
-	cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m->nitems, (int)m->rank, 1.0f,
-		    m->item_factors, (int)m->rank, m->user_factors + (size_t)u * m->rank, 1, 0.0f,
-		    tl_scores, 1);
-	if (m->flags & MODEL_BIASES)
+	sc = tl_scores;
+	if (m->flags & MODEL_BIASES) {
+		float c = m->mean + m->user_bias[u];
 		for (uint32_t i = 0; i < m->nitems; i++)
-			tl_scores[i] += m->mean + m->user_bias[u] + m->item_bias[i];
+			sc[i] = c + m->item_bias[i];
+	} else {
+		memset(sc, 0, sizeof(float) * m->nitems);
+	}
+	for (uint32_t a = 0; a < m->rank; a++) {
+		const float *col = v->item_t + (size_t)a * m->nitems;
+		float xa = x[a];
+		for (uint32_t i = 0; i < m->nitems; i++)
+			sc[i] += xa * col[i];
+	}
 	for (uint64_t e = v->rated.ptr[u]; e < v->rated.ptr[u + 1]; e++)
 		tl_mask[v->rated.idx[e]] = 1;
 	int n = select_top(v, k, ids, scores);

@@ -23,6 +23,8 @@ struct variant {
 	struct model m;
 	struct csr rated;	/* what each model user rated, by model index */
 	float *unit;		/* item factors at unit length, for /similar */
+	float *item_t;		/* item factors transposed (rank x items): scoring
+				   one user is then `rank` contiguous axpys */
 	uint32_t popular[VARIANT_POPULAR];	/* item ids, most rated first */
 	float popular_score[VARIANT_POPULAR];	/* their rating counts */
 	int npopular;
