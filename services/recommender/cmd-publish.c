@@ -211,7 +211,16 @@ int cmd_publish(int argc, char **argv)
 			       "checksum", m.checksum };
 	const char *zadd[] = { "ZADD", PUBLISH_VERSIONS, at, ver };
 	const char *set[] = { "SET", PUBLISH_CURRENT, ver };
-	if (redis_append(p.c, 18, hset, NULL, &p.err) ||
+	/* the model file itself, so a server with no registry can load it */
+	struct buf blob = BUF_INIT;
+	char modelkey[64];
+	snprintf(modelkey, sizeof(modelkey), "pk:rec:%s:model", ver);
+	model_encode(&m, &blob);
+	const char *setm[] = { "SET", modelkey, blob.s };
+	const size_t setm_len[] = { 3, strlen(modelkey), blob.len };
+	int rb = redis_append(p.c, 3, setm, setm_len, &p.err);
+	buf_release(&blob);
+	if (rb || redis_append(p.c, 18, hset, NULL, &p.err) ||
 	    redis_append(p.c, 4, zadd, NULL, &p.err) ||
 	    (set_current && redis_append(p.c, 3, set, NULL, &p.err)) ||
 	    redis_flush(p.c, &p.err)) {

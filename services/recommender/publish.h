@@ -5,6 +5,7 @@
  *   pk:rec:VERSION:user:ID     sorted set: item id -> score, the top N
  *   pk:rec:VERSION:similar:ID  sorted set: item id -> cosine of the factors
  *   pk:rec:VERSION:meta        hash: dataset, kind, rank, users, items, top, at
+ *   pk:rec:VERSION:model       string: the model file (what serving loads)
  *   pk:rec:versions            sorted set: VERSION -> unix time published
  *   pk:rec:current             string: the VERSION readers should use
  */

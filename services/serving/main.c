@@ -17,8 +17,10 @@ static const char usage[] =
 	"variants, feedback, Kafka events, Prometheus metrics and hot model swaps.\n"
 	"\n"
 	"  --variant NAME=REV[:W]  a model variant: REV is a registry revision\n"
-	"                     (production, candidate, an id) or a model file; W its A/B\n"
-	"                     weight (default 1). Repeat for an experiment. Default:\n"
+	"                     (production, candidate, an id), a model file, or\n"
+	"                     redis:current (whatever 'recommender publish' made current,\n"
+	"                     followed as it moves) or redis:VERSION; W its A/B weight\n"
+	"                     (default 1). Repeat for an experiment. Default:\n"
 	"                     production=production\n"
 	"  --policy P         ab, thompson (default), egreedy or ucb1\n"
 	"  --epsilon E        egreedy's exploration share (default 0.1)\n"
@@ -123,8 +125,9 @@ int main(int argc, char **argv)
 					return bad("variant names are up to 31 of [a-z0-9_-], not '%s'",
 						   optarg);
 			double w = 1;
+			/* a trailing :NUMBER is the weight ("redis:current" has no number) */
 			colon = strrchr(rev, ':');
-			if (colon) {
+			if (colon && colon[1] && strspn(colon + 1, "0123456789.") == strlen(colon + 1)) {
 				w = strtod(colon + 1, &end);
 				if (*end || !(w > 0))
 					return bad("a variant's weight is a number > 0: '%s'", optarg);

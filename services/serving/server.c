@@ -851,6 +851,7 @@ int server_run(const struct server_opts *o)
 	pthread_mutex_init(&S.lock, NULL);
 	pthread_mutex_init(&S.kafka_lock, NULL);
 	openblas_set_num_threads(1);
+	variant_redis(o->redis_host, o->redis_port);
 	snprintf(S.instance, sizeof(S.instance), "%08x",
 		 (unsigned)(wall_ms() ^ (getpid() * 2654435761u)));
 	bandit_init(&S.bandit, o->policy, o->epsilon, (uint64_t)wall_ms());

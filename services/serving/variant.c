@@ -5,15 +5,96 @@
 
 #include <cblas.h>
 
+#include "clients/redis.h"
 #include "publish.h"
 #include "registry.h"
 #include "topk.h"
 #include "variant.h"
 #include "util/xalloc.h"
 
+static char *redis_host;
+static int redis_port;
+
+void variant_redis(const char *host, int port)
+{
+	free(redis_host);
+	redis_host = host ? xstrdup(host) : NULL;
+	redis_port = port;
+}
+
+/* "redis:current" or "redis:VERSION": the version it names now, into out[13] */
+static int redis_version(const char *rev, char *out, struct buf *err)
+{
+	struct redis_conn *c = NULL;
+	struct buf v = BUF_INIT;
+	const char *what = rev + 6;
+	int ret = -1;
+
+	if (strcmp(what, "current")) {
+		size_t n = strlen(what);
+		if (n != 12 || strspn(what, "0123456789abcdef") != 12) {
+			buf_addf(err, "'%s' names no model: use redis:current or redis:VERSION (12 hex "
+				 "digits, as in pk:rec:VERSION:*)", rev);
+			return -1;
+		}
+		memcpy(out, what, 13);
+		return 0;
+	}
+	if (!redis_host) {
+		buf_addf(err, "'%s' needs redis: leave out --no-redis", rev);
+		return -1;
+	}
+	if (redis_connect(&c, redis_host, redis_port, 2000, 0, err))
+		return -1;
+	int r = redis_get(c, PUBLISH_CURRENT, &v, err);
+	if (r == 1)
+		buf_addf(err, "no model is published in redis at %s:%d (%s is not set): run "
+			 "'recommender publish MODEL'", redis_host, redis_port, PUBLISH_CURRENT);
+	else if (r == 0 && (v.len != 12 || strspn(v.s, "0123456789abcdef") != 12))
+		buf_addf(err, "%s in redis is '%.40s', not a model version", PUBLISH_CURRENT, v.s);
+	else if (r == 0) {
+		memcpy(out, v.s, 13);
+		ret = 0;
+	}
+	redis_close(c);
+	buf_release(&v);
+	return ret;
+}
+
+static int redis_model(struct variant *v, struct buf *err)
+{
+	struct redis_conn *c = NULL;
+	struct buf bytes = BUF_INIT, label = BUF_INIT;
+	char key[64];
+	int ret = -1;
+
+	if (!redis_host) {
+		buf_addf(err, "'%s' needs redis: leave out --no-redis", v->rev);
+		return -1;
+	}
+	snprintf(key, sizeof(key), "pk:rec:%s:model", v->commit);
+	if (redis_connect(&c, redis_host, redis_port, 10000, 0, err))
+		return -1;
+	int r = redis_get(c, key, &bytes, err);
+	if (r == 1)
+		buf_addf(err, "redis at %s:%d has no %s: publish it again with a recommender that "
+			 "stores the model ('recommender publish')", redis_host, redis_port, key);
+	else if (r == 0) {
+		buf_addf(&label, "%s in redis", key);
+		ret = model_decode(&v->m, bytes.s, bytes.len, label.s, err);
+	}
+	redis_close(c);
+	buf_release(&bytes);
+	buf_release(&label);
+	return ret;
+}
+
 int variant_resolve(const char *rev, const char *registry, char commit[41], struct buf *err)
 {
 	struct stat st;
+
+	if (!strncmp(rev, "redis:", 6))
+		return redis_version(rev, commit, err);
 	struct registry *r = NULL;
 	struct registry_entry e;
 	int ret;
@@ -39,6 +120,8 @@ static int load_model(struct variant *v, const char *rev, const char *registry,
 	struct stat st;
 	int ret = -1;
 
+	if (!strncmp(rev, "redis:", 6))
+		return redis_model(v, err);
 	if (stat(rev, &st) == 0 && S_ISREG(st.st_mode))
 		return model_load(&v->m, rev, err);
 	if (registry_open(&r, registry, 0, err) || registry_model(r, v->commit, &bytes, err))

@@ -18,7 +18,7 @@
 struct variant {
 	char name[32];		/* the arm's name ("a", "production", ...) */
 	char rev[64];		/* what it was loaded from: a registry REV or a file */
-	char commit[41];	/* the registry commit, "" for a file */
+	char commit[41];	/* the registry commit, the redis version, "" for a file */
 	char version[13];	/* the model's version: pk:rec:VERSION:* in Redis */
 	struct model m;
 	struct csr rated;	/* what each model user rated, by model index */
@@ -31,7 +31,8 @@ struct variant {
 };
 
 /*
- * Loads `rev` (a model file, or a registry REV when no such file exists)
+ * Loads `rev` (a model file; "redis:current" or "redis:VERSION", the model
+ * file 'recommender publish' stored in Redis; else a registry REV)
  * as variant `name`, with the ratings of `ds` (the model's dataset). -1
  * with `err` naming what failed.
  */
@@ -39,7 +40,12 @@ int variant_load(struct variant *v, const char *name, const char *rev, const cha
 		 const struct dataset *ds, struct buf *err);
 void variant_release(struct variant *v);
 
-/* the registry commit `rev` names now ("" for a file); 0 or -1 with `err` */
+/* where "redis:current" and "redis:VERSION" revisions are read (NULL: nowhere) */
+void variant_redis(const char *host, int port);
+/*
+ * What `rev` names now, to notice that it moved: the registry commit, the
+ * version for "redis:current"/"redis:VERSION", "" for a file. 0 or -1.
+ */
 int variant_resolve(const char *rev, const char *registry, char commit[41], struct buf *err);
 
 /*

@@ -133,6 +133,18 @@ new=$(get $P '/readyz' | $PY -c 'import json,sys; print(json.load(sys.stdin)["ve
 pass "a promote under wrk load swapped the model ($V -> $new) with zero non-2xx responses"
 kill -TERM $S1; wait $S1 || fail "SIGTERM drains and exits 0"
 
+# a model straight from redis: redis:current follows what publish makes current
+start_server 18206 "$W/s6.log" --variant live=redis:current --watch 1
+ver() { get 18206 /readyz | $PY -c 'import json,sys; print(json.load(sys.stdin)["version"])'; }
+[ "$(ver)" = "$(redis-cli get pk:rec:current)" ] || fail "redis:current loads the current model"
+$RECO publish "$W/b.model" --data "$D" --top 10 --similar 0 > /dev/null 2>&1 || fail "publish b"
+now=$(redis-cli get pk:rec:current)
+wait_for 20 "the server follows pk:rec:current to $now" sh -c "[ \"\$(curl -s http://127.0.0.1:18206/readyz | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"version\"])')\" = $now ]"
+get 18206 '/recommendations/7?k=5' | grep -q "\"version\":\"$now\",\"source\":\"redis\"" \
+	|| fail "answers come from the new version's lists"
+kill -TERM $LAST; wait $LAST || true
+pass "redis:current: the model file stored by publish, followed as publish moves the pointer"
+
 # a bandit: variant good pays 40% of the time, bad 5%; good ends with most traffic
 start_server 18202 "$W/s2.log" --variant bad="$W/a.model" --variant good="$W/b.model" \
 	--policy thompson --watch 0
