@@ -68,7 +68,19 @@ int images_defs(struct image_row *out, int max, struct buf *err)
 	memset(&out[0], 0, sizeof(out[0]));
 	snprintf(out[0].name, sizeof(out[0].name), "base");
 	snprintf(out[0].tag, sizeof(out[0].tag), "%s", IMAGES_BASE_TAG);
-	while ((de = readdir(d)) && n < max) {
+	/* the build stage's root filesystem, when the tree has a top-level Dockerfile */
+	char *top = xstrfmt("%s/Dockerfile", config_home());
+	struct stat tst;
+	int has_top = stat(top, &tst) == 0;
+	free(top);
+	if (has_top) {
+		memset(&out[n], 0, sizeof(out[n]));
+		snprintf(out[n].name, sizeof(out[n].name), "build");
+		snprintf(out[n].tag, sizeof(out[n].tag), "%s", IMAGES_BUILD_TAG);
+		n++;
+	}
+	int first_service = n;
+	while ((de = readdir(d)) && n < max - 1) {
 		char *df = xstrfmt("%s/%s/Dockerfile", dir, de->d_name);
 		struct stat st;
 		if (de->d_name[0] != '.' && strlen(de->d_name) < sizeof(out[0].name) &&
@@ -82,7 +94,13 @@ int images_defs(struct image_row *out, int max, struct buf *err)
 	}
 	closedir(d);
 	free(dir);
-	qsort(out + 1, (size_t)(n - 1), sizeof(*out), cmp_rows);
+	qsort(out + first_service, (size_t)(n - first_service), sizeof(*out), cmp_rows);
+	if (has_top) {
+		memset(&out[n], 0, sizeof(out[n]));
+		snprintf(out[n].name, sizeof(out[n].name), "sandbox");
+		snprintf(out[n].tag, sizeof(out[n].tag), "%s", IMAGES_SANDBOX_TAG);
+		n++;
+	}
 	return n;
 }
 
@@ -121,9 +139,9 @@ static char *debian_mirror(void)
 	return NULL;
 }
 
-static int read_packages(struct buf *list, struct buf *err)
+static int read_packages(const char *image, struct buf *list, struct buf *err)
 {
-	char *path = xstrfmt("%s/images/base/packages", config_home());
+	char *path = xstrfmt("%s/images/%s/packages", config_home(), image);
 	struct buf t = BUF_INIT;
 	char *line, *save = NULL;
 	int ret = -1;
@@ -191,8 +209,15 @@ static FILE *tar_pipe(const char *dir, pid_t *pid, struct buf *err)
 	return f;
 }
 
-static int build_base(struct docker *d, int force, struct build_ctx *b, struct buf *err)
+/*
+ * A root filesystem image from images/<name>/packages: "base" (what the
+ * services and the native binaries run on) or "build" (compilers and
+ * development libraries, the first stage of the top-level Dockerfile).
+ */
+static int build_rootfs(struct docker *d, const char *name, int force, struct build_ctx *b,
+			struct buf *err)
 {
+	char *repo = xstrfmt("pancake/%s", name), *tag = xstrfmt("%s:bookworm", repo);
 	struct buf pkgs = BUF_INIT, id = BUF_INIT, tail = BUF_INIT, e2 = BUF_INIT;
 	char hash[65], *mirror = NULL, *root = NULL, *stamp = NULL;
 	struct kvlist labels = KVLIST_INIT;
@@ -202,13 +227,13 @@ static int build_base(struct docker *d, int force, struct build_ctx *b, struct b
 	pid_t pid = -1;
 	int ret = -1;
 
-	if (read_packages(&pkgs, err))
+	if (read_packages(name, &pkgs, err))
 		goto out;
 	sha256_init(&c);
 	sha256_update(&c, "bookworm minbase\n", 17);
 	sha256_update(&c, pkgs.s, pkgs.len);
 	sha256_hex(&c, hash);
-	if (!force && label_matches(d, IMAGES_BASE_TAG, hash)) {
+	if (!force && label_matches(d, tag, hash)) {
 		note(b, IMAGES_SKIP, "up to date");
 		ret = 0;
 		goto out;
@@ -273,8 +298,8 @@ static int build_base(struct docker *d, int force, struct build_ctx *b, struct b
 	if (!in)
 		goto out;
 	kvlist_set(&labels, LABEL_CONTENT_HASH, hash);
-	kvlist_set(&labels, LABEL_IMAGE, "base");
-	ret = docker_image_import(d, in, "pancake/base", "bookworm", &labels, on_progress, b, &id, err);
+	kvlist_set(&labels, LABEL_IMAGE, name);
+	ret = docker_image_import(d, in, repo, "bookworm", &labels, on_progress, b, &id, err);
 	fclose(in);
 	in = NULL;
 	if (pid > 0) {
@@ -298,6 +323,8 @@ out:
 	free(mirror);
 	free(root);
 	free(stamp);
+	free(repo);
+	free(tag);
 	return ret;
 }
 
@@ -454,6 +481,128 @@ out:
 	return ret;
 }
 
+/* the sources `make all` needs: Makefile, *.c, *.h, sorted, under `prefix` */
+static int add_sources(struct tar *t, const char *prefix, const char *dir, struct buf *err)
+{
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort), ret = 0;
+
+	if (n < 0) {
+		buf_addf(err, "cannot read '%s': %s", dir, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *nm = ents[i]->d_name;
+		char *path = xstrfmt("%s/%s", dir, nm);
+		char *name = *prefix ? xstrfmt("%s/%s", prefix, nm) : xstrdup(nm);
+		size_t len = strlen(nm);
+		struct stat st;
+		if (!ret && nm[0] != '.' && !lstat(path, &st)) {
+			if (S_ISDIR(st.st_mode) && strcmp(nm, "models") && strcmp(nm, "target"))
+				ret = tar_add_dir(t, name, err) || add_sources(t, name, path, err);
+			else if (S_ISREG(st.st_mode) &&
+				 (!strcmp(nm, "Makefile") ||
+				  (len > 2 && (!strcmp(nm + len - 2, ".c") || !strcmp(nm + len - 2, ".h")))))
+				ret = tar_add_file(t, name, path, err);
+		}
+		free(path);
+		free(name);
+		free(ents[i]);
+	}
+	free(ents);
+	return ret ? -1 : 0;
+}
+
+/*
+ * The top-level Dockerfile: its first stage builds the native binaries from
+ * the sources on pancake/build, its second copies them onto pancake/base.
+ * The context holds the Dockerfile, the Makefile and the sources only.
+ */
+static int build_sandbox(struct docker *d, const struct image_row *def, int force,
+			 struct build_ctx *b, struct buf *err)
+{
+	const char *home = config_home();
+	char *cdir = xstrfmt("%s/sandbox", config_cache());
+	char *ctxf = xstrfmt("%s/context.tar", cdir), *df = xstrfmt("%s/Dockerfile", home);
+	char *mk = xstrfmt("%s/Makefile", home);
+	char *src_sandbox = xstrfmt("%s/sandbox", home), *src_services = xstrfmt("%s/services", home);
+	struct kvlist labels = KVLIST_INIT;
+	struct buf id = BUF_INIT;
+	struct docker_image base, build;
+	struct sha256 c;
+	struct tar t;
+	char hash[65];
+	FILE *f = NULL;
+	int ret = -1;
+
+	if (config_mkdirs(cdir)) {
+		buf_addf(err, "cannot create cache directory '%s': %s", cdir, strerror(errno));
+		goto out;
+	}
+	if (docker_image_inspect(d, IMAGES_BASE_TAG, &base, err)) {
+		buf_addstr(err, ": build the base first ('pancake images build base')");
+		goto out;
+	}
+	if (docker_image_inspect(d, IMAGES_BUILD_TAG, &build, err)) {
+		docker_image_release(&base);
+		buf_addstr(err, ": build it first ('pancake images build build')");
+		goto out;
+	}
+	f = fopen(ctxf, "w+b");
+	if (!f) {
+		buf_addf(err, "cannot write '%s': %s", ctxf, strerror(errno));
+		docker_image_release(&base);
+		docker_image_release(&build);
+		goto out;
+	}
+	sha256_init(&c);
+	sha256_update(&c, base.id, strlen(base.id) + 1);
+	sha256_update(&c, build.id, strlen(build.id) + 1);
+	docker_image_release(&base);
+	docker_image_release(&build);
+	t.out = f;
+	t.hash = &c;
+	t.bytes = 0;
+	if (tar_add_file(&t, "Dockerfile", df, err) || tar_add_file(&t, "Makefile", mk, err) ||
+	    tar_add_dir(&t, "sandbox", err) || add_sources(&t, "sandbox", src_sandbox, err) ||
+	    tar_add_dir(&t, "services", err) || add_sources(&t, "services", src_services, err) ||
+	    tar_finish(&t, err))
+		goto out;
+	sha256_hex(&c, hash);
+	if (!force && label_matches(d, def->tag, hash)) {
+		note(b, IMAGES_SKIP, "up to date");
+		ret = 0;
+		goto out;
+	}
+	rewind(f);
+	note(b, IMAGES_STEP, "building the native binaries in the build stage (about a minute)");
+	kvlist_set(&labels, LABEL_CONTENT_HASH, hash);
+	kvlist_set(&labels, LABEL_IMAGE, def->name);
+	ret = docker_image_build(d, f, def->tag, &labels, on_progress, b, &id, err);
+	if (ret) {
+		struct buf m = BUF_INIT;
+		buf_addf(&m, "image 'sandbox' failed to build: %s", err->s);
+		buf_reset(err);
+		buf_addf(err, "%s\n  (build definition: %s)", m.s, df);
+		buf_release(&m);
+		goto out;
+	}
+	note(b, IMAGES_DONE, id.s);
+out:
+	if (f)
+		fclose(f);
+	unlink(ctxf);
+	kvlist_clear(&labels);
+	buf_release(&id);
+	free(cdir);
+	free(ctxf);
+	free(df);
+	free(mk);
+	free(src_sandbox);
+	free(src_services);
+	return ret;
+}
+
 static int wanted(const char *const *only, const char *name)
 {
 	if (!only)
@@ -484,20 +633,34 @@ int images_build(struct docker *d, const char *const *only, int force,
 			return -1;
 		}
 	}
+	int want_sandbox = wanted(only, "sandbox") && defs[n - 1].name[0] &&
+			   !strcmp(defs[n - 1].name, "sandbox");
 	for (i = 0; i < n; i++) {
 		struct docker_image img;
-		int need = wanted(only, defs[i].name);
-		/* the others need the base: build it when it is missing */
-		if (i == 0 && !need && docker_image_inspect(d, IMAGES_BASE_TAG, &img, &e) == 0) {
-			docker_image_release(&img);
-			continue;
+		const char *name = defs[i].name;
+		int need = wanted(only, name);
+		int rootfs = !strcmp(name, "base") || !strcmp(name, "build");
+		/*
+		 * The services need the base and the sandbox needs the build root:
+		 * build them when they are missing even if not asked for.
+		 */
+		int needed_by = !strcmp(name, "base") || (!strcmp(name, "build") && want_sandbox);
+		if (rootfs && !need) {
+			if (!needed_by)
+				continue;
+			if (docker_image_inspect(d, defs[i].tag, &img, &e) == 0) {
+				docker_image_release(&img);
+				continue;
+			}
+			buf_reset(&e);
 		}
-		if (i > 0 && !need)
+		if (!rootfs && !need)
 			continue;
-		b.image = defs[i].name;
+		b.image = name;
 		note(&b, IMAGES_START, defs[i].tag);
-		if (i == 0 ? build_base(d, force && need, &b, err)
-			   : build_service(d, &defs[i], force, &b, err)) {
+		if (rootfs ? build_rootfs(d, name, force && need, &b, err)
+		    : !strcmp(name, "sandbox") ? build_sandbox(d, &defs[i], force, &b, err)
+		    : build_service(d, &defs[i], force, &b, err)) {
 			buf_release(&e);
 			return -1;
 		}

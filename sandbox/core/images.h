@@ -10,6 +10,10 @@
 #include "util/buf.h"
 
 #define IMAGES_BASE_TAG "pancake/base:bookworm"
+/* compilers and development libraries: the top-level Dockerfile's build stage */
+#define IMAGES_BUILD_TAG "pancake/build:bookworm"
+/* the native binaries (pancake, recommender, serving) on the base */
+#define IMAGES_SANDBOX_TAG "pancake/sandbox:latest"
 #define IMAGES_MAX 16
 
 enum images_phase {

@@ -18,6 +18,7 @@
 #endif
 
 #include "als.h"
+#include "util/rand.h"
 #include "util/xalloc.h"
 
 /* LAPACK from OpenBLAS (Fortran calling convention) */
@@ -586,18 +587,10 @@ void als_loss(const struct model *m, const struct csr *by_user, const struct als
 
 /* ---- training ---- */
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static double gauss(uint64_t *s)
 {
-	double u1 = ((splitmix(s) >> 11) + 1.0) / 9007199254740993.0;
-	double u2 = (splitmix(s) >> 11) / 9007199254740992.0;
+	double u1 = ((splitmix64(s) >> 11) + 1.0) / 9007199254740993.0;
+	double u2 = (splitmix64(s) >> 11) / 9007199254740992.0;
 	return sqrt(-2.0 * log(u1)) * cos(2 * M_PI * u2);
 }
 

@@ -10,6 +10,7 @@
 
 #include "eval.h"
 #include "topk.h"
+#include "util/rand.h"
 #include "util/xalloc.h"
 
 int split_parse(struct split_spec *s, const char *arg, struct buf *err)
@@ -41,18 +42,10 @@ int split_parse(struct split_spec *s, const char *arg, struct buf *err)
 	return 0;
 }
 
-static uint64_t mix(uint64_t z)
-{
-	z += 0x9e3779b97f4a7c15ULL;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* uniform in [0, 1) from (seed, user, item): the same in any order or tool */
 static double pair_uniform(uint64_t seed, uint32_t user, uint32_t item)
 {
-	uint64_t h = mix(mix(seed) ^ ((uint64_t)user << 32 | item));
+	uint64_t h = mix64(mix64(seed) ^ ((uint64_t)user << 32 | item));
 	return (h >> 11) / 9007199254740992.0;
 }
 

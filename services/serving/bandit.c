@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bandit.h"
+#include "util/rand.h"
 
 static const char *const names[] = { "ab", "thompson", "egreedy", "ucb1" };
 
@@ -54,17 +55,9 @@ int bandit_find(const struct bandit *b, const char *name)
 	return -1;
 }
 
-static uint64_t next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static double uniform(uint64_t *s)
 {
-	return ((next(s) >> 11) + 0.5) / 9007199254740992.0;
+	return ((splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
 }
 
 static double normal(uint64_t *s)
@@ -152,7 +145,7 @@ int bandit_choose(struct bandit *b, uint32_t user, double *prob)
 		for (int i = 1; i < b->narms; i++)
 			if (mean(&b->arms[i]) > mean(&b->arms[best]))
 				best = i;
-		arm = uniform(&b->rng) < b->epsilon ? (int)(next(&b->rng) % (uint64_t)b->narms) : best;
+		arm = uniform(&b->rng) < b->epsilon ? (int)(splitmix64(&b->rng) % (uint64_t)b->narms) : best;
 		for (int i = 0; i < b->narms; i++)
 			b->arms[i].prob = b->epsilon / b->narms + (i == best ? 1 - b->epsilon : 0);
 		break;

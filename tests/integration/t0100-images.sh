@@ -4,21 +4,31 @@ $PANCAKE images build > /tmp/t0100-build.log 2>&1 || { cat /tmp/t0100-build.log;
 pass "images build"
 out=$($PANCAKE images build 2>&1)
 n=$(printf '%s\n' "$out" | grep -c "up to date" || true)
-[ "$n" -eq 5 ] || { echo "$out"; fail "rebuild skipped $n of 5 images"; }
-pass "rebuild with nothing changed: all 5 images up to date"
+[ "$n" -eq 7 ] || { echo "$out"; fail "rebuild skipped $n of 7 images"; }
+pass "rebuild with nothing changed: all 7 images up to date"
 $PANCAKE images list --json > /tmp/t0100-list.json
 $PY - <<'PY' || fail "images list --json"
 import json
 rows = json.load(open("/tmp/t0100-list.json"))
 names = sorted(r["name"] for r in rows)
-assert names == ["base", "cassandra", "elasticsearch", "kafka", "redis"], names
+assert names == ["base", "build", "cassandra", "elasticsearch", "kafka", "redis", "sandbox"], names
 for r in rows:
     assert r["built"] and r["content_hash"] and len(r["content_hash"]) == 64, r
 PY
-pass "images list --json: 5 built images with content hashes"
+pass "images list --json: 7 built images with content hashes"
 # the engine agrees, through its own CLI
-for i in base:bookworm cassandra:latest elasticsearch:latest kafka:latest redis:latest; do
+for i in base:bookworm build:bookworm cassandra:latest elasticsearch:latest kafka:latest redis:latest sandbox:latest; do
 	docker image inspect "pancake/$i" --format '{{index .Config.Labels "io.pancake.content-hash"}}' | grep -Eq '^[0-9a-f]{64}$' \
 		|| fail "docker CLI sees no content hash on pancake/$i"
 done
 pass "docker CLI sees the content-hash label on every image"
+
+# the top-level Dockerfile's image: the native binaries run on the slim base
+for b in "serving --help" "recommender --help" "pancake --help"; do
+	docker run --rm pancake/sandbox:latest $b > /tmp/t0100-run.log 2>&1 \
+		|| { cat /tmp/t0100-run.log; fail "pancake/sandbox runs '$b'"; }
+	grep -q "usage" /tmp/t0100-run.log || fail "'$b' in pancake/sandbox prints its usage"
+done
+docker run --rm pancake/sandbox:latest sh -c 'command -v cc || command -v gcc' > /tmp/t0100-cc.log 2>&1 \
+	&& fail "the runtime image has no compiler (it is the slim stage)"
+pass "pancake/sandbox: serving, recommender and pancake run; no compiler in the runtime stage"
