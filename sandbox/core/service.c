@@ -122,6 +122,7 @@ void service_release(struct service *s)
 	free(s->image);
 	strvec_clear(&s->env);
 	strvec_clear(&s->depends);
+	strvec_clear(&s->command);
 	for (i = 0; i < s->nvolumes; i++) {
 		free(s->volumes[i].name);
 		free(s->volumes[i].target);
@@ -129,6 +130,7 @@ void service_release(struct service *s)
 	memset(s, 0, sizeof(*s));
 	strvec_init(&s->env);
 	strvec_init(&s->depends);
+	strvec_init(&s->command);
 }
 
 #define BAD(...) do { buf_addf(err, "%s:%d: field '%s': ", path, lineno, key); \
@@ -143,6 +145,7 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 	memset(s, 0, sizeof(*s));
 	strvec_init(&s->env);
 	strvec_init(&s->depends);
+	strvec_init(&s->command);
 	s->name = xstrdup(name);
 	s->path = xstrdup(path);
 	s->ready_timeout_s = 120;
@@ -227,6 +230,14 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 			s->volumes[s->nvolumes].name = xstrdup(val);
 			s->volumes[s->nvolumes].target = xstrdup(colon + 1);
 			s->nvolumes++;
+		} else if (!strcmp(key, "command")) {
+			/* words split on blanks, no quoting: what the container runs */
+			char *tok, *save = NULL;
+			strvec_clear(&s->command);
+			for (tok = strtok_r(val, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+				strvec_push(&s->command, tok);
+			if (!s->command.n)
+				BAD("is empty: leave it out to run the image's own command");
 		} else if (!strcmp(key, "depends")) {
 			char *tok, *save = NULL;
 			for (tok = strtok_r(val, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save))
@@ -363,6 +374,8 @@ void service_config_hash(const struct service *s, enum heap_profile p,
 		buf_addf(&b, "env=%s\n", s->env.v[i]);
 	for (k = 0; k < s->nvolumes; k++)
 		buf_addf(&b, "volume=%s:%s\n", s->volumes[k].name, s->volumes[k].target);
+	for (i = 0; i < s->command.n; i++)
+		buf_addf(&b, "command=%s\n", s->command.v[i]);
 	sha256_init(&c);
 	sha256_update(&c, b.s, b.len);
 	sha256_hex(&c, out);

@@ -41,6 +41,7 @@ struct service {
 	struct service_port ports[8];
 	int nports;
 	struct strvec env;       /* K=V, in file order */
+	struct strvec command;   /* what the container runs; empty: the image's */
 	char heap[2][16];        /* per profile, "" if not a JVM */
 	int64_t memory[2];       /* bytes per profile, 0: no limit */
 	struct service_volume volumes[4];

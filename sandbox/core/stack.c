@@ -566,6 +566,8 @@ static int create_container(struct stack *st, const struct service *s, const cha
 	spec.network = st->network;
 	for (i = 0; i < s->env.n; i++)
 		strvec_push(&spec.env, s->env.v[i]);
+	for (i = 0; i < s->command.n; i++)
+		strvec_push(&spec.cmd, s->command.v[i]);
 	if (s->heap[st->profile][0])
 		strvec_pushf(&spec.env, "PANCAKE_HEAP=%s", s->heap[st->profile]);
 	strvec_pushf(&spec.env, "PANCAKE_HOSTNAME=%s", s->name);

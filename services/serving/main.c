@@ -35,7 +35,11 @@ static const char usage[] =
 	"  --window S         feedback attribution window in seconds (default 600)\n"
 	"  --watch S          check the registry for moved refs every S s (default 2;\n"
 	"                     0: only on SIGHUP)\n"
-	"  --data NAME|DIR    the ratings (default: the first model's dataset)\n"
+	"  --data NAME|DIR    the ratings (default: the first model's dataset); none:\n"
+	"                     no files (answers from Redis, popular items from its\n"
+	"                     pk:NAME:popular)\n"
+	"  --wait-for-model   start without a model: /readyz answers 200 with version\n"
+	"                     null, requests 503, until one is published\n"
 	"  --registry DIR     default $PANCAKE_MODELS/registry or models/registry\n"
 	"  --max-connections N (default 1024)   --idle-timeout S (default 30)\n"
 	"  --max-body BYTES   POST body cap (default 16384)\n"
@@ -87,7 +91,7 @@ int main(int argc, char **argv)
 	enum {
 		O_VARIANT = 256, O_POLICY, O_EPS, O_BIND, O_PORT, O_THREADS, O_REDIS, O_NOREDIS,
 		O_KAFKA, O_NOKAFKA, O_IMP, O_FB, O_WINDOW, O_WATCH, O_DATA, O_REGISTRY,
-		O_MAXCONN, O_IDLE, O_MAXBODY, O_MAXHDR, O_QUIET, O_HELP, O_CACHE,
+		O_MAXCONN, O_IDLE, O_MAXBODY, O_MAXHDR, O_QUIET, O_HELP, O_CACHE, O_WAIT,
 	};
 	static const struct option longs[] = {
 		{ "variant", 1, NULL, O_VARIANT }, { "policy", 1, NULL, O_POLICY },
@@ -101,7 +105,7 @@ int main(int argc, char **argv)
 		{ "max-connections", 1, NULL, O_MAXCONN }, { "idle-timeout", 1, NULL, O_IDLE },
 		{ "max-body", 1, NULL, O_MAXBODY }, { "max-header", 1, NULL, O_MAXHDR },
 		{ "quiet", 0, NULL, O_QUIET }, { "help", 0, NULL, O_HELP },
-		{ "cache-ms", 1, NULL, O_CACHE },
+		{ "cache-ms", 1, NULL, O_CACHE }, { "wait-for-model", 0, NULL, O_WAIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server_opts o;
@@ -204,6 +208,7 @@ int main(int argc, char **argv)
 			if (*end || o.cache_ms < 0 || o.cache_ms > 3600000)
 				return bad("--cache-ms is 0 (off) to 3600000, not '%s'", optarg);
 			break;
+		case O_WAIT: o.wait_for_model = 1; break;
 		case O_QUIET: o.quiet = 1; break;
 		case 'h':
 		case O_HELP:

@@ -52,6 +52,7 @@ static struct {
 	struct kafka_producer *imp, *fb;
 	pthread_mutex_t kafka_lock;
 	char instance[9];		/* request ids: INSTANCE-SEQ */
+	char waiting[256];		/* why no model is loaded (under lock) */
 	volatile int stop, reload, draining;
 	int inflight;			/* atomic */
 	/* metrics, updated with atomics */
@@ -723,10 +724,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return ret;
 	}
 	struct state *st = state_get();
+	if (!st && !S.draining && rt.kind == ROUTE_READYZ && S.o->wait_for_model) {
+		/* ready to serve a model as soon as one is published */
+		struct buf b = BUF_INIT;
+		char why[sizeof(S.waiting)];
+		pthread_mutex_lock(&S.lock);
+		memcpy(why, S.waiting, sizeof(why));
+		pthread_mutex_unlock(&S.lock);
+		json_t *j = json_pack("{s:s, s:n, s:s}", "status", "ready", "version", "waiting", why);
+		char *js = json_dumps(j, JSON_COMPACT);
+		buf_addstr(&b, js);
+		buf_addch(&b, '\n');
+		free(js);
+		json_decref(j);
+		ret = reply(conn, 200, "application/json", &b);
+		buf_release(&b);
+		count(rt.kind, -1, 200, rq->t0);
+		return ret;
+	}
 	if (!st || S.draining) {
+		char why[sizeof(S.waiting) + 64];
 		state_put(st);
+		pthread_mutex_lock(&S.lock);
+		snprintf(why, sizeof(why), "no model loaded yet: %s", S.waiting[0] ? S.waiting :
+			 "starting");
+		pthread_mutex_unlock(&S.lock);
 		count(rt.kind, -1, 503, rq->t0);
-		return reply_error(conn, 503, S.draining ? "shutting down" : "no model loaded yet");
+		return reply_error(conn, 503, S.draining ? "shutting down" : why);
 	}
 	switch (rt.kind) {
 	case ROUTE_READYZ: {
@@ -792,7 +816,9 @@ static void *ticker(void *arg)
 			kafka_producer_poll(S.fb, 0);
 		pthread_mutex_unlock(&S.kafka_lock);
 		int force = S.reload;
+		int empty = S.cur == NULL;	/* waiting for a model: look every watch */
 		if (force || (S.o->watch_s > 0 && now_s() >= next_watch)) {
+			force |= empty;
 			S.reload = 0;
 			next_watch = now_s() + S.o->watch_s;
 			buf_reset(&err);
@@ -806,6 +832,10 @@ static void *ticker(void *arg)
 							"(%s)\n", st->v[i].name, st->v[i].version,
 							st->v[i].rev);
 				state_put(st);
+			} else if (r < 0 && empty) {
+				pthread_mutex_lock(&S.lock);
+				snprintf(S.waiting, sizeof(S.waiting), "%s", err.s);
+				pthread_mutex_unlock(&S.lock);
 			} else if (r < 0) {
 				S.swap_failures++;
 				fprintf(stderr, "serving: warning: reloading failed, the models in use "
@@ -860,7 +890,10 @@ int server_run(const struct server_opts *o)
 	ledger_init(&S.ledger, 1 << 20, (int64_t)(o->window_s * 1000), on_closed, NULL);
 
 	/* the dataset: what users rated, and the popular items */
-	if (o->data) {
+	dataset_init(&S.ds);
+	if (o->data && !strcmp(o->data, "none")) {
+		/* no files (a container): lists come from Redis, popular items too */
+	} else if (o->data) {
 		name = xstrdup(o->data);
 	} else {
 		/* the first model says which dataset it was trained on */
@@ -874,11 +907,19 @@ int server_run(const struct server_opts *o)
 		name = xstrdup(probe.m.dataset);
 		variant_release(&probe);
 	}
-	if (read_dataset(name, &S.ds))
+	if (name && read_dataset(name, &S.ds))
 		goto out;
 	if (state_reload(1, &err)) {
-		fprintf(stderr, "error: %s\n", err.s);
-		goto out;
+		if (!o->wait_for_model) {
+			fprintf(stderr, "error: %s\n", err.s);
+			goto out;
+		}
+		/* up and ready for traffic; the ticker loads the model when it appears */
+		fprintf(stderr, "serving: waiting for a model: %s\n", err.s);
+		pthread_mutex_lock(&S.lock);
+		snprintf(S.waiting, sizeof(S.waiting), "%s", err.s);
+		pthread_mutex_unlock(&S.lock);
+		buf_reset(&err);
 	}
 	if (o->kafka) {
 		struct kafka_producer_opts ko = { .timeout_ms = 5000, .linger_ms = 5,
@@ -939,8 +980,8 @@ int server_run(const struct server_opts *o)
 		struct state *st = state_get();
 		if (!o->quiet)
 			fprintf(stderr, "ready: serving on http://%s:%d with %d variant(s) (%s), first "
-				"model %s, redis %s, kafka %s\n", o->bind, o->port, st->n,
-				bandit_policy_name(o->policy), st->v[0].version,
+				"model %s, redis %s, kafka %s\n", o->bind, o->port, o->nvariants,
+				bandit_policy_name(o->policy), st ? st->v[0].version : "(waiting)",
 				o->redis_host ? "on" : "off", o->kafka ? "on" : "off");
 		state_put(st);
 	}

@@ -32,6 +32,7 @@ struct server_opts {
 	double watch_s;			/* registry poll interval; 0: only on SIGHUP */
 	int max_connections, idle_timeout_s;
 	size_t max_body, max_header;
+	int wait_for_model;		/* start without a model, load it when it appears */
 	int cache_ms;			/* keep Redis lists per worker this long; 0: off */
 	int quiet;
 };

@@ -160,6 +160,19 @@ int variant_load(struct variant *v, const char *name, const char *rev, const cha
 		for (uint32_t a = 0; a < v->m.rank; a++)
 			v->item_t[(size_t)a * v->m.nitems + i] = v->m.item_factors[(size_t)i * v->m.rank + a];
 
+	/* no ratings here (a container): the popularity 'data load' kept in Redis */
+	if (ds->nratings == 0 && redis_host) {
+		struct redis_conn *c = NULL;
+		struct buf e2 = BUF_INIT;
+		char key[128];
+		snprintf(key, sizeof(key), "pk:%s:popular", v->m.dataset);
+		if (redis_connect(&c, redis_host, redis_port, 2000, 0, &e2) == 0)
+			redis_ztop(c, key, VARIANT_POPULAR, v->popular, v->popular_score, &v->npopular,
+				   &e2);
+		redis_close(c);
+		buf_release(&e2);
+		return 0;
+	}
 	/* the most rated items: count << 32 | index, sorted descending */
 	uint32_t *cnt = xcalloc(v->m.nitems + 1, sizeof(uint32_t));
 	for (uint64_t e = 0; e < csr_nnz(&v->rated); e++)

@@ -18,6 +18,8 @@ HEALTH = {
     "elasticsearch": ["CMD", "bash", "-c",
                       "exec 3<>/dev/tcp/127.0.0.1/9200; printf 'GET /_cluster/health HTTP/1.0\\r\\n\\r\\n' >&3; "
                       "timeout 2 cat <&3 | grep -Eq '\"status\":\"(green|yellow)\"'"],
+    # the sandbox image carries curl
+    "serving": ["CMD", "curl", "-sf", "http://127.0.0.1:8080/readyz"],
 }
 
 def parse(path):
@@ -45,6 +47,12 @@ def main(home, out, port_offset):
             continue
         d = parse(conf)
         lines += [f"  {s}:", f"    image: {d['image']}", f"    hostname: {s}"]
+        if "command" in d:
+            words = ", ".join('"' + w + '"' for w in d["command"].split())
+            lines.append(f"    command: [{words}]")
+        if "depends" in d:
+            lines.append("    depends_on:")
+            lines += [f"      - {x}" for x in d["depends"].replace(",", " ").split()]
         env = list(d["env"])
         if "heap" in d:
             env.append(f"PANCAKE_HEAP={d['heap']}")

@@ -9,8 +9,8 @@ DOCKER_HOST=tcp://127.0.0.1:23750 $PANCAKE doctor --json > /tmp/t0230.json || { 
 grep -q 'reachable at tcp://127.0.0.1:23750' /tmp/t0230.json || fail "doctor did not use the tcp endpoint"
 pass "doctor reaches the engine over DOCKER_HOST=tcp://"
 n=$(DOCKER_HOST=tcp://127.0.0.1:23750 $PANCAKE ps --json | $PY -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["ready"]))')
-[ "$n" -eq 4 ] || fail "ps over tcp sees $n ready services, want 4"
-pass "ps over tcp sees the four ready services"
+[ "$n" -eq 5 ] || fail "ps over tcp sees $n ready services, want 5"
+pass "ps over tcp sees the five ready services"
 set +e
 out=$(DOCKER_HOST=tcp://127.0.0.1:1 $PANCAKE ps 2>&1); rc=$?
 set -e

@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 
-services="kafka cassandra redis elasticsearch"
+services="kafka cassandra redis elasticsearch serving"
 sock="pancake-t0500-$$"          # a private tmux server: nothing else is touched
 tmp=$(mktemp -d)
 

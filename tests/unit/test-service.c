@@ -120,6 +120,30 @@ static void test_full(void)
 	buf_release(&err);
 }
 
+static void test_command(void)
+{
+	struct service s;
+	struct buf err = BUF_INIT;
+	const char *path = write_file("cmd.conf",
+		"image = pancake/sandbox\n"
+		"probe = http\n"
+		"port = 8080\n"
+		"command = serving  --port 8080\t--quiet\n");
+
+	int r = service_load(&s, "cmd", path, &err);
+	ok(r == 0, "command: loads (%s)", err.s);
+	ok(s.command.n == 4 && !strcmp(s.command.v[0], "serving") &&
+	   !strcmp(s.command.v[2], "8080") && !strcmp(s.command.v[3], "--quiet"),
+	   "command: words split on blanks and tabs");
+	service_release(&s);
+	path = write_file("cmd2.conf", "image = x\ncommand =   \n");
+	buf_reset(&err);
+	r = service_load(&s, "cmd2", path, &err);
+	ok(r < 0 && strstr(err.s, "cmd2.conf:2:") &&
+	   strstr(err.s, "'command'"), "command: an empty one is refused with file:line: %s", err.s);
+	buf_release(&err);
+}
+
 static void test_defaults(void)
 {
 	const char *path = write_file("defaults.conf",
@@ -468,6 +492,11 @@ static void test_hash(void)
 	service_config_hash(&s, PROFILE_DEFAULT, "sha256:aaa", h);
 	is_str(h, base, "hash: description, timeouts and probe do not change it");
 
+	strvec_push(&s.command, "serving");
+	service_config_hash(&s, PROFILE_DEFAULT, "sha256:aaa", h);
+	ok(strcmp(h, base) != 0, "hash: a command changes it");
+	strvec_clear(&s.command);
+
 	service_config_hash(&s, PROFILE_DEFAULT, "sha256:bbb", h);
 	ok(strcmp(h, base) != 0, "hash: image id changes it");
 	service_config_hash(&s, PROFILE_DEFAULT, NULL, h);
@@ -515,6 +544,7 @@ int main(void)
 	if (!mkdtemp(tmpdir))
 		die("cannot create a temporary directory");
 	test_full();
+	test_command();
 	test_defaults();
 	test_errors();
 	test_parse_size();
