@@ -187,6 +187,7 @@ struct kafka_producer {
 	rd_kafka_t *rk;
 	char *bootstrap;
 	int timeout_ms;
+	int queue_wait_ms;	/* produce's wait for room; < 0: none */
 	rd_kafka_topic_t *rkt;	/* the last topic produced to */
 	char *rkt_name;
 	struct kafka_delivery d;
@@ -256,6 +257,7 @@ struct kafka_producer *kafka_producer_new(const char *bootstrap,
 	pthread_mutex_init(&p->log.lock, NULL);
 	p->bootstrap = xstrdup(bootstrap);
 	p->timeout_ms = timeout;
+	p->queue_wait_ms = opts && opts->queue_wait_ms ? opts->queue_wait_ms : timeout;
 	rd_kafka_conf_set_log_cb(conf, on_log);
 	rd_kafka_conf_set_error_cb(conf, on_error);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -455,8 +457,10 @@ int kafka_produce(struct kafka_producer *p, const char *topic, int32_t partition
 			}
 			if (kerr != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 				break;
+			if (p->queue_wait_ms < 0)
+				break;
 			if (!deadline)
-				deadline = now_ms() + p->timeout_ms;
+				deadline = now_ms() + p->queue_wait_ms;
 			else if (now_ms() >= deadline)
 				break;
 			rd_kafka_poll(p->rk, 10);
@@ -474,8 +478,10 @@ int kafka_produce(struct kafka_producer *p, const char *topic, int32_t partition
 		}
 		if (kerr != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
+		if (p->queue_wait_ms < 0)
+			break;
 		if (!deadline)
-			deadline = now_ms() + p->timeout_ms;
+			deadline = now_ms() + p->queue_wait_ms;
 		else if (now_ms() >= deadline)
 			break;
 		rd_kafka_poll(p->rk, 10);

@@ -51,6 +51,8 @@ struct kafka_producer_opts {
 	int timeout_ms;		/* per network call (metadata, admin); 0: 10000 */
 	int linger_ms;		/* 0: 25 */
 	int delivery_timeout_ms; /* a record's whole life; 0: 120000 */
+	int queue_wait_ms;	/* how long produce waits for room in a full local
+				   queue; 0: timeout_ms; -1: not at all (KAFKA_ETIMEOUT) */
 	const char *client_id;	/* NULL: "pancake" */
 };
 

@@ -401,19 +401,56 @@ out:
 	return ret;
 }
 
+/*
+ * Builds `def` from the context archive in `f`, whose hash `c` has covered
+ * every byte of it and the images it builds on, unless the image already
+ * carries that hash. `step` is the progress note; `where` names the build
+ * definition in an error.
+ */
+static int build_context(struct docker *d, const struct image_row *def, int force,
+			 struct build_ctx *b, FILE *f, struct sha256 *c, const char *step,
+			 const char *where, struct buf *err)
+{
+	struct kvlist labels = KVLIST_INIT;
+	struct buf id = BUF_INIT;
+	char hash[65];
+	int ret;
+
+	sha256_hex(c, hash);
+	if (!force && label_matches(d, def->tag, hash)) {
+		note(b, IMAGES_SKIP, "up to date");
+		return 0;
+	}
+	rewind(f);
+	note(b, IMAGES_STEP, step);
+	kvlist_set(&labels, LABEL_CONTENT_HASH, hash);
+	kvlist_set(&labels, LABEL_IMAGE, def->name);
+	ret = docker_image_build(d, f, def->tag, &labels, on_progress, b, &id, err);
+	if (ret) {
+		struct buf m = BUF_INIT;
+		buf_addf(&m, "image '%s' failed to build: %s", def->name, err->s);
+		buf_reset(err);
+		buf_addf(err, "%s\n  (build definition: %s)", m.s, where);
+		buf_release(&m);
+	} else {
+		note(b, IMAGES_DONE, id.s);
+	}
+	kvlist_clear(&labels);
+	buf_release(&id);
+	return ret;
+}
+
 static int build_service(struct docker *d, const struct image_row *def, int force,
 			 struct build_ctx *b, struct buf *err)
 {
 	char *dir = xstrfmt("%s/images/%s", config_home(), def->name);
 	char *cdir = xstrfmt("%s/%s", config_cache(), def->name);
 	char *lib = xstrfmt("%s/lib", cdir), *ctxf = xstrfmt("%s/context.tar", cdir);
-	struct kvlist labels = KVLIST_INIT;
-	struct buf id = BUF_INIT;
+	char *where = xstrfmt("%s/Dockerfile", dir);
 	struct docker_image base;
 	struct sha256 c;
 	struct stat st;
 	struct tar t;
-	char hash[65];
 	FILE *f = NULL;
 	int ret = -1;
 
@@ -448,36 +485,17 @@ static int build_service(struct docker *d, const struct image_row *def, int forc
 	}
 	if (tar_finish(&t, err))
 		goto out;
-	sha256_hex(&c, hash);
-	if (!force && label_matches(d, def->tag, hash)) {
-		note(b, IMAGES_SKIP, "up to date");
-		ret = 0;
-		goto out;
-	}
-	rewind(f);
-	note(b, IMAGES_STEP, "building through the engine (classic builder)");
-	kvlist_set(&labels, LABEL_CONTENT_HASH, hash);
-	kvlist_set(&labels, LABEL_IMAGE, def->name);
-	ret = docker_image_build(d, f, def->tag, &labels, on_progress, b, &id, err);
-	if (ret) {
-		struct buf m = BUF_INIT;
-		buf_addf(&m, "image '%s' failed to build: %s", def->name, err->s);
-		buf_reset(err);
-		buf_addf(err, "%s\n  (build definition: %s/Dockerfile)", m.s, dir);
-		buf_release(&m);
-		goto out;
-	}
-	note(b, IMAGES_DONE, id.s);
+	ret = build_context(d, def, force, b, f, &c, "building through the engine (classic builder)",
+			    where, err);
 out:
 	if (f)
 		fclose(f);
 	unlink(ctxf);
-	kvlist_clear(&labels);
-	buf_release(&id);
 	free(dir);
 	free(cdir);
 	free(lib);
 	free(ctxf);
+	free(where);
 	return ret;
 }
 
@@ -526,12 +544,9 @@ static int build_sandbox(struct docker *d, const struct image_row *def, int forc
 	char *ctxf = xstrfmt("%s/context.tar", cdir), *df = xstrfmt("%s/Dockerfile", home);
 	char *mk = xstrfmt("%s/Makefile", home);
 	char *src_sandbox = xstrfmt("%s/sandbox", home), *src_services = xstrfmt("%s/services", home);
-	struct kvlist labels = KVLIST_INIT;
-	struct buf id = BUF_INIT;
 	struct docker_image base, build;
 	struct sha256 c;
 	struct tar t;
-	char hash[65];
 	FILE *f = NULL;
 	int ret = -1;
 
@@ -568,32 +583,13 @@ static int build_sandbox(struct docker *d, const struct image_row *def, int forc
 	    tar_add_dir(&t, "services", err) || add_sources(&t, "services", src_services, err) ||
 	    tar_finish(&t, err))
 		goto out;
-	sha256_hex(&c, hash);
-	if (!force && label_matches(d, def->tag, hash)) {
-		note(b, IMAGES_SKIP, "up to date");
-		ret = 0;
-		goto out;
-	}
-	rewind(f);
-	note(b, IMAGES_STEP, "building the native binaries in the build stage (about a minute)");
-	kvlist_set(&labels, LABEL_CONTENT_HASH, hash);
-	kvlist_set(&labels, LABEL_IMAGE, def->name);
-	ret = docker_image_build(d, f, def->tag, &labels, on_progress, b, &id, err);
-	if (ret) {
-		struct buf m = BUF_INIT;
-		buf_addf(&m, "image 'sandbox' failed to build: %s", err->s);
-		buf_reset(err);
-		buf_addf(err, "%s\n  (build definition: %s)", m.s, df);
-		buf_release(&m);
-		goto out;
-	}
-	note(b, IMAGES_DONE, id.s);
+	ret = build_context(d, def, force, b, f, &c,
+			    "building the native binaries in the build stage (about a minute)", df,
+			    err);
 out:
 	if (f)
 		fclose(f);
 	unlink(ctxf);
-	kvlist_clear(&labels);
-	buf_release(&id);
 	free(cdir);
 	free(ctxf);
 	free(df);

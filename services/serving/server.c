@@ -54,6 +54,7 @@ static struct {
 	char instance[9];		/* request ids: INSTANCE-SEQ */
 	char waiting[256];		/* why no model is loaded (under lock) */
 	volatile int stop, reload, draining;
+	int topics_ok;			/* the Kafka topics exist (the ticker's) */
 	int inflight;			/* atomic */
 	/* metrics, updated with atomics */
 	uint64_t requests[ROUTE_COUNT + 1][NV][3];	/* + 1: refused before routing */		/* 2xx, 4xx, 5xx */
@@ -800,15 +801,37 @@ static void on_signal(int sig)
 		S.stop = 1;
 }
 
+/* makes the two topics; 0 once they exist (S.topics_ok), else -1 with `err` */
+static int ensure_topics(struct buf *err)
+{
+	if (S.topics_ok || !S.imp)
+		return 0;
+	if (kafka_topic_ensure(S.imp, S.o->impressions_topic, 1, NULL, err) < 0 ||
+	    kafka_topic_ensure(S.fb, S.o->feedback_topic, 1, NULL, err) < 0)
+		return -1;
+	S.topics_ok = 1;
+	return 0;
+}
+
 static void *ticker(void *arg)
 {
-	double next_watch = now_s() + S.o->watch_s;
+	double next_watch = now_s() + S.o->watch_s, next_topics = now_s() + 5;
 	struct buf err = BUF_INIT;
 
 	(void)arg;
 	while (!S.stop) {
 		usleep(100 * 1000);
 		ledger_expire(&S.ledger, wall_ms());
+		/* kafka came up after us: make the topics now (every 5 s) */
+		if (S.imp && !S.topics_ok && now_s() >= next_topics) {
+			next_topics = now_s() + 5;
+			buf_reset(&err);
+			/* admin calls only, no topic handle: safe beside produce, and a
+			   slow broker must not hold the lock requests take */
+			if (ensure_topics(&err) == 0 && !S.o->quiet)
+				fprintf(stderr, "serving: kafka topics %s and %s are there\n",
+					S.o->impressions_topic, S.o->feedback_topic);
+		}
 		pthread_mutex_lock(&S.kafka_lock);
 		if (S.imp)
 			kafka_producer_poll(S.imp, 0);
@@ -922,8 +945,9 @@ int server_run(const struct server_opts *o)
 		buf_reset(&err);
 	}
 	if (o->kafka) {
+		/* a full queue (kafka down a long while) drops events, never stalls a request */
 		struct kafka_producer_opts ko = { .timeout_ms = 5000, .linger_ms = 5,
-						  .delivery_timeout_ms = 30000,
+						  .delivery_timeout_ms = 30000, .queue_wait_ms = -1,
 						  .client_id = "pancake-serving" };
 		S.imp = kafka_producer_new(o->kafka, &ko, &err);
 		S.fb = S.imp ? kafka_producer_new(o->kafka, &ko, &err) : NULL;
@@ -932,10 +956,9 @@ int server_run(const struct server_opts *o)
 			goto out;
 		}
 		/* the producer never auto-creates topics: make them, or say why not */
-		if (kafka_topic_ensure(S.imp, o->impressions_topic, 1, NULL, &err) < 0 ||
-		    kafka_topic_ensure(S.fb, o->feedback_topic, 1, NULL, &err) < 0) {
-			fprintf(stderr, "serving: warning: %s: impressions and feedback will not reach "
-				"kafka until it answers (counted in pancake_kafka_errors_total)\n",
+		if (ensure_topics(&err)) {
+			fprintf(stderr, "serving: warning: %s: impressions and feedback wait in the "
+				"producer's queue until kafka answers (the background tries again)\n",
 				err.s);
 			buf_reset(&err);
 		}
