@@ -113,7 +113,7 @@ test: pancake $(RECO) $(SERV) $(UNIT_BIN) fuzz-smoke
 
 # every benchmark, each beside its anchor in the same run (the stack is
 # brought up by the first and left up for the rest)
-BENCHES := up launcher datagen load-kafka load-redis-es cql load-cassandra als
+BENCHES := up launcher datagen load-kafka load-redis-es cql load-cassandra als serving
 bench: pancake
 	@for b in $(BENCHES); do echo "== bench-$$b"; bash tests/bench/bench-$$b.sh || exit 1; done
 
