@@ -214,7 +214,7 @@ int cmd_publish(int argc, char **argv)
 	/* the model file itself, so a server with no registry can load it */
 	struct buf blob = BUF_INIT;
 	char modelkey[64];
-	snprintf(modelkey, sizeof(modelkey), "pk:rec:%s:model", ver);
+	publish_model_key(modelkey, sizeof(modelkey), ver);
 	model_encode(&m, &blob);
 	const char *setm[] = { "SET", modelkey, blob.s };
 	const size_t setm_len[] = { 3, strlen(modelkey), blob.len };

@@ -17,6 +17,11 @@ void publish_similar_key(char *out, size_t size, const char *version, uint32_t i
 	snprintf(out, size, "pk:rec:%s:similar:%u", version, item);
 }
 
+void publish_model_key(char *out, size_t size, const char *version)
+{
+	snprintf(out, size, "pk:rec:%s:model", version);
+}
+
 #define LIST_MAX 1000
 
 int publish_list(struct redis_conn *c, const char *key, const uint32_t *items,

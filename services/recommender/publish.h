@@ -25,6 +25,8 @@
 /* "pk:rec:VERSION:user:ID" and friends into out */
 void publish_user_key(char *out, size_t size, const char *version, uint32_t user);
 void publish_similar_key(char *out, size_t size, const char *version, uint32_t item);
+/* "pk:rec:VERSION:model" into out: the stored model file */
+void publish_model_key(char *out, size_t size, const char *version);
 
 /*
  * Queues the replacement of one list, atomically for readers (MULTI, DEL,

@@ -24,6 +24,7 @@
 #include "core/catalog.h"
 #include "clients/redis.h"
 #include "ledger.h"
+#include "publish.h"
 #include "route.h"
 #include "server.h"
 #include "variant.h"
@@ -387,7 +388,7 @@ static enum MHD_Result recommendations(struct MHD_Connection *conn, const struct
 	if ((n = cache_get(vkey, rt->id, rt->k, t, ids, scores)) >= 0) {
 		src = SRC_CACHE;
 	} else if (S.o->redis_host) {
-		snprintf(key, sizeof(key), "pk:rec:%s:user:%u", v->version, rt->id);
+		publish_user_key(key, sizeof(key), v->version, rt->id);
 		n = redis_list(key, rt->k, ids, scores);
 		if (n > 0)
 			cache_put(vkey, rt->id, rt->k, t, ids, scores, n);
@@ -435,7 +436,7 @@ static enum MHD_Result similar(struct MHD_Connection *conn, const struct route *
 	char key[96];
 	int n = -1;
 
-	snprintf(key, sizeof(key), "pk:rec:%s:similar:%u", v->version, rt->id);
+	publish_similar_key(key, sizeof(key), v->version, rt->id);
 	if (S.o->redis_host)
 		n = redis_list(key, rt->k, ids, scores);
 	if (n <= 0) {

@@ -72,7 +72,7 @@ static int redis_model(struct variant *v, struct buf *err)
 		buf_addf(err, "'%s' needs redis: leave out --no-redis", v->rev);
 		return -1;
 	}
-	snprintf(key, sizeof(key), "pk:rec:%s:model", v->commit);
+	publish_model_key(key, sizeof(key), v->commit);
 	if (redis_connect(&c, redis_host, redis_port, 10000, 0, err))
 		return -1;
 	int r = redis_get(c, key, &bytes, err);
