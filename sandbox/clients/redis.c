@@ -697,33 +697,19 @@ int redis_get(struct redis_conn *c, const char *key, struct buf *out, struct buf
 	return ret;
 }
 
-int redis_ztop(struct redis_conn *c, const char *key, int k, uint32_t *ids, float *scores,
-	       int *n, struct buf *err)
+/* one ZREVRANGE reply into q: ids and scores of members that are ids */
+static int ztop_reply(const struct redis_conn *c, redisReply *reply, struct redis_ztop *q,
+		      struct buf *err)
 {
-	char stop[16];
-	const char *argv[5] = { "ZREVRANGE", key, "0", stop, "WITHSCORES" };
-	redisReply *reply;
-	int ret = 0;
-
-	*n = 0;
-	snprintf(stop, sizeof(stop), "%d", k > 0 ? k - 1 : 0);
-	if ((ret = redis_flush(c, err)))
-		return ret;
-	reply = redisCommandArgv(c->ctx, 5, argv, NULL);
-	if (!reply) {
-		c->failed = 1;
-		return context_error(c->ctx, errno, c->host, c->port, c->timeout_ms,
-				     "waiting for", err);
-	}
+	q->n = 0;
 	if (reply->type != REDIS_REPLY_ARRAY) {
 		if (err)
 			buf_addf(err, "redis at '%s:%d' answered 'ZREVRANGE %s' with %s", c->host,
-				 c->port, key, reply->type == REDIS_REPLY_ERROR && reply->str ?
+				 c->port, q->key, reply->type == REDIS_REPLY_ERROR && reply->str ?
 				 reply->str : "a reply that is not a list");
-		freeReplyObject(reply);
 		return REDIS_ECMD;
 	}
-	for (size_t i = 0; i + 1 < reply->elements && *n < k; i += 2) {
+	for (size_t i = 0; i + 1 < reply->elements && q->n < q->k; i += 2) {
 		redisReply *m = reply->element[i], *s = reply->element[i + 1];
 		char *end;
 		unsigned long id;
@@ -732,10 +718,54 @@ int redis_ztop(struct redis_conn *c, const char *key, int k, uint32_t *ids, floa
 		id = strtoul(m->str, &end, 10);
 		if (*end || end == m->str || id > UINT32_MAX)
 			continue;	/* not an id: not one of ours */
-		ids[*n] = (uint32_t)id;
-		scores[*n] = strtof(s->str, NULL);
-		(*n)++;
+		q->ids[q->n] = (uint32_t)id;
+		q->scores[q->n] = strtof(s->str, NULL);
+		q->n++;
 	}
-	freeReplyObject(reply);
 	return 0;
+}
+
+int redis_ztop_many(struct redis_conn *c, struct redis_ztop *qs, int nq, struct buf *err)
+{
+	int ret = 0;
+
+	if ((ret = redis_flush(c, err)))
+		return ret;
+	for (int i = 0; i < nq; i++) {
+		char stop[16];
+		const char *argv[5] = { "ZREVRANGE", qs[i].key, "0", stop, "WITHSCORES" };
+		snprintf(stop, sizeof(stop), "%d", qs[i].k > 0 ? qs[i].k - 1 : 0);
+		qs[i].n = -1;
+		if (redisAppendCommandArgv(c->ctx, 5, argv, NULL) != REDIS_OK) {
+			c->failed = 1;
+			if (err)
+				buf_addf(err, "redis at '%s:%d': out of memory queueing ZREVRANGE",
+					 c->host, c->port);
+			return REDIS_EIO;
+		}
+	}
+	/* hiredis writes them all with the first read: one round trip */
+	for (int i = 0; i < nq; i++) {
+		void *r = NULL;
+		if (redisGetReply(c->ctx, &r) != REDIS_OK || !r) {
+			c->failed = 1;
+			return context_error(c->ctx, errno, c->host, c->port, c->timeout_ms,
+					     "waiting for", err);
+		}
+		int rr = ztop_reply(c, r, &qs[i], ret ? NULL : err);
+		if (rr && !ret)
+			ret = rr;	/* the other replies are still read */
+		freeReplyObject(r);
+	}
+	return ret;
+}
+
+int redis_ztop(struct redis_conn *c, const char *key, int k, uint32_t *ids, float *scores,
+	       int *n, struct buf *err)
+{
+	struct redis_ztop q = { .key = key, .k = k, .ids = ids, .scores = scores };
+	int ret = redis_ztop_many(c, &q, 1, err);
+
+	*n = q.n > 0 ? q.n : 0;
+	return ret;
 }

@@ -99,6 +99,22 @@ int redis_get(struct redis_conn *c, const char *key, struct buf *out, struct buf
 int redis_ztop(struct redis_conn *c, const char *key, int k, uint32_t *ids, float *scores,
 	       int *n, struct buf *err);
 
+/*
+ * Many of those in one round trip: every query's ZREVRANGE is sent, then
+ * every reply read. Sets each q->n (0: no such key or no list there, -1:
+ * not answered). Returns 0, or the first failure (< 0): a reply that is
+ * not a list fails only its own query (REDIS_ECMD, the connection stays
+ * usable); a lost connection or a timeout fails the rest.
+ */
+struct redis_ztop {
+	const char *key;
+	int k;			/* at most this many */
+	uint32_t *ids;		/* room for k each */
+	float *scores;
+	int n;			/* out */
+};
+int redis_ztop_many(struct redis_conn *c, struct redis_ztop *qs, int nq, struct buf *err);
+
 /* appends `s` to `b` with glob characters (*?[]\) escaped, for MATCH */
 void redis_glob_escape(struct buf *b, const char *s);
 

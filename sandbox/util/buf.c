@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,6 +90,65 @@ void buf_addch(struct buf *b, int c)
 	buf_grow(b, 1);
 	b->s[b->len++] = (char)c;
 	b->s[b->len] = '\0';
+}
+
+void buf_addu64(struct buf *b, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	buf_grow(b, (size_t)n);
+	while (n)
+		b->s[b->len++] = tmp[--n];
+	b->s[b->len] = '\0';
+}
+
+/* printf's choice of digits between 1e-4 and 1e6 (scores), its own outside */
+void buf_addg6(struct buf *b, double x)
+{
+	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+	double a = fabs(x);
+	int e = 0;
+
+	if (!(a >= 1e-4 && a < 1e6)) {	/* and 0, NaN, inf */
+		buf_addf(b, "%.6g", x);
+		return;
+	}
+	if (a >= 1) {			/* e: the exponent, floor(log10(a)) */
+		while (e < 5 && a >= p10[e + 1])
+			e++;
+	} else {
+		e = -1;
+		while (e > -4 && a < 1 / p10[-e])
+			e--;
+	}
+	int dec = 5 - e;		/* decimals that make 6 digits */
+	uint64_t scale = (uint64_t)p10[dec];
+	double prod = a * (double)scale;	/* within 2e-10 of a * scale */
+	if (fabs(prod - floor(prod) - 0.5) < 1e-9 || (e == 5 && prod >= 999999.5)) {
+		/* a near-tie only exact decimals decide, or 1e+06 */
+		buf_addf(b, "%.6g", x);
+		return;
+	}
+	uint64_t v = (uint64_t)nearbyint(prod);
+	uint64_t ip = v / scale, fp = v % scale;
+	if (x < 0)
+		buf_addch(b, '-');
+	buf_addu64(b, ip);
+	if (fp) {
+		char d[12];
+		int nd = dec;
+		for (int i = dec - 1; i >= 0; i--, fp /= 10)
+			d[i] = (char)('0' + fp % 10);
+		while (nd > 0 && d[nd - 1] == '0')
+			nd--;
+		buf_addch(b, '.');
+		buf_add(b, d, (size_t)nd);
+	}
 }
 
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap)

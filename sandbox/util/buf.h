@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * A buf is never NULL after BUF_INIT or buf_init(): `s` always points at a
@@ -29,6 +30,11 @@ void buf_setlen(struct buf *b, size_t len);
 void buf_add(struct buf *b, const void *data, size_t len);
 void buf_addstr(struct buf *b, const char *s);
 void buf_addch(struct buf *b, int c);
+/* the decimal digits of `v`, without printf (hot paths) */
+void buf_addu64(struct buf *b, uint64_t v);
+/* `x` as "%.6g" writes it (same bytes on millions of random values), with
+ * printf only outside 1e-4..1e6: for hot paths */
+void buf_addg6(struct buf *b, double x);
 void buf_addf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);

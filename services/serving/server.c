@@ -2,8 +2,10 @@
  * server: libmicrohttpd with a pool of worker threads. A request takes a
  * reference to the current state (the variants), so a swap never pulls a
  * model from under it: the old state is freed by its last reader. Each
- * worker has its own Redis connection; a Redis that fails is left alone
- * for a second while the model in memory answers.
+ * worker has a fetcher thread with its own Redis connection: a request
+ * that needs a list from Redis waits suspended while the fetcher asks for
+ * the lists of every request queued meanwhile in one round trip. A Redis
+ * that fails is left alone for a second while the model in memory answers.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,6 +65,7 @@ static struct {
 	uint64_t lat_sum_us[ROUTE_COUNT + 1][NV];
 	uint64_t sources[NV][SRC_COUNT];
 	uint64_t redis_errors, kafka_errors, swaps, swap_failures;
+	uint64_t redis_batches, redis_lists;		/* round trips, lists asked */
 	uint64_t feedback[4];				/* ok, unknown, expired, duplicate */
 } S;
 
@@ -86,6 +89,7 @@ void server_opts_default(struct server_opts *o)
 	o->bind = "127.0.0.1";
 	o->port = 8080;
 	o->threads = 2;
+	o->redis_conns = 1;
 	o->policy = BANDIT_THOMPSON;
 	o->epsilon = 0.1;
 	o->impressions_topic = "impressions";
@@ -177,69 +181,213 @@ fail:
 	return -1;
 }
 
-/* ---- per-worker Redis ---- */
+/*
+ * ---- Redis fetchers ----
+ * A request whose list is not cached is queued on a fetcher (each worker
+ * thread keeps to one) and its connection suspended. The fetcher takes everything queued,
+ * sends all the ZREVRANGEs at once, reads the replies, and resumes the
+ * connections; their next handler call answers. Under load one round trip
+ * serves many requests; idle, a request waits one round trip and a
+ * thread wake-up. A fetcher whose Redis failed refuses work for a second
+ * (requests then go to the model at once).
+ */
+#define FETCH_BATCH 256
 
-static __thread struct redis_conn *tl_redis;
-static __thread double tl_redis_retry;
+/* one list wanted; lives in the request, owned by the fetcher while queued */
+struct job {
+	struct job *next;
+	struct MHD_Connection *conn;
+	char key[96];
+	int k;
+	int n;			/* out: the list's length, 0: none, -1: Redis failed */
+	uint32_t ids[ROUTE_K_MAX];
+	float scores[ROUTE_K_MAX];
+};
 
-static struct redis_conn *worker_redis(void)
+struct fetcher {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct job *head, **tail;	/* under lock */
+	int stop;			/* under lock: no more jobs taken */
+	int64_t retry_us;		/* atomic: Redis failed, refuse work until then */
+	pthread_t thread;
+	int started;
+};
+
+static struct fetcher *fetchers;
+static int nfetchers, next_worker;
+static __thread int tl_worker = -1;
+
+static int64_t mono_us(void)
 {
-	struct buf err = BUF_INIT;
-
-	if (tl_redis || !S.o->redis_host || now_s() < tl_redis_retry)
-		return tl_redis;
-	if (redis_connect(&tl_redis, S.o->redis_host, S.o->redis_port, 100, 16, &err)) {
-		tl_redis = NULL;
-		tl_redis_retry = now_s() + 1;
-		__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
-	}
-	buf_release(&err);
-	return tl_redis;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void worker_redis_failed(void)
+static void fetcher_failed(struct fetcher *f, struct redis_conn **c)
 {
-	redis_close(tl_redis);
-	tl_redis = NULL;
-	tl_redis_retry = now_s() + 1;
+	redis_close(*c);
+	*c = NULL;
+	__atomic_store_n(&f->retry_us, mono_us() + 1000000, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
 }
 
-/* the top k of a published list, 0 when there is none, -1 when Redis failed */
-static int redis_list(const char *key, int k, uint32_t *ids, float *scores)
+static void *fetch_loop(void *arg)
 {
-	struct redis_conn *c = worker_redis();
+	struct fetcher *f = arg;
+	struct redis_conn *c = NULL;
+	struct job *batch[FETCH_BATCH];
+	struct redis_ztop q[FETCH_BATCH];
 	struct buf err = BUF_INIT;
-	int n = 0;
 
-	if (!c)
-		return -1;
-	if (redis_ztop(c, key, k, ids, scores, &n, &err)) {
-		worker_redis_failed();
-		n = -1;
+	for (;;) {
+		int n = 0;
+		pthread_mutex_lock(&f->lock);
+		while (!f->head && !f->stop)
+			pthread_cond_wait(&f->wake, &f->lock);
+		while (f->head && n < FETCH_BATCH) {
+			batch[n++] = f->head;
+			f->head = f->head->next;
+		}
+		if (!f->head)
+			f->tail = &f->head;
+		pthread_mutex_unlock(&f->lock);
+		if (!n)
+			break;	/* stopped with nothing queued */
+
+		buf_reset(&err);
+		if (!c && mono_us() >= __atomic_load_n(&f->retry_us, __ATOMIC_RELAXED) &&
+		    redis_connect(&c, S.o->redis_host, S.o->redis_port, 100, 16, &err)) {
+			c = NULL;
+			fetcher_failed(f, &c);
+		}
+		for (int i = 0; i < n; i++) {
+			q[i] = (struct redis_ztop){ .key = batch[i]->key, .k = batch[i]->k,
+						    .ids = batch[i]->ids, .scores = batch[i]->scores,
+						    .n = -1 };
+		}
+		if (c) {
+			int r = redis_ztop_many(c, q, n, &err);
+			if (r == REDIS_ECMD)	/* a key that is no list: that request only */
+				__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
+			else if (r)
+				fetcher_failed(f, &c);
+		}
+		__atomic_fetch_add(&S.redis_batches, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&S.redis_lists, (uint64_t)n, __ATOMIC_RELAXED);
+		for (int i = 0; i < n; i++) {
+			batch[i]->n = q[i].n;
+			/* the request may be answered and freed from here on */
+			MHD_resume_connection(batch[i]->conn);
+		}
 	}
+	redis_close(c);
 	buf_release(&err);
-	return n;
+	return NULL;
+}
+
+/* this worker thread's fetcher, or NULL: no Redis, or it failed a moment ago */
+static struct fetcher *worker_fetcher(void)
+{
+	if (!nfetchers)
+		return NULL;
+	if (tl_worker < 0)
+		tl_worker = __atomic_fetch_add(&next_worker, 1, __ATOMIC_RELAXED);
+	struct fetcher *f = &fetchers[tl_worker % nfetchers];
+	if (mono_us() < __atomic_load_n(&f->retry_us, __ATOMIC_RELAXED))
+		return NULL;
+	return f;
 }
 
 /*
- * ---- a per-worker cache of answers ----
- * Direct-mapped, thread-local (no locks), lists of up to CACHE_K items
- * from Redis or the model, kept --cache-ms (default 1 s): a list fold-in
- * rewrites is served stale for at most that long. A new model version
- * never hits an old entry.
+ * Suspends `conn` until `j` (key and k filled in) is answered: 0, or -1
+ * when the fetcher is stopping (nothing queued, the caller answers).
  */
-#define CACHE_SLOTS 8192
+static int fetch_queue(struct fetcher *f, struct MHD_Connection *conn, struct job *j)
+{
+	int ret = -1;
+
+	j->conn = conn;
+	j->next = NULL;
+	j->n = -1;
+	pthread_mutex_lock(&f->lock);
+	if (!f->stop) {
+		/* before the fetcher can see it: a resume must find it suspended */
+		MHD_suspend_connection(conn);
+		*f->tail = j;
+		f->tail = &j->next;
+		pthread_cond_signal(&f->wake);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return ret;
+}
+
+static int fetchers_start(int n)
+{
+	fetchers = xcalloc((size_t)n, sizeof(*fetchers));
+	nfetchers = n;
+	for (int i = 0; i < n; i++) {
+		struct fetcher *f = &fetchers[i];
+		pthread_mutex_init(&f->lock, NULL);
+		pthread_cond_init(&f->wake, NULL);
+		f->tail = &f->head;
+		if (pthread_create(&f->thread, NULL, fetch_loop, f)) {
+			nfetchers = i;	/* fetchers_stop stops those that run */
+			return -1;
+		}
+		f->started = 1;
+	}
+	return 0;
+}
+
+/* answers what is queued, then stops; workers answer without Redis after this */
+static void fetchers_stop(void)
+{
+	for (int i = 0; i < nfetchers; i++) {
+		struct fetcher *f = &fetchers[i];
+		pthread_mutex_lock(&f->lock);
+		f->stop = 1;
+		pthread_cond_signal(&f->wake);
+		pthread_mutex_unlock(&f->lock);
+		if (f->started)
+			pthread_join(f->thread, NULL);
+		f->started = 0;
+	}
+}
+
+/* once no worker runs */
+static void fetchers_free(void)
+{
+	for (int i = 0; i < nfetchers; i++) {
+		pthread_mutex_destroy(&fetchers[i].lock);
+		pthread_cond_destroy(&fetchers[i].wake);
+	}
+	free(fetchers);
+	fetchers = NULL;
+	nfetchers = 0;
+}
+
+/*
+ * ---- a cache of answers ----
+ * Direct-mapped and shared by the workers (a spin lock per slot, held
+ * for a copy), lists of up to CACHE_K items from Redis or the model, kept
+ * --cache-ms (default 1 s): a list fold-in rewrites is served stale for
+ * at most that long. A new model version never hits an old entry.
+ */
+#define CACHE_BITS 14
 #define CACHE_K 20
 struct cache_slot {
-	uint64_t vkey;		/* the variant's version, hashed; 0: empty */
-	uint32_t user;
+	int lock;		/* __atomic_test_and_set */
 	int16_t k, n;
+	uint32_t user;
+	uint64_t vkey;		/* the variant's version, hashed; 0: empty */
 	double expires;
 	uint32_t ids[CACHE_K];
 	float scores[CACHE_K];
 };
-static __thread struct cache_slot *tl_cache;
+static struct cache_slot *cache;	/* 1 << CACHE_BITS, made by server_run */
 
 static uint64_t version_key(const char *v)
 {
@@ -249,33 +397,43 @@ static uint64_t version_key(const char *v)
 	return h | 1;
 }
 
-static struct cache_slot *cache_slot(uint64_t vkey, uint32_t user)
+static struct cache_slot *cache_lock(uint64_t vkey, uint32_t user)
 {
-	if (!tl_cache)
-		tl_cache = xcalloc(CACHE_SLOTS, sizeof(*tl_cache));
 	uint64_t h = (vkey ^ user) * 0x9e3779b97f4a7c15ULL;
-	return &tl_cache[h >> (64 - 13)];
+	struct cache_slot *c = &cache[h >> (64 - CACHE_BITS)];
+	while (__atomic_test_and_set(&c->lock, __ATOMIC_ACQUIRE))
+		;
+	return c;
+}
+
+static void cache_unlock(struct cache_slot *c)
+{
+	__atomic_clear(&c->lock, __ATOMIC_RELEASE);
 }
 
 static int cache_get(uint64_t vkey, uint32_t user, int k, double now, uint32_t *ids,
 		     float *scores)
 {
-	if (S.o->cache_ms <= 0 || k > CACHE_K)
+	int n = -1;
+
+	if (!cache || k > CACHE_K)
 		return -1;
-	struct cache_slot *c = cache_slot(vkey, user);
-	if (c->vkey != vkey || c->user != user || c->k != k || now >= c->expires)
-		return -1;
-	memcpy(ids, c->ids, sizeof(uint32_t) * (size_t)c->n);
-	memcpy(scores, c->scores, sizeof(float) * (size_t)c->n);
-	return c->n;
+	struct cache_slot *c = cache_lock(vkey, user);
+	if (c->vkey == vkey && c->user == user && c->k == k && now < c->expires) {
+		n = c->n;
+		memcpy(ids, c->ids, sizeof(uint32_t) * (size_t)n);
+		memcpy(scores, c->scores, sizeof(float) * (size_t)n);
+	}
+	cache_unlock(c);
+	return n;
 }
 
 static void cache_put(uint64_t vkey, uint32_t user, int k, double now, const uint32_t *ids,
 		      const float *scores, int n)
 {
-	if (S.o->cache_ms <= 0 || k > CACHE_K || n > CACHE_K)
+	if (!cache || k > CACHE_K || n > CACHE_K)
 		return;
-	struct cache_slot *c = cache_slot(vkey, user);
+	struct cache_slot *c = cache_lock(vkey, user);
 	c->vkey = vkey;
 	c->user = user;
 	c->k = (int16_t)k;
@@ -283,6 +441,7 @@ static void cache_put(uint64_t vkey, uint32_t user, int k, double now, const uin
 	c->expires = now + S.o->cache_ms / 1000.0;
 	memcpy(c->ids, ids, sizeof(uint32_t) * (size_t)n);
 	memcpy(c->scores, scores, sizeof(float) * (size_t)n);
+	cache_unlock(c);
 }
 
 /* ---- events to Kafka (never blocking a request for long) ---- */
@@ -310,6 +469,14 @@ struct req {
 	struct buf body;
 	int body_too_big;
 	double t0;
+	/* suspended for a list from Redis: what the answer is built on */
+	int waiting;
+	struct route rt;
+	struct state *st;	/* a reference, dropped once answered */
+	int arm;
+	double prob;
+	int status;		/* what the answer said */
+	struct job job;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char *type,
@@ -341,9 +508,13 @@ static enum MHD_Result reply_error(struct MHD_Connection *conn, int status, cons
 static void items_json(struct buf *b, const uint32_t *ids, const float *scores, int n)
 {
 	buf_addstr(b, "\"items\":[");
-	for (int i = 0; i < n; i++)
-		buf_addf(b, "%s{\"item\":%u,\"score\":%.6g}", i ? "," : "", ids[i],
-			 isfinite(scores[i]) ? scores[i] : 0.0);
+	for (int i = 0; i < n; i++) {
+		buf_addstr(b, i ? ",{\"item\":" : "{\"item\":");
+		buf_addu64(b, ids[i]);
+		buf_addstr(b, ",\"score\":");
+		buf_addg6(b, isfinite(scores[i]) ? scores[i] : 0.0);	/* %.6g */
+		buf_addch(b, '}');
+	}
 	buf_addch(b, ']');
 }
 
@@ -363,53 +534,57 @@ static void count(int kind, int arm, int status, double t0)
 
 /* ---- routes ---- */
 
-static enum MHD_Result recommendations(struct MHD_Connection *conn, const struct route *rt,
-				       struct state *st, int *arm_out)
+/*
+ * The answer to /recommendations from a list of n items (n <= 0: Redis
+ * has none, or failed) from `src`: what Redis lacks, the model scores,
+ * and what the model cannot score, popular items fill.
+ */
+static enum MHD_Result recommendations_answer(struct MHD_Connection *conn, struct req *rq,
+					      uint32_t *ids, float *scores, int n,
+					      enum source src)
 {
-	uint32_t ids[ROUTE_K_MAX];
-	float scores[ROUTE_K_MAX];
-	double prob = 1;
-	int arm, n = -1;
-	enum source src = SRC_REDIS;
-	char key[96];
-
-	if (rt->variant[0]) {
-		for (arm = 0; arm < st->n && strcmp(st->v[arm].name, rt->variant); arm++)
-			;
-		if (arm == st->n)
-			return reply_error(conn, 400, "no such variant (see /metrics for the names)");
-	} else {
-		arm = bandit_choose(&S.bandit, rt->id, &prob);
-	}
-	*arm_out = arm;
-	const struct variant *v = &st->v[arm];
+	const struct route *rt = &rq->rt;
+	const struct variant *v = &rq->st->v[rq->arm];
 	uint64_t vkey = version_key(v->version);
-	double t = now_s();
-	if ((n = cache_get(vkey, rt->id, rt->k, t, ids, scores)) >= 0) {
-		src = SRC_CACHE;
-	} else if (S.o->redis_host) {
-		publish_user_key(key, sizeof(key), v->version, rt->id);
-		n = redis_list(key, rt->k, ids, scores);
-		if (n > 0)
-			cache_put(vkey, rt->id, rt->k, t, ids, scores, n);
-	}
+
+	if (n > 0 && src == SRC_REDIS)
+		cache_put(vkey, rt->id, rt->k, now_s(), ids, scores, n);
 	if (n <= 0) {
 		src = SRC_MODEL;
 		n = variant_recommend(v, rt->id, rt->k, ids, scores);
 		if (n > 0)
-			cache_put(vkey, rt->id, rt->k, t, ids, scores, n);
+			cache_put(vkey, rt->id, rt->k, now_s(), ids, scores, n);
 	}
 	if (n < 0) {
 		src = SRC_POPULAR;
 		n = variant_popular(v, rt->k, ids, scores);
 	}
-	__atomic_fetch_add(&S.sources[arm][src], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&S.sources[rq->arm][src], 1, __ATOMIC_RELAXED);
 
-	uint64_t seq = ledger_open(&S.ledger, arm, wall_ms());
+	uint64_t seq = ledger_open(&S.ledger, rq->arm, wall_ms());
 	struct buf b = BUF_INIT;
-	buf_addf(&b, "{\"user\":%u,\"request_id\":\"%s-%llu\",\"variant\":\"%s\",\"version\":\"%s\","
-		 "\"source\":\"%s\",\"probability\":%.4f,", rt->id, S.instance,
-		 (unsigned long long)seq, v->name, v->version, source_names[src], prob);
+	/* the hot path's answer: no printf */
+	uint64_t p4 = (uint64_t)nearbyint((rq->prob > 0 ? rq->prob : 0) * 10000);
+	char frac[4] = { (char)('0' + p4 / 1000 % 10), (char)('0' + p4 / 100 % 10),
+			 (char)('0' + p4 / 10 % 10), (char)('0' + p4 % 10) };
+	buf_grow(&b, 512);
+	buf_addstr(&b, "{\"user\":");
+	buf_addu64(&b, rt->id);
+	buf_addstr(&b, ",\"request_id\":\"");
+	buf_addstr(&b, S.instance);
+	buf_addch(&b, '-');
+	buf_addu64(&b, seq);
+	buf_addstr(&b, "\",\"variant\":\"");
+	buf_addstr(&b, v->name);
+	buf_addstr(&b, "\",\"version\":\"");
+	buf_addstr(&b, v->version);
+	buf_addstr(&b, "\",\"source\":\"");
+	buf_addstr(&b, source_names[src]);
+	buf_addstr(&b, "\",\"probability\":");
+	buf_addu64(&b, p4 / 10000);	/* %.4f of 0..1 */
+	buf_addch(&b, '.');
+	buf_add(&b, frac, 4);
+	buf_addch(&b, ',');
 	items_json(&b, ids, scores, n);
 	buf_addstr(&b, "}\n");
 	if (S.imp) {
@@ -426,33 +601,79 @@ static enum MHD_Result recommendations(struct MHD_Connection *conn, const struct
 	return ret;
 }
 
-static enum MHD_Result similar(struct MHD_Connection *conn, const struct route *rt,
-			       struct state *st)
+/* the answer to /similar from n items (n <= 0: none in Redis) */
+static enum MHD_Result similar_answer(struct MHD_Connection *conn, struct req *rq,
+				      uint32_t *ids, float *scores, int n)
 {
-	uint32_t ids[ROUTE_K_MAX];
-	float scores[ROUTE_K_MAX];
-	const struct variant *v = &st->v[0];
+	const struct variant *v = &rq->st->v[0];
 	enum source src = SRC_REDIS;
-	char key[96];
-	int n = -1;
 
-	publish_similar_key(key, sizeof(key), v->version, rt->id);
-	if (S.o->redis_host)
-		n = redis_list(key, rt->k, ids, scores);
 	if (n <= 0) {
 		src = SRC_MODEL;
-		n = variant_similar(v, rt->id, rt->k, ids, scores);
+		n = variant_similar(v, rq->rt.id, rq->rt.k, ids, scores);
 	}
-	if (n < 0)
+	if (n < 0) {
+		rq->status = 404;
 		return reply_error(conn, 404, "no such item in the model");
+	}
 	struct buf b = BUF_INIT;
 	buf_addf(&b, "{\"item\":%u,\"variant\":\"%s\",\"version\":\"%s\",\"source\":\"%s\",",
-		 rt->id, v->name, v->version, source_names[src]);
+		 rq->rt.id, v->name, v->version, source_names[src]);
 	items_json(&b, ids, scores, n);
 	buf_addstr(&b, "}\n");
 	enum MHD_Result ret = reply(conn, 200, "application/json", &b);
 	buf_release(&b);
 	return ret;
+}
+
+/*
+ * /recommendations and /similar: answered from the cache or, with no
+ * Redis, at once; else the list is asked of Redis and *suspended is 1
+ * (the request keeps rq->st until resumed).
+ */
+static enum MHD_Result list_route(struct MHD_Connection *conn, struct req *rq, int *suspended)
+{
+	uint32_t ids[ROUTE_K_MAX];
+	float scores[ROUTE_K_MAX];
+	const struct route *rt = &rq->rt;
+	struct state *st = rq->st;
+	struct fetcher *f;
+	int n;
+
+	*suspended = 0;
+	rq->arm = 0;
+	rq->prob = 1;
+	rq->status = 200;
+	if (rt->kind == ROUTE_RECOMMENDATIONS) {
+		if (rt->variant[0]) {
+			int arm;
+			for (arm = 0; arm < st->n && strcmp(st->v[arm].name, rt->variant); arm++)
+				;
+			if (arm == st->n) {
+				rq->arm = -1;
+				rq->status = 400;
+				return reply_error(conn, 400, "no such variant (see /metrics for the "
+						   "names)");
+			}
+			rq->arm = arm;
+		} else {
+			rq->arm = bandit_choose(&S.bandit, rt->id, &rq->prob);
+		}
+		const struct variant *v = &st->v[rq->arm];
+		n = cache_get(version_key(v->version), rt->id, rt->k, now_s(), ids, scores);
+		if (n >= 0)
+			return recommendations_answer(conn, rq, ids, scores, n, SRC_CACHE);
+		publish_user_key(rq->job.key, sizeof(rq->job.key), v->version, rt->id);
+	} else {
+		publish_similar_key(rq->job.key, sizeof(rq->job.key), st->v[0].version, rt->id);
+	}
+	rq->job.k = rt->k;
+	if ((f = worker_fetcher()) && fetch_queue(f, conn, &rq->job) == 0) {
+		*suspended = 1;
+		return MHD_YES;
+	}
+	return rt->kind == ROUTE_SIMILAR ? similar_answer(conn, rq, ids, scores, -1)
+		: recommendations_answer(conn, rq, ids, scores, -1, SRC_REDIS);
 }
 
 static enum MHD_Result popular(struct MHD_Connection *conn, const struct route *rt,
@@ -625,6 +846,12 @@ static enum MHD_Result metrics(struct MHD_Connection *conn, struct state *st)
 	buf_addf(&b, "# HELP pancake_feedback_open Requests waiting for feedback.\n"
 		 "# TYPE pancake_feedback_open gauge\npancake_feedback_open %llu\n",
 		 (unsigned long long)ledger_open_count(&S.ledger));
+	buf_addf(&b, "# HELP pancake_redis_batches_total Round trips to Redis for lists.\n"
+		 "# TYPE pancake_redis_batches_total counter\npancake_redis_batches_total %llu\n"
+		 "# HELP pancake_redis_lists_total Lists asked of Redis (many per round trip "
+		 "under load).\n# TYPE pancake_redis_lists_total counter\n"
+		 "pancake_redis_lists_total %llu\n", (unsigned long long)S.redis_batches,
+		 (unsigned long long)S.redis_lists);
 	buf_addf(&b, "# TYPE pancake_redis_errors_total counter\npancake_redis_errors_total %llu\n"
 		 "# TYPE pancake_kafka_errors_total counter\npancake_kafka_errors_total %llu\n"
 		 "# TYPE pancake_model_swaps_total counter\npancake_model_swaps_total %llu\n"
@@ -647,11 +874,13 @@ static enum MHD_Result metrics(struct MHD_Connection *conn, struct state *st)
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	struct req *rq = xcalloc(1, sizeof(*rq));
+	struct req *rq = xmalloc(sizeof(*rq));	/* not zeroed: 3 KB per request */
 	size_t len = strlen(uri);
 
 	(void)cls;
 	(void)conn;
+	rq->seen = rq->body_too_big = rq->waiting = 0;
+	rq->st = NULL;
 	rq->t0 = now_s();
 	rq->urilen = len > ROUTE_URI_MAX + 1 ? ROUTE_URI_MAX + 1 : len;
 	memcpy(rq->uri, uri, rq->urilen);
@@ -670,6 +899,7 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)why;
 	if (!rq)
 		return;
+	state_put(rq->st);	/* closed while waiting for Redis (a stop) */
 	buf_release(&rq->body);
 	free(rq);
 	*con_cls = NULL;
@@ -699,6 +929,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 */
 		rq->seen = 1;
 		return MHD_YES;
+	}
+	if (rq->waiting) {
+		/* resumed: the fetcher has the list (or Redis failed) */
+		rq->waiting = 0;
+		if (rq->rt.kind == ROUTE_SIMILAR)
+			ret = similar_answer(conn, rq, rq->job.ids, rq->job.scores, rq->job.n);
+		else
+			ret = recommendations_answer(conn, rq, rq->job.ids, rq->job.scores,
+						     rq->job.n, SRC_REDIS);
+		state_put(rq->st);
+		rq->st = NULL;
+		count(rq->rt.kind, rq->arm, rq->status, rq->t0);
+		return ret;
 	}
 	if (*upload_data_size) {
 		if (rq->body.len + *upload_data_size > S.o->max_body)
@@ -764,12 +1007,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		break;
 	}
 	case ROUTE_RECOMMENDATIONS:
-		ret = recommendations(conn, &rt, st, &arm);
+	case ROUTE_SIMILAR: {
+		int suspended;
+		rq->rt = rt;
+		rq->st = st;
+		ret = list_route(conn, rq, &suspended);
+		if (suspended) {
+			rq->waiting = 1;
+			return ret;	/* counted when answered; rq->st is dropped then */
+		}
+		rq->st = NULL;
+		arm = rq->arm;
+		status = rq->status;
 		break;
-	case ROUTE_SIMILAR:
-		ret = similar(conn, &rt, st);
-		arm = 0;
-		break;
+	}
 	case ROUTE_POPULAR:
 		ret = popular(conn, &rt, st);
 		break;
@@ -982,8 +1233,15 @@ int server_run(const struct server_opts *o)
 		fprintf(stderr, "error: --bind '%s' is not an IPv4 address\n", o->bind);
 		goto out;
 	}
+	if (o->cache_ms > 0)
+		cache = xcalloc((size_t)1 << CACHE_BITS, sizeof(*cache));
+	if (o->redis_host && fetchers_start(o->redis_conns)) {
+		fprintf(stderr, "error: cannot start the Redis fetcher threads: %s\n",
+			strerror(errno));
+		goto out;
+	}
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			     MHD_USE_TURBO | MHD_USE_ERROR_LOG, (uint16_t)o->port, NULL, NULL,
+			     MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)o->port, NULL, NULL,
 			     on_request, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
@@ -1022,8 +1280,12 @@ out:
 	S.stop = 1;
 	if (have_tick)
 		pthread_join(tick, NULL);
+	fetchers_stop();	/* resumes whatever waits for Redis */
 	if (d)
 		MHD_stop_daemon(d);
+	fetchers_free();
+	free(cache);
+	cache = NULL;
 	if (S.imp) {
 		kafka_producer_flush(S.imp, 2000, &err);
 		kafka_producer_free(S.imp);

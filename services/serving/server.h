@@ -15,7 +15,8 @@
 struct server_opts {
 	const char *bind;		/* "127.0.0.1" */
 	int port;
-	int threads;			/* worker threads (one Redis connection each) */
+	int threads;			/* worker threads */
+	int redis_conns;		/* Redis fetchers, a connection each */
 	const char *names[SERVER_MAX_VARIANTS];	/* arm names */
 	const char *revs[SERVER_MAX_VARIANTS];	/* registry REVs or model files */
 	double weights[SERVER_MAX_VARIANTS];
@@ -33,7 +34,7 @@ struct server_opts {
 	int max_connections, idle_timeout_s;
 	size_t max_body, max_header;
 	int wait_for_model;		/* start without a model, load it when it appears */
-	int cache_ms;			/* keep Redis lists per worker this long; 0: off */
+	int cache_ms;			/* keep answers this long; 0: off */
 	int quiet;
 };
 

@@ -128,6 +128,15 @@ cat "$W/wrk.txt" | grep -E 'Requests/sec|requests in'
 grep -q 'Non-2xx' "$W/wrk.txt" && fail "non-2xx responses during the swap: $(grep Non-2xx "$W/wrk.txt")"
 grep -q 'Socket errors' "$W/wrk.txt" && fail "socket errors during the swap: $(grep 'Socket errors' "$W/wrk.txt")"
 get $P /metrics | grep -q '^pancake_model_swaps_total [1-9]' || fail "the swap happened"
+# under load one round trip to Redis carries the lists of many requests
+get $P /metrics | $PY -c '
+import re, sys
+t = sys.stdin.read()
+b = int(re.search(r"^pancake_redis_batches_total (\d+)", t, re.M).group(1))
+n = int(re.search(r"^pancake_redis_lists_total (\d+)", t, re.M).group(1))
+print("redis: %d lists in %d round trips (%.1f each)" % (n, b, n / max(b, 1)))
+assert b > 0 and n / b > 1.5, (n, b)
+' || fail "lists asked of Redis are pipelined under load"
 new=$(get $P '/readyz' | $PY -c 'import json,sys; print(json.load(sys.stdin)["version"])')
 [ "$new" != "$V" ] || fail "the new model serves after the swap"
 pass "a promote under wrk load swapped the model ($V -> $new) with zero non-2xx responses"

@@ -4,12 +4,16 @@
  * traffic; A/B is stable per user and follows the weights) and the
  * feedback ledger (attribution, duplicates, windows closing as no reward).
  */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bandit.h"
 #include "ledger.h"
 #include "route.h"
 #include "tap.h"
+#include "util/buf.h"
+#include "util/rand.h"
 
 static int parse(const char *method, const char *uri, struct route *r, struct route_error *e)
 {
@@ -157,8 +161,49 @@ static void test_ledger(void)
 	ledger_release(&l);
 }
 
+/* the answers' numbers: buf_addg6 writes what printf's %.6g writes */
+static void test_numbers(void)
+{
+	static const double fixed[] = { 0, -0.0, 1, -1, 0.5, 9.9999996, 99999.95, 123456.7,
+					0.0001, 0.00012345678, 1e-5, 999999.5, 1e6, 5.22493,
+					-0.880877, 3.0000005, 0.099999997, NAN, INFINITY, -INFINITY };
+	uint64_t st = 42;
+	int bad = 0, n = 0;
+	char want[64];
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++, n++) {
+		struct buf b = BUF_INIT;
+		buf_addg6(&b, fixed[i]);
+		snprintf(want, sizeof(want), "%.6g", fixed[i]);
+		if (strcmp(b.s, want) && bad++ < 5)
+			fprintf(stderr, "# buf_addg6(%.17g) wrote %s, printf %s\n", fixed[i], b.s, want);
+		buf_release(&b);
+	}
+	for (int i = 0; i < 1000000; i++, n++) {
+		/* floats (scores are floats) across the exponents that matter */
+		double u = (double)(splitmix64(&st) >> 11) / 9007199254740992.0;
+		float f = (float)ldexp(u, (int)(splitmix64(&st) % 44) - 24);
+		if (splitmix64(&st) & 1)
+			f = -f;
+		struct buf b = BUF_INIT;
+		buf_addg6(&b, f);
+		snprintf(want, sizeof(want), "%.6g", (double)f);
+		if (strcmp(b.s, want) && bad++ < 5)
+			fprintf(stderr, "# buf_addg6(%.9g) wrote %s, printf %s\n", (double)f, b.s, want);
+		buf_release(&b);
+	}
+	ok(bad == 0, "buf_addg6 writes the bytes of %%.6g (%d of %d differ)", bad, n);
+	struct buf b = BUF_INIT;
+	buf_addu64(&b, 0);
+	buf_addch(&b, ' ');
+	buf_addu64(&b, UINT64_MAX);
+	is_str(b.s, "0 18446744073709551615", "buf_addu64");
+	buf_release(&b);
+}
+
 int main(void)
 {
+	test_numbers();
 	test_routes();
 	test_bandit();
 	test_ledger();
