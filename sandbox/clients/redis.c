@@ -165,6 +165,7 @@ struct redis_conn {
 	size_t head, pending;	/* oldest pending at desc[head] */
 	uint64_t acked;
 	int64_t isum;		/* sum of the integer replies read */
+	size_t asks;		/* redis_ztop_ask replies still to take */
 	int failed;
 };
 
@@ -302,6 +303,53 @@ static int io_error(struct redis_conn *c, int eof, int saved_errno, struct buf *
 	return REDIS_EIO;
 }
 
+/* sends what the socket takes now: 1 if it took some, 0, or < 0 */
+static int send_some(struct redis_conn *c, struct buf *err)
+{
+	ssize_t w = send(c->ctx->fd, c->out.s + c->out_off, c->out.len - c->out_off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		return io_error(c, 0, errno, err);
+	if (w <= 0)
+		return 0;
+	c->out_off += (size_t)w;
+	if (c->out_off == c->out.len) {
+		buf_reset(&c->out);
+		c->out_off = 0;
+	}
+	return 1;
+}
+
+/* feeds what has come to the reader: 1 if something came, 0, or < 0 */
+static int recv_some(struct redis_conn *c, struct buf *err)
+{
+	char in[RECV_CHUNK];
+	ssize_t r = recv(c->ctx->fd, in, sizeof(in), MSG_DONTWAIT);
+
+	if (r == 0)
+		return io_error(c, 1, 0, err);
+	if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		return io_error(c, 0, errno, err);
+	if (r < 0)
+		return 0;
+	if (redisReaderFeed(c->reader, in, (size_t)r) != REDIS_OK)
+		return io_error(c, 0, EPROTO, err);
+	return 1;
+}
+
+/* the next whole reply the reader holds into *reply (NULL: none yet); 0 or < 0 */
+static int next_reply(struct redis_conn *c, void **reply, struct buf *err)
+{
+	if (redisReaderGetReply(c->reader, reply) == REDIS_OK)
+		return 0;
+	c->failed = 1;
+	if (err)
+		buf_addf(err, "redis at '%s:%d' sent a reply that is not RESP: %s", c->host,
+			 c->port, c->reader->errstr);
+	return REDIS_EIO;
+}
+
 /*
  * Sends what the socket takes and reads what has come, until at most
  * `keep` replies are pending and, when `drain`, nothing is left to send.
@@ -315,7 +363,7 @@ static int pump(struct redis_conn *c, size_t keep, int drain, int wait, struct b
 
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
-		int have_out = c->out.len > c->out_off, n, progress = 0;
+		int have_out = c->out.len > c->out_off, n, progress = 0, r;
 
 		if (c->pending <= keep && (!drain || !have_out) && wait)
 			return 0;
@@ -339,60 +387,35 @@ static int pump(struct redis_conn *c, size_t keep, int drain, int wait, struct b
 		}
 		if (n < 0)
 			continue;
-		if (pfd.revents & POLLOUT) {
-			ssize_t w = send(fd, c->out.s + c->out_off, c->out.len - c->out_off,
-					 MSG_DONTWAIT | MSG_NOSIGNAL);
-
-			if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				return io_error(c, 0, errno, err);
-			if (w > 0) {
-				c->out_off += (size_t)w;
-				if (c->out_off == c->out.len) {
-					buf_reset(&c->out);
-					c->out_off = 0;
-				}
-				progress = 1;
-			}
+		if ((pfd.revents & POLLOUT) && (r = send_some(c, err)) != 0) {
+			if (r < 0)
+				return r;
+			progress = 1;
 		}
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-			char in[RECV_CHUNK];
-			ssize_t r = recv(fd, in, sizeof(in), MSG_DONTWAIT);
-			void *reply;
+		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) && (r = recv_some(c, err)) != 0) {
+			if (r < 0)
+				return r;
+			progress = 1;
+			for (;;) {
+				void *reply;
+				int ret;
 
-			if (r == 0)
-				return io_error(c, 1, 0, err);
-			if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				return io_error(c, 0, errno, err);
-			if (r > 0) {
-				progress = 1;
-				if (redisReaderFeed(c->reader, in, (size_t)r) != REDIS_OK)
-					return io_error(c, 0, EPROTO, err);
-				for (;;) {
-					int ret;
-
-					if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
-						c->failed = 1;
-						if (err)
-							buf_addf(err, "redis at '%s:%d' sent a reply "
-								 "that is not RESP: %s", c->host,
-								 c->port, c->reader->errstr);
-						return REDIS_EIO;
-					}
-					if (!reply)
-						break;
-					if (!c->pending) {
-						freeReplyObject(reply);
-						c->failed = 1;
-						if (err)
-							buf_addf(err, "redis at '%s:%d' sent a reply "
-								 "to no command", c->host, c->port);
-						return REDIS_EIO;
-					}
-					ret = check_reply(c, reply, err);
+				if ((ret = next_reply(c, &reply, err)))
+					return ret;
+				if (!reply)
+					break;
+				if (!c->pending) {
 					freeReplyObject(reply);
-					if (ret)
-						return ret;
+					c->failed = 1;
+					if (err)
+						buf_addf(err, "redis at '%s:%d' sent a reply to no "
+							 "command", c->host, c->port);
+					return REDIS_EIO;
 				}
+				ret = check_reply(c, reply, err);
+				freeReplyObject(reply);
+				if (ret)
+					return ret;
 			}
 		}
 		if (progress)
@@ -768,4 +791,64 @@ int redis_ztop(struct redis_conn *c, const char *key, int k, uint32_t *ids, floa
 
 	*n = q.n > 0 ? q.n : 0;
 	return ret;
+}
+
+/* ---- lists for an event loop: asked, sent and answered without blocking ---- */
+
+int redis_fd(const struct redis_conn *c)
+{
+	return c->ctx->fd;
+}
+
+int redis_ztop_ask(struct redis_conn *c, const char *key, int k, struct buf *err)
+{
+	char stop[16];
+	const char *argv[5] = { "ZREVRANGE", key, "0", stop, "WITHSCORES" };
+	int ret = check_usable(c, err);
+
+	if (ret)
+		return ret;
+	snprintf(stop, sizeof(stop), "%d", k > 0 ? k - 1 : 0);
+	format_resp(&c->out, 5, argv, NULL);
+	c->asks++;
+	return 0;
+}
+
+int redis_io(struct redis_conn *c, struct buf *err)
+{
+	int r = check_usable(c, err);
+
+	while (!r && c->out.len > c->out_off && (r = send_some(c, err)) > 0)
+		r = 0;
+	if (r < 0)
+		return r;
+	while ((r = recv_some(c, err)) > 0)
+		;
+	return r;
+}
+
+int redis_want_write(const struct redis_conn *c)
+{
+	return c->out.len > c->out_off;
+}
+
+int redis_asked(const struct redis_conn *c)
+{
+	return (int)c->asks;
+}
+
+int redis_ztop_answer(struct redis_conn *c, struct redis_ztop *q, struct buf *err)
+{
+	void *reply = NULL;
+	int ret;
+
+	q->n = -1;
+	if (!c->asks)
+		return 0;
+	if ((ret = next_reply(c, &reply, err)) || !reply)
+		return ret;
+	c->asks--;
+	ret = ztop_reply(c, reply, q, err);
+	freeReplyObject(reply);
+	return ret ? ret : 1;
 }

@@ -115,6 +115,29 @@ struct redis_ztop {
 };
 int redis_ztop_many(struct redis_conn *c, struct redis_ztop *qs, int nq, struct buf *err);
 
+/*
+ * The same lists for a caller's own event loop, nothing blocking: asks
+ * are queued, redis_io sends what the socket takes and reads what has
+ * come (call it when redis_fd is readable, or writable while
+ * redis_want_write), and answers are taken in the order asked. Not to be
+ * mixed with redis_append on one connection.
+ */
+int redis_fd(const struct redis_conn *c);
+/* queues ZREVRANGE key 0 k-1 WITHSCORES: 0, or < 0 if the connection failed */
+int redis_ztop_ask(struct redis_conn *c, const char *key, int k, struct buf *err);
+/* 0, or < 0 with `err`: the connection failed (every ask is lost) */
+int redis_io(struct redis_conn *c, struct buf *err);
+int redis_want_write(const struct redis_conn *c);
+/* asks not answered yet */
+int redis_asked(const struct redis_conn *c);
+/*
+ * The oldest ask's answer into q (key unused; k, ids, scores as above):
+ * 1 with q->n set, 0 when it has not come yet, REDIS_ECMD when it was no
+ * list (taken: q->n is 0, the connection stays usable), other < 0 if the
+ * connection failed.
+ */
+int redis_ztop_answer(struct redis_conn *c, struct redis_ztop *q, struct buf *err);
+
 /* appends `s` to `b` with glob characters (*?[]\) escaped, for MATCH */
 void redis_glob_escape(struct buf *b, const char *s);
 

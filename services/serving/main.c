@@ -26,10 +26,9 @@ static const char usage[] =
 	"  --epsilon E        egreedy's exploration share (default 0.1)\n"
 	"  --bind ADDR        default 127.0.0.1\n"
 	"  --port N           default 8080\n"
-	"  --threads N        HTTP worker threads (default 2)\n"
+	"  --threads N        worker threads, a Redis connection each (default 2)\n"
 	"  --redis HOST:PORT  default: the stack's redis; --no-redis scores in memory\n"
-	"  --redis-conns N    Redis connections, each with a thread that asks for the\n"
-	"                     lists of all waiting requests in one round trip (default 1)\n"
+
 	"  --kafka HOST:PORT  impressions and feedback go to Kafka (default: the\n"
 	"                     stack's kafka); --no-kafka sends none\n"
 	"  --impressions T    topic of impressions (default impressions)\n"
@@ -93,7 +92,7 @@ int main(int argc, char **argv)
 	enum {
 		O_VARIANT = 256, O_POLICY, O_EPS, O_BIND, O_PORT, O_THREADS, O_REDIS, O_NOREDIS,
 		O_KAFKA, O_NOKAFKA, O_IMP, O_FB, O_WINDOW, O_WATCH, O_DATA, O_REGISTRY,
-		O_MAXCONN, O_IDLE, O_MAXBODY, O_MAXHDR, O_QUIET, O_HELP, O_CACHE, O_WAIT, O_RCONNS,
+		O_MAXCONN, O_IDLE, O_MAXBODY, O_MAXHDR, O_QUIET, O_HELP, O_CACHE, O_WAIT,
 	};
 	static const struct option longs[] = {
 		{ "variant", 1, NULL, O_VARIANT }, { "policy", 1, NULL, O_POLICY },
@@ -108,7 +107,6 @@ int main(int argc, char **argv)
 		{ "max-body", 1, NULL, O_MAXBODY }, { "max-header", 1, NULL, O_MAXHDR },
 		{ "quiet", 0, NULL, O_QUIET }, { "help", 0, NULL, O_HELP },
 		{ "cache-ms", 1, NULL, O_CACHE }, { "wait-for-model", 0, NULL, O_WAIT },
-		{ "redis-conns", 1, NULL, O_RCONNS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server_opts o;
@@ -165,11 +163,6 @@ int main(int argc, char **argv)
 			o.threads = (int)strtol(optarg, &end, 10);
 			if (*end || o.threads < 1 || o.threads > 256)
 				return bad("--threads is 1 to 256, not '%s'", optarg);
-			break;
-		case O_RCONNS:
-			o.redis_conns = (int)strtol(optarg, &end, 10);
-			if (*end || o.redis_conns < 1 || o.redis_conns > 64)
-				return bad("--redis-conns is 1 to 64, not '%s'", optarg);
 			break;
 		case O_REDIS: redis = optarg; break;
 		case O_NOREDIS: no_redis = 1; break;

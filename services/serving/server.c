@@ -1,23 +1,28 @@
 /*
- * server: libmicrohttpd with a pool of worker threads. A request takes a
- * reference to the current state (the variants), so a swap never pulls a
- * model from under it: the old state is freed by its last reader. Each
- * worker has a fetcher thread with its own Redis connection: a request
- * that needs a list from Redis waits suspended while the fetcher asks for
- * the lists of every request queued meanwhile in one round trip. A Redis
- * that fails is left alone for a second while the model in memory answers.
+ * server: libmicrohttpd, one daemon per worker thread, each thread an
+ * event loop over its daemon, its own Redis connection and a doorbell the
+ * acceptor rings with new connections. A request takes a reference to the
+ * current state (the variants), so a swap never pulls a model from under
+ * it: the old state is freed by its last reader. A request that needs a
+ * list from Redis waits suspended; the asks of all requests that came in
+ * one pass of the loop go out in one write. A Redis that fails is left
+ * alone for a second while the model in memory answers.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -57,6 +62,7 @@ static struct {
 	char instance[9];		/* request ids: INSTANCE-SEQ */
 	char waiting[256];		/* why no model is loaded (under lock) */
 	volatile int stop, reload, draining;
+	int stop_workers;		/* atomic: workers and acceptor end */
 	int topics_ok;			/* the Kafka topics exist (the ticker's) */
 	int inflight;			/* atomic */
 	/* metrics, updated with atomics */
@@ -89,7 +95,6 @@ void server_opts_default(struct server_opts *o)
 	o->bind = "127.0.0.1";
 	o->port = 8080;
 	o->threads = 2;
-	o->redis_conns = 1;
 	o->policy = BANDIT_THOMPSON;
 	o->epsilon = 0.1;
 	o->impressions_topic = "impressions";
@@ -182,18 +187,21 @@ fail:
 }
 
 /*
- * ---- Redis fetchers ----
- * A request whose list is not cached is queued on a fetcher (each worker
- * thread keeps to one) and its connection suspended. The fetcher takes everything queued,
- * sends all the ZREVRANGEs at once, reads the replies, and resumes the
- * connections; their next handler call answers. Under load one round trip
- * serves many requests; idle, a request waits one round trip and a
- * thread wake-up. A fetcher whose Redis failed refuses work for a second
- * (requests then go to the model at once).
+ * ---- workers ----
+ * Each worker thread runs one MHD daemon (no listening socket of its
+ * own: the acceptor hands it connections) and its own Redis connection,
+ * in one event loop. A request whose list is not cached is asked of
+ * Redis and its connection suspended; the asks made while MHD ran go out
+ * together, and each answer resumes its request, all on the worker's own
+ * thread: under load one round trip carries many lists, idle it costs one
+ * round trip and no thread hand-off. A worker without Redis (down, or
+ * not connected yet) answers from the model at once while the ticker
+ * connects it again, at most once a second.
  */
-#define FETCH_BATCH 256
+#define MAX_WORKERS 256
+#define WORKER_FDS 256
 
-/* one list wanted; lives in the request, owned by the fetcher while queued */
+/* one list wanted; lives in the request, owned by the worker while asked */
 struct job {
 	struct job *next;
 	struct MHD_Connection *conn;
@@ -204,19 +212,30 @@ struct job {
 	float scores[ROUTE_K_MAX];
 };
 
-struct fetcher {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct job *head, **tail;	/* under lock */
-	int stop;			/* under lock: no more jobs taken */
-	int64_t retry_us;		/* atomic: Redis failed, refuse work until then */
-	pthread_t thread;
+struct worker {
+	int id;
+	struct MHD_Daemon *d;
+	pthread_t th;
 	int started;
+	int ep, bell;			/* its epoll; an eventfd the acceptor rings */
+	pthread_mutex_t lock;
+	int fds[WORKER_FDS], nfds;	/* under lock: accepted, for MHD to take */
+	int conns;			/* atomic: its connections */
+	/* Redis, the worker's own */
+	struct redis_conn *redis;
+	struct redis_conn *fresh;	/* atomic: a connection the ticker made */
+	int want_redis;			/* atomic: the ticker should make one */
+	int64_t retry_us;		/* the ticker's: not before then */
+	int redis_events;		/* what `ep` watches on its fd */
+	struct job *asks, **asks_tail;	/* asked while MHD ran, not sent yet */
+	struct job *sent, **sent_tail;	/* sent, answered in this order */
+	int64_t deadline_us;		/* the oldest sent ask's */
+	int resumed;			/* connections resumed since MHD last ran */
 };
 
-static struct fetcher *fetchers;
-static int nfetchers, next_worker;
-static __thread int tl_worker = -1;
+static struct worker workers[MAX_WORKERS];
+static int nworkers;
+static __thread struct worker *tl_worker;
 
 static int64_t mono_us(void)
 {
@@ -225,148 +244,248 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void fetcher_failed(struct fetcher *f, struct redis_conn **c)
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
 {
-	redis_close(*c);
-	*c = NULL;
-	__atomic_store_n(&f->retry_us, mono_us() + 1000000, __ATOMIC_RELAXED);
+	(void)conn;
+	(void)socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		__atomic_fetch_sub((int *)cls, 1, __ATOMIC_RELAXED);
+}
+
+/* answers every ask with "Redis failed" and drops the connection */
+static void worker_redis_failed(struct worker *w)
+{
+	struct job *lists[2] = { w->sent, w->asks };
+
+	if (w->redis) {
+		epoll_ctl(w->ep, EPOLL_CTL_DEL, redis_fd(w->redis), NULL);
+		redis_close(w->redis);
+		w->redis = NULL;
+		w->redis_events = 0;
+	}
+	for (int l = 0; l < 2; l++)
+		for (struct job *j = lists[l], *next; j; j = next) {
+			next = j->next;
+			j->n = -1;
+			MHD_resume_connection(j->conn);
+			w->resumed = 1;
+		}
+	w->sent = w->asks = NULL;
+	w->sent_tail = &w->sent;
+	w->asks_tail = &w->asks;
+	__atomic_store_n(&w->retry_us, mono_us() + 1000000, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->want_redis, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
 }
 
-static void *fetch_loop(void *arg)
+/* watches Redis's fd for what the connection waits on */
+static void worker_redis_watch(struct worker *w)
 {
-	struct fetcher *f = arg;
-	struct redis_conn *c = NULL;
-	struct job *batch[FETCH_BATCH];
-	struct redis_ztop q[FETCH_BATCH];
+	int want = EPOLLIN | (redis_want_write(w->redis) ? EPOLLOUT : 0);
+
+	if (want == w->redis_events)
+		return;
+	struct epoll_event ev = { .events = (uint32_t)want, .data.u32 = 2 };
+	epoll_ctl(w->ep, w->redis_events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, redis_fd(w->redis), &ev);
+	w->redis_events = want;
+}
+
+/* sends what waits, takes the answers that came, each resuming its request */
+static void worker_redis_read(struct worker *w)
+{
 	struct buf err = BUF_INIT;
+	int r = redis_io(w->redis, &err);
 
-	for (;;) {
-		int n = 0;
-		pthread_mutex_lock(&f->lock);
-		while (!f->head && !f->stop)
-			pthread_cond_wait(&f->wake, &f->lock);
-		while (f->head && n < FETCH_BATCH) {
-			batch[n++] = f->head;
-			f->head = f->head->next;
+	while (r >= 0 && w->sent) {
+		struct job *j = w->sent;
+		struct redis_ztop q = { .key = j->key, .k = j->k, .ids = j->ids, .scores = j->scores };
+		r = redis_ztop_answer(w->redis, &q, &err);
+		if (r == 0)
+			break;
+		if (r == REDIS_ECMD) {	/* a key that is no list: that request only */
+			__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
+			r = 1;
 		}
-		if (!f->head)
-			f->tail = &f->head;
-		pthread_mutex_unlock(&f->lock);
-		if (!n)
-			break;	/* stopped with nothing queued */
-
-		buf_reset(&err);
-		if (!c && mono_us() >= __atomic_load_n(&f->retry_us, __ATOMIC_RELAXED) &&
-		    redis_connect(&c, S.o->redis_host, S.o->redis_port, 100, 16, &err)) {
-			c = NULL;
-			fetcher_failed(f, &c);
-		}
-		for (int i = 0; i < n; i++) {
-			q[i] = (struct redis_ztop){ .key = batch[i]->key, .k = batch[i]->k,
-						    .ids = batch[i]->ids, .scores = batch[i]->scores,
-						    .n = -1 };
-		}
-		if (c) {
-			int r = redis_ztop_many(c, q, n, &err);
-			if (r == REDIS_ECMD)	/* a key that is no list: that request only */
-				__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
-			else if (r)
-				fetcher_failed(f, &c);
-		}
-		__atomic_fetch_add(&S.redis_batches, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&S.redis_lists, (uint64_t)n, __ATOMIC_RELAXED);
-		for (int i = 0; i < n; i++) {
-			batch[i]->n = q[i].n;
-			/* the request may be answered and freed from here on */
-			MHD_resume_connection(batch[i]->conn);
-		}
+		if (r < 0)
+			break;
+		w->sent = j->next;
+		if (!w->sent)
+			w->sent_tail = &w->sent;
+		j->n = q.n;
+		/* the request may be answered and freed once MHD runs */
+		MHD_resume_connection(j->conn);
+		w->resumed = 1;
+		w->deadline_us = mono_us() + 100 * 1000;
 	}
-	redis_close(c);
+	if (r < 0)
+		worker_redis_failed(w);
+	else
+		worker_redis_watch(w);
 	buf_release(&err);
+}
+
+/* sends the asks MHD's handlers queued, in one write */
+static void worker_redis_send(struct worker *w)
+{
+	struct buf err = BUF_INIT;
+	int n = 0;
+
+	if (!w->asks)
+		return;
+	for (struct job *j = w->asks; j; j = j->next, n++)
+		if (redis_ztop_ask(w->redis, j->key, j->k, &err))
+			break;
+	if (!w->sent)
+		w->deadline_us = mono_us() + 100 * 1000;
+	*w->sent_tail = w->asks;
+	w->sent_tail = w->asks_tail;
+	w->asks = NULL;
+	w->asks_tail = &w->asks;
+	__atomic_fetch_add(&S.redis_batches, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&S.redis_lists, (uint64_t)n, __ATOMIC_RELAXED);
+	if (err.len)
+		worker_redis_failed(w);
+	else
+		worker_redis_read(w);	/* sends, and takes what came back already */
+	buf_release(&err);
+}
+
+
+/* the connections the acceptor handed over, to MHD (on this thread) */
+static void worker_take_fds(struct worker *w)
+{
+	int fds[WORKER_FDS], n;
+	uint64_t rung;
+
+	if (read(w->bell, &rung, sizeof(rung)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&w->lock);
+	n = w->nfds;
+	memcpy(fds, w->fds, sizeof(int) * (size_t)n);
+	w->nfds = 0;
+	pthread_mutex_unlock(&w->lock);
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof(sa);
+		if (getpeername(fds[i], (struct sockaddr *)&sa, &len)) {
+			close(fds[i]);	/* gone already */
+			__atomic_fetch_sub(&w->conns, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		/* MHD closes it if it cannot take it */
+		if (MHD_add_connection(w->d, fds[i], (struct sockaddr *)&sa, len) != MHD_YES)
+			__atomic_fetch_sub(&w->conns, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void *worker_loop(void *arg)
+{
+	struct worker *w = arg;
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_EPOLL_FD);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 }, evs[8];
+
+	tl_worker = w;
+	epoll_ctl(w->ep, EPOLL_CTL_ADD, di->epoll_fd, &ev);
+	ev.data.u32 = 1;
+	epoll_ctl(w->ep, EPOLL_CTL_ADD, w->bell, &ev);
+	while (!__atomic_load_n(&S.stop_workers, __ATOMIC_ACQUIRE)) {
+		MHD_UNSIGNED_LONG_LONG mhd_ms = 0;
+		int timeout = 100;
+		if (MHD_get_timeout(w->d, &mhd_ms) == MHD_YES && mhd_ms < (MHD_UNSIGNED_LONG_LONG)timeout)
+			timeout = (int)mhd_ms;
+		if (w->sent) {
+			int64_t left = (w->deadline_us - mono_us()) / 1000;
+			if (left < timeout)
+				timeout = left > 0 ? (int)left : 0;
+		}
+		int n = epoll_wait(w->ep, evs, 8, timeout), redis_ready = 0;
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == 1)
+				worker_take_fds(w);
+			else if (evs[i].data.u32 == 2)
+				redis_ready = 1;
+		}
+		/* a connection the ticker made for us */
+		if (!w->redis && __atomic_load_n(&w->fresh, __ATOMIC_ACQUIRE)) {
+			w->redis = __atomic_exchange_n(&w->fresh, NULL, __ATOMIC_ACQ_REL);
+			worker_redis_watch(w);
+		}
+		if (w->redis && (w->sent || redis_ready))
+			worker_redis_read(w);	/* answers, or Redis hung up */
+		if (w->sent && mono_us() >= w->deadline_us)
+			worker_redis_failed(w);		/* no answer within 100 ms */
+		do {
+			w->resumed = 0;
+			MHD_run(w->d);		/* requests, answers, resumed ones */
+			if (w->redis)
+				worker_redis_send(w);	/* may answer some at once */
+		} while (w->resumed);
+	}
+	/* the asks still out are answered from memory */
+	if (w->sent || w->asks) {
+		worker_redis_failed(w);
+		MHD_run(w->d);
+	}
+	redis_close(w->redis);
+	w->redis = NULL;
 	return NULL;
 }
 
-/* this worker thread's fetcher, or NULL: no Redis, or it failed a moment ago */
-static struct fetcher *worker_fetcher(void)
+/*
+ * This worker's Redis for a request's list, or NULL: no Redis, or not
+ * connected yet (the ticker is asked to), or it failed a moment ago.
+ */
+static struct worker *worker_redis(void)
 {
-	if (!nfetchers)
+	struct worker *w = tl_worker;
+
+	if (!w || !S.o->redis_host)
 		return NULL;
-	if (tl_worker < 0)
-		tl_worker = __atomic_fetch_add(&next_worker, 1, __ATOMIC_RELAXED);
-	struct fetcher *f = &fetchers[tl_worker % nfetchers];
-	if (mono_us() < __atomic_load_n(&f->retry_us, __ATOMIC_RELAXED))
+	if (!w->redis) {
+		__atomic_store_n(&w->want_redis, 1, __ATOMIC_RELEASE);
 		return NULL;
-	return f;
+	}
+	return w;
 }
 
-/*
- * Suspends `conn` until `j` (key and k filled in) is answered: 0, or -1
- * when the fetcher is stopping (nothing queued, the caller answers).
- */
-static int fetch_queue(struct fetcher *f, struct MHD_Connection *conn, struct job *j)
+/* suspends `conn` until `j` (key and k filled in) is answered */
+static void worker_ask(struct worker *w, struct MHD_Connection *conn, struct job *j)
 {
-	int ret = -1;
-
 	j->conn = conn;
 	j->next = NULL;
 	j->n = -1;
-	pthread_mutex_lock(&f->lock);
-	if (!f->stop) {
-		/* before the fetcher can see it: a resume must find it suspended */
-		MHD_suspend_connection(conn);
-		*f->tail = j;
-		f->tail = &j->next;
-		pthread_cond_signal(&f->wake);
-		ret = 0;
-	}
-	pthread_mutex_unlock(&f->lock);
-	return ret;
+	MHD_suspend_connection(conn);
+	*w->asks_tail = j;
+	w->asks_tail = &j->next;
 }
 
-static int fetchers_start(int n)
+/* the ticker's part: connects the workers that want Redis (blocking, here) */
+static void workers_connect_redis(void)
 {
-	fetchers = xcalloc((size_t)n, sizeof(*fetchers));
-	nfetchers = n;
-	for (int i = 0; i < n; i++) {
-		struct fetcher *f = &fetchers[i];
-		pthread_mutex_init(&f->lock, NULL);
-		pthread_cond_init(&f->wake, NULL);
-		f->tail = &f->head;
-		if (pthread_create(&f->thread, NULL, fetch_loop, f)) {
-			nfetchers = i;	/* fetchers_stop stops those that run */
-			return -1;
+	struct buf err = BUF_INIT;
+
+	for (int i = 0; i < nworkers && S.o->redis_host; i++) {
+		struct worker *w = &workers[i];
+		if (!__atomic_load_n(&w->want_redis, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&w->fresh, __ATOMIC_ACQUIRE) ||
+		    mono_us() < __atomic_load_n(&w->retry_us, __ATOMIC_RELAXED))
+			continue;
+		struct redis_conn *c = NULL;
+		buf_reset(&err);
+		if (redis_connect(&c, S.o->redis_host, S.o->redis_port, 100, 16, &err)) {
+			__atomic_store_n(&w->retry_us, mono_us() + 1000000, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
+			continue;
 		}
-		f->started = 1;
+		__atomic_store_n(&w->want_redis, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->fresh, c, __ATOMIC_RELEASE);
+		/* wake it: the loop looks for `fresh` after each wait */
+		uint64_t one = 1;
+		if (write(w->bell, &one, sizeof(one)) < 0)
+			continue;
 	}
-	return 0;
-}
-
-/* answers what is queued, then stops; workers answer without Redis after this */
-static void fetchers_stop(void)
-{
-	for (int i = 0; i < nfetchers; i++) {
-		struct fetcher *f = &fetchers[i];
-		pthread_mutex_lock(&f->lock);
-		f->stop = 1;
-		pthread_cond_signal(&f->wake);
-		pthread_mutex_unlock(&f->lock);
-		if (f->started)
-			pthread_join(f->thread, NULL);
-		f->started = 0;
-	}
-}
-
-/* once no worker runs */
-static void fetchers_free(void)
-{
-	for (int i = 0; i < nfetchers; i++) {
-		pthread_mutex_destroy(&fetchers[i].lock);
-		pthread_cond_destroy(&fetchers[i].wake);
-	}
-	free(fetchers);
-	fetchers = NULL;
-	nfetchers = 0;
+	buf_release(&err);
 }
 
 /*
@@ -637,7 +756,7 @@ static enum MHD_Result list_route(struct MHD_Connection *conn, struct req *rq, i
 	float scores[ROUTE_K_MAX];
 	const struct route *rt = &rq->rt;
 	struct state *st = rq->st;
-	struct fetcher *f;
+	struct worker *w;
 	int n;
 
 	*suspended = 0;
@@ -668,7 +787,8 @@ static enum MHD_Result list_route(struct MHD_Connection *conn, struct req *rq, i
 		publish_similar_key(rq->job.key, sizeof(rq->job.key), st->v[0].version, rt->id);
 	}
 	rq->job.k = rt->k;
-	if ((f = worker_fetcher()) && fetch_queue(f, conn, &rq->job) == 0) {
+	if ((w = worker_redis())) {
+		worker_ask(w, conn, &rq->job);
 		*suspended = 1;
 		return MHD_YES;
 	}
@@ -1074,6 +1194,7 @@ static void *ticker(void *arg)
 	while (!S.stop) {
 		usleep(100 * 1000);
 		ledger_expire(&S.ledger, wall_ms());
+		workers_connect_redis();	/* those whose Redis failed, once a second */
 		/* kafka came up after us: make the topics now (every 5 s) */
 		if (S.imp && !S.topics_ok && now_s() >= next_topics) {
 			next_topics = now_s() + 5;
@@ -1122,6 +1243,153 @@ static void *ticker(void *arg)
 	return NULL;
 }
 
+/*
+ * ---- connections ----
+ * An acceptor thread takes each connection and hands it to the worker
+ * with the fewest. (MHD's own thread pool let one worker accept them all
+ * while the others idled: one busy core, and its queue in the latency.)
+ */
+static int listen_fd = -1, have_acceptor;
+static pthread_t acceptor_th;
+
+static void *acceptor(void *arg)
+{
+	unsigned rr = 0;
+
+	(void)arg;
+	while (!__atomic_load_n(&S.stop_workers, __ATOMIC_ACQUIRE)) {
+		struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				usleep(10 * 1000);	/* out of descriptors: let some close */
+			continue;
+		}
+		int total = 0, least = INT32_MAX;
+		struct worker *best = &workers[0];
+		for (int i = 0; i < nworkers; i++) {
+			struct worker *w = &workers[(rr + (unsigned)i) % (unsigned)nworkers];
+			int n = __atomic_load_n(&w->conns, __ATOMIC_RELAXED);
+			total += n;
+			if (n < least) {
+				least = n;
+				best = w;
+			}
+		}
+		rr++;
+		if (total >= S.o->max_connections) {
+			close(fd);	/* over --max-connections */
+			continue;
+		}
+		/* counted now, uncounted when MHD says it closed */
+		pthread_mutex_lock(&best->lock);
+		int queued = best->nfds < WORKER_FDS;
+		if (queued)
+			best->fds[best->nfds++] = fd;
+		pthread_mutex_unlock(&best->lock);
+		if (!queued) {
+			close(fd);	/* that worker is far behind */
+			continue;
+		}
+		__atomic_fetch_add(&best->conns, 1, __ATOMIC_RELAXED);
+		uint64_t one = 1;
+		if (write(best->bell, &one, sizeof(one)) < 0)
+			continue;
+	}
+	return NULL;
+}
+
+/* the listening socket, the workers and the acceptor; -1 with the reason printed */
+static int listen_start(const struct sockaddr_in *addr)
+{
+	const struct server_opts *o = S.o;
+	int one = 1;
+
+	listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (listen_fd < 0 || setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(listen_fd, (const struct sockaddr *)addr, sizeof(*addr)) ||
+	    listen(listen_fd, 1024)) {
+		fprintf(stderr, "error: cannot listen on %s:%d: %s: is the port in use? (pick "
+			"another with --port)\n", o->bind, o->port, strerror(errno));
+		return -1;
+	}
+	for (nworkers = 0; nworkers < o->threads && nworkers < MAX_WORKERS; nworkers++) {
+		struct worker *w = &workers[nworkers];
+		memset(w, 0, sizeof(*w));
+		w->id = nworkers;
+		w->asks_tail = &w->asks;
+		w->sent_tail = &w->sent;
+		w->want_redis = o->redis_host != NULL;
+		pthread_mutex_init(&w->lock, NULL);
+		w->ep = epoll_create1(EPOLL_CLOEXEC);
+		w->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		w->d = MHD_start_daemon(
+			MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_TURBO |
+			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+			0, NULL, NULL, on_request, NULL,
+			MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->idle_timeout_s,
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
+			MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+			MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, &w->conns,
+			MHD_OPTION_END);
+		if (w->ep < 0 || w->bell < 0 || !w->d) {
+			fprintf(stderr, "error: cannot start HTTP worker %d: %s\n", nworkers + 1,
+				strerror(errno));
+			nworkers++;	/* workers_stop releases it */
+			return -1;
+		}
+	}
+	/* connect them before the first request rather than on it */
+	workers_connect_redis();
+	for (int i = 0; i < nworkers; i++) {
+		if (pthread_create(&workers[i].th, NULL, worker_loop, &workers[i])) {
+			fprintf(stderr, "error: cannot start HTTP worker %d: %s\n", i + 1,
+				strerror(errno));
+			return -1;
+		}
+		workers[i].started = 1;
+	}
+	if (pthread_create(&acceptor_th, NULL, acceptor, NULL)) {
+		fprintf(stderr, "error: cannot start the acceptor thread: %s\n", strerror(errno));
+		return -1;
+	}
+	have_acceptor = 1;
+	return 0;
+}
+
+/* no new connections, the workers' loops ended (what waits on Redis answered), MHD stopped */
+static void workers_stop(void)
+{
+	__atomic_store_n(&S.stop_workers, 1, __ATOMIC_RELEASE);
+	if (have_acceptor)
+		pthread_join(acceptor_th, NULL);
+	have_acceptor = 0;
+	if (listen_fd >= 0)
+		close(listen_fd);
+	listen_fd = -1;
+	for (int i = 0; i < nworkers; i++) {
+		struct worker *w = &workers[i];
+		if (w->started)
+			pthread_join(w->th, NULL);
+		for (int f = 0; f < w->nfds; f++)
+			close(w->fds[f]);
+		if (w->d)
+			MHD_stop_daemon(w->d);
+		redis_close(w->redis);
+		redis_close(w->fresh);
+		if (w->ep >= 0)
+			close(w->ep);
+		if (w->bell >= 0)
+			close(w->bell);
+		pthread_mutex_destroy(&w->lock);
+	}
+	nworkers = 0;
+}
+
 /* the dataset NAME|DIR names (as 'pancake data' does); -1 with the reason printed */
 static int read_dataset(const char *arg, struct dataset *ds)
 {
@@ -1146,7 +1414,6 @@ static int read_dataset(const char *arg, struct dataset *ds)
 int server_run(const struct server_opts *o)
 {
 	struct buf err = BUF_INIT;
-	struct MHD_Daemon *d = NULL;
 	pthread_t tick;
 	int ret = 1, have_tick = 0;
 	char *name = NULL;
@@ -1235,27 +1502,8 @@ int server_run(const struct server_opts *o)
 	}
 	if (o->cache_ms > 0)
 		cache = xcalloc((size_t)1 << CACHE_BITS, sizeof(*cache));
-	if (o->redis_host && fetchers_start(o->redis_conns)) {
-		fprintf(stderr, "error: cannot start the Redis fetcher threads: %s\n",
-			strerror(errno));
+	if (listen_start(&addr))
 		goto out;
-	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			     MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)o->port, NULL, NULL,
-			     on_request, NULL,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->idle_timeout_s,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
-			     MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
-			     MHD_OPTION_END);
-	if (!d) {
-		fprintf(stderr, "error: cannot listen on %s:%d: %s: is the port in use? (pick "
-			"another with --port)\n", o->bind, o->port, strerror(errno));
-		goto out;
-	}
 	if (pthread_create(&tick, NULL, ticker, NULL) == 0)
 		have_tick = 1;
 	{
@@ -1280,10 +1528,7 @@ out:
 	S.stop = 1;
 	if (have_tick)
 		pthread_join(tick, NULL);
-	fetchers_stop();	/* resumes whatever waits for Redis */
-	if (d)
-		MHD_stop_daemon(d);
-	fetchers_free();
+	workers_stop();
 	free(cache);
 	cache = NULL;
 	if (S.imp) {

@@ -15,8 +15,7 @@
 struct server_opts {
 	const char *bind;		/* "127.0.0.1" */
 	int port;
-	int threads;			/* worker threads */
-	int redis_conns;		/* Redis fetchers, a connection each */
+	int threads;			/* worker threads, a Redis connection each */
 	const char *names[SERVER_MAX_VARIANTS];	/* arm names */
 	const char *revs[SERVER_MAX_VARIANTS];	/* registry REVs or model files */
 	double weights[SERVER_MAX_VARIANTS];

@@ -38,7 +38,9 @@ EOF
 cat > "$tmp/paced.lua" <<'EOF'
 math.randomseed(7)
 local pace = tonumber(os.getenv("PACE_MS") or "1")
+local static = os.getenv("STATIC")	-- nginx: its file
 request = function()
+  if static then return wrk.format("GET", static) end
   return wrk.format("GET", "/recommendations/" .. math.random(1, 6040) .. "?k=10")
 end
 delay = function() return pace end
@@ -64,8 +66,11 @@ print("%.0f %.0f %.0f %d" % (rate, p.get("50", 0), p.get("99", 0), n))
 EOF
 }
 
-# serving, Redis path
-$S --port 18301 --data "$d" --no-kafka --quiet --watch 1 2> "$tmp/s1.log" &
+# serving, Redis path: Redis at its container's address, as the serving
+# container reaches it over the stack's network (127.0.0.1 goes through
+# docker-proxy, a user-space copy: measured too, below)
+rip=$($P exec redis hostname -i | awk '{ print $1 }')
+$S --port 18301 --data "$d" --no-kafka --quiet --watch 1 --redis "$rip:6379" 2> "$tmp/s1.log" &
 PIDS="$PIDS $!"
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18301/readyz >/dev/null && break; sleep 0.2; done
 curl -s 'http://127.0.0.1:18301/recommendations/1?k=10' > "$tmp/sample.json"
@@ -101,18 +106,25 @@ set -- $(run_wrk http://127.0.0.1:18301/ "$tmp/users.lua")
 rd_rate=$1
 printf '  serving, redis path:      %8.0f req/s  p50 %5.0f us  p99 %6.0f us  errors %s  (1 s cache)\n' "$@"
 hits=$(curl -s http://127.0.0.1:18301/metrics | awk '/source_total.*source="cache"/ { print $2 }')
-$S --port 18303 --data "$d" --no-kafka --quiet --watch 0 --cache-ms 0 2> "$tmp/s3.log" &
+$S --port 18303 --data "$d" --no-kafka --quiet --watch 0 --cache-ms 0 --redis "$rip:6379" \
+	2> "$tmp/s3.log" &
+PIDS="$PIDS $!"
+$S --port 18305 --data "$d" --no-kafka --quiet --watch 0 2> "$tmp/s5.log" &
 PIDS="$PIDS $!"
 $S --port 18302 --data "$d" --no-kafka --no-redis --quiet --watch 0 2> "$tmp/s2.log" &
 PIDS="$PIDS $!"
 $S --port 18304 --data "$d" --no-kafka --no-redis --quiet --watch 0 --cache-ms 0 2> "$tmp/s4.log" &
 PIDS="$PIDS $!"
-for p in 18302 18303 18304; do
+for p in 18302 18303 18304 18305; do
 	for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$p/readyz >/dev/null && break; sleep 0.2; done
 done
 set -- $(run_wrk http://127.0.0.1:18303/ "$tmp/users.lua")
 rd0_rate=$1
 printf '  serving, redis path:      %8.0f req/s  p50 %5.0f us  p99 %6.0f us  errors %s  (no cache)\n' "$@"
+trips=$(curl -s http://127.0.0.1:18303/metrics | awk '/^pancake_redis_batches_total/ { b = $2 }
+	/^pancake_redis_lists_total/ { n = $2 } END { printf "%.1f", n / (b ? b : 1) }')
+set -- $(run_wrk http://127.0.0.1:18305/ "$tmp/users.lua")
+printf '  serving, redis path:      %8.0f req/s  p50 %5.0f us  p99 %6.0f us  errors %s  (1 s cache, redis through docker-proxy)\n' "$@"
 set -- $(run_wrk http://127.0.0.1:18302/ "$tmp/users.lua")
 mem_rate=$1
 printf '  serving, in-memory path:  %8.0f req/s  p50 %5.0f us  p99 %6.0f us  errors %s  (1 s cache)\n' "$@"
@@ -122,11 +134,15 @@ printf '  serving, in-memory path:  %8.0f req/s  p50 %5.0f us  p99 %6.0f us  err
 printf '  ratio to nginx: redis path %.2fx (%.2fx without the cache), in-memory path %.2fx (%.2fx)\n' \
 	"$(echo "$rd_rate / $ng_rate" | bc -l)" "$(echo "$rd0_rate / $ng_rate" | bc -l)" \
 	"$(echo "$mem_rate / $ng_rate" | bc -l)" "$(echo "$mem0_rate / $ng_rate" | bc -l)"
-echo "  (cache hits on the redis path: $hits; redis at 127.0.0.1 goes through docker-proxy)"
+echo "  (cache hits on the redis path: $hits; without the cache, $trips lists per round trip to redis)"
 
 echo "== p99 at about half of the peak rate (paced connections, 1 ms apart each)"
-for path in redis in-memory; do
-	if [ $path = redis ]; then port=18301 peak=$rd_rate; else port=18302 peak=$mem_rate; fi
+for path in nginx redis in-memory; do
+	case $path in
+	nginx) port=18399 peak=$ng_rate; export STATIC=/rec.json ;;
+	redis) port=18301 peak=$rd_rate; unset STATIC ;;
+	*) port=18302 peak=$mem_rate; unset STATIC ;;
+	esac
 	half=$((peak / 2))
 	# a first guess (about 1000/s per connection), then scaled by what it gave
 	c=$(( half / 1000 )); [ $c -lt 1 ] && c=1
