@@ -814,6 +814,18 @@ int redis_ztop_ask(struct redis_conn *c, const char *key, int k, struct buf *err
 	return 0;
 }
 
+int redis_members_ask(struct redis_conn *c, const char *key, struct buf *err)
+{
+	const char *argv[2] = { "SMEMBERS", key };
+	int ret = check_usable(c, err);
+
+	if (ret)
+		return ret;
+	format_resp(&c->out, 2, argv, NULL);
+	c->asks++;
+	return 0;
+}
+
 int redis_io(struct redis_conn *c, struct buf *err)
 {
 	int r = check_usable(c, err);
@@ -851,4 +863,41 @@ int redis_ztop_answer(struct redis_conn *c, struct redis_ztop *q, struct buf *er
 	ret = ztop_reply(c, reply, q, err);
 	freeReplyObject(reply);
 	return ret ? ret : 1;
+}
+
+int redis_members_answer(struct redis_conn *c, uint32_t **ids, size_t *n, struct buf *err)
+{
+	void *r = NULL;
+	int ret;
+
+	*ids = NULL;
+	*n = 0;
+	if (!c->asks)
+		return 0;
+	if ((ret = next_reply(c, &r, err)) || !r)
+		return ret;
+	c->asks--;
+	redisReply *reply = r;
+	if (reply->type != REDIS_REPLY_ARRAY) {
+		if (err)
+			buf_addf(err, "redis at '%s:%d' answered SMEMBERS with %s", c->host, c->port,
+				 reply->type == REDIS_REPLY_ERROR && reply->str ? reply->str :
+				 "a reply that is not a set");
+		freeReplyObject(reply);
+		return REDIS_ECMD;
+	}
+	*ids = xmalloc(sizeof(uint32_t) * (reply->elements + 1));
+	for (size_t i = 0; i < reply->elements; i++) {
+		redisReply *m = reply->element[i];
+		char *end;
+		unsigned long id;
+		if (m->type != REDIS_REPLY_STRING)
+			continue;
+		id = strtoul(m->str, &end, 10);
+		if (*end || end == m->str || id > UINT32_MAX)
+			continue;	/* not an id */
+		(*ids)[(*n)++] = (uint32_t)id;
+	}
+	freeReplyObject(reply);
+	return 1;
 }

@@ -137,6 +137,10 @@ int redis_asked(const struct redis_conn *c);
  * connection failed.
  */
 int redis_ztop_answer(struct redis_conn *c, struct redis_ztop *q, struct buf *err);
+/* queues SMEMBERS key; its answer, the members that are ids, as a new array */
+int redis_members_ask(struct redis_conn *c, const char *key, struct buf *err);
+/* like redis_ztop_answer; *ids (free it) and *n set when 1 */
+int redis_members_answer(struct redis_conn *c, uint32_t **ids, size_t *n, struct buf *err);
 
 /* appends `s` to `b` with glob characters (*?[]\) escaped, for MATCH */
 void redis_glob_escape(struct buf *b, const char *s);

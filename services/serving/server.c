@@ -201,15 +201,18 @@ fail:
 #define MAX_WORKERS 256
 #define WORKER_FDS 256
 
-/* one list wanted; lives in the request, owned by the worker while asked */
+/* one thing asked of Redis; lives in the request, owned by the worker while asked */
 struct job {
 	struct job *next;
 	struct MHD_Connection *conn;
+	int rated;		/* 0: a published list (ZREVRANGE); 1: what the user rated */
 	char key[96];
 	int k;
 	int n;			/* out: the list's length, 0: none, -1: Redis failed */
 	uint32_t ids[ROUTE_K_MAX];
 	float scores[ROUTE_K_MAX];
+	uint32_t *rated_ids;	/* out, for `rated`: the item ids (the request frees them) */
+	size_t nrated;
 };
 
 struct worker {
@@ -300,7 +303,12 @@ static void worker_redis_read(struct worker *w)
 	while (r >= 0 && w->sent) {
 		struct job *j = w->sent;
 		struct redis_ztop q = { .key = j->key, .k = j->k, .ids = j->ids, .scores = j->scores };
-		r = redis_ztop_answer(w->redis, &q, &err);
+		if (j->rated) {
+			r = redis_members_answer(w->redis, &j->rated_ids, &j->nrated, &err);
+			q.n = r == 1 ? (int)j->nrated : 0;
+		} else {
+			r = redis_ztop_answer(w->redis, &q, &err);
+		}
 		if (r == 0)
 			break;
 		if (r == REDIS_ECMD) {	/* a key that is no list: that request only */
@@ -334,7 +342,8 @@ static void worker_redis_send(struct worker *w)
 	if (!w->asks)
 		return;
 	for (struct job *j = w->asks; j; j = j->next, n++)
-		if (redis_ztop_ask(w->redis, j->key, j->k, &err))
+		if (j->rated ? redis_members_ask(w->redis, j->key, &err)
+		    : redis_ztop_ask(w->redis, j->key, j->k, &err))
 			break;
 	if (!w->sent)
 		w->deadline_us = mono_us() + 100 * 1000;
@@ -455,6 +464,9 @@ static void worker_ask(struct worker *w, struct MHD_Connection *conn, struct job
 	j->conn = conn;
 	j->next = NULL;
 	j->n = -1;
+	free(j->rated_ids);
+	j->rated_ids = NULL;
+	j->nrated = 0;
 	MHD_suspend_connection(conn);
 	*w->asks_tail = j;
 	w->asks_tail = &j->next;
@@ -670,7 +682,7 @@ static enum MHD_Result recommendations_answer(struct MHD_Connection *conn, struc
 		cache_put(vkey, rt->id, rt->k, now_s(), ids, scores, n);
 	if (n <= 0) {
 		src = SRC_MODEL;
-		n = variant_recommend(v, rt->id, rt->k, ids, scores);
+		n = variant_recommend(v, rt->id, rt->k, rq->job.rated_ids, rq->job.nrated, ids, scores);
 		if (n > 0)
 			cache_put(vkey, rt->id, rt->k, now_s(), ids, scores, n);
 	}
@@ -743,6 +755,25 @@ static enum MHD_Result similar_answer(struct MHD_Connection *conn, struct req *r
 	enum MHD_Result ret = reply(conn, 200, "application/json", &b);
 	buf_release(&b);
 	return ret;
+}
+
+/*
+ * Redis has no list for this user. A server with no dataset files (a
+ * container) asks Redis what the user rated (the set 'pancake data load'
+ * keeps), so the model's answer leaves it out: 1 when asked (suspended).
+ */
+static int ask_rated(struct MHD_Connection *conn, struct req *rq)
+{
+	const struct variant *v = &rq->st->v[rq->arm];
+	struct worker *w;
+
+	if (variant_knows_rated(v) || model_user_index(&v->m, rq->rt.id) < 0 ||
+	    !(w = worker_redis()))
+		return 0;
+	snprintf(rq->job.key, sizeof(rq->job.key), "pk:%s:user:%u:rated", v->m.dataset, rq->rt.id);
+	rq->job.rated = 1;
+	worker_ask(w, conn, &rq->job);
+	return 1;
 }
 
 /*
@@ -1001,6 +1032,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	(void)conn;
 	rq->seen = rq->body_too_big = rq->waiting = 0;
 	rq->st = NULL;
+	rq->job.rated = 0;
+	rq->job.rated_ids = NULL;
+	rq->job.nrated = 0;
 	rq->t0 = now_s();
 	rq->urilen = len > ROUTE_URI_MAX + 1 ? ROUTE_URI_MAX + 1 : len;
 	memcpy(rq->uri, uri, rq->urilen);
@@ -1020,6 +1054,7 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!rq)
 		return;
 	state_put(rq->st);	/* closed while waiting for Redis (a stop) */
+	free(rq->job.rated_ids);
 	buf_release(&rq->body);
 	free(rq);
 	*con_cls = NULL;
@@ -1051,10 +1086,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (rq->waiting) {
-		/* resumed: the fetcher has the list (or Redis failed) */
+		/* resumed: Redis answered (or failed) */
 		rq->waiting = 0;
+		if (rq->rt.kind == ROUTE_RECOMMENDATIONS && !rq->job.rated && rq->job.n == 0 &&
+		    ask_rated(conn, rq)) {
+			rq->waiting = 1;	/* no list: what the user rated, then the model */
+			return MHD_YES;
+		}
 		if (rq->rt.kind == ROUTE_SIMILAR)
 			ret = similar_answer(conn, rq, rq->job.ids, rq->job.scores, rq->job.n);
+		else if (rq->job.rated)
+			ret = recommendations_answer(conn, rq, rq->job.ids, rq->job.scores, -1,
+						     SRC_MODEL);
 		else
 			ret = recommendations_answer(conn, rq, rq->job.ids, rq->job.scores,
 						     rq->job.n, SRC_REDIS);

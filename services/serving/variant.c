@@ -232,8 +232,8 @@ static int select_top(const struct variant *v, int k, uint32_t *ids, float *scor
 	return n;
 }
 
-int variant_recommend(const struct variant *v, uint32_t user, int k, uint32_t *ids,
-		      float *scores)
+int variant_recommend(const struct variant *v, uint32_t user, int k, const uint32_t *also,
+		      size_t nalso, uint32_t *ids, float *scores)
 {
 	const struct model *m = &v->m;
 	int64_t u = model_user_index(m, user);
@@ -262,12 +262,30 @@ int variant_recommend(const struct variant *v, uint32_t user, int k, uint32_t *i
 		for (uint32_t i = 0; i < m->nitems; i++)
 			sc[i] += xa * col[i];
 	}
-	for (uint64_t e = v->rated.ptr[u]; e < v->rated.ptr[u + 1]; e++)
-		tl_mask[v->rated.idx[e]] = 1;
+	int has_rated = csr_nnz(&v->rated) > 0;
+	if (has_rated)
+		for (uint64_t e = v->rated.ptr[u]; e < v->rated.ptr[u + 1]; e++)
+			tl_mask[v->rated.idx[e]] = 1;
+	for (size_t a = 0; a < nalso; a++) {
+		int64_t i = model_item_index(m, also[a]);
+		if (i >= 0)
+			tl_mask[i] = 1;
+	}
 	int n = select_top(v, k, ids, scores);
-	for (uint64_t e = v->rated.ptr[u]; e < v->rated.ptr[u + 1]; e++)
-		tl_mask[v->rated.idx[e]] = 0;
+	if (has_rated)
+		for (uint64_t e = v->rated.ptr[u]; e < v->rated.ptr[u + 1]; e++)
+			tl_mask[v->rated.idx[e]] = 0;
+	for (size_t a = 0; a < nalso; a++) {
+		int64_t i = model_item_index(m, also[a]);
+		if (i >= 0)
+			tl_mask[i] = 0;
+	}
 	return n;
+}
+
+int variant_knows_rated(const struct variant *v)
+{
+	return csr_nnz(&v->rated) > 0;
 }
 
 int variant_similar(const struct variant *v, uint32_t item, int k, uint32_t *ids, float *scores)

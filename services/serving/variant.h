@@ -49,12 +49,15 @@ void variant_redis(const char *host, int port);
 int variant_resolve(const char *rev, const char *registry, char commit[41], struct buf *err);
 
 /*
- * Top k for a user the model knows, scored in memory (one sgemv), their
- * rated items left out: the number found, or -1 when the model does not
- * know the user. Thread-safe (per-thread scratch).
+ * Top k for a user the model knows, scored in memory, their rated items
+ * (from the dataset, when loaded with one) and the `nalso` item ids of
+ * `also` left out: the number found, or -1 when the model does not know
+ * the user. Thread-safe (per-thread scratch).
  */
-int variant_recommend(const struct variant *v, uint32_t user, int k, uint32_t *ids,
-		      float *scores);
+int variant_recommend(const struct variant *v, uint32_t user, int k, const uint32_t *also,
+		      size_t nalso, uint32_t *ids, float *scores);
+/* 1 when the variant knows what its users rated (it was loaded with the dataset) */
+int variant_knows_rated(const struct variant *v);
 /* the k items most similar to `item` (cosine of factors), or -1 if unknown */
 int variant_similar(const struct variant *v, uint32_t item, int k, uint32_t *ids, float *scores);
 /* the k most rated items */
