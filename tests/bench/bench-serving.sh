@@ -19,7 +19,9 @@ export PANCAKE_MODELS=$tmp/models
 command -v nginx >/dev/null && command -v wrk >/dev/null || {
 	echo "bench-serving needs wrk and nginx: apt-get install wrk nginx-light"; exit 1; }
 
-make -s -j2 all >/dev/null
+make -s -j2 all tests/tools/http-pace >/dev/null
+PACE=tests/tools/http-pace
+pace_s=${BENCH_SERVING_PACE_SECONDS:-5}
 $P up --wait redis > "$tmp/up.log" 2>&1 || { cat "$tmp/up.log"; exit 1; }
 d=$tmp/ml-1m
 $P data gen --shape ml-1m --seed 1 --out "$d" >/dev/null
@@ -136,7 +138,8 @@ printf '  ratio to nginx: redis path %.2fx (%.2fx without the cache), in-memory 
 	"$(echo "$mem_rate / $ng_rate" | bc -l)" "$(echo "$mem0_rate / $ng_rate" | bc -l)"
 echo "  (cache hits on the redis path: $hits; without the cache, $trips lists per round trip to redis)"
 
-echo "== p99 at about half of the peak rate (paced connections, 1 ms apart each)"
+echo "== p99 at about half of the peak rate, wrk's way (closed loop: each connection waits 1 ms"
+echo "   after each answer; wrk's timers fire on millisecond ticks, so they send in bursts)"
 for path in nginx redis in-memory; do
 	case $path in
 	nginx) port=18399 peak=$ng_rate; export STATIC=/rec.json ;;
@@ -151,6 +154,24 @@ for path in nginx redis in-memory; do
 	set -- $(PACE_MS=1 run_wrk http://127.0.0.1:$port/ "$tmp/paced.lua" $c)
 	printf '  %-9s at %s req/s (half of %s; %s connections): p50 %s us, p99 %s us, errors %s\n' \
 		"$path" "$1" "$peak" "$c" "$2" "$3" "$4"
+done
+unset STATIC
+
+echo "== latency at a fixed rate, open loop (tests/tools/http-pace: request i due at i/rate,"
+echo "   latency from when it was due, 50 connections, 2 threads sharing the 2 cores)"
+for path in nginx redis in-memory; do
+	case $path in
+	nginx) port=18399 peak=$ng_rate url=/rec.json ;;
+	redis) port=18301 peak=$rd_rate url='/recommendations/{user}?k=10' ;;
+	*) port=18302 peak=$mem_rate url='/recommendations/{user}?k=10' ;;
+	esac
+	for rate in 1000 10000 20000 $((peak / 2)); do
+		set -- $($PACE --port $port --rate $rate --conns 50 --threads 2 --seconds "$pace_s" \
+			--path "$url" --users 6040)
+		printf '  %-9s %6s req/s%s: p50 %5s us  p90 %6s us  p99 %7s us  p99.9 %7s us  errors %s\n' \
+			"$path" "$rate" "$([ $rate = $((peak / 2)) ] && echo ' (half of peak)' || echo '               ')" \
+			"$6" "$8" "${10}" "${12}" "$(( ${16} + ${18} ))"
+	done
 done
 
 echo "== a model swap under load (promote during wrk)"
@@ -167,7 +188,9 @@ $R train "$d20" --iters 2 --split none --out "$tmp/m20.model" >/dev/null 2>&1
 before=$(redis-cli info memory | awk -F: '/^used_memory:/ { print $2 }' | tr -d '\r')
 $R publish "$tmp/m20.model" --data "$d20" --top 10 --similar 0 --no-current --json > "$tmp/pub20.json" 2>/dev/null
 after=$(redis-cli info memory | awk -F: '/^used_memory:/ { print $2 }' | tr -d '\r')
-python3 -c 'import sys; b, a = int(sys.argv[1]), int(sys.argv[2]); n = 138493
-print("  %.1f MB for %d users: %.0f bytes per user, %.0f MB per million users" % ((a - b) / 1e6, n, (a - b) / n, (a - b) / n))' "$before" "$after"
 v=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$tmp/pub20.json")
+blob=$(redis-cli memory usage "pk:rec:$v:model" | tr -d '\r')
+python3 -c 'import sys; b, a, m = map(int, sys.argv[1:]); n = 138493; l = a - b - m
+print("  %.1f MB for the lists of %d users: %.0f bytes per user, %.0f MB per million users" % (l / 1e6, n, l / n, l / n))
+print("  (besides, the model file publish stores for the serving containers: %.1f MB)" % (m / 1e6))' "$before" "$after" "${blob:-0}"
 redis-cli --scan --pattern "pk:rec:$v:*" | xargs -r -n 1000 redis-cli del >/dev/null
