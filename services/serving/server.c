@@ -360,7 +360,6 @@ static void worker_redis_send(struct worker *w)
 	buf_release(&err);
 }
 
-
 /* the connections the acceptor handed over, to MHD (on this thread) */
 static void worker_take_fds(struct worker *w)
 {

@@ -139,7 +139,7 @@ printf '  ratio to nginx: redis path %.2fx (%.2fx without the cache), in-memory 
 echo "  (cache hits on the redis path: $hits; without the cache, $trips lists per round trip to redis)"
 
 echo "== p99 at about half of the peak rate, wrk's way (closed loop: each connection waits 1 ms"
-echo "   after each answer; wrk's timers fire on millisecond ticks, so they send in bursts)"
+echo "   after each answer, median of 3 runs; wrk's timers fire on millisecond ticks, so they send in bursts)"
 for path in nginx redis in-memory; do
 	case $path in
 	nginx) port=18399 peak=$ng_rate; export STATIC=/rec.json ;;
@@ -151,9 +151,15 @@ for path in nginx redis in-memory; do
 	c=$(( half / 1000 )); [ $c -lt 1 ] && c=1
 	set -- $(PACE_MS=1 run_wrk http://127.0.0.1:$port/ "$tmp/paced.lua" $c)
 	c=$(python3 -c 'import sys; c, r, h = map(float, sys.argv[1:]); print(max(1, round(c * h / max(r, 1))))' "$c" "$1" "$half")
-	set -- $(PACE_MS=1 run_wrk http://127.0.0.1:$port/ "$tmp/paced.lua" $c)
-	printf '  %-9s at %s req/s (half of %s; %s connections): p50 %s us, p99 %s us, errors %s\n' \
-		"$path" "$1" "$peak" "$c" "$2" "$3" "$4"
+	# the machine's noise moves p99 between runs: three runs, the median of each figure
+	for i in 1 2 3; do PACE_MS=1 run_wrk http://127.0.0.1:$port/ "$tmp/paced.lua" $c; done \
+		> "$tmp/runs.txt"
+	set -- $(python3 -c 'import statistics, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
+print(" ".join("%.0f" % statistics.median(col) for col in zip(*rows)),
+      "/".join("%.0f" % r[2] for r in rows))' "$tmp/runs.txt")
+	printf '  %-9s at %s req/s (half of %s; %s connections): p50 %s us, p99 %s us (runs: %s), errors %s\n' \
+		"$path" "$1" "$peak" "$c" "$2" "$3" "$5" "$4"
 done
 unset STATIC
 
