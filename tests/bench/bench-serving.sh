@@ -151,12 +151,13 @@ for path in nginx redis in-memory; do
 	c=$(( half / 1000 )); [ $c -lt 1 ] && c=1
 	set -- $(PACE_MS=1 run_wrk http://127.0.0.1:$port/ "$tmp/paced.lua" $c)
 	c=$(python3 -c 'import sys; c, r, h = map(float, sys.argv[1:]); print(max(1, round(c * h / max(r, 1))))' "$c" "$1" "$half")
-	# the machine's noise moves p99 between runs: three runs, the median of each figure
+	# the machine's noise moves p99 between runs: three runs, the medians (errors: all of them)
 	for i in 1 2 3; do PACE_MS=1 run_wrk http://127.0.0.1:$port/ "$tmp/paced.lua" $c; done \
 		> "$tmp/runs.txt"
 	set -- $(python3 -c 'import statistics, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
-print(" ".join("%.0f" % statistics.median(col) for col in zip(*rows)),
+cols = list(zip(*rows))
+print(" ".join("%.0f" % statistics.median(c) for c in cols[:3]), "%.0f" % sum(cols[3]),
       "/".join("%.0f" % r[2] for r in rows))' "$tmp/runs.txt")
 	printf '  %-9s at %s req/s (half of %s; %s connections): p50 %s us, p99 %s us (runs: %s), errors %s\n' \
 		"$path" "$1" "$peak" "$c" "$2" "$3" "$5" "$4"
