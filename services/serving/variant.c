@@ -232,6 +232,20 @@ static int select_top(const struct variant *v, int k, uint32_t *ids, float *scor
 	return n;
 }
 
+/* marks (on 1) or clears (0) what model user u rated and the item ids `also` in tl_mask */
+static void leave_out(const struct variant *v, int64_t u, const uint32_t *also, size_t nalso,
+		      uint8_t on)
+{
+	if (csr_nnz(&v->rated) > 0)
+		for (uint64_t e = v->rated.ptr[u]; e < v->rated.ptr[u + 1]; e++)
+			tl_mask[v->rated.idx[e]] = on;
+	for (size_t a = 0; a < nalso; a++) {
+		int64_t i = model_item_index(&v->m, also[a]);
+		if (i >= 0)
+			tl_mask[i] = on;
+	}
+}
+
 int variant_recommend(const struct variant *v, uint32_t user, int k, const uint32_t *also,
 		      size_t nalso, uint32_t *ids, float *scores)
 {
@@ -262,24 +276,9 @@ int variant_recommend(const struct variant *v, uint32_t user, int k, const uint3
 		for (uint32_t i = 0; i < m->nitems; i++)
 			sc[i] += xa * col[i];
 	}
-	int has_rated = csr_nnz(&v->rated) > 0;
-	if (has_rated)
-		for (uint64_t e = v->rated.ptr[u]; e < v->rated.ptr[u + 1]; e++)
-			tl_mask[v->rated.idx[e]] = 1;
-	for (size_t a = 0; a < nalso; a++) {
-		int64_t i = model_item_index(m, also[a]);
-		if (i >= 0)
-			tl_mask[i] = 1;
-	}
+	leave_out(v, u, also, nalso, 1);
 	int n = select_top(v, k, ids, scores);
-	if (has_rated)
-		for (uint64_t e = v->rated.ptr[u]; e < v->rated.ptr[u + 1]; e++)
-			tl_mask[v->rated.idx[e]] = 0;
-	for (size_t a = 0; a < nalso; a++) {
-		int64_t i = model_item_index(m, also[a]);
-		if (i >= 0)
-			tl_mask[i] = 0;
-	}
+	leave_out(v, u, also, nalso, 0);
 	return n;
 }
 
