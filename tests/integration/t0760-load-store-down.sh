@@ -56,17 +56,15 @@ $PANCAKE data drop "$big" --from cassandra >/dev/null 2>&1 || true
 $PANCAKE data load "$tmp/$big" --into cassandra > "$tmp/load3" 2>&1 &
 loader=$!
 deadline=$((SECONDS + 120))
-until grep -q "^loading" "$tmp/load3" && [ "$($PY -c '
-import sys
-from cassandra.cluster import Cluster
-c = Cluster(["127.0.0.1"], port=9042, protocol_version=4)
-r = c.connect().execute("SELECT done FROM pancake.load_markers WHERE dataset=%s", (sys.argv[1],)).one()
-print(r.done if r else 0)
-c.shutdown()' "$big" 2>/dev/null || echo 0)" -gt 50000 ]; do
-	kill -0 "$loader" 2>/dev/null || { cat "$tmp/load3"; fail "the load ended before cassandra was killed"; }
-	[ $SECONDS -lt $deadline ] || fail "the cassandra load did not pass 50000 items in 120 s"
-	sleep 0.5
+until grep -q "^loading" "$tmp/load3"; do
+	kill -0 "$loader" 2>/dev/null || { cat "$tmp/load3"; fail "the load ended before it began"; }
+	[ $SECONDS -lt $deadline ] || fail "the cassandra load did not begin in 120 s"
+	sleep 0.2
 done
+# well inside the load (about 12 s here); the resume marker lags 12 s behind
+# what is acknowledged, so it cannot say when the load is half done
+sleep 3
+kill -0 "$loader" 2>/dev/null || { cat "$tmp/load3"; fail "the load ended before cassandra was killed"; }
 docker kill pancake-cassandra >/dev/null || fail "docker kill pancake-cassandra"
 docker start pancake-cassandra >/dev/null || fail "docker start pancake-cassandra"
 pass "cassandra killed (SIGKILL) and started again during the load"
