@@ -144,6 +144,16 @@ static void cmd_key(struct cmd *c, const char *ds, const char *fmt, uint32_t id)
 	cmd_arg(c, p, (size_t)(q - p));
 }
 
+void redis_popular_key(char *out, size_t size, const char *dataset)
+{
+	snprintf(out, size, "pk:%s:popular", dataset);
+}
+
+void redis_rated_key(char *out, size_t size, const char *dataset, uint32_t user)
+{
+	snprintf(out, size, "pk:%s:user:%" PRIu32 ":rated", dataset, user);
+}
+
 static int load_redis(const struct dataset *ds, const struct load_opts *o,
 		      struct load_result *res, struct buf *err)
 {

@@ -29,6 +29,7 @@
 
 #include "clients/kafka.h"
 #include "core/catalog.h"
+#include "core/load-targets.h"
 #include "clients/redis.h"
 #include "ledger.h"
 #include "publish.h"
@@ -769,7 +770,7 @@ static int ask_rated(struct MHD_Connection *conn, struct req *rq)
 	if (variant_knows_rated(v) || model_user_index(&v->m, rq->rt.id) < 0 ||
 	    !(w = worker_redis()))
 		return 0;
-	snprintf(rq->job.key, sizeof(rq->job.key), "pk:%s:user:%u:rated", v->m.dataset, rq->rt.id);
+	redis_rated_key(rq->job.key, sizeof(rq->job.key), v->m.dataset, rq->rt.id);
 	rq->job.rated = 1;
 	worker_ask(w, conn, &rq->job);
 	return 1;

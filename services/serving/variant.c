@@ -6,6 +6,7 @@
 #include <cblas.h>
 
 #include "clients/redis.h"
+#include "core/load-targets.h"
 #include "publish.h"
 #include "registry.h"
 #include "topk.h"
@@ -165,7 +166,7 @@ int variant_load(struct variant *v, const char *name, const char *rev, const cha
 		struct redis_conn *c = NULL;
 		struct buf e2 = BUF_INIT;
 		char key[128];
-		snprintf(key, sizeof(key), "pk:%s:popular", v->m.dataset);
+		redis_popular_key(key, sizeof(key), v->m.dataset);
 		if (redis_connect(&c, redis_host, redis_port, 2000, 0, &e2) == 0)
 			redis_ztop(c, key, VARIANT_POPULAR, v->popular, v->popular_score, &v->npopular,
 				   &e2);
