@@ -1,5 +1,8 @@
-/* route: the serving API's paths and query strings, parsed strictly. */
+/* route: the serving API's paths, query strings and bodies, parsed strictly. */
+#include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "route.h"
@@ -123,4 +126,72 @@ int route_parse(const char *method, const char *uri, size_t len, struct route *r
 	}
 	return refuse(e, 404, "no such path '%.*s': try /recommendations/USER, /similar/ITEM, "
 		      "/popular or /feedback", uri, plen);
+}
+
+/* a 400 for the body, with `msg` */
+static int bad_body(struct route_error *e, const char *msg)
+{
+	e->status = 400;
+	snprintf(e->message, sizeof(e->message), "%s", msg);
+	return -1;
+}
+
+/* "INSTANCE-SEQ": 8 lowercase hex digits, '-', 1 to 20 decimal digits */
+static int request_id(const char *s, struct feedback *f)
+{
+	size_t n = strlen(s), i;
+	char *end;
+
+	if (n < 10 || n >= sizeof(f->request_id) || s[8] != '-')
+		return -1;
+	for (i = 0; i < 8; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return -1;
+	for (i = 9; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	errno = 0;
+	f->seq = strtoull(s + 9, &end, 10);
+	if (errno || *end)
+		return -1;
+	memcpy(f->instance, s, 8);
+	f->instance[8] = '\0';
+	memcpy(f->request_id, s, n + 1);
+	return 0;
+}
+
+int route_feedback(const char *body, size_t len, struct feedback *f, struct route_error *e)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr), *rid, *item, *reward;
+	int ret = -1;
+
+	memset(f, 0, sizeof(*f));
+	if (!j || !json_is_object(j)) {
+		e->status = 400;
+		snprintf(e->message, sizeof(e->message), "the body is not a JSON object: %.100s",
+			 j ? "not an object" : jerr.text);
+		json_decref(j);
+		return -1;
+	}
+	rid = json_object_get(j, "request_id");
+	item = json_object_get(j, "item");
+	reward = json_object_get(j, "reward");
+	if (!json_is_string(rid) || request_id(json_string_value(rid), f) ||
+	    (reward && !json_is_number(reward)) || (item && !json_is_integer(item)) ||
+	    (item && json_integer_value(item) < 0)) {
+		bad_body(e, "feedback wants {\"request_id\": \"ID\" (from a recommendations "
+		       "response), \"item\": N, \"reward\": 0..1}");
+		goto out;
+	}
+	f->item = item ? (int64_t)json_integer_value(item) : -1;
+	f->reward = reward ? json_number_value(reward) : 1.0;
+	if (!(f->reward >= 0 && f->reward <= 1)) {
+		bad_body(e, "reward must be a number from 0 to 1 (a click is 1)");
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(j);
+	return ret;
 }

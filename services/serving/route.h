@@ -45,6 +45,22 @@ struct route_error {
 int route_parse(const char *method, const char *uri, size_t len, struct route *r,
 		struct route_error *e);
 
+/* POST /feedback's body, checked */
+struct feedback {
+	char request_id[32];	/* INSTANCE-SEQ exactly as a response gave it */
+	char instance[9];	/* 8 hex digits */
+	uint64_t seq;
+	int64_t item;		/* -1: none given */
+	double reward;		/* 0..1; 1 (a click) when not given */
+};
+
+/*
+ * Parses a feedback body, {"request_id": "INSTANCE-SEQ", "item": N,
+ * "reward": R} (item and reward optional): 0 with `f` filled, or -1 with
+ * `e` (400) saying what is wrong.
+ */
+int route_feedback(const char *body, size_t len, struct feedback *f, struct route_error *e);
+
 /* "recommendations", "similar", ...: the route's label in metrics (static) */
 const char *route_name(enum route_kind k);
 

@@ -847,36 +847,16 @@ static enum MHD_Result popular(struct MHD_Connection *conn, const struct route *
 static enum MHD_Result feedback(struct MHD_Connection *conn, struct req *rq, struct state *st,
 				int *arm_out, int *status)
 {
-	json_error_t jerr;
-	json_t *j = json_loadb(rq->body.s, rq->body.len, 0, &jerr), *rid, *item, *reward;
-	char msg[200];
-	unsigned long long seq = 0;
-	char inst[16];
+	struct feedback f;
+	struct route_error re;
 	int arm = -1;
 
 	*status = 400;
-	if (!j || !json_is_object(j)) {
-		snprintf(msg, sizeof(msg), "the body is not a JSON object: %s", j ? "not an object"
-			 : jerr.text);
-		json_decref(j);
-		return reply_error(conn, 400, msg);
-	}
-	rid = json_object_get(j, "request_id");
-	item = json_object_get(j, "item");
-	reward = json_object_get(j, "reward");
-	if (!json_is_string(rid) || sscanf(json_string_value(rid), "%8[0-9a-f]-%llu", inst, &seq) != 2 ||
-	    (reward && !json_is_number(reward)) || (item && !json_is_integer(item))) {
-		json_decref(j);
-		return reply_error(conn, 400, "feedback wants {\"request_id\": \"ID\" (from a "
-				   "recommendations response), \"item\": N, \"reward\": 0..1}");
-	}
-	double r = reward ? json_number_value(reward) : 1.0;
-	if (!(r >= 0 && r <= 1)) {
-		json_decref(j);
-		return reply_error(conn, 400, "reward must be a number from 0 to 1 (a click is 1)");
-	}
-	int ls = strcmp(inst, S.instance) ? LEDGER_UNKNOWN
-		 : ledger_feedback(&S.ledger, seq, wall_ms(), &arm);
+	if (route_feedback(rq->body.s, rq->body.len, &f, &re))
+		return reply_error(conn, re.status, re.message);
+	double r = f.reward;
+	int ls = strcmp(f.instance, S.instance) ? LEDGER_UNKNOWN
+		 : ledger_feedback(&S.ledger, f.seq, wall_ms(), &arm);
 	if (ls == LEDGER_OK) {
 		bandit_reward(&S.bandit, arm, r);
 		__atomic_fetch_add(&S.feedback[0], 1, __ATOMIC_RELAXED);
@@ -885,14 +865,12 @@ static enum MHD_Result feedback(struct MHD_Connection *conn, struct req *rq, str
 	if (S.fb) {
 		struct buf ev = BUF_INIT;
 		buf_addf(&ev, "{\"request_id\":\"%s\",\"item\":%lld,\"reward\":%g,\"attributed\":%s,"
-			 "\"variant\":\"%s\",\"ts\":%lld}", json_string_value(rid),
-			 item ? (long long)json_integer_value(item) : -1LL, r,
+			 "\"variant\":\"%s\",\"ts\":%lld}", f.request_id, (long long)f.item, r,
 			 ls == LEDGER_OK ? "true" : "false",
 			 arm >= 0 && arm < st->n ? st->v[arm].name : "", (long long)wall_ms());
-		event(S.fb, S.o->feedback_topic, json_string_value(rid), &ev);
+		event(S.fb, S.o->feedback_topic, f.request_id, &ev);
 		buf_release(&ev);
 	}
-	json_decref(j);
 	switch (ls) {
 	case LEDGER_OK: {
 		struct buf b = BUF_INIT;

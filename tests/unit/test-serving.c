@@ -201,9 +201,50 @@ static void test_numbers(void)
 	buf_release(&b);
 }
 
+static int fb(const char *body, struct feedback *f, struct route_error *e)
+{
+	return route_feedback(body, strlen(body), f, e);
+}
+
+/* POST /feedback's body */
+static void test_feedback(void)
+{
+	struct feedback f;
+	struct route_error e;
+
+	ok(fb("{\"request_id\":\"0a1b2c3d-42\",\"item\":7,\"reward\":0.5}", &f, &e) == 0 &&
+	   !strcmp(f.request_id, "0a1b2c3d-42") && !strcmp(f.instance, "0a1b2c3d") && f.seq == 42 &&
+	   f.item == 7 && f.reward == 0.5, "a whole feedback body");
+	ok(fb("{\"request_id\":\"0a1b2c3d-1\"}", &f, &e) == 0 && f.item == -1 && f.reward == 1,
+	   "item and reward are optional (a click)");
+	static const char *const bad[] = {
+		"{\"request_id\":\"0a1b2c3d-42\\\"}\"}",	/* a quote after the id */
+		"{\"request_id\":\"0a1b2c3d-42x\"}", "{\"request_id\":\"0A1B2C3D-42\"}",
+		"{\"request_id\":\"abc-5\"}", "{\"request_id\":\"0a1b2c3d-\"}",
+		"{\"request_id\":\"0a1b2c3d-99999999999999999999\"}",	/* > 2^64 */
+		"{\"request_id\":5}", "{\"item\":3}", "{\"request_id\":\"0a1b2c3d-1\",\"reward\":7}",
+		"{\"request_id\":\"0a1b2c3d-1\",\"reward\":\"1\"}",
+		"{\"request_id\":\"0a1b2c3d-1\",\"item\":-3}",
+		"{\"request_id\":\"0a1b2c3d-1\",\"item\":1.5}",
+		"{\"request_id\":\"0a1b2c3d-1\",\"request_id\":\"0a1b2c3d-2\"}",
+		"{\"request_id\": 5", "[1,2]", "", "null",
+	};
+	int refused = 0;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		if (fb(bad[i], &f, &e) == -1 && e.status == 400 && e.message[0])
+			refused++;
+		else
+			fprintf(stderr, "# accepted: %s\n", bad[i]);
+	}
+	is_int(refused, (int)(sizeof(bad) / sizeof(bad[0])),
+	       "malformed bodies, ids with anything after them, out-of-range values: 400");
+}
+
 int main(void)
 {
 	test_numbers();
+	test_feedback();
 	test_routes();
 	test_bandit();
 	test_ledger();
