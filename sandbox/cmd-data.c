@@ -8,6 +8,7 @@
 #include "core/loadrun.h"
 #include "core/dataset.h"
 #include "util/xalloc.h"
+#include "util/sig.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -913,7 +914,6 @@ static int data_load(int argc, char **argv)
 	struct load_opts base;
 	struct buf err = BUF_INIT;
 	struct bars bars;
-	struct sigaction sa;
 	char *dir = NULL, *name = NULL;
 	const char *into = NULL;
 	int c, n = 0, i, failed, json = 0, full = 0, replace = 0, interrupted = 0, ret = 1;
@@ -996,10 +996,7 @@ static int data_load(int argc, char **argv)
 		if (!json && cli_tty())
 			printf("\n");
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sig_catch(on_interrupt, 0);
 	failed = loadrun_all(&ds, items, n);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "core/supervise.h"
 #include "util/xalloc.h"
+#include "util/sig.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -77,12 +78,8 @@ int cmd_up(int argc, char **argv)
 	}
 	{
 		struct supervisor *sv;
-		struct sigaction sa;
 
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
+		sig_catch(on_signal, 0);
 		sv = supervisor_start(&st, &err);
 		if (!sv) {
 			cli_print_error(err.s);

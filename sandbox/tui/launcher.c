@@ -10,6 +10,7 @@
 #include "tui/model.h"
 #include "tui/table.h"
 #include "util/xalloc.h"
+#include "util/sig.h"
 
 #include <curses.h>
 #include <locale.h>
@@ -752,7 +753,7 @@ void launcher_note(const struct stack_note *n, void *ctx)
 
 int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
 {
-	struct sigaction sa, old_int, old_term, old_hup;
+	struct sigaction old_int, old_term, old_hup;
 	const char *term = getenv("TERM");
 	char busy[128];
 
@@ -769,12 +770,7 @@ int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
 		return 1;
 	}
 	die_hook = restore_terminal;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	sig_catch(on_signal, 1);
 	cbreak();
 	noecho();
 	nonl();

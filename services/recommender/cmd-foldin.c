@@ -414,9 +414,7 @@ int cmd_foldin(int argc, char **argv)
 			"count", (json_int_t)f.nlat, "p50", pct(f.lat, f.nlat, 0.5),
 			"p90", pct(f.lat, f.nlat, 0.9), "p99", pct(f.lat, f.nlat, 0.99),
 			"max", f.nlat ? f.lat[f.nlat - 1] : 0.0));
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-		printf("\n");
-		json_decref(j);
+		rec_print_json(j);
 	} else {
 		printf("folded in %llu rating(s) in %.1f s (%llu new user(s); skipped %llu "
 		       "malformed, %llu of unknown items)\n", (unsigned long long)f.events, secs,

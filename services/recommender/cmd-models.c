@@ -23,13 +23,6 @@ static json_t *entry_json(const struct registry_entry *e)
 	return j;
 }
 
-static void print_json(json_t *j)
-{
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-	printf("\n");
-	json_decref(j);
-}
-
 /* "rmse 0.8612" from a metrics text, or "" */
 static void metric_brief(const char *metrics, char *out, size_t size)
 {
@@ -118,7 +111,7 @@ int cmd_models(int argc, char **argv)
 			json_t *a = json_array();
 			for (size_t i = 0; i < n; i++)
 				json_array_append_new(a, entry_json(&all[i]));
-			print_json(a);
+			rec_print_json(a);
 		} else if (!n) {
 			printf("no models in %s yet: 'recommender train NAME --register' adds one\n",
 			       registry_dir(r));
@@ -133,7 +126,7 @@ int cmd_models(int argc, char **argv)
 			goto out;
 		}
 		if (json) {
-			print_json(entry_json(&e));
+			rec_print_json(entry_json(&e));
 		} else {
 			print_entry_line(&e);
 			printf("commit %s, model.bin %zu bytes\nparams: %s\nmetrics: %s\n", e.id,
@@ -150,7 +143,7 @@ int cmd_models(int argc, char **argv)
 		if (json) {
 			json_t *j = entry_json(&e);
 			json_object_set_new(j, "action", json_string(verb));
-			print_json(j);
+			rec_print_json(j);
 		} else {
 			printf("production -> %s (%s)\n", e.short_id, e.summary);
 		}

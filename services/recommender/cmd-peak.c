@@ -75,9 +75,7 @@ int cmd_peak(int argc, char **argv)
 	if (json) {
 		json_t *j = json_pack("{s:i, s:f, s:i, s:f}", "size", (int)size, "gflops_1_thread", one,
 				      "threads", (int)threads, "gflops", all);
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-		printf("\n");
-		json_decref(j);
+		rec_print_json(j);
 	} else {
 		printf("sgemm %ldx%ld: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %ld\n", size, size,
 		       one, all, threads);

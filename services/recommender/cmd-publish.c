@@ -237,9 +237,7 @@ int cmd_publish(int argc, char **argv)
 		json_object_set_new(j, "top", json_integer(top));
 		json_object_set_new(j, "similar", json_integer(similar));
 		json_object_set_new(j, "prefix", json_string(metakey));
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-		printf("\n");
-		json_decref(j);
+		rec_print_json(j);
 	} else {
 		printf("published %llu lists in %.2f s (%.0f lists/s): pk:rec:%s:user:ID (top %ld) "
 		       "and pk:rec:%s:similar:ID (%ld)%s\n", (unsigned long long)p.keys, secs,

@@ -440,9 +440,7 @@ int cmd_train(int argc, char **argv)
 			json_object_set_new(j, "registered", json_string(ent.id));
 			json_object_set_new(j, "registry", json_string(rec_registry_dir(o.registry)));
 		}
-		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-		printf("\n");
-		json_decref(j);
+		rec_print_json(j);
 	} else {
 		printf("%.3f s per iteration; the model went to %s (version %.12s)\n",
 		       pr.total / m.iters, out, m.checksum);

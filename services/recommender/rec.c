@@ -16,6 +16,7 @@
 #include "registry.h"
 #include "rec.h"
 #include "util/xalloc.h"
+#include "util/sig.h"
 
 int rec_bad_usage(const char *name, const char *fmt, ...)
 {
@@ -219,15 +220,16 @@ static void on_signal(int sig)
 	rec_interrupted = 1;
 }
 
+void rec_print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	printf("\n");
+	json_decref(j);
+}
+
 void rec_catch_signals(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sig_catch(on_signal, 0);
 }
 
 const char *rec_color(const char *code)

@@ -37,6 +37,7 @@
 #include "server.h"
 #include "variant.h"
 #include "util/xalloc.h"
+#include "util/sig.h"
 
 #define NV (SERVER_MAX_VARIANTS + 1)	/* metrics: the variants and "none" */
 static const double buckets_ms[] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000 };
@@ -1504,13 +1505,7 @@ int server_run(const struct server_opts *o)
 		}
 	}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	sig_catch(on_signal, 1);	/* SIGHUP: reload */
 	signal(SIGPIPE, SIG_IGN);
 
 	struct sockaddr_in addr;
