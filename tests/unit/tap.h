@@ -2,6 +2,7 @@
 #ifndef PANCAKE_TAP_H
 #define PANCAKE_TAP_H
 
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +40,21 @@ static int tap_done(void)
 	printf("1..%d\n", tap_n);
 	printf("%d passed, %d failed\n", tap_n - tap_failed, tap_failed);
 	return tap_failed ? 1 : 0;
+}
+
+static inline int tap_rm_one(const char *path, const struct stat *st, int flag,
+			     struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* removes the tree at `dir`, a test's temporary folder */
+static inline void tap_rmtree(const char *dir)
+{
+	nftw(dir, tap_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

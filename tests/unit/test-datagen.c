@@ -5,7 +5,6 @@
 #include "util/xalloc.h"
 #include "tap.h"
 
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,17 +14,9 @@
 
 static char tmpdir[] = "/tmp/pancake-test-datagen-XXXXXX";
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void cleanup(void)
 {
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tap_rmtree(tmpdir);
 }
 
 static char *slurp(const char *dir, const char *name)

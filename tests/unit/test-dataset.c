@@ -4,7 +4,6 @@
 #include "util/xalloc.h"
 #include "tap.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,17 +34,9 @@ static void put(const char *dir, const char *name, const char *text)
 	free(path);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void cleanup(void)
 {
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tap_rmtree(tmpdir);
 }
 
 static const char csv_movies[] =

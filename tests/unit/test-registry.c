@@ -4,7 +4,6 @@
 #include "util/xalloc.h"
 #include "tap.h"
 
-#include <ftw.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -19,17 +18,9 @@
 static char tmpdir[] = "/tmp/pancake-test-registry-XXXXXX";
 static int have_git;
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void cleanup(void)
 {
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tap_rmtree(tmpdir);
 }
 
 static int exists(const char *path)
