@@ -748,48 +748,28 @@ static int ztop_reply(const struct redis_conn *c, redisReply *reply, struct redi
 	return 0;
 }
 
-int redis_ztop_many(struct redis_conn *c, struct redis_ztop *qs, int nq, struct buf *err)
-{
-	int ret = 0;
-
-	if ((ret = redis_flush(c, err)))
-		return ret;
-	for (int i = 0; i < nq; i++) {
-		char stop[16];
-		const char *argv[5] = { "ZREVRANGE", qs[i].key, "0", stop, "WITHSCORES" };
-		snprintf(stop, sizeof(stop), "%d", qs[i].k > 0 ? qs[i].k - 1 : 0);
-		qs[i].n = -1;
-		if (redisAppendCommandArgv(c->ctx, 5, argv, NULL) != REDIS_OK) {
-			c->failed = 1;
-			if (err)
-				buf_addf(err, "redis at '%s:%d': out of memory queueing ZREVRANGE",
-					 c->host, c->port);
-			return REDIS_EIO;
-		}
-	}
-	/* hiredis writes them all with the first read: one round trip */
-	for (int i = 0; i < nq; i++) {
-		void *r = NULL;
-		if (redisGetReply(c->ctx, &r) != REDIS_OK || !r) {
-			c->failed = 1;
-			return context_error(c->ctx, errno, c->host, c->port, c->timeout_ms,
-					     "waiting for", err);
-		}
-		int rr = ztop_reply(c, r, &qs[i], ret ? NULL : err);
-		if (rr && !ret)
-			ret = rr;	/* the other replies are still read */
-		freeReplyObject(r);
-	}
-	return ret;
-}
-
 int redis_ztop(struct redis_conn *c, const char *key, int k, uint32_t *ids, float *scores,
 	       int *n, struct buf *err)
 {
 	struct redis_ztop q = { .key = key, .k = k, .ids = ids, .scores = scores };
-	int ret = redis_ztop_many(c, &q, 1, err);
+	char stop[16];
+	const char *argv[5] = { "ZREVRANGE", key, "0", stop, "WITHSCORES" };
+	redisReply *reply;
+	int ret;
 
-	*n = q.n > 0 ? q.n : 0;
+	*n = 0;
+	snprintf(stop, sizeof(stop), "%d", k > 0 ? k - 1 : 0);
+	if ((ret = redis_flush(c, err)))
+		return ret;
+	reply = redisCommandArgv(c->ctx, 5, argv, NULL);
+	if (!reply) {
+		c->failed = 1;
+		return context_error(c->ctx, errno, c->host, c->port, c->timeout_ms,
+				     "waiting for", err);
+	}
+	ret = ztop_reply(c, reply, &q, err);
+	freeReplyObject(reply);
+	*n = q.n;
 	return ret;
 }
 
@@ -842,11 +822,6 @@ int redis_io(struct redis_conn *c, struct buf *err)
 int redis_want_write(const struct redis_conn *c)
 {
 	return c->out.len > c->out_off;
-}
-
-int redis_asked(const struct redis_conn *c)
-{
-	return (int)c->asks;
 }
 
 int redis_ztop_answer(struct redis_conn *c, struct redis_ztop *q, struct buf *err)

@@ -99,21 +99,14 @@ int redis_get(struct redis_conn *c, const char *key, struct buf *out, struct buf
 int redis_ztop(struct redis_conn *c, const char *key, int k, uint32_t *ids, float *scores,
 	       int *n, struct buf *err);
 
-/*
- * Many of those in one round trip: every query's ZREVRANGE is sent, then
- * every reply read. Sets each q->n (0: no such key or no list there, -1:
- * not answered). Returns 0, or the first failure (< 0): a reply that is
- * not a list fails only its own query (REDIS_ECMD, the connection stays
- * usable); a lost connection or a timeout fails the rest.
- */
+/* one ZREVRANGE query and its answer (redis_ztop_answer) */
 struct redis_ztop {
 	const char *key;
 	int k;			/* at most this many */
 	uint32_t *ids;		/* room for k each */
 	float *scores;
-	int n;			/* out */
+	int n;			/* out: 0 no such key or no list there, -1 not answered */
 };
-int redis_ztop_many(struct redis_conn *c, struct redis_ztop *qs, int nq, struct buf *err);
 
 /*
  * The same lists for a caller's own event loop, nothing blocking: asks
@@ -128,8 +121,6 @@ int redis_ztop_ask(struct redis_conn *c, const char *key, int k, struct buf *err
 /* 0, or < 0 with `err`: the connection failed (every ask is lost) */
 int redis_io(struct redis_conn *c, struct buf *err);
 int redis_want_write(const struct redis_conn *c);
-/* asks not answered yet */
-int redis_asked(const struct redis_conn *c);
 /*
  * The oldest ask's answer into q (key unused; k, ids, scores as above):
  * 1 with q->n set, 0 when it has not come yet, REDIS_ECMD when it was no
