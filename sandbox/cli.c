@@ -3,35 +3,44 @@
 #include "core/config.h"
 #include "util/xalloc.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-static int color_state = -1;
+/* per stream: 1 stdout, 2 stderr; -1 not decided yet */
+static int color_state[3] = { -1, -1, -1 };
 
 int cli_tty(void)
 {
 	return isatty(1);
 }
 
-static int use_color(void)
+static int use_color(int fd)
 {
-	if (color_state < 0) {
-		const char *t = getenv("TERM");
-		color_state = isatty(1) && !getenv("NO_COLOR") && !(t && !strcmp(t, "dumb"));
+	if (color_state[fd] < 0) {
+		const char *t = getenv("TERM"), *nc = getenv("NO_COLOR");
+		/* no-color.org: NO_COLOR disables only when set to a non-empty value */
+		color_state[fd] = isatty(fd) && !(nc && *nc) && !(t && !strcmp(t, "dumb"));
 	}
-	return color_state;
+	return color_state[fd];
 }
+
+static const char *const color_seq[] = {
+	[C_RESET] = "\033[0m", [C_BOLD] = "\033[1m", [C_DIM] = "\033[2m",
+	[C_RED] = "\033[31m", [C_GREEN] = "\033[32m", [C_YELLOW] = "\033[33m",
+	[C_BLUE] = "\033[34m", [C_MAGENTA] = "\033[35m", [C_CYAN] = "\033[36m",
+};
 
 const char *cli_color(enum cli_color c)
 {
-	static const char *const seq[] = {
-		[C_RESET] = "\033[0m", [C_BOLD] = "\033[1m", [C_DIM] = "\033[2m",
-		[C_RED] = "\033[31m", [C_GREEN] = "\033[32m", [C_YELLOW] = "\033[33m",
-		[C_BLUE] = "\033[34m", [C_MAGENTA] = "\033[35m", [C_CYAN] = "\033[36m",
-	};
-	return use_color() ? seq[c] : "";
+	return use_color(1) ? color_seq[c] : "";
+}
+
+const char *cli_ecolor(enum cli_color c)
+{
+	return use_color(2) ? color_seq[c] : "";
 }
 
 const char *cli_service_color(const char *name)
@@ -44,35 +53,179 @@ const char *cli_service_color(const char *name)
 	return cli_color(palette[h % ARRAY_SIZE(palette)]);
 }
 
-int cli_usage(const char *name)
+const struct cmd *cli_find(const char *name)
 {
 	const struct cmd *c;
 
 	for (c = cmd_table; c->name; c++)
-		if (!strcmp(c->name, name)) {
-			printf("usage: pancake %s\n\n%s\n", c->usage, c->summary);
-			if (c->help && *c->help)
-				printf("\n%s", c->help);
-			return 0;
-		}
-	return 0;
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int cli_usage(const char *name)
+{
+	const struct cmd *c = cli_find(name);
+	char q[QUOTE_BUF];
+
+	if (!c)
+		return cli_fail(RC_USAGE, "%s is not a pancake command: 'pancake help' lists them",
+				quote(q, name));
+	printf("usage: pancake %s\n\n%s\n", c->usage, c->summary);
+	if (c->help && *c->help)
+		printf("\n%s", c->help);
+	printf("\nexit codes: 0 ok, 1 failed, 2 usage or a malformed definition, "
+	       "3 no docker engine, 130 interrupted\n");
+	return RC_OK;
+}
+
+/* ---- failures ---- */
+
+static int json_mode;
+static const char *command = "";
+
+void cli_set_json(int on)
+{
+	json_mode = on;
+}
+
+int cli_json(void)
+{
+	return json_mode;
+}
+
+void cli_set_command(const char *name)
+{
+	command = name;
+}
+
+/* what the exit code says to do, for a message that names no way out */
+static json_t *hint_for(int rc)
+{
+	switch (rc) {
+	case RC_USAGE:
+		return json_sprintf("see 'pancake %s --help'", *command ? command : "help");
+	case RC_NO_ENGINE:
+		return json_string("start the engine ('sudo systemctl start docker' or "
+				   "'sudo dockerd &'), or point DOCKER_HOST at a running one");
+	case RC_INTERRUPTED:
+		return json_string("run the same command again: it resumes");
+	default:
+		return json_null();
+	}
+}
+
+/*
+ * {"error": WHAT, "hint": WAY OUT, "exit_code": RC} on stdout; `msg`
+ * already escaped. Messages say "what; way out": split at the first "; ".
+ */
+static void print_json_failure(int rc, const char *msg)
+{
+	const char *semi = strstr(msg, "; ");
+	json_t *o = json_object(), *m;
+
+	m = semi && semi[2] ? json_stringn(msg, (size_t)(semi - msg)) : json_string(msg);
+	/* json_string refuses text that is not UTF-8 */
+	json_object_set_new(o, "error", m ? m : json_string("(a message that is not UTF-8)"));
+	json_object_set_new(o, "hint", semi && semi[2] ? json_string(semi + 2) : hint_for(rc));
+	json_object_set_new(o, "exit_code", json_integer(rc));
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	fflush(stdout);
+	json_decref(o);
+}
+
+static void print_failure(int rc, const char *msg)
+{
+	struct buf b = BUF_INIT;
+
+	quote_text(&b, msg);
+	fprintf(stderr, "%serror:%s %s\n", cli_ecolor(C_RED), cli_ecolor(C_RESET), b.s);
+	fflush(stderr);
+	if (json_mode)
+		print_json_failure(rc, b.s);
+	buf_release(&b);
+}
+
+int cli_fail(int rc, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	print_failure(rc, msg.s);
+	buf_release(&msg);
+	return rc;
+}
+
+void cli_die(int rc, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	if (die_hook)
+		die_hook();
+	print_failure(rc, msg.s);
+	exit(rc);
+}
+
+/* die() from below the commands: stderr has the text, stdout gets the JSON */
+static void on_die(const char *msg)
+{
+	struct buf b = BUF_INIT;
+
+	if (!json_mode)
+		return;
+	quote_text(&b, msg);
+	print_json_failure(RC_FAILED, b.s);
+	buf_release(&b);
+}
+
+void cli_init(void)
+{
+	die_message_hook = on_die;
 }
 
 int cli_bad_usage(const char *name, const char *fmt, ...)
 {
-	const struct cmd *c;
+	const struct cmd *c = cli_find(name);
+	struct buf msg = BUF_INIT;
 	va_list ap;
 
-	fprintf(stderr, "error: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
-	for (c = cmd_table; c->name; c++)
-		if (!strcmp(c->name, name))
-			fprintf(stderr, "usage: pancake %s (see 'pancake %s --help')\n", c->usage, name);
-	return 2;
+	print_failure(RC_USAGE, msg.s);
+	if (c)
+		fprintf(stderr, "usage: pancake %s (see 'pancake %s --help')\n", c->usage, name);
+	buf_release(&msg);
+	return RC_USAGE;
 }
+
+void cli_print_error(const char *msg)
+{
+	struct buf b = BUF_INIT;
+
+	quote_text(&b, msg);
+	fprintf(stderr, "%serror:%s %s\n", cli_ecolor(C_RED), cli_ecolor(C_RESET), b.s);
+	buf_release(&b);
+}
+
+void cli_print_warning(const char *msg)
+{
+	struct buf b = BUF_INIT;
+
+	quote_text(&b, msg);
+	fprintf(stderr, "%swarning:%s %s\n", cli_ecolor(C_YELLOW), cli_ecolor(C_RESET), b.s);
+	buf_release(&b);
+}
+
+/* ---- the engine ---- */
 
 static struct docker *engine;
 
@@ -85,14 +238,10 @@ struct docker *cli_docker(void)
 		return engine;
 	engine = docker_open(NULL, &code, &err);
 	if (!engine)
-		die("%s", err.s);
+		cli_die(code == DOCKER_EUNREACH || code == DOCKER_ETIMEDOUT ? RC_NO_ENGINE : RC_FAILED,
+			"%s", err.s);
 	buf_release(&err);
 	return engine;
-}
-
-void cli_print_error(const char *msg)
-{
-	fprintf(stderr, "%serror:%s %s\n", cli_color(C_RED), cli_color(C_RESET), msg);
 }
 
 static const char *const note_words[] = {
@@ -123,11 +272,31 @@ void cli_print_note(const struct stack_note *n, void *ctx)
 	fflush(out);
 }
 
-void cli_open_stack(struct stack *st, enum heap_profile profile, int verbose)
+void cli_load_stack(struct stack *st, enum heap_profile profile, int verbose)
 {
 	struct buf err = BUF_INIT;
 
-	if (stack_open(st, cli_docker(), profile, verbose ? cli_print_note : NULL, NULL, &err))
-		die("%s", err.s);
+	if (stack_open(st, NULL, profile, verbose ? cli_print_note : NULL, NULL, &err))
+		cli_die(RC_USAGE, "%s", err.s);
 	buf_release(&err);
+}
+
+void cli_connect_stack(struct stack *st)
+{
+	st->d = cli_docker();
+}
+
+void cli_open_stack(struct stack *st, enum heap_profile profile, int verbose)
+{
+	cli_load_stack(st, profile, verbose);
+	cli_connect_stack(st);
+}
+
+int cli_bad_option(const char *name, char **argv)
+{
+	char q[QUOTE_BUF];
+
+	/* getopt left optind after the word it could not take */
+	return cli_bad_usage(name, "unknown option %s, or it lacks its value",
+			     quote(q, optind > 0 ? argv[optind - 1] : ""));
 }

@@ -10,141 +10,257 @@
 #include <string.h>
 
 #define DISK_WANT (6.0 * 1024 * 1024 * 1024)
+#define CHECKS_MAX 16
+
+/*
+ * A check passes, fails, or could not run; one that could not run is a
+ * failure too (an unchecked engine is not a healthy one). Text mode prints
+ * each line as soon as it is known, so a slow engine shows where it is.
+ */
+enum verdict { V_OK, V_FAIL, V_NOT_RUN };
+static const char *const verdict_words[] = { "ok", "FAIL", "FAIL" };
 
 struct check {
 	char name[32];
-	int ok;
-	int warn_only;
+	enum verdict v;
 	char text[1024];
 };
 
-static void add(struct check *c, int *n, const char *name, int ok, int warn_only,
-		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+struct doctor {
+	struct check c[CHECKS_MAX];
+	int n, json;
+	/* why the engine checks cannot run (no engine, or it stalled); "" while fine */
+	char engine_down[512];
+};
 
-static void add(struct check *c, int *n, const char *name, int ok, int warn_only,
-		const char *fmt, ...)
+static void add(struct doctor *dr, const char *name, enum verdict v, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void add(struct doctor *dr, const char *name, enum verdict v, const char *fmt, ...)
 {
+	struct check *c;
+	struct buf b = BUF_INIT;
 	va_list ap;
 
-	snprintf(c[*n].name, sizeof(c[*n].name), "%s", name);
-	c[*n].ok = ok;
-	c[*n].warn_only = warn_only;
+	if (dr->n == CHECKS_MAX)
+		BUG("more than %d doctor checks", CHECKS_MAX);
+	c = &dr->c[dr->n++];
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->v = v;
 	va_start(ap, fmt);
-	vsnprintf(c[*n].text, sizeof(c[*n].text), fmt, ap);
+	vsnprintf(c->text, sizeof(c->text), fmt, ap);
 	va_end(ap);
-	(*n)++;
+	if (dr->json)
+		return;
+	quote_text(&b, c->text);
+	printf("%s%-4s%s %-12s %s\n", cli_color(v == V_OK ? C_GREEN : C_RED), verdict_words[v],
+	       cli_color(C_RESET), c->name, b.s);
+	fflush(stdout);
+	buf_release(&b);
 }
 
-int cmd_doctor(int argc, char **argv)
+/* a check that needs the engine: 0 when it may run, else it is recorded as not run */
+static int engine_gone(struct doctor *dr, const char *name)
 {
-	struct check c[32];
+	if (!dr->engine_down[0])
+		return 0;
+	add(dr, name, V_NOT_RUN, "could not run: %s", dr->engine_down);
+	return 1;
+}
+
+/* after an engine call failed: a stalled engine is asked nothing more */
+static void note_engine(struct doctor *dr, int code, const char *why)
+{
+	if (code == DOCKER_ETIMEDOUT || code == DOCKER_EUNREACH)
+		snprintf(dr->engine_down, sizeof(dr->engine_down), "%s",
+			 code == DOCKER_ETIMEDOUT ? "the engine is stalled (see above)" : why);
+}
+
+/* two services publishing one host address and port can never both start */
+static void check_definitions(struct doctor *dr, struct stack *st, int loaded, const char *err)
+{
+	if (!loaded)
+		add(dr, "definitions", V_FAIL, "%s", err);
+	else
+		add(dr, "definitions", V_OK, "%d services defined in %s/services, no host port "
+		    "published twice", st->n, config_home());
+}
+
+static void engine_checks(struct doctor *dr, struct stack *st, int loaded)
+{
 	struct buf err = BUF_INIT;
 	struct docker *d;
-	int json = argc > 1 && !strcmp(argv[1], "--json"), n = 0, i, bad = 0, code;
+	struct docker_version v;
+	struct docker_info info;
+	int code, k, r;
+	char a[32], b[32];
 
-	if (argc > 1 && !json)
-		return cli_bad_usage("doctor", "unknown argument '%s'", argv[1]);
 	d = docker_open(NULL, &code, &err);
 	if (!d) {
-		add(c, &n, "engine", 0, 0, "%s", err.s);
-	} else {
-		struct docker_version v;
-		struct docker_info info;
-		struct stack st;
-		struct service_status ss[SERVICE_MAX];
-		struct image_row rows[IMAGES_MAX];
-		int64_t need = 0, have = 0, disk = 0;
-		int which[SERVICE_MAX], nw = 0, k, nimg;
-		char a[32], b[32];
+		static const char *const rest[] = { "api", "engine-info", "memory", "ports",
+						     "disk", "images" };
+		size_t i;
 
-		add(c, &n, "engine", 1, 0, "reachable at %s", docker_endpoint(d));
-		if (!docker_version(d, &v, &err))
-			add(c, &n, "api", 1, 0, "engine %s speaks API %s; pancake uses %s",
-			    v.version, v.api_version, docker_api_version(d));
-		buf_reset(&err);
-		if (!docker_info(d, &info, &err))
-			add(c, &n, "engine-info", 1, 1, "%s, %d CPUs, storage %s, cgroup v%s",
-			    info.os, info.ncpu, info.storage_driver, info.cgroup_version);
-		buf_reset(&err);
-		if (stack_open(&st, d, PROFILE_DEFAULT, NULL, NULL, &err)) {
-			add(c, &n, "definitions", 0, 0, "%s", err.s);
+		add(dr, "engine", V_FAIL, "%s", err.s);
+		snprintf(dr->engine_down, sizeof(dr->engine_down), "%s",
+			 code == DOCKER_ETIMEDOUT ? "the engine is stalled (see 'engine' above)"
+						  : "no engine answers (see 'engine' above)");
+		for (i = 0; i < ARRAY_SIZE(rest); i++)
+			engine_gone(dr, rest[i]);
+		buf_release(&err);
+		return;
+	}
+	add(dr, "engine", V_OK, "answers at %s", docker_endpoint(d));
+	/* one stalled call says enough: the rest would each wait as long */
+	r = docker_version(d, &v, &err);
+	if (r) {
+		add(dr, "api", V_FAIL, "%s", err.s);
+		note_engine(dr, r, err.s);
+	} else if (!v.api_version[0] || !v.version[0]) {
+		add(dr, "api", V_FAIL, "the engine's /version names no %s: is it a Docker engine?",
+		    v.version[0] ? "API version" : "version");
+	} else {
+		add(dr, "api", V_OK, "engine %s speaks API %s; pancake uses %s", v.version,
+		    v.api_version, docker_api_version(d));
+	}
+	buf_reset(&err);
+	if (!engine_gone(dr, "engine-info")) {
+		r = docker_info(d, &info, &err);
+		if (r) {
+			add(dr, "engine-info", V_FAIL, "%s", err.s);
+			note_engine(dr, r, err.s);
 		} else {
-			add(c, &n, "definitions", 1, 0, "%d services defined in %s/services", st.n, config_home());
-			buf_reset(&err);
-			for (k = 0; k < st.n; k++)
-				which[nw++] = k;
-			if (stack_check_memory(&st, which, nw, &need, &have, &err)) {
-				add(c, &n, "memory", 0, 0, "%s", err.s);
+			add(dr, "engine-info", V_OK, "%s, %d CPUs, storage %s, cgroup v%s", info.os,
+			    info.ncpu, info.storage_driver, info.cgroup_version);
+		}
+	}
+	buf_reset(&err);
+	if (!loaded) {
+		add(dr, "memory", V_NOT_RUN, "could not run: the definitions are malformed");
+		add(dr, "ports", V_NOT_RUN, "could not run: the definitions are malformed");
+	} else {
+		struct service_status ss[SERVICE_MAX];
+		int64_t need = 0, have = 0;
+		int which[SERVICE_MAX], nw = 0;
+
+		st->d = d;
+		for (k = 0; k < st->n; k++)
+			which[nw++] = k;
+		if (!engine_gone(dr, "memory")) {
+			if (stack_check_memory(st, which, nw, &need, &have, &err)) {
+				add(dr, "memory", V_FAIL, "%s", err.s);
 			} else {
 				human_bytes(a, sizeof(a), (double)need);
 				human_bytes(b, sizeof(b), (double)have);
-				add(c, &n, "memory", 1, 0, "services' limits %s of %s usable", a, b);
+				add(dr, "memory", V_OK, "services' limits %s of %s usable", a, b);
 			}
-			buf_reset(&err);
-			/* ports held by our own running containers are not conflicts */
-			nw = 0;
-			if (!stack_status(&st, ss, 0, &err))
-				for (k = 0; k < st.n; k++)
-					if (!ss[k].running)
-						which[nw++] = k;
-			buf_reset(&err);
-			if (stack_check_ports(&st, which, nw, &err))
-				add(c, &n, "ports", 0, 0, "%s", err.s);
-			else
-				add(c, &n, "ports", 1, 0, "every published port is free or already the stack's");
-			buf_reset(&err);
-			stack_close(&st);
-		}
-		if (!docker_root_free(d, &disk, &err)) {
-			human_bytes(a, sizeof(a), (double)disk);
-			add(c, &n, "disk", disk >= DISK_WANT, 0, "%s free at the engine's data root%s", a,
-			    disk >= DISK_WANT ? "" : ": images and volumes want 6 GiB; free some space");
-		} else {
-			add(c, &n, "disk", 1, 1, "%s", err.s);
 		}
 		buf_reset(&err);
-		nimg = images_list(d, rows, IMAGES_MAX, &err);
-		if (nimg >= 0) {
+		if (!engine_gone(dr, "ports")) {
+			/* ports held by our own running containers are not conflicts */
+			nw = 0;
+			if (stack_status(st, ss, 0, &err)) {
+				add(dr, "ports", V_NOT_RUN, "could not run: %s", err.s);
+			} else {
+				for (k = 0; k < st->n; k++)
+					if (!ss[k].running)
+						which[nw++] = k;
+				buf_reset(&err);
+				if (stack_check_ports(st, which, nw, &err))
+					add(dr, "ports", V_FAIL, "%s", err.s);
+				else
+					add(dr, "ports", V_OK, "every published port is free or already "
+					    "the stack's");
+			}
+		}
+		buf_reset(&err);
+		st->d = NULL;
+	}
+	if (!engine_gone(dr, "disk")) {
+		int64_t disk = 0;
+
+		r = docker_root_free(d, &disk, &err);
+		if (r) {
+			add(dr, "disk", V_NOT_RUN, "could not run: %s", err.s);
+			note_engine(dr, r, err.s);
+		} else {
+			human_bytes(a, sizeof(a), (double)disk);
+			add(dr, "disk", disk >= DISK_WANT ? V_OK : V_FAIL,
+			    "%s free at the engine's data root%s", a,
+			    disk >= DISK_WANT ? "" : ": images and volumes want 6 GiB; free some space");
+		}
+	}
+	buf_reset(&err);
+	if (!engine_gone(dr, "images")) {
+		struct image_row rows[IMAGES_MAX];
+		int nimg = images_list(d, rows, IMAGES_MAX, &err);
+
+		if (nimg < 0) {
+			add(dr, "images", V_NOT_RUN, "could not run: %s", err.s);
+		} else {
 			int missing = 0;
 			struct buf names = BUF_INIT;
+
 			for (k = 0; k < nimg; k++)
 				if (!rows[k].id[0]) {
 					buf_addf(&names, " %s", rows[k].name);
 					missing++;
 				}
 			if (missing)
-				add(c, &n, "images", 0, 0, "not built:%s; run 'pancake images build'", names.s);
+				add(dr, "images", V_FAIL, "not built:%s; run 'pancake images build'",
+				    names.s);
 			else
-				add(c, &n, "images", 1, 0, "all %d images built", nimg);
+				add(dr, "images", V_OK, "all %d images built", nimg);
 			buf_release(&names);
 		}
-		docker_free(d);
 	}
-	for (i = 0; i < n; i++)
-		if (!c[i].ok && !c[i].warn_only)
+	docker_free(d);
+	buf_release(&err);
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	struct doctor dr;
+	struct buf err = BUF_INIT;
+	struct stack st;
+	char q[QUOTE_BUF];
+	int i, bad = 0, loaded;
+
+	memset(&dr, 0, sizeof(dr));
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			dr.json = 1;
+		else
+			return cli_bad_usage("doctor", "unknown argument %s", quote(q, argv[i]));
+	}
+	/* the definitions need no engine: checked first, whatever the engine does */
+	loaded = !stack_open(&st, NULL, PROFILE_DEFAULT, NULL, NULL, &err);
+	check_definitions(&dr, &st, loaded, err.s);
+	engine_checks(&dr, &st, loaded);
+	if (loaded)
+		stack_close(&st);
+	for (i = 0; i < dr.n; i++)
+		if (dr.c[i].v != V_OK)
 			bad++;
-	if (json) {
+	if (dr.json) {
 		json_t *o = json_object(), *arr = json_array();
-		char *s;
-		for (i = 0; i < n; i++) {
+
+		for (i = 0; i < dr.n; i++) {
 			json_t *e = json_object();
-			json_object_set_new(e, "check", json_string(c[i].name));
-			json_object_set_new(e, "ok", json_boolean(c[i].ok));
-			json_object_set_new(e, "detail", json_string(c[i].text));
+			json_object_set_new(e, "check", json_string(dr.c[i].name));
+			json_object_set_new(e, "ok", json_boolean(dr.c[i].v == V_OK));
+			json_object_set_new(e, "ran", json_boolean(dr.c[i].v != V_NOT_RUN));
+			json_object_set_new(e, "detail", json_string(dr.c[i].text));
 			json_array_append_new(arr, e);
 		}
 		json_object_set_new(o, "ok", json_boolean(!bad));
 		json_object_set_new(o, "checks", arr);
-		s = json_dumps(o, JSON_INDENT(2));
-		printf("%s\n", s);
-		free(s);
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("\n");
 		json_decref(o);
 	} else {
-		for (i = 0; i < n; i++)
-			printf("%s%-4s%s %-12s %s\n", cli_color(c[i].ok ? C_GREEN : C_RED),
-			       c[i].ok ? "ok" : "FAIL", cli_color(C_RESET), c[i].name, c[i].text);
 		printf("%s\n", bad ? "some checks failed: see above for the way out" : "all checks passed");
 	}
 	buf_release(&err);
-	return bad ? 1 : 0;
+	return bad ? RC_FAILED : RC_OK;
 }

@@ -45,18 +45,21 @@ static int images_build_cmd(int argc, char **argv)
 	struct build_view v = { 0 };
 	struct buf err = BUF_INIT;
 	const char **only = NULL;
+	char q[QUOTE_BUF];
 	int force = 0, i, n = 0, ret;
 
 	only = xcalloc((size_t)argc + 1, sizeof(*only));
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--force"))
+		if (!strcmp(argv[i], "--force")) {
 			force = 1;
-		else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
+		} else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
 			v.verbose = 1;
-		else if (argv[i][0] == '-')
-			return cli_bad_usage("images", "unknown option '%s'", argv[i]);
-		else
+		} else if (argv[i][0] == '-') {
+			free(only);
+			return cli_bad_usage("images", "unknown option %s", quote(q, argv[i]));
+		} else {
 			only[n++] = argv[i];
+		}
 	}
 	if (!cli_tty())
 		v.verbose = 1;
@@ -64,24 +67,32 @@ static int images_build_cmd(int argc, char **argv)
 	if (ret) {
 		if (!v.verbose && cli_tty())
 			printf("\n");
-		cli_print_error(err.s);
+		cli_fail(RC_FAILED, "%s", err.s);
 	}
 	free(only);
 	buf_release(&err);
-	return ret ? 1 : 0;
+	return ret ? RC_FAILED : RC_OK;
 }
 
 static int images_list_cmd(int argc, char **argv)
 {
 	struct image_row rows[IMAGES_MAX];
 	struct buf err = BUF_INIT;
-	int json = argc > 1 && !strcmp(argv[1], "--json"), n, i;
+	int json = 0, n, i;
+	char q[QUOTE_BUF];
 
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else
+			return cli_bad_usage("images", "'images list' takes only --json, not %s",
+					     quote(q, argv[i]));
+	}
 	n = images_list(cli_docker(), rows, IMAGES_MAX, &err);
 	if (n < 0) {
-		cli_print_error(err.s);
+		cli_fail(RC_FAILED, "%s", err.s);
 		buf_release(&err);
-		return 1;
+		return RC_FAILED;
 	}
 	if (json) {
 		json_t *arr = json_array();
@@ -119,6 +130,7 @@ static int images_list_cmd(int argc, char **argv)
 int cmd_images(int argc, char **argv)
 {
 	struct buf err = BUF_INIT;
+	char q[QUOTE_BUF];
 	int ret;
 
 	if (argc < 2)
@@ -141,11 +153,12 @@ int cmd_images(int argc, char **argv)
 			ret = images_load(cli_docker(), argv[2], on_note, &v, &err);
 		}
 		if (ret)
-			cli_print_error(err.s);
+			cli_fail(RC_FAILED, "%s", err.s);
 		else
 			printf("%s '%s'\n", argv[1][0] == 's' ? "saved" : "loaded", argv[2]);
 		buf_release(&err);
-		return ret ? 1 : 0;
+		return ret ? RC_FAILED : RC_OK;
 	}
-	return cli_bad_usage("images", "unknown images command '%s'", argv[1]);
+	return cli_bad_usage("images", "unknown images command %s: use build, list, save or load",
+			     quote(q, argv[1]));
 }

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,26 +72,34 @@ int cmd_logs(int argc, char **argv)
 	struct stack st;
 	struct buf err = BUF_INIT;
 	int follow = 0, tail = 100, c, k, n = 0, width = 0, ret = 0, i;
-	char *end;
+	char *end, q[QUOTE_BUF];
+	long t;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
-		if (c == 'f')
+		if (c == 'f') {
 			follow = 1;
-		else if (c == 't') {
-			tail = (int)strtol(optarg, &end, 10);
-			if (*end)
-				return cli_bad_usage("logs", "--tail wants a number, got '%s'", optarg);
-		} else
-			return cli_bad_usage("logs", "unknown option");
+		} else if (c == 't') {
+			errno = 0;
+			t = strtol(optarg, &end, 10);
+			if (*end || !*optarg || errno || t < -1 || t > 1000000)
+				return cli_bad_usage("logs", "--tail wants a count of lines (-1: all), got %s",
+						     quote(q, optarg));
+			tail = (int)t;
+		} else {
+			return cli_bad_option("logs", argv);
+		}
 	}
-	cli_open_stack(&st, PROFILE_DEFAULT, 0);
+	cli_load_stack(&st, PROFILE_DEFAULT, 0);
 	for (i = optind; i < argc; i++)
-		if (stack_find(&st, argv[i]) < 0)
-			return cli_bad_usage("logs", "no service named '%s'", argv[i]);
+		if (stack_find(&st, argv[i]) < 0) {
+			stack_close(&st);
+			return cli_bad_usage("logs", "no service named %s", quote(q, argv[i]));
+		}
+	cli_connect_stack(&st);
 	if (stack_status(&st, ss, 0, &err)) {
-		cli_print_error(err.s);
-		return 1;
+		ret = cli_fail(RC_FAILED, "%s", err.s);
+		goto out;
 	}
 	for (k = 0; k < st.n; k++)
 		if ((int)strlen(st.svcs[k].name) > width)
@@ -137,21 +146,24 @@ int cmd_logs(int argc, char **argv)
 		n++;
 	}
 	if (!n) {
-		fprintf(stderr, "no service has a container: start the stack with 'pancake up'\n");
-		stack_close(&st);
-		return 1;
+		ret = cli_fail(RC_FAILED, "no service has a container: start the stack with 'pancake up'");
+		goto out;
 	}
 	for (i = 0; i < n; i++)
 		pthread_create(&th[i], NULL, follow_main, &fs[i]);
 	for (i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
 		if (fs[i].ret && fs[i].ret != DOCKER_ECANCELED) {
-			fprintf(stderr, "%s: %s\n", fs[i].svc->name, fs[i].err.s);
-			ret = 1;
+			struct buf m = BUF_INIT;
+			buf_addf(&m, "%s: %s", fs[i].svc->name, fs[i].err.s);
+			cli_print_error(m.s);
+			buf_release(&m);
+			ret = RC_FAILED;
 		}
 		buf_release(&fs[i].partial);
 		buf_release(&fs[i].err);
 	}
+out:
 	stack_close(&st);
 	buf_release(&err);
 	return ret;

@@ -24,8 +24,9 @@ int cmd_ps(int argc, char **argv)
 	struct service_status ss[SERVICE_MAX];
 	struct stack st;
 	struct buf err = BUF_INIT;
-	int json = 0, probe = 1, i, k;
+	int json = 0, probe = 1, i, k, ret = RC_OK;
 	time_t now = time(NULL);
+	char q[QUOTE_BUF];
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
@@ -33,12 +34,12 @@ int cmd_ps(int argc, char **argv)
 		else if (!strcmp(argv[i], "--no-probe"))
 			probe = 0;
 		else
-			return cli_bad_usage("ps", "unknown argument '%s'", argv[i]);
+			return cli_bad_usage("ps", "unknown argument %s", quote(q, argv[i]));
 	}
 	cli_open_stack(&st, PROFILE_DEFAULT, 0);
 	if (stack_status(&st, ss, probe, &err)) {
-		cli_print_error(err.s);
-		return 1;
+		ret = cli_fail(RC_FAILED, "%s", err.s);
+		goto out;
 	}
 	if (json) {
 		json_t *arr = json_array();
@@ -89,7 +90,8 @@ int cmd_ps(int argc, char **argv)
 			       ss[k].exists && !ss[k].config_current ? " (definition changed: 'pancake up' recreates it)" : "");
 		}
 	}
+out:
 	stack_close(&st);
 	buf_release(&err);
-	return 0;
+	return ret;
 }

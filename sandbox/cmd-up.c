@@ -31,8 +31,9 @@ int cmd_up(int argc, char **argv)
 	struct stack st;
 	struct buf err = BUF_INIT;
 	enum heap_profile profile = PROFILE_DEFAULT;
-	int detach = 0, explicit_wait, c, ret;
-	char *end;
+	int detach = 0, explicit_wait, c, ret, i;
+	char *end, q[QUOTE_BUF];
+	long t;
 
 	memset(&o, 0, sizeof(o));
 	optind = 1;
@@ -43,12 +44,14 @@ int cmd_up(int argc, char **argv)
 		case 's': profile = PROFILE_SMALL; break;
 		case 'f': o.force_recreate = 1; break;
 		case 't':
-			o.timeout_s = (int)strtol(optarg, &end, 10);
-			if (*end || o.timeout_s < 1)
-				return cli_bad_usage("up", "--timeout wants seconds, got '%s'", optarg);
+			t = strtol(optarg, &end, 10);
+			if (*end || !*optarg || t < 1 || t > 86400)
+				return cli_bad_usage("up", "--timeout wants seconds (1 to 86400), got %s",
+						     quote(q, optarg));
+			o.timeout_s = (int)t;
 			break;
 		default:
-			return cli_bad_usage("up", "unknown option");
+			return cli_bad_option("up", argv);
 		}
 	}
 	if (o.wait && detach)
@@ -58,13 +61,19 @@ int cmd_up(int argc, char **argv)
 	/* the foreground mode waits for readiness before it supervises */
 	if (!detach)
 		o.wait = 1;
-	cli_open_stack(&st, profile, 1);
+	cli_load_stack(&st, profile, 1);
+	for (i = optind; i < argc; i++)
+		if (stack_find(&st, argv[i]) < 0) {
+			stack_close(&st);
+			return cli_bad_usage("up", "no service named %s", quote(q, argv[i]));
+		}
+	cli_connect_stack(&st);
 	ret = stack_up(&st, &o, &err);
 	if (ret) {
-		cli_print_error(err.s);
+		cli_fail(RC_FAILED, "%s", err.s);
 		stack_close(&st);
 		buf_release(&err);
-		return 1;
+		return RC_FAILED;
 	}
 	if (explicit_wait || detach) {
 		if (detach)
@@ -82,9 +91,10 @@ int cmd_up(int argc, char **argv)
 		sig_catch(on_signal, 0);
 		sv = supervisor_start(&st, &err);
 		if (!sv) {
-			cli_print_error(err.s);
+			cli_fail(RC_FAILED, "%s", err.s);
 			stack_close(&st);
-			return 1;
+			buf_release(&err);
+			return RC_FAILED;
 		}
 		printf("%sready; supervising (Ctrl-C stops supervising and leaves the stack running; "
 		       "'pancake down' stops it)%s\n", cli_color(C_GREEN), cli_color(C_RESET));

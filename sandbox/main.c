@@ -22,7 +22,7 @@ const struct cmd cmd_table[] = {
 	  "Only resources labelled as this project's are touched. With SERVICE, only\n"
 	  "those services' containers.",
 	  "  -v, --volumes      also remove the services' data volumes\n" },
-	{ "ps", cmd_ps, CMD_NEEDS_ENGINE, "ps [--json] [--no-probe]",
+	{ "ps", cmd_ps, CMD_NEEDS_ENGINE | CMD_JSON, "ps [--json] [--no-probe]",
 	  "Show each service: container state, readiness, uptime and ports.",
 	  "  --json             machine-readable output\n"
 	  "  --no-probe         do not ask the services whether they are ready\n" },
@@ -33,7 +33,7 @@ const struct cmd cmd_table[] = {
 	{ "exec", cmd_exec, CMD_NEEDS_ENGINE, "exec SERVICE [--] CMD [ARG...]",
 	  "Run a command in a service's container; exits with the command's code.\n"
 	  "Output (stdout and stderr together) is printed when the command ends.", "" },
-	{ "data", cmd_data, 0, "data gen [--shape NAME] [--seed S] [--out DIR] | info NAME|DIR [--json] [--on-error=abort|skip] | list | fetch NAME | load NAME|DIR [--into T,T] [--full|--replace] [--json] | verify NAME|DIR [--json] | drop NAME [--from T,T]",
+	{ "data", cmd_data, CMD_JSON, "data gen [--shape NAME] [--seed S] [--out DIR] | info NAME|DIR [--json] [--on-error=abort|skip] | list | fetch NAME | load NAME|DIR [--into T,T] [--full|--replace] [--json] | verify NAME|DIR [--json] | drop NAME [--from T,T]",
 	  "Generate, fetch and inspect datasets, load them into the stack, verify them.\n"
 	  "NAME is a fetched dataset ('data list') or a generated one (datasets/generated).\n"
 	  "The launcher's data screen (key D) does the same with a progress bar per store.",
@@ -69,10 +69,10 @@ const struct cmd cmd_table[] = {
 	  "                     kafka's topic only when it holds NAME)\n"
 	  "    --from T,T       only those stores (default: all)\n"
 	  "    --json           machine-readable output\n" },
-	{ "doctor", cmd_doctor, 0, "doctor [--json]",
+	{ "doctor", cmd_doctor, CMD_JSON, "doctor [--json]",
 	  "Check the engine (reachable, API version), memory, disk, images and ports.",
 	  "  --json             machine-readable output\n" },
-	{ "images", cmd_images, CMD_NEEDS_ENGINE, "images build [--force] [NAME...] | list [--json] | save FILE [NAME...] | load FILE",
+	{ "images", cmd_images, CMD_NEEDS_ENGINE | CMD_JSON, "images build [--force] [NAME...] | list [--json] | save FILE [NAME...] | load FILE",
 	  "Build, list, save or load pancake's images (no registry needed).\n"
 	  "The base comes from debootstrap, the JVM services' jars from Maven Central;\n"
 	  "a bundle made by 'save' carries them all on a USB stick.",
@@ -104,48 +104,64 @@ static void list_commands(FILE *out)
 			c->summary);
 	}
 	fprintf(out, "\nWith no command on a terminal, pancake opens the launcher.\n"
-		"'pancake COMMAND --help' shows a command's options.\n");
+		"'pancake COMMAND --help' shows a command's options.\n\n"
+		"exit codes (every command):\n"
+		"  0    ok\n"
+		"  1    failed (or a check found a difference)\n"
+		"  2    usage: bad arguments or a malformed definition; nothing was done\n"
+		"  3    no docker engine answers (or it stalled); nothing was done\n"
+		"  130  interrupted (Ctrl-C); what was done stays, the same command resumes\n");
 }
 
 int cmd_help(int argc, char **argv)
 {
+	if (argc > 2)
+		return cli_bad_usage("help", "'help' takes at most one command");
 	if (argc > 1)
 		return cli_usage(argv[1]);
 	list_commands(stdout);
-	return 0;
+	return RC_OK;
 }
 
 int main(int argc, char **argv)
 {
 	const struct cmd *c;
+	char q[QUOTE_BUF];
 	int i;
 
+	cli_init();
+	opterr = 0;		/* commands name the option they refuse themselves */
 	if (argc < 2) {
 		if (isatty(0) && isatty(1))
 			return cmd_launcher(argc, argv);
 		list_commands(stderr);
-		return 2;
+		return RC_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(1, argv);
 	if (!strcmp(argv[1], "--version")) {
 		printf("pancake 0.1\n");
-		return 0;
+		return RC_OK;
 	}
-	for (c = cmd_table; c->name; c++) {
-		if (strcmp(c->name, argv[1]))
-			continue;
-		for (i = 2; i < argc; i++) {
-			if (!strcmp(argv[i], "--"))
-				break;
-			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-				return cli_usage(c->name);
-		}
-		if (c->flags & CMD_NEEDS_ENGINE)
-			cli_docker();
-		return c->fn(argc - 1, argv + 1);
+	c = cli_find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "error: %s is not a pancake command\n\n", quote(q, argv[1]));
+		list_commands(stderr);
+		return RC_USAGE;
 	}
-	fprintf(stderr, "error: '%s' is not a pancake command\n\n", argv[1]);
-	list_commands(stderr);
-	return 2;
+	cli_set_command(c->name);
+	/*
+	 * The command checks its arguments, then its definitions, and only
+	 * then connects (cli_docker): a usage error is one whether or not an
+	 * engine runs. --json anywhere makes every failure JSON too.
+	 */
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return cli_usage(c->name);
+		if (!strcmp(argv[i], "--json") && (c->flags & CMD_JSON))
+			cli_set_json(1);
+	}
+	return c->fn(argc - 1, argv + 1);
 }

@@ -11,8 +11,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The newest API version whose calls we use as documented. */
 #define CLIENT_API_VERSION "1.45"
@@ -126,17 +128,55 @@ static void message_from_body(const struct buf *body, struct buf *out)
 	json_decref(o);
 }
 
-static int unreachable(struct docker *d, CURLcode cc, const char *curlmsg, struct buf *err)
+/* "GET /containers/json": the request as a person would name it, no query */
+static void what(struct buf *out, const struct req *r)
 {
-	if (d->socket)
+	const char *q = strchr(r->path, '?');
+	int n = q ? (int)(q - r->path) : (int)strlen(r->path), len = 0;
+	char *plain = curl_easy_unescape(NULL, r->path, n, &len);
+
+	buf_addf(out, "%s %.*s", r->method, plain ? len : n, plain ? plain : r->path);
+	curl_free(plain);
+}
+
+/*
+ * Why a unix socket refused us, in words: curl only says "Failed to
+ * connect to docker port 80", naming the placeholder host of its URL.
+ */
+static void socket_reason(const char *path, int connected, struct buf *out)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		buf_addf(out, "there is no socket at '%s' (%s)", path, strerror(errno));
+	else if (!S_ISSOCK(st.st_mode))
+		buf_addf(out, "'%s' is not a socket", path);
+	else if (access(path, R_OK | W_OK))
+		buf_addf(out, "permission denied on '%s' (run as root, or join the group that "
+			 "owns it: 'sudo usermod -aG docker $USER', then log in again)", path);
+	else if (!connected)
+		buf_addf(out, "nothing accepts connections on '%s' (a socket left by an engine "
+			 "that stopped?)", path);
+}
+
+static int unreachable(struct docker *d, CURLcode cc, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+
+	if (d->socket) {
+		socket_reason(d->socket, 0, &why);
 		buf_addf(err, "cannot reach docker at '%s': %s; is dockerd running? "
 			 "start it with 'sudo systemctl start docker' or 'sudo dockerd &', "
 			 "or point DOCKER_HOST at a running engine",
-			 d->socket, *curlmsg ? curlmsg : curl_easy_strerror(cc));
-	else
-		buf_addf(err, "cannot reach docker at '%s': %s; is the engine listening "
-			 "there? check DOCKER_HOST", d->endpoint,
-			 *curlmsg ? curlmsg : curl_easy_strerror(cc));
+			 d->socket, why.len ? why.s : "no answer");
+	} else {
+		buf_addf(err, "cannot reach docker at '%s': %s; is an engine listening there? "
+			 "check DOCKER_HOST", d->endpoint,
+			 cc == CURLE_COULDNT_RESOLVE_HOST ? "no such host" :
+			 cc == CURLE_OPERATION_TIMEDOUT ? "no answer to the connection" :
+			 "the connection was refused");
+	}
+	buf_release(&why);
 	return DOCKER_EUNREACH;
 }
 
@@ -205,24 +245,47 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 	cc = curl_easy_perform(x.curl);
 	curl_easy_getinfo(x.curl, CURLINFO_RESPONSE_CODE, &x.status);
 	if (cc != CURLE_OK) {
+		struct buf req = BUF_INIT;
+		curl_off_t connected = 0;
+
+		what(&req, r);
+		/* past the connection and ready to send: the engine took it */
+		curl_easy_getinfo(x.curl, CURLINFO_PRETRANSFER_TIME_T, &connected);
 		if (x.sink_failed) {
 			buf_addstr(err, x.sink_err.len ? x.sink_err.s : "stream consumer failed");
 		} else if (r->cancel && *r->cancel) {
 			ret = DOCKER_ECANCELED;
 			buf_addstr(err, "canceled");
 		} else if (x.too_big) {
-			buf_addf(err, "docker answer to %s %s is over %u bytes",
-				 r->method, r->path, DOCKER_RESP_MAX);
+			buf_addf(err, "docker's answer to %s is over %u bytes", req.s, DOCKER_RESP_MAX);
 		} else if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
-			   (cc == CURLE_OPERATION_TIMEDOUT && !x.status)) {
-			ret = unreachable(d, cc, errbuf, err);
+			   (cc == CURLE_OPERATION_TIMEDOUT && !x.status && !connected)) {
+			ret = unreachable(d, cc, err);
+		} else if (cc == CURLE_OPERATION_TIMEDOUT && !x.status) {
+			/* it took the connection and then said nothing */
+			buf_addf(err, "docker at '%s' took the connection but did not answer %s within "
+				 "%ld s: the engine is stalled; restart it ('sudo systemctl restart "
+				 "docker', or stop dockerd and start it again) and look at its log",
+				 d->endpoint, req.s, r->timeout_ms / 1000);
+			ret = DOCKER_ETIMEDOUT;
 		} else if (cc == CURLE_OPERATION_TIMEDOUT) {
-			buf_addf(err, "docker did not answer %s %s within %ld ms",
-				 r->method, r->path, r->timeout_ms);
+			buf_addf(err, "docker did not finish answering %s within %ld s: the engine "
+				 "is overloaded or stalled; try again, or restart it", req.s,
+				 r->timeout_ms / 1000);
+			ret = DOCKER_ETIMEDOUT;
+		} else if (cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_WEIRD_SERVER_REPLY) {
+			buf_addf(err, "what answers at '%s' is not a Docker engine (its answer to %s "
+				 "is not HTTP); point DOCKER_HOST at the engine's socket", d->endpoint,
+				 req.s);
+			ret = DOCKER_EUNREACH;
+		} else if (cc == CURLE_GOT_NOTHING || cc == CURLE_RECV_ERROR ||
+			   cc == CURLE_SEND_ERROR || cc == CURLE_PARTIAL_FILE) {
+			buf_addf(err, "docker at '%s' closed the connection during %s; is it a Docker "
+				 "engine, and is it still running? its log says why", d->endpoint, req.s);
 		} else {
-			buf_addf(err, "docker request %s %s failed: %s", r->method, r->path,
-				 *errbuf ? errbuf : curl_easy_strerror(cc));
+			buf_addf(err, "docker request %s failed: %s", req.s, curl_easy_strerror(cc));
 		}
+		buf_release(&req);
 		goto out;
 	}
 	if (x.status >= 200 && x.status < 300) {
@@ -238,8 +301,17 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 	message_from_body(&x.body, err);
 	ret = x.status == 404 ? DOCKER_ENOTFOUND :
 	      x.status == 409 ? DOCKER_ECONFLICT : DOCKER_EFAIL;
-	if (ret == DOCKER_EFAIL)
-		buf_addf(err, " (HTTP %ld from %s %s)", x.status, r->method, r->path);
+	if (ret == DOCKER_EFAIL) {
+		struct buf req = BUF_INIT;
+
+		what(&req, r);
+		buf_addf(err, " (HTTP %ld from %s)", x.status, req.s);
+		if (x.status >= 500)
+			buf_addstr(err, "; the engine itself failed: its log says why "
+				   "('journalctl -u docker', or dockerd's output); restarting it "
+				   "often helps");
+		buf_release(&req);
+	}
 out:
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(x.curl);
@@ -272,8 +344,9 @@ static int call_json(struct docker *d, const char *method, const char *path,
 		json_error_t je;
 		*out = json_loadb(resp.s, resp.len, 0, &je);
 		if (!*out) {
-			buf_addf(err, "docker sent malformed JSON for %s %s: %s",
-				 method, path, je.text);
+			const char *q = strchr(path, '?');
+			buf_addf(err, "docker sent malformed JSON for %s %.*s: %s", method,
+				 q ? (int)(q - path) : (int)strlen(path), path, je.text);
 			ret = DOCKER_EFAIL;
 		}
 	}

@@ -26,6 +26,8 @@ enum docker_err {
 	DOCKER_EUNREACH = -4,    /* no engine answers */
 	DOCKER_ENOTMODIFIED = -5,/* HTTP 304: already started/stopped */
 	DOCKER_ECANCELED = -6,   /* a stream stopped by its cancel flag */
+	DOCKER_ETIMEDOUT = -7,   /* it took the request and did not answer in time:
+				    a stalled engine; asking again will not help */
 };
 
 struct docker; /* opaque; one per process is enough, safe to share across threads */

@@ -3,6 +3,7 @@
  * into one in-memory form, with a file:line reason for every refused line.
  */
 #include "core/dataset.h"
+#include "util/quote.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -16,8 +17,6 @@
 #include <unistd.h>
 
 #define EXAMPLES_MAX 10
-#define QUOTE_MAX 40                    /* bytes of a bad value shown in a message */
-#define QUOTE_BUF (QUOTE_MAX * 4 + 8)
 #define BITMAP_ID_MAX (1u << 27)        /* movie ids up to this: a 16 MiB bitmap */
 #define DENSE_ID_MAX (1u << 24)         /* item ids up to this: per-item stamps */
 #define COUNT_ID_MAX (1u << 26)         /* user ids up to this: counting sort */
@@ -297,34 +296,6 @@ struct reader {
 	struct buf scratch;
 };
 
-/* 'value' with control and non-ASCII bytes escaped and long values cut */
-static const char *quote(char out[QUOTE_BUF], const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-
-	out[o++] = '\'';
-	for (i = 0; i < n && i < QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x7f || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	if (n > QUOTE_MAX) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o++] = '\'';
-	out[o] = '\0';
-	return out;
-}
-
 __attribute__((format(printf, 5, 6)))
 static void problem(struct reader *rd, const char *file, size_t line,
 		    enum dataset_problem p, const char *fmt, ...)
@@ -542,10 +513,10 @@ static int parse_id(struct reader *rd, const char *file, size_t line, const char
 	int r = parse_u32(f->s, f->n, v);
 
 	if (r == -1)
-		problem(rd, file, line, P_SYNTAX, "%s %s is not a number", what, quote(q, f->s, f->n));
+		problem(rd, file, line, P_SYNTAX, "%s %s is not a number", what, quote_n(q, f->s, f->n));
 	else if (r == -2 || !*v)
 		problem(rd, file, line, P_RANGE, "%s %s is outside 1..%u", what,
-			quote(q, f->s, f->n), UINT32_MAX);
+			quote_n(q, f->s, f->n), UINT32_MAX);
 	else
 		return 0;
 	return -1;
@@ -654,7 +625,7 @@ static int parse_genres(struct reader *rd, const char *file, size_t line, const 
 		k = genre_parse(g[i].s, g[i].n);
 		if (k < 0) {
 			problem(rd, file, line, P_SYNTAX, "unknown genre %s (known: Action, Adventure, "
-				"..., Western, '(no genres listed)')", quote(q, g[i].s, g[i].n));
+				"..., Western, '(no genres listed)')", quote_n(q, g[i].s, g[i].n));
 			return -1;
 		}
 		*genres |= 1u << k;
@@ -709,7 +680,7 @@ static int parse_movie(struct reader *rd, const struct src *f, size_t line, cons
 
 			if (g->n != 1 || (g->s[0] != '0' && g->s[0] != '1')) {
 				problem(rd, f->name, line, P_SYNTAX, "genre flag %s in field %d is not 0 or 1",
-					quote(q, g->s, g->n), 6 + i);
+					quote_n(q, g->s, g->n), 6 + i);
 				return -1;
 			}
 			if (g->s[0] == '1')
@@ -741,7 +712,7 @@ static const char *skip_header(struct reader *rd, const struct src *f, const cha
 		e--;
 	if ((size_t)(e - p) != strlen(want) || memcmp(p, want, (size_t)(e - p)))
 		problem(rd, f->name, 1, P_SYNTAX, "expected the header '%s', found %s", want,
-			quote(q, p, (size_t)(e - p)));
+			quote_n(q, p, (size_t)(e - p)));
 	return nl ? nl + 1 : end;
 }
 
@@ -934,20 +905,20 @@ static int slow_rating(struct reader *rd, const struct src *f, size_t line, cons
 		return -1;
 	h = parse_halves(fl[2].s, fl[2].n);
 	if (h == -1)
-		problem(rd, f->name, line, P_SYNTAX, "rating %s is not a number", quote(q, fl[2].s, fl[2].n));
+		problem(rd, f->name, line, P_SYNTAX, "rating %s is not a number", quote_n(q, fl[2].s, fl[2].n));
 	else if (h == -2)
-		problem(rd, f->name, line, P_RANGE, "rating %s is outside 0.5..5", quote(q, fl[2].s, fl[2].n));
+		problem(rd, f->name, line, P_RANGE, "rating %s is outside 0.5..5", quote_n(q, fl[2].s, fl[2].n));
 	else if (h == -3)
 		problem(rd, f->name, line, P_RANGE, "rating %s is not a half star (0.5, 1, ..., 5)",
-			quote(q, fl[2].s, fl[2].n));
+			quote_n(q, fl[2].s, fl[2].n));
 	if (h < 0)
 		return -1;
 	t = parse_u32(fl[3].s, fl[3].n, &r->ts);
 	if (t == -1)
-		problem(rd, f->name, line, P_SYNTAX, "timestamp %s is not a number", quote(q, fl[3].s, fl[3].n));
+		problem(rd, f->name, line, P_SYNTAX, "timestamp %s is not a number", quote_n(q, fl[3].s, fl[3].n));
 	else if (t == -2)
 		problem(rd, f->name, line, P_RANGE, "timestamp %s is outside 0..%u",
-			quote(q, fl[3].s, fl[3].n), UINT32_MAX);
+			quote_n(q, fl[3].s, fl[3].n), UINT32_MAX);
 	if (t)
 		return -1;
 	r->halves = (uint8_t)h;

@@ -3,6 +3,7 @@
  * with the file and line of every mistake.
  */
 #include "core/service.h"
+#include "util/quote.h"
 #include "util/sha256.h"
 #include "util/xalloc.h"
 
@@ -133,14 +134,262 @@ void service_release(struct service *s)
 	strvec_init(&s->command);
 }
 
-#define BAD(...) do { buf_addf(err, "%s:%d: field '%s': ", path, lineno, key); \
-	buf_addf(err, __VA_ARGS__); goto fail; } while (0)
+/*
+ * ---- the fields ----
+ * One table: a field's name, whether it may repeat, and its parser. A
+ * parser gets the trimmed value (writable) and says what is wrong in
+ * `why`; the loop adds "FILE:LINE: field 'NAME': " and refuses a field
+ * that may not repeat with both of its lines.
+ */
+struct field_ctx {
+	struct service *s;
+	int profile;		/* PROFILE_SMALL for the ".small" fields */
+	int line;
+	char q[QUOTE_BUF];	/* for quoting the value */
+};
+
+typedef int (*field_fn)(struct field_ctx *f, char *val, struct buf *why);
+
+static int f_description(struct field_ctx *f, char *val, struct buf *why)
+{
+	(void)why;
+	free(f->s->description);
+	f->s->description = xstrdup(val);
+	return 0;
+}
+
+static int f_image(struct field_ctx *f, char *val, struct buf *why)
+{
+	if (!*val || strpbrk(val, " \t")) {
+		buf_addf(why, "%s is not an image name (like pancake/kafka)", quote(f->q, val));
+		return -1;
+	}
+	free(f->s->image);
+	f->s->image = xstrdup(val);
+	return 0;
+}
+
+static int f_port(struct field_ctx *f, char *val, struct buf *why)
+{
+	struct service *s = f->s;
+
+	if (s->nports == (int)ARRAY_SIZE(s->ports)) {
+		buf_addf(why, "at most %zu ports", ARRAY_SIZE(s->ports));
+		return -1;
+	}
+	if (parse_port(val, &s->ports[s->nports])) {
+		buf_addf(why, "%s is not a port: use CONTAINER, HOST:CONTAINER or IP:HOST:CONTAINER "
+			 "with ports 1-65535", quote(f->q, val));
+		return -1;
+	}
+	s->ports[s->nports++].line = f->line;
+	return 0;
+}
+
+static int f_env(struct field_ctx *f, char *val, struct buf *why)
+{
+	if (!strchr(val, '=') || *val == '=') {
+		buf_addf(why, "%s is not NAME=VALUE", quote(f->q, val));
+		return -1;
+	}
+	strvec_push(&f->s->env, val);
+	return 0;
+}
+
+static int f_heap(struct field_ctx *f, char *val, struct buf *why)
+{
+	if (!jvm_size(val) || parse_size(val) < 16 * 1024 * 1024 ||
+	    strlen(val) >= sizeof(f->s->heap[0])) {
+		buf_addf(why, "%s is not a heap size like 512m or 1g (16m at least)", quote(f->q, val));
+		return -1;
+	}
+	snprintf(f->s->heap[f->profile], sizeof(f->s->heap[0]), "%s", val);
+	return 0;
+}
+
+static int f_memory(struct field_ctx *f, char *val, struct buf *why)
+{
+	int64_t m = parse_size(val);
+
+	if (m < 32 * 1024 * 1024) {
+		buf_addf(why, "%s is not a memory limit like 1g or 768m (32m at least)",
+			 quote(f->q, val));
+		return -1;
+	}
+	f->s->memory[f->profile] = m;
+	return 0;
+}
+
+static int f_volume(struct field_ctx *f, char *val, struct buf *why)
+{
+	struct service *s = f->s;
+	char *colon = strchr(val, ':');
+
+	if (s->nvolumes == (int)ARRAY_SIZE(s->volumes)) {
+		buf_addf(why, "at most %zu volumes", ARRAY_SIZE(s->volumes));
+		return -1;
+	}
+	if (!colon || colon == val || colon[1] != '/') {
+		buf_addf(why, "%s is not NAME:/absolute/path", quote(f->q, val));
+		return -1;
+	}
+	*colon = '\0';
+	if (!valid_name(val)) {
+		buf_addf(why, "volume name %s must be lowercase letters, digits and '-'",
+			 quote(f->q, val));
+		return -1;
+	}
+	s->volumes[s->nvolumes].name = xstrdup(val);
+	s->volumes[s->nvolumes].target = xstrdup(colon + 1);
+	s->nvolumes++;
+	return 0;
+}
+
+static int f_command(struct field_ctx *f, char *val, struct buf *why)
+{
+	/* words split on blanks, no quoting: what the container runs */
+	char *tok, *save = NULL;
+
+	strvec_clear(&f->s->command);
+	for (tok = strtok_r(val, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+		strvec_push(&f->s->command, tok);
+	if (!f->s->command.n) {
+		buf_addstr(why, "is empty: leave it out to run the image's own command");
+		return -1;
+	}
+	return 0;
+}
+
+static int f_depends(struct field_ctx *f, char *val, struct buf *why)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(val, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
+		if (!valid_name(tok)) {
+			buf_addf(why, "%s is not a service name", quote(f->q, tok));
+			return -1;
+		}
+		strvec_push(&f->s->depends, tok);
+	}
+	f->s->depends_line = f->line;
+	return 0;
+}
+
+static int f_probe(struct field_ctx *f, char *val, struct buf *why)
+{
+	size_t k;
+
+	f->s->probe = PROBE_NONE;
+	for (k = 1; k < ARRAY_SIZE(probe_names); k++)
+		if (!strcmp(val, probe_names[k]))
+			f->s->probe = (enum probe_kind)k;
+	if (!f->s->probe) {
+		buf_addf(why, "unknown probe %s: use redis, kafka, cql, elasticsearch or http",
+			 quote(f->q, val));
+		return -1;
+	}
+	return 0;
+}
+
+static int f_probe_port(struct field_ctx *f, char *val, struct buf *why)
+{
+	const char *end;
+
+	f->s->probe_port = port_num(val, &end);
+	if (f->s->probe_port < 0 || *end) {
+		buf_addf(why, "%s is not a port", quote(f->q, val));
+		return -1;
+	}
+	return 0;
+}
+
+static int f_probe_path(struct field_ctx *f, char *val, struct buf *why)
+{
+	if (*val != '/' || strlen(val) >= sizeof(f->s->probe_path)) {
+		buf_addf(why, "%s is not a path starting with '/' (at most %zu bytes)",
+			 quote(f->q, val), sizeof(f->s->probe_path) - 1);
+		return -1;
+	}
+	snprintf(f->s->probe_path, sizeof(f->s->probe_path), "%s", val);
+	return 0;
+}
+
+static int seconds(struct field_ctx *f, char *val, int *out, struct buf *why)
+{
+	char *end;
+	long t = strtol(val, &end, 10);
+
+	if (*end == 's')
+		end++;
+	if (*end || end == val || t < 1 || t > 3600) {
+		buf_addf(why, "%s is not a number of seconds (1-3600)", quote(f->q, val));
+		return -1;
+	}
+	*out = (int)t;
+	return 0;
+}
+
+static int f_ready_timeout(struct field_ctx *f, char *val, struct buf *why)
+{
+	return seconds(f, val, &f->s->ready_timeout_s, why);
+}
+
+static int f_stop_timeout(struct field_ctx *f, char *val, struct buf *why)
+{
+	return seconds(f, val, &f->s->stop_timeout_s, why);
+}
+
+static const struct field {
+	const char *name;
+	int repeat;		/* may appear on several lines */
+	int profile;
+	field_fn parse;
+} fields[] = {
+	{ "description", 0, PROFILE_DEFAULT, f_description },
+	{ "image", 0, PROFILE_DEFAULT, f_image },
+	{ "port", 1, PROFILE_DEFAULT, f_port },
+	{ "env", 1, PROFILE_DEFAULT, f_env },
+	{ "command", 0, PROFILE_DEFAULT, f_command },
+	{ "heap", 0, PROFILE_DEFAULT, f_heap },
+	{ "heap.small", 0, PROFILE_SMALL, f_heap },
+	{ "memory", 0, PROFILE_DEFAULT, f_memory },
+	{ "memory.small", 0, PROFILE_SMALL, f_memory },
+	{ "volume", 1, PROFILE_DEFAULT, f_volume },
+	{ "depends", 0, PROFILE_DEFAULT, f_depends },
+	{ "probe", 0, PROFILE_DEFAULT, f_probe },
+	{ "probe.port", 0, PROFILE_DEFAULT, f_probe_port },
+	{ "probe.path", 0, PROFILE_DEFAULT, f_probe_path },
+	{ "ready_timeout", 0, PROFILE_DEFAULT, f_ready_timeout },
+	{ "stop_timeout", 0, PROFILE_DEFAULT, f_stop_timeout },
+};
+#define NFIELDS ARRAY_SIZE(fields)
+
+static const struct field *field_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NFIELDS; i++)
+		if (!strcmp(fields[i].name, name))
+			return &fields[i];
+	return NULL;
+}
+
+static void known_fields(struct buf *b)
+{
+	size_t i;
+
+	buf_addstr(b, "known are ");
+	for (i = 0; i < NFIELDS; i++)
+		buf_addf(b, "%s%s", i ? ", " : "", fields[i].name);
+}
 
 int service_load(struct service *s, const char *name, const char *path, struct buf *err)
 {
-	struct buf text = BUF_INIT;
-	char *line, *next, *key = "";
-	int lineno = 0, seen_image = 0, seen_probe = 0, probe_port_line = 0;
+	struct buf text = BUF_INIT, why = BUF_INIT;
+	int seen[NFIELDS] = { 0 };	/* the line a field was first given on */
+	struct field_ctx f;
+	char *line, *next, *nul, q[QUOTE_BUF];
+	int lineno = 0;
 
 	memset(s, 0, sizeof(*s));
 	strvec_init(&s->env);
@@ -151,23 +400,39 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 	s->ready_timeout_s = 120;
 	s->stop_timeout_s = 20;
 	if (!valid_name(name)) {
-		buf_addf(err, "%s: service name '%s' must be lowercase letters, digits and '-'",
-			 path, name);
+		buf_addf(err, "%s: service name %s must be lowercase letters, digits and '-'",
+			 path, quote(q, name));
 		goto fail;
 	}
 	if (buf_read_file(&text, path, SERVICE_FILE_MAX)) {
-		buf_addf(err, "cannot read service definition '%s': %s", path, strerror(errno));
+		if (errno == EFBIG)
+			buf_addf(err, "%s: the definition is larger than %d KiB, the most pancake "
+				 "reads: is it the right file?", path, SERVICE_FILE_MAX / 1024);
+		else
+			buf_addf(err, "cannot read service definition '%s': %s", path, strerror(errno));
 		goto fail;
 	}
-	for (line = text.s; line && *line; line = next) {
-		char *eq, *val, *hash;
-		int profile = PROFILE_DEFAULT;
+	/* a definition is text: a NUL would silently end a line early */
+	nul = memchr(text.s, '\0', text.len);
+	if (nul) {
+		const char *p;
+
+		for (p = text.s, lineno = 1; p < nul; p++)
+			lineno += *p == '\n';
+		buf_addf(err, "%s:%d: a NUL byte (at byte %zu): a definition is text; is it the "
+			 "right file?", path, lineno, (size_t)(nul - text.s));
+		goto fail;
+	}
+	memset(&f, 0, sizeof(f));
+	f.s = s;
+	for (line = text.s, lineno = 0; line && *line; line = next) {
+		const struct field *fd;
+		char *eq, *val, *hash, *key;
 
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
 		lineno++;
-		key = "";
 		/* a '#' starts a comment unless it is inside a value after "env" */
 		hash = strstr(line, " #");
 		if (*str_trim(line) == '#')
@@ -179,112 +444,39 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 			continue;
 		eq = strchr(line, '=');
 		if (!eq) {
-			buf_addf(err, "%s:%d: expected 'field = value', got '%s'", path, lineno, line);
+			buf_addf(err, "%s:%d: expected 'field = value', got %s", path, lineno,
+				 quote(q, line));
 			goto fail;
 		}
 		*eq = '\0';
 		key = str_trim(line);
 		val = str_trim(eq + 1);
-		if (!strcmp(key, "heap.small") || !strcmp(key, "memory.small"))
-			profile = PROFILE_SMALL;
-
-		if (!strcmp(key, "description")) {
-			free(s->description);
-			s->description = xstrdup(val);
-		} else if (!strcmp(key, "image")) {
-			if (!*val || strchr(val, ' '))
-				BAD("'%s' is not an image name (like pancake/kafka)", val);
-			free(s->image);
-			s->image = xstrdup(val);
-			seen_image = 1;
-		} else if (!strcmp(key, "port")) {
-			if (s->nports == (int)ARRAY_SIZE(s->ports))
-				BAD("at most %zu ports", ARRAY_SIZE(s->ports));
-			if (parse_port(val, &s->ports[s->nports]))
-				BAD("'%s' is not a port: use CONTAINER, HOST:CONTAINER or IP:HOST:CONTAINER "
-				    "with ports 1-65535", val);
-			s->nports++;
-		} else if (!strcmp(key, "env")) {
-			if (!strchr(val, '=') || *val == '=')
-				BAD("'%s' is not NAME=VALUE", val);
-			strvec_push(&s->env, val);
-		} else if (!strcmp(key, "heap") || !strcmp(key, "heap.small")) {
-			if (!jvm_size(val) || parse_size(val) < 16 * 1024 * 1024 ||
-			    strlen(val) >= sizeof(s->heap[0]))
-				BAD("'%s' is not a heap size like 512m or 1g (16m at least)", val);
-			snprintf(s->heap[profile], sizeof(s->heap[0]), "%s", val);
-		} else if (!strcmp(key, "memory") || !strcmp(key, "memory.small")) {
-			int64_t m = parse_size(val);
-			if (m < 32 * 1024 * 1024)
-				BAD("'%s' is not a memory limit like 1g or 768m (32m at least)", val);
-			s->memory[profile] = m;
-		} else if (!strcmp(key, "volume")) {
-			char *colon = strchr(val, ':');
-			if (s->nvolumes == (int)ARRAY_SIZE(s->volumes))
-				BAD("at most %zu volumes", ARRAY_SIZE(s->volumes));
-			if (!colon || colon == val || colon[1] != '/')
-				BAD("'%s' is not NAME:/absolute/path", val);
-			*colon = '\0';
-			if (!valid_name(val))
-				BAD("volume name '%s' must be lowercase letters, digits and '-'", val);
-			s->volumes[s->nvolumes].name = xstrdup(val);
-			s->volumes[s->nvolumes].target = xstrdup(colon + 1);
-			s->nvolumes++;
-		} else if (!strcmp(key, "command")) {
-			/* words split on blanks, no quoting: what the container runs */
-			char *tok, *save = NULL;
-			strvec_clear(&s->command);
-			for (tok = strtok_r(val, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
-				strvec_push(&s->command, tok);
-			if (!s->command.n)
-				BAD("is empty: leave it out to run the image's own command");
-		} else if (!strcmp(key, "depends")) {
-			char *tok, *save = NULL;
-			for (tok = strtok_r(val, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save))
-				strvec_push(&s->depends, tok);
-		} else if (!strcmp(key, "probe")) {
-			size_t k;
-			s->probe = PROBE_NONE;
-			for (k = 1; k < ARRAY_SIZE(probe_names); k++)
-				if (!strcmp(val, probe_names[k]))
-					s->probe = (enum probe_kind)k;
-			if (!s->probe)
-				BAD("unknown probe '%s': use redis, kafka, cql, elasticsearch or http", val);
-			seen_probe = 1;
-		} else if (!strcmp(key, "probe.port")) {
-			const char *end;
-			s->probe_port = port_num(val, &end);
-			if (s->probe_port < 0 || *end)
-				BAD("'%s' is not a port", val);
-			probe_port_line = lineno;
-		} else if (!strcmp(key, "probe.path")) {
-			if (*val != '/' || strlen(val) >= sizeof(s->probe_path))
-				BAD("'%s' is not a path starting with '/'", val);
-			snprintf(s->probe_path, sizeof(s->probe_path), "%s", val);
-		} else if (!strcmp(key, "ready_timeout") || !strcmp(key, "stop_timeout")) {
-			char *end;
-			long t = strtol(val, &end, 10);
-			if (*end == 's')
-				end++;
-			if (*end || t < 1 || t > 3600)
-				BAD("'%s' is not a number of seconds (1-3600)", val);
-			if (key[0] == 'r')
-				s->ready_timeout_s = (int)t;
-			else
-				s->stop_timeout_s = (int)t;
-		} else {
-			BAD("unknown field: known are description, image, port, env, heap, "
-			    "heap.small, memory, memory.small, volume, depends, probe, "
-			    "probe.port, probe.path, ready_timeout, stop_timeout");
+		fd = field_find(key);
+		if (!fd) {
+			buf_addf(err, "%s:%d: field %s: unknown field: ", path, lineno, quote(q, key));
+			known_fields(err);
+			goto fail;
+		}
+		if (seen[fd - fields] && !fd->repeat) {
+			buf_addf(err, "%s:%d: field '%s': given again (first on line %d): keep one",
+				 path, lineno, fd->name, seen[fd - fields]);
+			goto fail;
+		}
+		if (!seen[fd - fields])
+			seen[fd - fields] = lineno;
+		f.profile = fd->profile;
+		f.line = lineno;
+		buf_reset(&why);
+		if (fd->parse(&f, val, &why)) {
+			buf_addf(err, "%s:%d: field '%s': %s", path, lineno, fd->name, why.s);
+			goto fail;
 		}
 	}
-	key = "image";
-	lineno = 0;
-	if (!seen_image) {
+	if (!seen[field_find("image") - fields]) {
 		buf_addf(err, "%s: field 'image' is missing", path);
 		goto fail;
 	}
-	if (!seen_probe) {
+	if (!seen[field_find("probe") - fields]) {
 		buf_addf(err, "%s: field 'probe' is missing (how pancake knows the service is ready)", path);
 		goto fail;
 	}
@@ -296,7 +488,7 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 		s->probe_port = s->ports[0].container_port;
 	if (!service_host_port(s, s->probe_port)) {
 		buf_addf(err, "%s:%d: field 'probe.port': container port %d is not published by a 'port' line",
-			 path, probe_port_line, s->probe_port);
+			 path, seen[field_find("probe.port") - fields], s->probe_port);
 		goto fail;
 	}
 	if (s->heap[PROFILE_SMALL][0] == '\0')
@@ -304,13 +496,14 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 	if (!s->memory[PROFILE_SMALL])
 		s->memory[PROFILE_SMALL] = s->memory[PROFILE_DEFAULT];
 	buf_release(&text);
+	buf_release(&why);
 	return 0;
 fail:
 	buf_release(&text);
+	buf_release(&why);
 	service_release(s);
 	return -1;
 }
-#undef BAD
 
 int service_host_port(const struct service *s, int container_port)
 {
@@ -322,6 +515,17 @@ int service_host_port(const struct service *s, int container_port)
 	return 0;
 }
 
+/* PANCAKE_<SERVICE>_PORT_<CPORT>, the service's name upper case, '-' as '_' */
+static void port_variable(struct buf *var, const struct service *s, int container_port)
+{
+	const char *p;
+
+	buf_addstr(var, "PANCAKE_");
+	for (p = s->name; *p; p++)
+		buf_addch(var, *p == '-' ? '_' : toupper((unsigned char)*p));
+	buf_addf(var, "_PORT_%d", container_port);
+}
+
 int service_apply_env(struct service *s, struct buf *err)
 {
 	const char *bind = getenv("PANCAKE_BIND");
@@ -329,26 +533,24 @@ int service_apply_env(struct service *s, struct buf *err)
 
 	for (i = 0; i < s->nports; i++) {
 		struct buf var = BUF_INIT;
-		const char *v, *p;
+		const char *v;
 		struct service_port np;
 
 		if (bind && *bind)
 			snprintf(s->ports[i].host_ip, sizeof(s->ports[i].host_ip), "%s", bind);
-		buf_addstr(&var, "PANCAKE_");
-		for (p = s->name; *p; p++)
-			buf_addch(&var, *p == '-' ? '_' : toupper((unsigned char)*p));
-		buf_addf(&var, "_PORT_%d", s->ports[i].container_port);
+		port_variable(&var, s, s->ports[i].container_port);
 		v = getenv(var.s);
 		if (v && *v) {
 			char *spec = strchr(v, ':') ? xstrfmt("%s:%d", v, s->ports[i].container_port)
 						    : xstrfmt("%s:%s:%d", s->ports[i].host_ip, v,
 							      s->ports[i].container_port);
 			if (parse_port(spec, &np)) {
-				buf_addf(err, "environment %s='%s' is not a port: use PORT or IP:PORT", var.s, v);
+				{ char q[QUOTE_BUF]; buf_addf(err, "environment %s=%s is not a port: use PORT or IP:PORT", var.s, quote(q, v)); }
 				free(spec);
 				buf_release(&var);
 				return -1;
 			}
+			np.line = s->ports[i].line;
 			s->ports[i] = np;
 			free(spec);
 		}
@@ -387,16 +589,28 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int visit(struct service *all, int n, int i, int *mark, const char *dir,
-		 struct buf *err)
+/* depth first; `path` holds the services being visited, to name a cycle */
+static int visit(struct service *all, int n, int i, int *mark, int *path, int depth,
+		 const char *dir, struct buf *err)
 {
 	size_t d;
+	char q[QUOTE_BUF];
 
 	if (mark[i] == 2)
 		return 0;
+	path[depth] = i;
 	if (mark[i] == 1) {
-		buf_addf(err, "%s: field 'depends': dependency cycle through '%s'",
-			 all[i].path, all[i].name);
+		int k = 0, j;
+
+		while (path[k] != i)
+			k++;
+		/* the line of the first member's 'depends' closes the cycle */
+		buf_addf(err, "%s:%d: field 'depends': a dependency cycle: ", all[path[k]].path,
+			 all[path[k]].depends_line);
+		for (j = k; j <= depth; j++)
+			buf_addf(err, "%s%s", j > k ? " -> " : "", all[path[j]].name);
+		buf_addstr(err, "; a service cannot wait for itself: remove one of these "
+			   "dependencies");
 		return -1;
 	}
 	mark[i] = 1;
@@ -406,14 +620,50 @@ static int visit(struct service *all, int n, int i, int *mark, const char *dir,
 			if (!strcmp(all[j].name, all[i].depends.v[d]))
 				break;
 		if (j == n) {
-			buf_addf(err, "%s: field 'depends': no service named '%s' in '%s'",
-				 all[i].path, all[i].depends.v[d], dir);
+			buf_addf(err, "%s:%d: field 'depends': no service named %s in '%s'",
+				 all[i].path, all[i].depends_line, quote(q, all[i].depends.v[d]), dir);
 			return -1;
 		}
-		if (visit(all, n, j, mark, dir, err))
+		if (depth + 1 >= SERVICE_MAX)
+			BUG("dependency chain deeper than the services");
+		if (visit(all, n, j, mark, path, depth + 1, dir, err))
 			return -1;
 	}
 	mark[i] = 2;
+	return 0;
+}
+
+/* one address can be published once: the same host port on the same IP, or on any IP */
+static int ports_clash(const struct service_port *a, const struct service_port *b)
+{
+	return a->host_port == b->host_port &&
+	       (!strcmp(a->host_ip, b->host_ip) || !strcmp(a->host_ip, "0.0.0.0") ||
+		!strcmp(b->host_ip, "0.0.0.0"));
+}
+
+static int check_ports(const struct service *all, int n, struct buf *err)
+{
+	int i, j, a, b;
+
+	for (i = 0; i < n; i++)
+		for (a = 0; a < all[i].nports; a++)
+			for (j = i; j < n; j++)
+				for (b = j == i ? a + 1 : 0; b < all[j].nports; b++) {
+					const struct service_port *p = &all[i].ports[a], *o = &all[j].ports[b];
+
+					struct buf var = BUF_INIT;
+
+					if (!ports_clash(p, o))
+						continue;
+					port_variable(&var, &all[j], o->container_port);
+					buf_addf(err, "%s:%d: field 'port': host port %s:%d is published "
+						 "by '%s' too (%s:%d): only one can have it; move one "
+						 "(in its definition, or with %s=OTHER)",
+						 all[j].path, o->line, o->host_ip, o->host_port,
+						 all[i].name, all[i].path, p->line, var.s);
+					buf_release(&var);
+					return -1;
+				}
 	return 0;
 }
 
@@ -422,7 +672,7 @@ int service_load_dir(struct service *out, const char *dir, struct buf *err)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	char *names[64];
-	int n = 0, count = 0, i, mark[SERVICE_MAX] = { 0 };
+	int n = 0, count = 0, i, mark[SERVICE_MAX] = { 0 }, path[SERVICE_MAX];
 
 	if (!d) {
 		buf_addf(err, "cannot read service definitions in '%s': %s; run pancake from its "
@@ -455,9 +705,16 @@ int service_load_dir(struct service *out, const char *dir, struct buf *err)
 		if (service_apply_env(&out[count - 1], err))
 			goto fail;
 	}
+	if (!count) {
+		buf_addf(err, "'%s' holds no service definitions (NAME/service.conf): a stack needs "
+			 "at least one; run pancake from its source tree or set PANCAKE_HOME", dir);
+		goto fail;
+	}
 	for (i = 0; i < count; i++)
-		if (visit(out, count, i, mark, dir, err))
+		if (visit(out, count, i, mark, path, 0, dir, err))
 			goto fail;
+	if (check_ports(out, count, err))
+		goto fail;
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	return count;

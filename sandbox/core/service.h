@@ -24,6 +24,7 @@ struct service_port {
 	char host_ip[64];
 	int host_port;
 	int container_port;
+	int line;                /* of its 'port' line, for messages */
 };
 
 struct service_volume {
@@ -47,6 +48,7 @@ struct service {
 	struct service_volume volumes[4];
 	int nvolumes;
 	struct strvec depends;
+	int depends_line;        /* of the 'depends' line, for messages */
 	enum probe_kind probe;
 	int probe_port;          /* a container port listed in `ports` */
 	char probe_path[128];
@@ -60,8 +62,10 @@ void service_release(struct service *s);
 
 /*
  * Reads every services/<name>/service.conf under `dir`, sorted by name, and
- * checks dependencies (unknown names, cycles). Fills `out` (up to
- * SERVICE_MAX). Returns the count, or -1 with `err` set.
+ * checks them together: at least one service, dependencies (unknown names,
+ * cycles) and no host address and port published by two of them, each
+ * refusal with FILE:LINE. Fills `out` (up to SERVICE_MAX). Returns the
+ * count, or -1 with `err` set.
  */
 int service_load_dir(struct service *out, const char *dir, struct buf *err);
 

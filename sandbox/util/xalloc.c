@@ -1,6 +1,8 @@
 /* xalloc: allocation that aborts on failure, and die/error/warning/BUG. */
 #include "util/xalloc.h"
 #include "util/buf.h"
+#include "util/exitcode.h"
+#include "util/quote.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,13 +10,21 @@
 
 const char *progname = "pancake";
 void (*die_hook)(void);
+void (*die_message_hook)(const char *msg);
 
-static void report(const char *prefix, const char *fmt, va_list ap)
+/* the message with its control bytes escaped: nothing echoed drives the terminal */
+static void report(const char *prefix, const char *fmt, va_list ap, int is_die)
 {
 	char msg[4096];
+	struct buf b = BUF_INIT;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "%s%s\n", prefix, msg);
+	buf_addstr(&b, prefix);
+	quote_text(&b, msg);
+	fprintf(stderr, "%s\n", b.s);
+	if (is_die && die_message_hook)
+		die_message_hook(msg);
+	buf_release(&b);
 }
 
 void die(const char *fmt, ...)
@@ -24,9 +34,9 @@ void die(const char *fmt, ...)
 	if (die_hook)
 		die_hook();
 	va_start(ap, fmt);
-	report("fatal: ", fmt, ap);
+	report("fatal: ", fmt, ap, 1);
 	va_end(ap);
-	exit(128);
+	exit(RC_FAILED);
 }
 
 int error(const char *fmt, ...)
@@ -34,7 +44,7 @@ int error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	report("error: ", fmt, ap);
+	report("error: ", fmt, ap, 0);
 	va_end(ap);
 	return -1;
 }
@@ -44,7 +54,7 @@ void warning(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	report("warning: ", fmt, ap);
+	report("warning: ", fmt, ap, 0);
 	va_end(ap);
 }
 
@@ -57,7 +67,7 @@ void bug_fl(const char *file, int line, const char *fmt, ...)
 		die_hook();
 	snprintf(prefix, sizeof(prefix), "BUG: %s:%d: ", file, line);
 	va_start(ap, fmt);
-	report(prefix, fmt, ap);
+	report(prefix, fmt, ap, 0);
 	va_end(ap);
 	abort();
 }

@@ -24,6 +24,7 @@ char *xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The program's name in messages ("pancake"). */
 extern const char *progname;
 
+/* prints "fatal: ..." and exits with RC_FAILED (exitcode.h) */
 __attribute__((noreturn, format(printf, 1, 2)))
 void die(const char *fmt, ...);
 /* prints "error: ..." and returns -1 */
@@ -34,7 +35,9 @@ void warning(const char *fmt, ...);
 #define BUG(...) bug_fl(__FILE__, __LINE__, __VA_ARGS__)
 __attribute__((noreturn, format(printf, 3, 4)))
 void bug_fl(const char *file, int line, const char *fmt, ...);
-/* called by die() before it exits, e.g. to restore the terminal */
+/* called by die() before it prints, e.g. to restore the terminal */
 extern void (*die_hook)(void);
+/* called by die() with its message once printed (e.g. to print it as JSON too) */
+extern void (*die_message_hook)(const char *msg);
 
 #endif

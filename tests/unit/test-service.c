@@ -251,6 +251,69 @@ static void test_errors(void)
 		buf_release(&err);
 		buf_release(&want);
 	}
+	/* a field that cannot repeat, given twice: both lines named, not the second silently */
+	expect_bad("dup-image", HEAD "port = 1\nimage = pancake/y\n", 4, "image", "first on line 1");
+	expect_bad("dup-heap", HEAD "port = 1\nheap = 1g\n# c\nheap = 2g\n", 6, "heap",
+		   "first on line 4");
+	expect_bad("dup-depends", HEAD "port = 1\ndepends = a\ndepends = b\n", 5, "depends",
+		   "first on line 4");
+	{	/* port, env and volume repeat */
+		const char *path = write_file("ok-repeat.conf", HEAD "port = 1\nport = 2\nenv = A=1\n"
+					      "env = B=2\nvolume = a:/a\nvolume = b:/b\n");
+		struct service s;
+		struct buf err = BUF_INIT;
+
+		is_int(service_load(&s, "svc", path, &err), 0, "repeatable fields: accepted: '%s'", err.s);
+		ok(s.nports == 2 && s.env.n == 2 && s.nvolumes == 2, "repeatable fields: all kept");
+		service_release(&s);
+		buf_release(&err);
+	}
+	{	/* echoed input cannot drive the terminal: ESC [2J, ESC ]0;title BEL */
+		const char *path = write_file("bad-escape.conf", HEAD "port = 1\nheap = \033[2J\033]0;owned\007\n");
+		struct service s;
+		struct buf err = BUF_INIT;
+
+		is_int(service_load(&s, "svc", path, &err), -1, "escape: refused");
+		ok(!strchr(err.s, '\033') && !strchr(err.s, '\007'), "escape: no raw ESC or BEL in '%s'",
+		   err.s);
+		ok(strstr(err.s, "\\x1b[2J\\x1b]0;owned\\x07") != NULL, "escape: shown as \\xNN: '%s'",
+		   err.s);
+		buf_reset(&err);
+		path = write_file("bad-escape2.conf", HEAD "\033]0;title\007\n");
+		is_int(service_load(&s, "svc", path, &err), -1, "escape in a line without '=': refused");
+		ok(!strchr(err.s, '\033') && strstr(err.s, "\\x1b]0;title\\x07"),
+		   "escape in a line without '=': escaped: '%s'", err.s);
+		buf_release(&err);
+	}
+	{	/* a NUL byte, and a file over the size cap: true messages */
+		char *path = xstrfmt("%s/bad-nul.conf", tmpdir);
+		static const char body[] = "image = pancake/x\nprobe = redis\nport = 1\0 \nheap = 1g\n";
+		struct service s;
+		struct buf err = BUF_INIT;
+		FILE *f = fopen(path, "w");
+
+		if (!f || fwrite(body, 1, sizeof(body) - 1, f) != sizeof(body) - 1 || fclose(f))
+			die("cannot write '%s'", path);
+		strvec_push(&created, path);
+		is_int(service_load(&s, "svc", path, &err), -1, "NUL byte: refused");
+		ok(strstr(err.s, "bad-nul.conf:3: a NUL byte (at byte 40)") != NULL,
+		   "NUL byte: file, line and offset named: '%s'", err.s);
+		buf_reset(&err);
+		free(path);
+		path = xstrfmt("%s/bad-big.conf", tmpdir);
+		f = fopen(path, "w");
+		if (!f)
+			die("cannot write '%s'", path);
+		for (int i = 0; i < 5000; i++)
+			fputs("# a long comment line\n", f);
+		fclose(f);
+		strvec_push(&created, path);
+		is_int(service_load(&s, "svc", path, &err), -1, "oversized file: refused");
+		ok(strstr(err.s, "larger than 64 KiB") != NULL, "oversized file: says the limit: '%s'",
+		   err.s);
+		free(path);
+		buf_release(&err);
+	}
 	{
 		struct service s;
 		struct buf err = BUF_INIT;
@@ -291,8 +354,10 @@ static void test_parse_size(void)
 
 static const char *svc(const char *name, const char *extra)
 {
+	static int next_port = 7000;	/* each its own: one host port is published once */
 	char *rel = xstrfmt("%s/service.conf", name);
-	char *text = xstrfmt("image = pancake/%s\nport = 6379\nprobe = redis\n%s", name, extra);
+	char *text = xstrfmt("image = pancake/%s\nport = %d\nprobe = redis\n%s", name,
+			     next_port++, extra);
 	const char *p = write_file(rel, text);
 
 	free(rel);
@@ -344,6 +409,8 @@ static void test_load_dir(void)
 	buf_reset(&err);
 	is_int(service_load_dir(all, d, &err), -1, "load_dir: unknown dependency refused");
 	ok(!strncmp(err.s, cpath, strlen(cpath)), "load_dir: error starts with the depending file: '%s'", err.s);
+	ok(strstr(err.s, "service.conf:4: field 'depends'") != NULL,
+	   "load_dir: unknown dependency names FILE:LINE of its 'depends': '%s'", err.s);
 	ok(strstr(err.s, "'nosuch'") != NULL, "load_dir: error names the missing service");
 	ok(strstr(err.s, "field 'depends'") != NULL, "load_dir: error names the field");
 	free(d);
@@ -357,6 +424,30 @@ static void test_load_dir(void)
 	ok(strstr(err.s, "cycle") != NULL, "load_dir: error says cycle: '%s'", err.s);
 	ok(!strncmp(err.s, apath, strlen(apath)) || strstr(err.s, "/cycle/b/service.conf"),
 	   "load_dir: cycle error names a file of the cycle");
+	ok(strstr(err.s, "service.conf:4: field 'depends'") != NULL,
+	   "load_dir: cycle error names FILE:LINE of a 'depends' line: '%s'", err.s);
+	ok(strstr(err.s, "a -> b -> a") != NULL, "load_dir: cycle error shows the cycle: '%s'", err.s);
+	free(d);
+
+	/* two services publishing one host port can never both run */
+	d = subdir("clash");
+	svc("clash/a", "port = 18080:80\n");
+	cpath = svc("clash/b-x", "port = 127.0.0.1:18080:8080\n");
+	buf_reset(&err);
+	is_int(service_load_dir(all, d, &err), -1, "load_dir: one host port published twice refused");
+	ok(!strncmp(err.s, cpath, strlen(cpath)) && strstr(err.s, ":4: field 'port'"),
+	   "load_dir: clash names the second file and line: '%s'", err.s);
+	ok(strstr(err.s, "/clash/a/service.conf:4") && strstr(err.s, "PANCAKE_B_X_PORT_8080"),
+	   "load_dir: clash names the first file and line and the variable that moves it");
+	free(d);
+
+	/* a stack with no services is no stack */
+	d = subdir("empty");
+	write_file("empty/README", "nothing here\n");
+	buf_reset(&err);
+	is_int(service_load_dir(all, d, &err), -1, "load_dir: no definitions refused");
+	ok(strstr(err.s, "no service definitions") != NULL, "load_dir: says there are none: '%s'",
+	   err.s);
 	free(d);
 
 	d = subdir("self");
