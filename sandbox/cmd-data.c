@@ -251,11 +251,12 @@ out:
 static char *find_dataset(const char *arg, char **name)
 {
 	char *dir = catalog_resolve(arg, name);
+	char q[QUOTE_BUF];
 
 	if (!dir)
-		fprintf(stderr, "error: no dataset '%s': give a folder, a fetched dataset "
-			"('pancake data list') or a generated one ('pancake data gen' puts "
-			"them in datasets/generated)\n", arg);
+		cli_fail(RC_USAGE, "no dataset %s; give a folder, a fetched dataset "
+			 "('pancake data list') or a generated one ('pancake data gen' puts "
+			 "them in datasets/generated)", quote(q, arg));
 	return dir;
 }
 
@@ -571,7 +572,7 @@ static int data_info(int argc, char **argv)
 			fmt = formats[i].fmt;
 			break;
 		default:
-			ret = cli_bad_usage("data", "unknown option for 'data info'");
+			ret = cli_bad_option("data", argv);
 			goto out;
 		}
 	}
@@ -583,16 +584,18 @@ static int data_info(int argc, char **argv)
 	{
 		char *nm = NULL;
 
-		if (!(named_dir = find_dataset(argv[optind], &nm)))
+		if (!(named_dir = find_dataset(argv[optind], &nm))) {
+			ret = RC_USAGE;
 			goto out;
+		}
 		free(nm);
 		dir = named_dir;
 	}
 	t0 = now();
 	if (dataset_read(&ds, dir, fmt, mode, &rep, &err)) {
-		cli_print_error(err.s);
 		if (mode == DS_ABORT && strchr(err.s, ':') && rep.lines_read)
-			fprintf(stderr, "hint: --on-error=skip leaves bad lines out and reports them\n");
+			buf_addstr(&err, "; --on-error=skip leaves bad lines out and reports them");
+		ret = cli_fail(RC_FAILED, "%s", err.s);
 		goto out;
 	}
 	in.read_secs = now() - t0;
@@ -614,20 +617,67 @@ out:
 
 /* ---- list and fetch: the MovieLens catalog ---- */
 
+/* the catalog and the datasets on this machine, as JSON */
+static void list_json(const struct catalog_entry *es, int n)
+{
+	struct catalog_local loc[64];
+	json_t *o = json_object(), *cat = json_array(), *gen = json_array();
+	int nl = catalog_local_list(loc, 64), i;
+
+	for (i = 0; i < n; i++) {
+		json_t *e = json_object();
+		char *dir = catalog_present(es[i].name) ? catalog_data_dir(es[i].name) : NULL;
+
+		json_object_set_new(e, "name", json_string(es[i].name));
+		json_object_set_new(e, "description", json_string(es[i].description));
+		json_object_set_new(e, "fetched", json_boolean(dir != NULL));
+		json_object_set_new(e, "dir", dir ? json_string(dir) : json_null());
+		json_object_set_new(e, "size", es[i].size ? json_integer(es[i].size) : json_null());
+		json_object_set_new(e, "licence", json_string(es[i].licence));
+		json_array_append_new(cat, e);
+		free(dir);
+	}
+	for (i = 0; i < nl; i++) {
+		json_t *e;
+
+		if (loc[i].fetched)
+			continue;
+		e = json_object();
+		json_object_set_new(e, "name", json_string(loc[i].name));
+		json_object_set_new(e, "dir", json_string(loc[i].dir));
+		json_array_append_new(gen, e);
+	}
+	json_object_set_new(o, "catalog", cat);
+	json_object_set_new(o, "generated", gen);
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	json_decref(o);
+}
+
 static int data_list(int argc, char **argv)
 {
 	struct catalog_entry es[32];
 	struct buf err = BUF_INIT;
-	int n, i;
+	char q[QUOTE_BUF];
+	int n, i, json = 0;
 
-	(void)argv;
-	if (argc > 1)
-		return cli_bad_usage("data", "'data list' takes no arguments");
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else
+			return cli_bad_usage("data", "'data list' takes only --json, not %s",
+					     quote(q, argv[i]));
+	}
 	n = catalog_list(es, 32, &err);
 	if (n < 0) {
-		cli_print_error(err.s);
+		cli_fail(RC_FAILED, "%s", err.s);
 		buf_release(&err);
-		return 1;
+		return RC_FAILED;
+	}
+	if (json) {
+		list_json(es, n);
+		buf_release(&err);
+		return RC_OK;
 	}
 	printf("%-16s %-8s %s\n", "NAME", "FETCHED", "DESCRIPTION");
 	for (i = 0; i < n; i++)
@@ -804,10 +854,13 @@ static int pick_targets(const char *into, const struct load_target **out, int *n
 		int i;
 
 		if (!t) {
-			fprintf(stderr, "error: no load target '%s': known are", tok);
+			struct buf known = BUF_INIT;
+			char q[QUOTE_BUF];
+
 			for (i = 0; load_targets[i]; i++)
-				fprintf(stderr, " %s", load_targets[i]->name);
-			fprintf(stderr, "\n");
+				buf_addf(&known, "%s%s", i ? ", " : "", load_targets[i]->name);
+			cli_fail(RC_USAGE, "no store named %s; known are %s", quote(q, tok), known.s);
+			buf_release(&known);
 			free(copy);
 			return -1;
 		}
@@ -859,6 +912,50 @@ static json_t *report_json(const struct dataset_report *rep)
 	return o;
 }
 
+/*
+ * A store could not be found (loadrun_prepare): the exit code says why,
+ * and nothing was written anywhere.
+ */
+static int locate_failed(int code, const char *msg)
+{
+	int rc = code == LOADRUN_ENOENGINE ? RC_NO_ENGINE : code == LOADRUN_EUSAGE ? RC_USAGE
+		 : RC_FAILED;
+
+	cli_fail(rc, "%s", msg);
+	fprintf(stderr, "nothing was written to any store\n");
+	return rc;
+}
+
+/* --endpoint T=HOST:PORT, checked before anything connects */
+static int take_endpoint(struct strvec *eps, const char *arg)
+{
+	struct strvec one = STRVEC_INIT;
+	struct buf err = BUF_INIT;
+	int ret = 0;
+
+	strvec_push(&one, arg);
+	if (loadrun_check_endpoints(&one, &err))
+		ret = cli_bad_usage("data", "%s", err.s);
+	else
+		strvec_push(eps, arg);
+	strvec_clear(&one);
+	buf_release(&err);
+	return ret;
+}
+
+/* "2.1 s" words every store's line uses: what was written, and what that meant */
+static void print_load_line(const struct loadrun_item *it)
+{
+	const struct load_result *r = &it->res;
+	uint64_t fresh = r->ratings_written - r->ratings_rewritten;
+
+	printf("  %-14s %llu ratings written (%llu new, %llu rewritten in place: nothing "
+	       "duplicated), %llu already there and skipped, %llu movies, %.1f s\n",
+	       it->t->name, (unsigned long long)r->ratings_written, (unsigned long long)fresh,
+	       (unsigned long long)r->ratings_rewritten, (unsigned long long)r->ratings_skipped,
+	       (unsigned long long)r->movies_written, r->seconds);
+}
+
 static void print_load_json(const char *name, const struct dataset *ds,
 			    const struct dataset_report *rep, const struct loadrun_item *items,
 			    int n, int interrupted)
@@ -881,6 +978,9 @@ static void print_load_json(const char *name, const struct dataset *ds,
 		json_object_set_new(t, "ok", json_boolean(!it->ret));
 		json_object_set_new(t, "interrupted", json_boolean(it->ret == LOAD_INTERRUPTED));
 		json_object_set_new(t, "ratings_written", json_integer((json_int_t)it->res.ratings_written));
+		json_object_set_new(t, "ratings_new", json_integer((json_int_t)(it->res.ratings_written -
+								   it->res.ratings_rewritten)));
+		json_object_set_new(t, "ratings_rewritten", json_integer((json_int_t)it->res.ratings_rewritten));
 		json_object_set_new(t, "ratings_skipped", json_integer((json_int_t)it->res.ratings_skipped));
 		json_object_set_new(t, "movies_written", json_integer((json_int_t)it->res.movies_written));
 		json_object_set_new(t, "seconds", json_real(round(secs * 1000) / 1000));
@@ -904,10 +1004,12 @@ static int data_load(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "full", no_argument, NULL, 'F' },
 		{ "replace", no_argument, NULL, 'R' },
+		{ "endpoint", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct load_target *ts[LOADRUN_MAX];
 	struct loadrun_item items[LOADRUN_MAX];
+	struct strvec eps = STRVEC_INIT;
 	enum dataset_on_error mode = DS_ABORT;
 	struct dataset_report rep;
 	struct dataset ds;
@@ -916,33 +1018,48 @@ static int data_load(int argc, char **argv)
 	struct bars bars;
 	char *dir = NULL, *name = NULL;
 	const char *into = NULL;
-	int c, n = 0, i, failed, json = 0, full = 0, replace = 0, interrupted = 0, ret = 1;
+	int c, n = 0, i, failed, json = 0, full = 0, replace = 0, interrupted = 0, ret = 1, r;
+	char q[QUOTE_BUF];
 	FILE *info;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'i')
+		if (c == 'i') {
 			into = optarg;
-		else if (c == 'e' && !strcmp(optarg, "abort"))
+		} else if (c == 'e' && !strcmp(optarg, "abort")) {
 			mode = DS_ABORT;
-		else if (c == 'e' && !strcmp(optarg, "skip"))
+		} else if (c == 'e' && !strcmp(optarg, "skip")) {
 			mode = DS_SKIP;
-		else if (c == 'j')
+		} else if (c == 'e') {
+			ret = cli_bad_usage("data", "--on-error wants abort or skip, got %s",
+					    quote(q, optarg));
+			goto done;
+		} else if (c == 'j') {
 			json = 1;
-		else if (c == 'F')
+		} else if (c == 'F') {
 			full = 1;
-		else if (c == 'R')
+		} else if (c == 'R') {
 			replace = 1;
-		else
-			return cli_bad_usage("data", "'data load' takes NAME|DIR [--into T,T] "
-					     "[--on-error=abort|skip] [--full] [--replace] [--json]");
+		} else if (c == 'E') {
+			if ((ret = take_endpoint(&eps, optarg)))
+				goto done;
+		} else {
+			ret = cli_bad_option("data", argv);
+			goto done;
+		}
 	}
-	if (optind + 1 != argc)
-		return cli_bad_usage("data", "'data load' wants one dataset name or directory");
-	if (pick_targets(into, ts, &n))
-		return 2;
-	if (!(dir = find_dataset(argv[optind], &name)))
-		return 1;
+	if (optind + 1 != argc) {
+		ret = cli_bad_usage("data", "'data load' wants one dataset name or directory");
+		goto done;
+	}
+	if (pick_targets(into, ts, &n)) {
+		ret = RC_USAGE;
+		goto done;
+	}
+	if (!(dir = find_dataset(argv[optind], &name))) {
+		ret = RC_USAGE;
+		goto done;
+	}
 	/* with --json, stdout holds only the JSON document */
 	info = json ? stderr : stdout;
 	dataset_init(&ds);
@@ -954,14 +1071,16 @@ static int data_load(int argc, char **argv)
 	base.ctx = &bars;
 	base.cancel = &load_cancel;
 	base.full = full;
-	if (loadrun_prepare(items, ts, n, &base, &err)) {
-		cli_print_error(err.s);
+	base.endpoints = &eps;
+	/* the project's own stores, through the engine, before anything is read or written */
+	if ((r = loadrun_prepare(items, ts, n, &base, &err))) {
+		ret = locate_failed(r, err.s);
 		goto out;
 	}
 	/* the whole file is checked before anything is written to any store */
 	if (dataset_read(&ds, dir, DS_AUTO, mode, &rep, &err)) {
-		cli_print_error(err.s);
-		fprintf(stderr, "nothing was written to any store; --on-error=skip loads the good lines\n");
+		ret = cli_fail(RC_FAILED, "%s; nothing was written to any store (--on-error=skip "
+			       "loads the good lines)", err.s);
 		goto out;
 	}
 	if (rep.skipped)
@@ -973,9 +1092,8 @@ static int data_load(int argc, char **argv)
 
 			buf_reset(&err);
 			if (ts[i]->drop(name, &items[i].o, detail, sizeof(detail), &err)) {
-				cli_print_error(err.s);
-				fprintf(stderr, "nothing was loaded: the old '%s' could not be removed "
-					"from %s\n", name, ts[i]->name);
+				ret = cli_fail(RC_FAILED, "%s; nothing was loaded: the old '%s' could "
+					       "not be removed from %s", err.s, name, ts[i]->name);
 				goto out;
 			}
 			fprintf(info, "  %-14s replaced: %s\n", ts[i]->name, detail);
@@ -1017,10 +1135,7 @@ static int data_load(int argc, char **argv)
 				printf("  %s%-14s FAILED%s %s\n", cli_color(C_RED), it->t->name,
 				       cli_color(C_RESET), it->err.s);
 			else
-				printf("  %-14s %llu ratings written, %llu already there, %llu movies, %.1f s\n",
-				       it->t->name, (unsigned long long)it->res.ratings_written,
-				       (unsigned long long)it->res.ratings_skipped,
-				       (unsigned long long)it->res.movies_written, it->res.seconds);
+				print_load_line(it);
 		}
 		if (interrupted || load_cancel)
 			printf("interrupted: run the same command again to resume\n");
@@ -1032,13 +1147,15 @@ static int data_load(int argc, char **argv)
 			       "failed one and run the same command again (nothing is duplicated)\n",
 			       failed, n);
 	}
-	ret = interrupted || load_cancel ? 130 : failed ? 1 : 0;
+	ret = interrupted || load_cancel ? RC_INTERRUPTED : failed ? RC_FAILED : RC_OK;
 	for (i = 0; i < n; i++)
 		buf_release(&items[i].err);
 	pthread_mutex_destroy(&bars.lock);
 out:
 	dataset_release(&ds);
 	dataset_report_release(&rep);
+done:
+	strvec_clear(&eps);
 	buf_release(&err);
 	free(dir);
 	free(name);
@@ -1058,40 +1175,56 @@ static int data_verify(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "into", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "endpoint", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct load_target *ts[LOADRUN_MAX];
 	struct verify_row rows[LOADRUN_MAX];
+	struct loadrun_item items[LOADRUN_MAX];
+	struct strvec eps = STRVEC_INIT;
 	struct dataset ds;
 	struct load_opts base;
 	struct buf err = BUF_INIT;
 	char *dir = NULL, *name = NULL;
 	const char *into = NULL;
-	int c, n = 0, i, bad, json = 0, ret = 1;
+	int c, n = 0, i, bad, json = 0, ret = 1, r;
 
+	dataset_init(&ds);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'i')
+		if (c == 'i') {
 			into = optarg;
-		else if (c == 'j')
+		} else if (c == 'j') {
 			json = 1;
-		else
-			return cli_bad_usage("data", "'data verify' takes NAME|DIR [--into T,T] [--json]");
+		} else if (c == 'E') {
+			if ((ret = take_endpoint(&eps, optarg)))
+				goto out;
+		} else {
+			ret = cli_bad_option("data", argv);
+			goto out;
+		}
 	}
-	if (optind + 1 != argc)
-		return cli_bad_usage("data", "'data verify' wants one dataset name or directory");
-	if (pick_targets(into, ts, &n))
-		return 2;
-	if (!(dir = find_dataset(argv[optind], &name)))
-		return 1;
-	dataset_init(&ds);
-	if (dataset_read(&ds, dir, DS_AUTO, DS_SKIP, NULL, &err)) {
-		cli_print_error(err.s);
+	if (optind + 1 != argc) {
+		ret = cli_bad_usage("data", "'data verify' wants one dataset name or directory");
 		goto out;
 	}
+	ret = RC_USAGE;
+	if (pick_targets(into, ts, &n) || !(dir = find_dataset(argv[optind], &name)))
+		goto out;
 	memset(&base, 0, sizeof(base));
 	base.dataset = name;
 	base.timeout_ms = 10000;
+	base.endpoints = &eps;
+	/* the stores are the project's own, or none is asked */
+	if ((r = loadrun_prepare(items, ts, n, &base, &err))) {
+		ret = cli_fail(r == LOADRUN_ENOENGINE ? RC_NO_ENGINE : r == LOADRUN_EUSAGE ?
+			       RC_USAGE : RC_FAILED, "%s", err.s);
+		goto out;
+	}
+	if (dataset_read(&ds, dir, DS_AUTO, DS_SKIP, NULL, &err)) {
+		ret = cli_fail(RC_FAILED, "%s", err.s);
+		goto out;
+	}
 	for (i = 0; i < n; i++)
 		rows[i].t = ts[i];
 	bad = loadrun_verify(&ds, rows, n, &base);
@@ -1143,9 +1276,10 @@ static int data_verify(int argc, char **argv)
 	}
 	for (i = 0; i < n; i++)
 		buf_release(&rows[i].err);
-	ret = bad ? 1 : 0;
+	ret = bad ? RC_FAILED : RC_OK;
 out:
 	dataset_release(&ds);
+	strvec_clear(&eps);
 	buf_release(&err);
 	free(dir);
 	free(name);
@@ -1159,51 +1293,65 @@ static int data_drop(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "from", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "endpoint", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct load_target *ts[LOADRUN_MAX];
 	struct loadrun_item items[LOADRUN_MAX];
+	struct strvec eps = STRVEC_INIT;
 	char detail[LOADRUN_MAX][320];
 	struct load_opts base;
 	struct buf err = BUF_INIT;
-	char *dir = NULL, *name = NULL;
+	char *dir = NULL, *name = NULL, q[QUOTE_BUF];
 	const char *from = NULL;
-	int c, n = 0, i, failed = 0, json = 0, ret = 1;
+	int c, n = 0, i, failed = 0, json = 0, ret = 1, r;
 	json_t *arr = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'f')
+		if (c == 'f') {
 			from = optarg;
-		else if (c == 'j')
+		} else if (c == 'j') {
 			json = 1;
-		else
-			return cli_bad_usage("data", "'data drop' takes NAME [--from T,T] [--json]");
+		} else if (c == 'E') {
+			if ((ret = take_endpoint(&eps, optarg)))
+				goto out;
+		} else {
+			ret = cli_bad_option("data", argv);
+			goto out;
+		}
 	}
-	if (optind + 1 != argc)
-		return cli_bad_usage("data", "'data drop' wants one dataset name");
-	if (pick_targets(from, ts, &n))
-		return 2;
+	if (optind + 1 != argc) {
+		ret = cli_bad_usage("data", "'data drop' wants one dataset name");
+		goto out;
+	}
+	if (pick_targets(from, ts, &n)) {
+		ret = RC_USAGE;
+		goto out;
+	}
 	/* the files are not needed: a name is enough, a folder gives its name */
 	dir = catalog_resolve(argv[optind], &name);
 	if (!dir) {
-		if (strchr(argv[optind], '/') || !*argv[optind])
-			return cli_bad_usage("data", "'data drop' wants a dataset name, not '%s'",
-					     argv[optind]);
+		if (strchr(argv[optind], '/') || !*argv[optind]) {
+			ret = cli_bad_usage("data", "'data drop' wants a dataset name, not %s",
+					    quote(q, argv[optind]));
+			goto out;
+		}
 		name = xstrdup(argv[optind]);
 	}
 	memset(&base, 0, sizeof(base));
 	base.dataset = name;
 	base.timeout_ms = 10000;
-	if (loadrun_prepare(items, ts, n, &base, &err)) {
-		cli_print_error(err.s);
+	base.endpoints = &eps;
+	if ((r = loadrun_prepare(items, ts, n, &base, &err))) {
+		ret = cli_fail(r == LOADRUN_ENOENGINE ? RC_NO_ENGINE : r == LOADRUN_EUSAGE ?
+			       RC_USAGE : RC_FAILED, "%s", err.s);
+		fprintf(stderr, "nothing was removed from any store\n");
 		goto out;
 	}
 	if (json)
 		arr = json_array();
 	for (i = 0; i < n; i++) {
-		int r;
-
 		buf_reset(&err);
 		detail[i][0] = '\0';
 		r = ts[i]->drop(name, &items[i].o, detail[i], sizeof(detail[i]), &err);
@@ -1231,8 +1379,9 @@ static int data_drop(int argc, char **argv)
 		printf("dataset '%s' is gone from the stores above; 'pancake data load' brings it back\n",
 		       name);
 	}
-	ret = failed ? 1 : 0;
+	ret = failed ? RC_FAILED : RC_OK;
 out:
+	strvec_clear(&eps);
 	buf_release(&err);
 	free(dir);
 	free(name);

@@ -33,7 +33,7 @@ const struct cmd cmd_table[] = {
 	{ "exec", cmd_exec, CMD_NEEDS_ENGINE, "exec SERVICE [--] CMD [ARG...]",
 	  "Run a command in a service's container; exits with the command's code.\n"
 	  "Output (stdout and stderr together) is printed when the command ends.", "" },
-	{ "data", cmd_data, CMD_JSON, "data gen [--shape NAME] [--seed S] [--out DIR] | info NAME|DIR [--json] [--on-error=abort|skip] | list | fetch NAME | load NAME|DIR [--into T,T] [--full|--replace] [--json] | verify NAME|DIR [--json] | drop NAME [--from T,T]",
+	{ "data", cmd_data, CMD_JSON, "data gen [--shape NAME] [--seed S] [--out DIR] | info NAME|DIR [--json] [--on-error=abort|skip] | list [--json] | fetch NAME | load NAME|DIR [--into T,T] [--full|--replace] [--endpoint T=HOST:PORT] [--json] | verify NAME|DIR [--json] | drop NAME [--from T,T]",
 	  "Generate, fetch and inspect datasets, load them into the stack, verify them.\n"
 	  "NAME is a fetched dataset ('data list') or a generated one (datasets/generated).\n"
 	  "The launcher's data screen (key D) does the same with a progress bar per store.",
@@ -50,18 +50,23 @@ const struct cmd cmd_table[] = {
 	  "    --on-error=abort stop at the first bad line with FILE:LINE: reason (default)\n"
 	  "    --on-error=skip  leave bad lines out and report how many and why\n"
 	  "    --format F       auto (default), ml-100k, dat or csv\n"
-	  "  list               the MovieLens datasets pancake knows, and which are fetched\n"
+	  "  list [--json]      the MovieLens datasets pancake knows, which are fetched, and\n"
+	  "                     the generated ones\n"
 	  "  fetch NAME         download (resuming), check the checksum, unpack into the cache\n"
 	  "                     (PANCAKE_DATASETS_URL points at a local mirror)\n"
 	  "  load NAME|DIR      load into the stack; a second run duplicates nothing, and an\n"
-	  "                     interrupted one (Ctrl-C: exit 130) resumes where it stopped\n"
+	  "                     interrupted one (Ctrl-C: exit 130) resumes where it stopped.\n"
+	  "                     The stores are the project's own containers, found through\n"
+	  "                     the engine (PANCAKE_PROJECT picks the project); with no\n"
+	  "                     engine or no such container nothing is written (exit 3 or 1)\n"
+	  "    --endpoint T=HOST:PORT  write to that store instead, engine or not (repeatable;\n"
+	  "                     also for verify and drop)\n"
 	  "    --into T,T       some of: kafka, cassandra, elasticsearch, redis (default: all)\n"
 	  "    --on-error=abort refuse a file with bad lines before writing anything (default)\n"
 	  "    --on-error=skip  load the good lines, report the bad ones\n"
 	  "    --full           rewrite what cassandra's resume marker says is there\n"
 	  "    --replace        first drop what the stores hold of NAME (another version of it)\n"
 	  "    --json           machine-readable summary on stdout (progress goes nowhere)\n"
-	  "                     ports follow the service definitions and PANCAKE_<SVC>_PORT_<N>\n"
 	  "  verify NAME|DIR    count what each store holds against the source; exit 1 on a difference\n"
 	  "    --into T,T       only those stores\n"
 	  "    --json           machine-readable output\n"

@@ -117,6 +117,7 @@ struct job {
 	size_t total, next, nacked, low;
 	size_t start;            /* known durable: the marker read, or after a roll-back */
 	size_t resumed_from;     /* what the marker said when the load began */
+	size_t marked;           /* what the marker vouched for, even with --full */
 	unsigned char *acked;
 	size_t *retry;
 	size_t nretry;
@@ -326,8 +327,10 @@ static int read_marker(struct job *J, int full, struct buf *err)
 			ret = -1;
 			goto out;
 		}
-		if (!full && done > 0 && (size_t)done <= J->total)
-			J->start = (size_t)done;
+		if (done > 0 && (size_t)done <= J->total)
+			J->marked = (size_t)done;
+		if (!full)
+			J->start = J->marked;
 	}
 out:
 	cql_prepared_free(st);
@@ -599,6 +602,13 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 	}
 	res->ratings_skipped = J.resumed_from / 2 < nr ? J.resumed_from / 2 : nr;
 	res->ratings_written = ratings_in(&J) - res->ratings_skipped;
+	/* --full sends again what the marker vouched for: upserts over the same rows */
+	{
+		size_t again = J.marked / 2 < nr ? J.marked / 2 : nr;
+
+		again = again > res->ratings_skipped ? again - res->ratings_skipped : 0;
+		res->ratings_rewritten = again < res->ratings_written ? again : res->ratings_written;
+	}
 	res->movies_written = J.low > 2 * nr && J.resumed_from < J.low ?
 		J.low - (J.resumed_from > 2 * nr ? J.resumed_from : 2 * nr) : 0;
 	write_marker(&J);

@@ -73,12 +73,13 @@ static int load_elasticsearch(const struct dataset *ds,
 	double t0 = now_s();
 	size_t i, nitems = 0;
 	char fp[20], *body_json = NULL;
-	int ret;
+	int ret, same;
 
 	memset(res, 0, sizeof(*res));
 	snprintf(fp, sizeof(fp), "%016" PRIx64, dataset_fingerprint(ds));
 	/* documents of another version of this dataset would stay: refuse */
 	ret = es_index_meta(base, index, "fingerprint", timeout, &have, err);
+	same = ret == 0 && !strcmp(have.s, fp);
 	if (ret == 0 && strcmp(have.s, fp)) {
 		buf_addf(err, "elasticsearch index '%s' holds another version of dataset "
 			 "'%s' (loaded from other data): 'pancake data drop %s --from "
@@ -146,6 +147,9 @@ static int load_elasticsearch(const struct dataset *ds,
 	res->movies_written = es_bulk_acked(bulk);
 	/* the documents summarise every rating */
 	res->ratings_written = ds->nratings;
+	/* the same dataset was there: every document was indexed again, in place */
+	if (same)
+		res->ratings_rewritten = ds->nratings;
 	if (o->progress)
 		o->progress("elasticsearch", ds->nmovies, ds->nmovies, o->ctx);
 out:

@@ -167,7 +167,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 	struct buf have = BUF_INIT;
 	double t0 = now_s();
 	size_t i, j;
-	int ret;
+	int ret, same;
 
 	memset(res, 0, sizeof(*res));
 	if (strlen(name) > 200) {
@@ -190,6 +190,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 	ret = redis_hget(rc, metakey, "fingerprint", &have, err);
 	if (ret < 0)
 		goto out;
+	same = !ret && !strcmp(have.s, fp);
 	if (!ret && strcmp(have.s, fp)) {
 		buf_addf(err, "redis holds another version of dataset '%s' (keys pk:%s:*, "
 			 "loaded from other data): 'pancake data drop %s --from redis' "
@@ -306,6 +307,9 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 	if ((ret = redis_flush(rc, err)))
 		goto out;
 	res->ratings_written = ds->nratings;
+	/* the same dataset was there: every key was written again, in place */
+	if (same)
+		res->ratings_rewritten = ds->nratings;
 	res->movies_written = ds->nmovies;
 	if (o->progress)
 		o->progress("redis", ds->nratings, ds->nratings, o->ctx);

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include "core/dataset.h"
+#include "util/strvec.h"
 #include "util/buf.h"
 
 /* called from the target's own thread; keep it cheap */
@@ -26,10 +27,15 @@ struct load_opts {
 	volatile int *cancel;    /* stop soon (Ctrl-C) when it becomes nonzero */
 	int full;                /* rewrite what a resume marker says is there
 				    (cassandra); kafka always resumes from its topic */
+	/* for loadrun: "T=HOST:PORT" stores named by hand; the others are found
+	   through the engine (loadrun_endpoint). NULL: none. Borrowed. */
+	const struct strvec *endpoints;
 };
 
 struct load_result {
 	uint64_t ratings_written;   /* records sent and acknowledged this run */
+	uint64_t ratings_rewritten; /* of those, written over the same data the store
+				       already held: an idempotent overwrite, no duplicate */
 	uint64_t ratings_skipped;   /* already there (resume), not sent again */
 	uint64_t movies_written;
 	double seconds;

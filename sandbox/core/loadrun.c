@@ -6,10 +6,13 @@
 #include "core/load-targets.h"
 #include "core/config.h"
 #include "core/service.h"
+#include "clients/docker.h"
+#include "util/quote.h"
 #include "util/xalloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -32,45 +35,146 @@ const struct load_target *loadrun_find(const char *name)
 	return NULL;
 }
 
+/* "redis=127.0.0.1:6379" among the explicit endpoints: 1 found, 0 none, -1 malformed */
+static int explicit_endpoint(const struct strvec *given, const struct load_target *t,
+			     char *host, size_t size, int *port, struct buf *err)
+{
+	size_t i, n = strlen(t->name);
+	char q[QUOTE_BUF];
+
+	for (i = 0; given && i < given->n; i++) {
+		const char *e = given->v[i], *colon;
+		char *end;
+		long p;
+
+		if (strncmp(e, t->name, n) || e[n] != '=')
+			continue;
+		e += n + 1;
+		colon = strrchr(e, ':');
+		p = colon ? strtol(colon + 1, &end, 10) : 0;
+		if (!colon || colon == e || (size_t)(colon - e) >= size || *end || p < 1 || p > 65535) {
+			buf_addf(err, "endpoint %s is not %s=HOST:PORT (the port 1 to 65535)",
+				 quote(q, given->v[i]), t->name);
+			return -1;
+		}
+		memcpy(host, e, (size_t)(colon - e));
+		host[colon - e] = '\0';
+		*port = (int)p;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The project's own container for target `t`, through the engine: running,
+ * labelled with this project and the target's service, and the host
+ * address it publishes the target's port on.
+ */
+static int project_endpoint(struct docker **d, const struct load_target *t, char *host,
+			    size_t size, int *port, struct buf *err)
+{
+	struct strvec f = STRVEC_INIT;
+	struct docker_container *cs = NULL;
+	size_t n = 0, i, k;
+	int code, ret = LOADRUN_ENOSTACK;
+
+	if (!*d) {
+		*d = docker_open(NULL, &code, err);
+		if (!*d) {
+			buf_addf(err, " (pancake finds the stack's stores through the engine, so that "
+				 "nothing is written to a store of another project or program; to "
+				 "write to one anyway, name it: --endpoint %s=HOST:PORT)", t->name);
+			return LOADRUN_ENOENGINE;
+		}
+	}
+	strvec_pushf(&f, "%s=%s", LABEL_PROJECT, config_project());
+	strvec_pushf(&f, "%s=%s", LABEL_SERVICE, t->name);
+	if (docker_containers_list(*d, &f, &cs, &n, err)) {
+		strvec_clear(&f);
+		return -1;
+	}
+	strvec_clear(&f);
+	for (i = 0; i < n; i++) {
+		if (!cs[i].running)
+			continue;
+		for (k = 0; k < cs[i].nports; k++) {
+			const struct docker_port *p = &cs[i].ports[k];
+
+			if (p->container_port != t->default_port || p->host_port <= 0)
+				continue;
+			/* bound to every address: ask on loopback */
+			snprintf(host, size, "%s", !p->host_ip[0] || !strcmp(p->host_ip, "0.0.0.0") ||
+				 !strcmp(p->host_ip, "::") ? "127.0.0.1" : p->host_ip);
+			*port = p->host_port;
+			ret = 0;
+			goto out;
+		}
+	}
+	if (n && i == n)
+		buf_addf(err, "project '%s' has a %s container, but it is not running or publishes no "
+			 "port %d; start it with 'pancake up %s' (or name a store yourself: --endpoint "
+			 "%s=HOST:PORT)", config_project(), t->name, t->default_port, t->name, t->name);
+	else
+		buf_addf(err, "project '%s' has no %s container; start it with 'pancake up %s' "
+			 "(pancake writes only to its own project's stores; PANCAKE_PROJECT picks the "
+			 "project, --endpoint %s=HOST:PORT names a store yourself)", config_project(),
+			 t->name, t->name, t->name);
+out:
+	docker_containers_free(cs, n);
+	return ret;
+}
+
+static int locate(struct docker **d, const struct load_target *t, const struct strvec *given,
+		  char *host, size_t size, int *port, struct buf *err)
+{
+	int r = explicit_endpoint(given, t, host, size, port, err);
+
+	if (r)
+		return r < 0 ? LOADRUN_EUSAGE : 0;
+	return project_endpoint(d, t, host, size, port, err);
+}
+
 int loadrun_endpoint(const struct load_target *t, char *host, size_t size, int *port,
 		     struct buf *err)
 {
-	char *path = xstrfmt("%s/services/%s/service.conf", config_home(), t->name);
-	struct service s;
-	struct stat st;
-	int hp, ret = 0;
+	struct docker *d = NULL;
+	int ret = locate(&d, t, NULL, host, size, port, err);
 
-	snprintf(host, size, "127.0.0.1");
-	*port = t->default_port;
-	/* no definition (a library user outside the tree): the defaults */
-	if (stat(path, &st))
-		goto out;
-	memset(&s, 0, sizeof(s));
-	if (service_load(&s, t->name, path, err) || service_apply_env(&s, err)) {
-		ret = -1;
-		goto release;
-	}
-	hp = service_host_port(&s, t->default_port);
-	if (hp > 0) {
-		int i;
-
-		*port = hp;
-		for (i = 0; i < s.nports; i++)
-			if (s.ports[i].host_port == hp && s.ports[i].host_ip[0] &&
-			    strcmp(s.ports[i].host_ip, "0.0.0.0"))
-				snprintf(host, size, "%s", s.ports[i].host_ip);
-	}
-release:
-	service_release(&s);
-out:
-	free(path);
+	docker_free(d);
 	return ret;
+}
+
+int loadrun_check_endpoints(const struct strvec *given, struct buf *err)
+{
+	size_t i;
+	char q[QUOTE_BUF];
+
+	for (i = 0; given && i < given->n; i++) {
+		const char *eq = strchr(given->v[i], '=');
+		char *name = eq ? xstrndup(given->v[i], (size_t)(eq - given->v[i])) : NULL;
+		const struct load_target *t = name ? loadrun_find(name) : NULL;
+		char host[64];
+		int port;
+
+		free(name);
+		if (!t) {
+			buf_addf(err, "endpoint %s names no store: give T=HOST:PORT with T one of ",
+				 quote(q, given->v[i]));
+			for (int k = 0; load_targets[k]; k++)
+				buf_addf(err, "%s%s", k ? ", " : "", load_targets[k]->name);
+			return -1;
+		}
+		if (explicit_endpoint(given, t, host, sizeof(host), &port, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int loadrun_prepare(struct loadrun_item *items, const struct load_target *const *ts,
 		    int n, const struct load_opts *base, struct buf *err)
 {
-	int i;
+	struct docker *d = NULL;
+	int i, ret = 0;
 
 	if (n > LOADRUN_MAX)
 		BUG("too many load targets");
@@ -78,14 +182,14 @@ int loadrun_prepare(struct loadrun_item *items, const struct load_target *const 
 		memset(&items[i], 0, sizeof(items[i]));
 		items[i].t = ts[i];
 		items[i].o = *base;
-		if (loadrun_endpoint(ts[i], items[i].host, sizeof(items[i].host),
-				     &items[i].o.port, err)) {
-			buf_addf(err, " (the %s target's definition)", ts[i]->name);
-			return -1;
-		}
+		ret = locate(&d, ts[i], base->endpoints, items[i].host, sizeof(items[i].host),
+			     &items[i].o.port, err);
+		if (ret)
+			break;
 		items[i].o.host = items[i].host;
 	}
-	return 0;
+	docker_free(d);
+	return ret;
 }
 
 struct job {
@@ -145,6 +249,7 @@ static int same(int64_t want, int64_t have)
 int loadrun_verify(const struct dataset *ds, struct verify_row *rows, int n,
 		   const struct load_opts *base)
 {
+	struct docker *d = NULL;
 	int i, bad = 0;
 
 	for (i = 0; i < n; i++) {
@@ -156,7 +261,8 @@ int loadrun_verify(const struct dataset *ds, struct verify_row *rows, int n,
 		memset(&rows[i].have, 0, sizeof(rows[i].have));
 		rows[i].have.ratings = rows[i].have.movies = rows[i].have.users = -1;
 		rows[i].t->expect(ds, &rows[i].want);
-		if (loadrun_endpoint(rows[i].t, host, sizeof(host), &o.port, &rows[i].err)) {
+		if (locate(&d, rows[i].t, base->endpoints, host, sizeof(host), &o.port,
+			   &rows[i].err)) {
 			rows[i].ok = 0;
 			bad++;
 			continue;
@@ -173,5 +279,6 @@ int loadrun_verify(const struct dataset *ds, struct verify_row *rows, int n,
 		if (!rows[i].ok)
 			bad++;
 	}
+	docker_free(d);
 	return bad;
 }

@@ -6,6 +6,7 @@
 #define PANCAKE_LOADRUN_H
 
 #include "core/load.h"
+#include "util/strvec.h"
 
 #define LOADRUN_MAX 8
 
@@ -14,15 +15,27 @@ extern const struct load_target *const load_targets[];
 /* a target by name, or NULL */
 const struct load_target *loadrun_find(const char *name);
 
+/* what finding a store can fail with, beside -1 (the engine failed) */
+#define LOADRUN_ENOENGINE (-2)   /* no engine answers: nothing can be known */
+#define LOADRUN_ENOSTACK (-3)    /* the project has no such running container */
+#define LOADRUN_EUSAGE (-4)      /* a malformed --endpoint */
+
 /*
- * Where target `t` answers: the host port its service definition
- * (services/<name>/service.conf, with PANCAKE_<SERVICE>_PORT_<PORT>
- * overrides) publishes its default port on, and 127.0.0.1 unless bound to
- * one address. The defaults when there is no definition; -1 with `err`
- * when the definition or an override is malformed.
+ * Where target `t` answers: asked of the engine, the project's
+ * (PANCAKE_PROJECT's) own running container labelled with the target's
+ * service, and the host address and port it publishes the target's port
+ * on (loopback when bound to every address). Never a guess from the
+ * definitions: a load must not write to a store on the default port that
+ * another project, or something else, runs. 0, or a LOADRUN_E* code or
+ * -1 with `err` saying what and the way out.
  */
 int loadrun_endpoint(const struct load_target *t, char *host, size_t size, int *port,
 		     struct buf *err);
+/*
+ * Checks explicit endpoints ("redis=HOST:PORT", what --endpoint gives)
+ * before anything connects: each names a known target and a HOST:PORT.
+ */
+int loadrun_check_endpoints(const struct strvec *given, struct buf *err);
 
 struct loadrun_item {
 	const struct load_target *t;   /* borrowed */
@@ -38,8 +51,9 @@ struct loadrun_item {
 
 /*
  * Sets items[0..n) up for targets ts[0..n): options copied from `base`,
- * the endpoint from loadrun_endpoint. -1 with `err` naming the target
- * whose definition is malformed.
+ * the endpoint from base->endpoints when it names the target, else from
+ * loadrun_endpoint. Fails (a LOADRUN_E* code or -1 with `err`) before
+ * anything is written when one target cannot be found.
  */
 int loadrun_prepare(struct loadrun_item *items, const struct load_target *const *ts,
 		    int n, const struct load_opts *base, struct buf *err);

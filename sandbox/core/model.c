@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/model.h"
@@ -209,6 +210,45 @@ unsorted:
 	buf_addf(err, "model file '%s' is corrupt: its id table is not in order: "
 		 "train it again", name);
 	return -1;
+}
+
+int model_check_writable(const char *path, struct buf *err)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	struct buf tmp = BUF_INIT;
+	struct stat st;
+	int fd, ret = -1;
+
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	else
+		snprintf(dir, strlen(dir) + 1, ".");
+	if (!*path) {
+		buf_addstr(err, "the model file's name is empty");
+	} else if (stat(dir, &st)) {
+		buf_addf(err, "cannot write model file '%s': its folder '%s' %s; create it "
+			 "(mkdir -p '%s') or name another file", path, dir,
+			 errno == ENOENT ? "does not exist" : strerror(errno), dir);
+	} else if (!S_ISDIR(st.st_mode)) {
+		buf_addf(err, "cannot write model file '%s': '%s' is not a folder", path, dir);
+	} else if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		buf_addf(err, "cannot write model file '%s': it is a folder; name a file in it "
+			 "(like '%s/NAME.model')", path, path);
+	} else {
+		/* the same kind of file model_save makes, made and removed at once */
+		buf_addf(&tmp, "%s.tmp.%d", path, (int)getpid());
+		fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0) {
+			buf_addf(err, "cannot write model file '%s': %s", path, strerror(errno));
+		} else {
+			close(fd);
+			unlink(tmp.s);
+			ret = 0;
+		}
+	}
+	buf_release(&tmp);
+	free(dir);
+	return ret;
 }
 
 int model_save(struct model *m, const char *path, struct buf *err)

@@ -61,6 +61,12 @@ int model_decode(struct model *m, const void *data, size_t len, const char *name
 
 /* writes atomically (temporary file, fsync, rename); -1 with `err` */
 int model_save(struct model *m, const char *path, struct buf *err);
+/*
+ * Whether model_save could write `path` (its folder exists, is a folder,
+ * takes a new file): asked before a long training, so that a bad --out
+ * fails at once instead of after the last iteration. 0, or -1 with `err`.
+ */
+int model_check_writable(const char *path, struct buf *err);
 int model_load(struct model *m, const char *path, struct buf *err);
 
 /* the index of `id` in the ascending ids[0..n), or -1 (binary search) */

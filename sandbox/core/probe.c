@@ -19,12 +19,12 @@ static const char *probe_host(const struct service *s)
 	return "127.0.0.1";
 }
 
-int probe_service(const struct service *s, int timeout_ms, struct buf *detail)
+enum probe_result probe_service(const struct service *s, int timeout_ms, struct buf *detail)
 {
 	const char *host = probe_host(s);
 	int port = service_host_port(s, s->probe_port);
 	struct buf err = BUF_INIT, v = BUF_INIT;
-	int ready = 0;
+	int ready = 0, answered = 0, r;
 
 	if (timeout_ms < 100)
 		timeout_ms = 100;
@@ -38,7 +38,9 @@ int probe_service(const struct service *s, int timeout_ms, struct buf *detail)
 		struct kafka_meta md;
 		char *bootstrap = xstrfmt("%s:%d", host, port);
 		memset(&md, 0, sizeof(md));
-		ready = kafka_probe(bootstrap, timeout_ms, &md, &err) == 0 && md.brokers > 0;
+		r = kafka_probe(bootstrap, timeout_ms, &md, &err);
+		ready = r == 0 && md.brokers > 0;
+		answered = r == 0;
 		if (ready)
 			buf_addf(detail, "metadata: %d broker(s), %d topic(s)", md.brokers, md.topics);
 		else if (!err.len)
@@ -47,7 +49,10 @@ int probe_service(const struct service *s, int timeout_ms, struct buf *detail)
 		break;
 	}
 	case PROBE_CQL:
-		ready = cql_probe(host, port, timeout_ms, &v, &err) == 0;
+		r = cql_probe(host, port, timeout_ms, &v, &err);
+		ready = r == 0;
+		/* it answered the query, with no row or no version yet */
+		answered = r == CQL_EPROTO && strstr(err.s, "still starting");
 		if (ready)
 			buf_addf(detail, "release_version %s", v.s);
 		break;
@@ -55,8 +60,9 @@ int probe_service(const struct service *s, int timeout_ms, struct buf *detail)
 		struct es_health h;
 		char *url = xstrfmt("http://%s:%d", host, port);
 		memset(&h, 0, sizeof(h));
-		ready = es_health(url, "yellow", timeout_ms, &h, &err) == 0 &&
-			(!strcmp(h.status, "yellow") || !strcmp(h.status, "green"));
+		r = es_health(url, "yellow", timeout_ms, &h, &err);
+		ready = r == 0 && (!strcmp(h.status, "yellow") || !strcmp(h.status, "green"));
+		answered = r == 0;
 		if (ready)
 			buf_addf(detail, "cluster health %s", h.status);
 		else if (!err.len)
@@ -82,5 +88,5 @@ int probe_service(const struct service *s, int timeout_ms, struct buf *detail)
 		buf_addstr(detail, err.len ? err.s : "not ready");
 	buf_release(&err);
 	buf_release(&v);
-	return ready;
+	return ready ? PROBE_READY : answered ? PROBE_NOT_READY : PROBE_NO_ANSWER;
 }

@@ -187,7 +187,7 @@ int stack_status(struct stack *st, struct service_status *out, int probe, struct
 			if (probe && s->running) {
 				struct buf det = BUF_INIT;
 				s->probed = 1;
-				s->ready = probe_service(s->svc, 2000, &det);
+				s->ready = probe_service(s->svc, 2000, &det) == PROBE_READY;
 				snprintf(s->detail, sizeof(s->detail), "%s", det.s);
 				buf_release(&det);
 			}
@@ -652,7 +652,7 @@ static int wait_ready(struct up_run *u, int k, const char *cid, struct buf *why)
 	const struct service *s = &st->svcs[k];
 	double start = stack_now(), limit = u->o->timeout_s ? u->o->timeout_s : s->ready_timeout_s;
 	double pause = 0.2, last_note = 0;
-	char last[200] = "";
+	char last[200] = "", shown[200] = "";
 
 	for (;;) {
 		struct buf det = BUF_INIT, e = BUF_INIT;
@@ -682,16 +682,31 @@ static int wait_ready(struct up_run *u, int k, const char *cid, struct buf *why)
 		}
 		/* never a non-positive timeout: some clients read it as "wait forever" */
 		ready = probe_service(s, left > 2 ? 2000 : left > 0.2 ? (int)(left * 1000) : 200, &det);
-		if (ready) {
+		if (ready == PROBE_READY) {
 			stack_note(st, NOTE_READY, s->name, "%s", det.s);
 			buf_release(&det);
 			return 0;
 		}
-		/* say why it is not ready, without a line for every probe */
-		if (strcmp(last, det.s) && stack_now() - last_note >= 5) {
+		/*
+		 * Before its first ready a service that does not answer yet is
+		 * starting, not failing: the note says so, and the probe's own
+		 * words only when it answered (ES red, no broker yet). The last
+		 * probe's words stay for the timeout's message.
+		 */
+		{
+			char now_says[200];
+
+			if (ready == PROBE_NO_ANSWER)
+				snprintf(now_says, sizeof(now_says), "starting (its port does not "
+					 "answer yet)");
+			else
+				snprintf(now_says, sizeof(now_says), "starting (%s)", det.s);
+			if (strcmp(shown, now_says) && stack_now() - last_note >= 5) {
+				snprintf(shown, sizeof(shown), "%s", now_says);
+				stack_note(st, NOTE_WAITING, s->name, "%s", now_says);
+				last_note = stack_now();
+			}
 			snprintf(last, sizeof(last), "%s", det.s);
-			stack_note(st, NOTE_WAITING, s->name, "%s", det.s);
-			last_note = stack_now();
 		}
 		buf_release(&det);
 		if (stack_now() - start >= limit) {

@@ -302,6 +302,21 @@ int cmd_train(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	if (parse(argc, argv, &o))
 		return 2;
+	/* where the model goes, and the registry, are checked before any training */
+	if (o.out && model_check_writable(o.out, &err)) {
+		fprintf(stderr, "error: %s\n", err.s);
+		ret = 2;
+		goto out;
+	}
+	if (o.do_register) {
+		struct registry *reg = NULL;
+
+		if (registry_open(&reg, rec_registry_dir(o.registry), 1, &err)) {
+			fprintf(stderr, "error: %s (nothing was trained)\n", err.s);
+			goto out;
+		}
+		registry_close(reg);
+	}
 	rec_catch_signals();
 	if (o.from_cassandra ? rec_read_cassandra(argv[optind], &ds, &name)
 			     : rec_read_dataset(argv[optind], o.on_error, &ds, &name))

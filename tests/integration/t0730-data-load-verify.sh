@@ -30,7 +30,16 @@ have=$(redis-cli hget "pk:$ds:item:7" count)
 [ "$have" = "$want" ] || fail "redis count of item 7 is $have, the CSV says $want"
 pass "kcat 40000 records, curl _count 400, redis-cli zcard 400, item 7 count $have = CSV"
 $PANCAKE data load "$tmp/$ds" > "$tmp/load2" 2>&1 || { cat "$tmp/load2"; fail "second load"; }
-grep -q "kafka *0 ratings written, 40000 already there" "$tmp/load2" || { cat "$tmp/load2"; fail "second load sent kafka records again"; }
+cat "$tmp/load2"
+grep -q "kafka *0 ratings written (0 new, 0 rewritten in place: nothing duplicated), 40000 already there and skipped" "$tmp/load2" || fail "second load sent kafka records again"
+# every store says what a second load did in the same words: redis and
+# elasticsearch rewrite in place (idempotent), cassandra resumes past its marker
+for t in redis elasticsearch; do
+	grep -q "$t *40000 ratings written (0 new, 40000 rewritten in place: nothing duplicated), 0 already there and skipped" "$tmp/load2" \
+		|| fail "second load into $t does not say it rewrote 40000 in place"
+done
+grep -q "cassandra *0 ratings written (0 new, 0 rewritten in place: nothing duplicated), 40000 already there and skipped" "$tmp/load2" \
+	|| fail "second load into cassandra does not say all 40000 were already there"
 $PANCAKE data verify "$tmp/$ds" >/dev/null || fail "verify after the second load"
 n=$(kcat -b 127.0.0.1:9092 -C -t "$PANCAKE_KAFKA_TOPIC" -e -q -m 30 | wc -l)
 [ "$n" -eq 40000 ] || fail "after a second load kcat counts $n"
@@ -54,7 +63,7 @@ grep -q "skipped 2 bad line" "$tmp/skip" || fail "skip report does not count 2 b
 	|| fail "skip load did not load the 100 good lines"
 pass "skip: 100 good lines loaded, 2 bad ones reported"
 set +e; out=$($PANCAKE data load "$tmp/$ds" --into nosuch 2>&1); rc=$?; set -e
-[ $rc -ne 0 ] && echo "$out" | grep -q "no load target 'nosuch'" || fail "unknown target not refused"
+[ $rc -eq 2 ] && echo "$out" | grep -q "no store named 'nosuch'" || fail "unknown target not refused with a usage error"
 pass "unknown target refused"
 
 # another version of the dataset under the same name: every store refuses it
