@@ -8,7 +8,7 @@ set -eu
 
 mode=${1:-run}
 case "$mode" in
-run|test|deps) ;;
+run|test|deps|deps-test) ;;
 *) echo "usage: sh sandbox/setup.sh run|test" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/.."
@@ -21,26 +21,64 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# bold on a terminal only (and not with a non-empty NO_COLOR or TERM=dumb)
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-}" != dumb ]; then
+	say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+else
+	say() { printf '==> %s\n' "$*"; }
+fi
 
 # Debian packages: build tools and libraries, the engine, the image builders,
 # and for tests the independent clients that cross-check pancake.
 pkgs="build-essential pkg-config libcurl4-openssl-dev libjansson-dev librdkafka-dev
 libhiredis-dev libncurses-dev libopenblas-dev libgit2-dev libmicrohttpd-dev docker.io debootstrap maven tar curl
 ca-certificates unzip"
-if [ "$mode" = test ]; then
-	pkgs="$pkgs kcat redis-tools python3-cassandra tmux docker-compose procps socat bc strace git"
-fi
+case "$mode" in
+test|deps-test)
+	pkgs="$pkgs kcat redis-tools python3-cassandra tmux docker-compose procps socat bc strace git" ;;
+esac
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+
+# Another apt, dpkg or unattended-upgrades (a fresh machine runs one soon
+# after boot) holds the package locks: wait for it, with a bound, instead
+# of failing at once with exit 100. The locks are POSIX locks: /proc/locks
+# lists them by inode, no extra tool needed.
+LOCK_WAIT=${PANCAKE_LOCK_WAIT:-600}
+dpkg_busy() {
+	for f in /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock; do
+		[ -e "$f" ] || continue
+		ino=$(stat -c %i "$f")
+		grep -q ":$ino " /proc/locks 2>/dev/null && return 0
+	done
+	return 1
+}
+wait_for_dpkg() {
+	dpkg_busy || return 0
+	say "another package manager (apt, dpkg or unattended-upgrades) is running: waiting for it to finish (up to $LOCK_WAIT s)"
+	waited=0
+	while dpkg_busy; do
+		if [ "$waited" -ge "$LOCK_WAIT" ]; then
+			echo "error: the package lock is still held after $LOCK_WAIT s; see what holds it (ps -ef | grep -E 'apt|dpkg'), let it finish or stop it, then run this again" >&2
+			exit 1
+		fi
+		sleep 2
+		waited=$((waited + 2))
+		[ $((waited % 30)) -eq 0 ] && echo "   still waiting for the package lock (${waited} s)"
+	done
+	echo "   the package lock is free"
+}
 if [ -n "$missing" ]; then
 	say "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
+	wait_for_dpkg
+	# a lock taken again between our look and apt's is waited for by apt itself
+	apt-get -o DPkg::Lock::Timeout=120 update -q
+	wait_for_dpkg
 	# shellcheck disable=SC2086
-	apt-get install -y -q --no-install-recommends $missing
+	apt-get -o DPkg::Lock::Timeout=120 install -y -q --no-install-recommends $missing
 fi
 
 engine_up() {
@@ -64,7 +102,7 @@ if [ -z "${DOCKER_HOST:-}" ] && ! engine_up; then
 		sleep 1
 	done
 fi
-[ "$mode" = deps ] && exit 0
+case "$mode" in deps|deps-test) exit 0 ;; esac
 
 say "building pancake and the recommender"
 make -j2 all
