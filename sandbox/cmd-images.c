@@ -9,40 +9,55 @@
 
 struct build_view {
 	int verbose;
+	int transient;           /* a build line is shown in place, with no newline */
 };
+
+/* the in-place line of build output goes before anything else is printed */
+static void clear_transient(struct build_view *v)
+{
+	if (v->transient)
+		printf("\r\033[K");
+	v->transient = 0;
+}
 
 static void on_note(const struct images_note *n, void *ctx)
 {
 	struct build_view *v = ctx;
+	struct buf t = BUF_INIT;
 
+	quote_text(&t, n->text);
+	if (n->phase != IMAGES_OUTPUT)
+		clear_transient(v);
 	switch (n->phase) {
 	case IMAGES_START:
-		printf("%s%s%s %s\n", cli_color(C_BOLD), n->image, cli_color(C_RESET), n->text);
+		printf("%s%s%s %s\n", cli_color(C_BOLD), n->image, cli_color(C_RESET), t.s);
 		break;
 	case IMAGES_SKIP:
-		printf("  %s%s%s\n", cli_color(C_GREEN), n->text, cli_color(C_RESET));
+		printf("  %s%s%s\n", cli_color(C_GREEN), t.s, cli_color(C_RESET));
 		break;
 	case IMAGES_STEP:
-		printf("  %s\n", n->text);
+		printf("  %s\n", t.s);
 		break;
 	case IMAGES_OUTPUT:
-		if (v->verbose)
-			printf("  %s| %s%s\n", cli_color(C_DIM), n->text, cli_color(C_RESET));
-		else if (cli_tty())
-			printf("\r\033[K  %s| %.70s%s", cli_color(C_DIM), n->text, cli_color(C_RESET));
+		if (v->verbose) {
+			printf("  %s| %s%s\n", cli_color(C_DIM), t.s, cli_color(C_RESET));
+		} else if (cli_tty()) {
+			printf("\r\033[K  %s| %.70s%s", cli_color(C_DIM), t.s, cli_color(C_RESET));
+			v->transient = 1;
+		}
 		break;
 	case IMAGES_DONE:
-		if (!v->verbose && cli_tty())
-			printf("\r\033[K");
-		printf("  %sbuilt%s %.19s\n", cli_color(C_GREEN), cli_color(C_RESET), n->text);
+		printf("  %sbuilt%s %.19s in %.0f s\n", cli_color(C_GREEN), cli_color(C_RESET), t.s,
+		       n->elapsed);
 		break;
 	}
 	fflush(stdout);
+	buf_release(&t);
 }
 
 static int images_build_cmd(int argc, char **argv)
 {
-	struct build_view v = { 0 };
+	struct build_view v = { 0, 0 };
 	struct buf err = BUF_INIT;
 	const char **only = NULL;
 	char q[QUOTE_BUF];
@@ -65,8 +80,7 @@ static int images_build_cmd(int argc, char **argv)
 		v.verbose = 1;
 	ret = images_build(cli_docker(), n ? only : NULL, force, on_note, &v, &err);
 	if (ret) {
-		if (!v.verbose && cli_tty())
-			printf("\n");
+		clear_transient(&v);
 		cli_fail(RC_FAILED, "%s", err.s);
 	}
 	free(only);
@@ -140,7 +154,7 @@ int cmd_images(int argc, char **argv)
 	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
 		return images_list_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "save") || !strcmp(argv[1], "load")) {
-		struct build_view v = { 1 };
+		struct build_view v = { 1, 0 };
 		if (argc < 3 || (argv[1][0] == 'l' && argc != 3))
 			return cli_bad_usage("images", "'%s' takes a FILE", argv[1]);
 		if (argv[1][0] == 's') {

@@ -13,20 +13,38 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#define STAGES_MAX 8
 
 struct build_ctx {
 	images_note_fn fn;
 	void *ctx;
 	const char *image;
+	double t0;			/* when the image's build began */
+	/* a multi-stage build: the classic builder's stage results, untagged */
+	char current[80];		/* the last " ---> ID" of the build's output */
+	char stages[STAGES_MAX][80];
+	int nstages;
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void note(struct build_ctx *b, enum images_phase ph, const char *text)
 {
-	struct images_note n = { b->image, ph, text };
+	struct images_note n = { b->image, ph, text, now_s() - b->t0 };
 
 	if (b->fn)
 		b->fn(&n, b->ctx);
@@ -37,14 +55,118 @@ static void on_line(const char *line, void *ctx)
 	note(ctx, IMAGES_OUTPUT, line);
 }
 
+/*
+ * Follows the classic builder's "Step N/M : FROM" and " ---> ID" lines: the
+ * image a stage ended with is the last ID before the next FROM. Those stay
+ * behind untagged (about the size of their base each) unless removed.
+ */
+static void track_stages(struct build_ctx *b, const char *line)
+{
+	const char *p;
+
+	while (*line == ' ')
+		line++;
+	if (!strncmp(line, "---> ", 5) && strlen(line + 5) < sizeof(b->current) &&
+	    strspn(line + 5, "0123456789abcdef") == strlen(line + 5)) {
+		snprintf(b->current, sizeof(b->current), "%s", line + 5);
+	} else if (!strncmp(line, "Step ", 5) && (p = strstr(line, " : ")) &&
+		   !strncasecmp(p + 3, "FROM ", 5)) {
+		if (b->current[0] && b->nstages < STAGES_MAX)
+			snprintf(b->stages[b->nstages++], sizeof(b->stages[0]), "%s", b->current);
+		b->current[0] = '\0';
+	}
+}
+
 static void on_progress(const struct docker_progress *p, void *ctx)
 {
 	struct buf t = BUF_INIT;
 
 	buf_addstr(&t, p->stream ? p->stream : p->status ? p->status : "");
 	buf_rtrim(&t);
-	if (t.len)
+	if (p->stream) {
+		/* a stream chunk may hold several lines */
+		char *line = t.s, *nl;
+
+		for (; line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			track_stages(ctx, line);
+			if (*line)
+				note(ctx, IMAGES_OUTPUT, line);
+		}
+	} else if (t.len) {
 		note(ctx, IMAGES_OUTPUT, t.s);
+	}
+	buf_release(&t);
+}
+
+/*
+ * After a build: the stages' own images and the image the tag named
+ * before, untagged now, removed with their untagged layers. One still
+ * used (by a container, or a tagged base a stage started from and never
+ * changed, or the new image itself) is refused by the engine and stays.
+ */
+static void remove_stages(struct docker *d, struct build_ctx *b)
+{
+	struct buf e = BUF_INIT;
+	int i, removed = 0;
+
+	for (i = 0; i < b->nstages; i++) {
+		buf_reset(&e);
+		if (!docker_image_remove(d, b->stages[i], 0, &e))
+			removed++;
+	}
+	if (removed) {
+		char t[96];
+
+		snprintf(t, sizeof(t), "removed %d image%s the build left untagged", removed,
+			 removed == 1 ? "" : "s");
+		note(b, IMAGES_STEP, t);
+	}
+	b->nstages = 0;
+	b->current[0] = '\0';
+	buf_release(&e);
+}
+
+/* how long the last build of `image` took, from the cache; 0 if never */
+static double last_seconds(const char *image)
+{
+	char *path = xstrfmt("%s/%s.seconds", config_cache(), image);
+	FILE *f = fopen(path, "r");
+	double s = 0;
+
+	if (f) {
+		if (fscanf(f, "%lf", &s) != 1)
+			s = 0;
+		fclose(f);
+	}
+	free(path);
+	return s;
+}
+
+static void save_seconds(const char *image, double secs)
+{
+	char *path = xstrfmt("%s/%s.seconds", config_cache(), image);
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fprintf(f, "%.1f\n", secs);
+		fclose(f);
+	}
+	free(path);
+}
+
+/* "debootstrap bookworm (the last one took 55 s)": measured, never guessed */
+static void note_step(struct build_ctx *b, const char *what, const char *key)
+{
+	double last = last_seconds(key);
+	struct buf t = BUF_INIT;
+
+	buf_addstr(&t, what);
+	if (last > 0)
+		buf_addf(&t, " (the last one took %.0f s)", last);
+	note(b, IMAGES_STEP, t.s);
 	buf_release(&t);
 }
 
@@ -278,8 +400,16 @@ static int build_rootfs(struct docker *d, const char *name, int force, struct bu
 		}
 		argv[2] = inc;
 		argv[5] = mirror;
-		note(b, IMAGES_STEP, "debootstrap bookworm (about 1-2 minutes)");
-		rc = run_command(argv, &ro, &tail, err);
+		{
+			char *key = xstrfmt("debootstrap-%s", name);
+			double t = now_s();
+
+			note_step(b, "debootstrap bookworm", key);
+			rc = run_command(argv, &ro, &tail, err);
+			if (!rc)
+				save_seconds(key, now_s() - t);
+			free(key);
+		}
 		free(inc);
 		if (rc) {
 			if (rc > 0)
@@ -412,9 +542,11 @@ static int build_context(struct docker *d, const struct image_row *def, int forc
 			 const char *where, struct buf *err)
 {
 	struct kvlist labels = KVLIST_INIT;
-	struct buf id = BUF_INIT;
+	struct buf id = BUF_INIT, e = BUF_INIT;
+	struct docker_image old;
 	char hash[65];
 	int ret;
+	double t;
 
 	sha256_hex(c, hash);
 	if (!force && label_matches(d, def->tag, hash)) {
@@ -422,10 +554,23 @@ static int build_context(struct docker *d, const struct image_row *def, int forc
 		return 0;
 	}
 	rewind(f);
-	note(b, IMAGES_STEP, step);
+	note_step(b, step, def->name);
 	kvlist_set(&labels, LABEL_CONTENT_HASH, hash);
 	kvlist_set(&labels, LABEL_IMAGE, def->name);
+	b->nstages = 0;
+	b->current[0] = '\0';
+	/* the image the tag named before: untagged by this build, then removed */
+	memset(&old, 0, sizeof(old));
+	if (!docker_image_inspect(d, def->tag, &old, &e))
+		snprintf(b->stages[b->nstages++], sizeof(b->stages[0]), "%s", old.id);
+	docker_image_release(&old);
+	buf_release(&e);
+	t = now_s();
 	ret = docker_image_build(d, f, def->tag, &labels, on_progress, b, &id, err);
+	if (!ret) {
+		save_seconds(def->name, now_s() - t);
+		remove_stages(d, b);
+	}
 	if (ret) {
 		struct buf m = BUF_INIT;
 		buf_addf(&m, "image '%s' failed to build: %s", def->name, err->s);
@@ -584,7 +729,7 @@ static int build_sandbox(struct docker *d, const struct image_row *def, int forc
 	    tar_finish(&t, err))
 		goto out;
 	ret = build_context(d, def, force, b, f, &c,
-			    "building the native binaries in the build stage (about a minute)", df,
+			    "building the native binaries in the build stage", df,
 			    err);
 out:
 	if (f)
@@ -613,11 +758,14 @@ int images_build(struct docker *d, const char *const *only, int force,
 		 images_note_fn fn, void *ctx, struct buf *err)
 {
 	struct image_row defs[IMAGES_MAX];
-	struct build_ctx b = { fn, ctx, NULL };
+	struct build_ctx b;
 	struct buf e = BUF_INIT;
 	int n = images_defs(defs, IMAGES_MAX, err), i;
 	const char *const *o;
 
+	memset(&b, 0, sizeof(b));
+	b.fn = fn;
+	b.ctx = ctx;
 	if (n < 0)
 		return -1;
 	for (o = only; o && *o; o++) {
@@ -653,6 +801,7 @@ int images_build(struct docker *d, const char *const *only, int force,
 		if (!rootfs && !need)
 			continue;
 		b.image = name;
+		b.t0 = now_s();
 		note(&b, IMAGES_START, defs[i].tag);
 		if (rootfs ? build_rootfs(d, name, force && need, &b, err)
 		    : !strcmp(name, "sandbox") ? build_sandbox(d, &defs[i], force, &b, err)
@@ -751,9 +900,15 @@ int images_save(struct docker *d, const char *file, const char *const *only,
 int images_load(struct docker *d, const char *file, images_note_fn fn, void *ctx,
 		struct buf *err)
 {
-	struct build_ctx b = { fn, ctx, "bundle" };
+	struct build_ctx b;
 	FILE *f = fopen(file, "rb");
 	int ret;
+
+	memset(&b, 0, sizeof(b));
+	b.fn = fn;
+	b.ctx = ctx;
+	b.image = "bundle";
+	b.t0 = now_s();
 
 	if (!f) {
 		buf_addf(err, "cannot read image bundle '%s': %s", file, strerror(errno));

@@ -27,6 +27,7 @@ struct images_note {
 	const char *image;          /* "base", "kafka", ... */
 	enum images_phase phase;
 	const char *text;
+	double elapsed;             /* seconds since this image's build began */
 };
 /* strings borrowed, valid during the call */
 typedef void (*images_note_fn)(const struct images_note *n, void *ctx);

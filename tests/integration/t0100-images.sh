@@ -32,3 +32,32 @@ done
 docker run --rm pancake/sandbox:latest sh -c 'command -v cc || command -v gcc' > /tmp/t0100-cc.log 2>&1 \
 	&& fail "the runtime image has no compiler (it is the slim stage)"
 pass "pancake/sandbox: serving, recommender and pancake run; no compiler in the runtime stage"
+
+# a rebuild leaves nothing untagged behind (the build stage's image, the
+# image it replaced), and its output never glues a step onto a build line
+dangling() { docker image ls -q --filter dangling=true | sort -u | wc -l; }
+before=$(dangling)
+script -qec "$PANCAKE images build --force sandbox" /dev/null > /tmp/t0100-tty.log 2>&1 \
+	|| { cat /tmp/t0100-tty.log; fail "images build --force sandbox"; }
+after=$(dangling)
+[ "$after" -le "$before" ] || { docker image ls --filter dangling=true; fail "the rebuild left $((after - before)) untagged image(s)"; }
+grep -q "removed [0-9]* images\? the build left untagged" /tmp/t0100-tty.log || fail "the rebuild does not say it removed its stage"
+# on a terminal a build line is drawn in place ("\r\033[K  | ..."); every
+# other line must start on a line of its own, never after such a line
+$PY - /tmp/t0100-tty.log <<'PY' || fail "a step was glued onto a build output line"
+import re, sys
+raw = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+raw = re.sub(r"\x1b\[[0-9;]*m", "", raw)          # colours
+for line in raw.split("\n"):
+    parts = line.split("\r\x1b[K")
+    # the last part is what stays on screen: a build line, or a whole line
+    for p in parts[:-1]:
+        assert p == "" or p.startswith("  | "), repr(line)
+    last = parts[-1]
+    assert "| " not in last or last.startswith("  | ") or last.strip() == "", repr(line)
+    assert not re.search(r"\| .*(removed|built sha256)", last), repr(line)
+PY
+sed 's/\x1b\[[0-9;]*m//g' /tmp/t0100-tty.log | grep -q "built sha256:[0-9a-f]* in [0-9]* s" \
+	|| fail "the build does not say how long it took"
+grep -q "about a minute" /tmp/t0100-tty.log && fail "a guessed duration is announced"
+pass "a forced rebuild of pancake/sandbox: $before untagged image(s) before, $after after; steps on lines of their own; measured time"
