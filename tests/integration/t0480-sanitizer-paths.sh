@@ -1,0 +1,57 @@
+#!/bin/bash
+# t0480: the error paths under AddressSanitizer and LeakSanitizer. A copy of
+# the tree is built with SANITIZE=address,undefined and run where commands
+# fail (no engine, a broken engine, bad arguments, a load refused) and
+# where they work; not one leak report or runtime error is allowed.
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+mkdir -p "$tmp/src"
+cp -r Makefile sandbox services "$tmp/src/"
+( cd "$tmp/src" && make -s clean >/dev/null 2>&1; make -j2 -s SANITIZE=address,undefined pancake ) \
+	> "$tmp/build.log" 2>&1 || { tail -20 "$tmp/build.log"; fail "the sanitizer build"; }
+pass "pancake built with address and undefined-behaviour sanitizers"
+A=$tmp/src/pancake
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+for m in http500 malformed hangup; do
+	$PY tests/integration/broken-engine.py "$tmp/$m.sock" "$m" &
+	PIDS="$PIDS $!"
+done
+for m in http500 malformed hangup; do
+	wait_for 10 "broken engine '$m' listens" test -S "$tmp/$m.sock"
+done
+$PANCAKE data gen --users 40 --items 30 --ratings 400 --seed 2 --out "$tmp/ds" > /dev/null
+
+n=0
+# clean DESC CMD...: runs CMD; its output must hold no sanitizer report
+clean() {
+	d=$1; shift
+	set +e; "$@" > "$tmp/out" 2>&1; set -e
+	if grep -qE "LeakSanitizer|AddressSanitizer|runtime error:" "$tmp/out"; then
+		grep -A12 -E "LeakSanitizer|AddressSanitizer|runtime error:" "$tmp/out" | head -40
+		fail "$d: a sanitizer report"
+	fi
+	n=$((n + 1))
+}
+for eng in "unix://$tmp/none.sock" "unix://$tmp/http500.sock" "unix://$tmp/malformed.sock" "unix://$tmp/hangup.sock"; do
+	for args in "ps" "ps --json" "logs" "logs redis" "logs --tail 3 kafka" "exec redis ls" "down" \
+		"images list" "images list --json" "doctor" "doctor --json" "up --frob" \
+		"data load $tmp/ds --into redis" "data verify $tmp/ds --json" "data drop t0480 --from redis"; do
+		# shellcheck disable=SC2086
+		clean "DOCKER_HOST=$eng pancake $args" env DOCKER_HOST="$eng" "$A" $args
+	done
+done
+pass "$n failing commands (no engine, HTTP 500, malformed JSON, hang-ups): no leak, no runtime error"
+n=0
+for args in "ps" "ps --json" "logs --tail 5" "doctor" "images list" "data list --json" \
+	"data info $tmp/ds" "data info $tmp/nowhere --json" "help nosuch" "exec" "logs --tail x"; do
+	# shellcheck disable=SC2086
+	clean "pancake $args" "$A" $args
+done
+PANCAKE_PROJECT=t0480-stranger clean "a refused load" "$A" data load "$tmp/ds" --into redis
+pass "$((n + 1)) commands against the real engine: no leak, no runtime error"
