@@ -30,12 +30,13 @@ fi
 
 # Debian packages: build tools and libraries, the engine, the image builders,
 # and for tests the independent clients that cross-check pancake.
+# (redis-cli and curl: the README's examples use them)
 pkgs="build-essential pkg-config libcurl4-openssl-dev libjansson-dev librdkafka-dev
 libhiredis-dev libncurses-dev libopenblas-dev libgit2-dev libmicrohttpd-dev docker.io debootstrap maven tar curl
-ca-certificates unzip"
+ca-certificates unzip redis-tools"
 case "$mode" in
 test|deps-test)
-	pkgs="$pkgs kcat redis-tools python3-cassandra tmux docker-compose procps socat bc strace git" ;;
+	pkgs="$pkgs kcat python3-cassandra tmux docker-compose procps socat bc strace git" ;;
 esac
 missing=""
 for p in $pkgs; do
@@ -106,6 +107,15 @@ case "$mode" in deps|deps-test) exit 0 ;; esac
 
 say "building pancake and the recommender"
 make -j2 all
+# 'pancake' on the PATH, as the README writes it: a link to this tree's
+# binary (it finds its services/ through the link). Another file of that
+# name is left alone.
+link=/usr/local/bin/pancake
+if [ ! -e "$link" ] || [ -L "$link" ]; then
+	ln -sfn "$(pwd)/pancake" "$link"
+else
+	echo "note: $link exists and is not a link: left alone; run ./pancake from $(pwd)" >&2
+fi
 say "building the images (first time: a few minutes; then seconds)"
 ./pancake images build
 
