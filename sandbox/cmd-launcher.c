@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "core/supervise.h"
 #include "tui/launcher.h"
+#include "tui/terminal.h"
 #include "util/xalloc.h"
 
 #include <stdio.h>
@@ -49,6 +50,11 @@ int cmd_launcher(int argc, char **argv)
 	if (!isatty(0) || !isatty(1)) {
 		cli_print_error("the launcher needs a terminal: in scripts use 'pancake ps', "
 				"'pancake up' and 'pancake logs'");
+		return 1;
+	}
+	if (terminal_check(&err)) {
+		cli_print_error(err.s);
+		buf_release(&err);
 		return 1;
 	}
 	l = launcher_new(&o);
