@@ -11,8 +11,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
+
+/* how often a transfer looks at its cancel flag */
+#define CANCEL_POLL_MS 250
 
 /* The newest API version whose calls we use as documented. */
 #define CLIENT_API_VERSION "1.45"
@@ -23,6 +28,8 @@ struct docker {
 	char *socket;      /* unix socket path, or NULL */
 	char *base;        /* "http://docker" or "http://host:port" */
 	char version[16];
+	int wake[2];       /* a pipe: readable once docker_abort was called */
+	volatile int aborted;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -101,14 +108,6 @@ static size_t on_read(char *out, size_t size, size_t nmemb, void *p)
 	return n * size;
 }
 
-static int on_progress(void *p, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
-{
-	struct xfer *x = p;
-
-	(void)dlt; (void)dln; (void)ult; (void)uln;
-	return x->r->cancel && *x->r->cancel;
-}
-
 static void message_from_body(const struct buf *body, struct buf *out)
 {
 	json_t *o = json_loadb(body->s, body->len, 0, NULL);
@@ -141,6 +140,48 @@ static int unreachable(struct docker *d, CURLcode cc, const char *curlmsg, struc
 }
 
 /*
+ * Runs a transfer in a multi handle of its own, so that it can stop at once
+ * whatever the engine does: docker_abort makes the wake pipe readable, and
+ * the request's cancel flag is looked at every CANCEL_POLL_MS. Sets
+ * *canceled when it stopped for either.
+ */
+static CURLcode transfer(struct docker *d, struct xfer *x, int *canceled, char *errbuf)
+{
+	CURLM *m = curl_multi_init();
+	CURLcode cc = CURLE_OK;
+	CURLMsg *msg;
+	int running = 1, left;
+
+	if (!m)
+		die("cannot initialise libcurl");
+	curl_multi_add_handle(m, x->curl);
+	for (;;) {
+		struct curl_waitfd wake = { d->wake[0], CURL_WAIT_POLLIN, 0 };
+		CURLMcode mc = curl_multi_perform(m, &running);
+
+		if (mc == CURLM_OK && running && !d->aborted && !(x->r->cancel && *x->r->cancel))
+			mc = curl_multi_poll(m, &wake, 1, CANCEL_POLL_MS, NULL);
+		if (mc != CURLM_OK) {
+			snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_multi_strerror(mc));
+			cc = CURLE_FAILED_INIT;
+			break;
+		}
+		if (!running)
+			break;
+		if (d->aborted || (x->r->cancel && *x->r->cancel)) {
+			*canceled = 1;
+			break;
+		}
+	}
+	while ((msg = curl_multi_info_read(m, &left)))
+		if (msg->msg == CURLMSG_DONE)
+			cc = msg->data.result;
+	curl_multi_remove_handle(m, x->curl);
+	curl_multi_cleanup(m);
+	return cc;
+}
+
+/*
  * Performs one request. On 2xx, a streamed body went to r->sink and any
  * other body is left in `resp` (may be NULL). Non-2xx answers become
  * messages from {"message": ...} with a code for 404/409/304.
@@ -152,8 +193,12 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct buf url = BUF_INIT;
 	CURLcode cc;
-	int ret = DOCKER_EFAIL;
+	int ret = DOCKER_EFAIL, canceled = 0;
 
+	if (d->aborted) {
+		buf_addstr(err, "canceled");
+		return DOCKER_ECANCELED;
+	}
 	pthread_once(&curl_once, curl_init_once);
 	memset(&x, 0, sizeof(x));
 	x.r = r;
@@ -179,11 +224,6 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 	curl_easy_setopt(x.curl, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(x.curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(x.curl, CURLOPT_HEADERDATA, &x);
-	if (r->cancel) {
-		curl_easy_setopt(x.curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(x.curl, CURLOPT_XFERINFODATA, &x);
-		curl_easy_setopt(x.curl, CURLOPT_NOPROGRESS, 0L);
-	}
 	if (r->ctype) {
 		char *h = xstrfmt("Content-Type: %s", r->ctype);
 		hdrs = curl_slist_append(hdrs, h);
@@ -202,14 +242,16 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 	}
 	curl_easy_setopt(x.curl, CURLOPT_HTTPHEADER, hdrs);
 
-	cc = curl_easy_perform(x.curl);
+	cc = transfer(d, &x, &canceled, errbuf);
 	curl_easy_getinfo(x.curl, CURLINFO_RESPONSE_CODE, &x.status);
+	if (canceled) {
+		ret = DOCKER_ECANCELED;
+		buf_addstr(err, "canceled");
+		goto out;
+	}
 	if (cc != CURLE_OK) {
 		if (x.sink_failed) {
 			buf_addstr(err, x.sink_err.len ? x.sink_err.s : "stream consumer failed");
-		} else if (r->cancel && *r->cancel) {
-			ret = DOCKER_ECANCELED;
-			buf_addstr(err, "canceled");
 		} else if (x.too_big) {
 			buf_addf(err, "docker answer to %s %s is over %u bytes",
 				 r->method, r->path, DOCKER_RESP_MAX);
@@ -370,19 +412,17 @@ static int vercmp(const char *a, const char *b)
 
 /* ---- connection ---- */
 
-struct docker *docker_open(const char *host, int *code, struct buf *err)
+struct docker *docker_new(const char *host, struct buf *err)
 {
 	struct docker *d = xcalloc(1, sizeof(*d));
-	struct buf hdrs = BUF_INIT, body = BUF_INIT;
-	struct req r;
-	const char *p;
-	int ret;
 
+	d->wake[0] = d->wake[1] = -1;
 	if (!host || !*host)
 		host = getenv("DOCKER_HOST");
 	if (!host || !*host)
 		host = "unix://" DOCKER_DEFAULT_SOCKET;
 	d->endpoint = xstrdup(host);
+	snprintf(d->version, sizeof(d->version), "%s", CLIENT_API_MIN);
 	if (!strncmp(host, "unix://", 7)) {
 		d->socket = xstrdup(host + 7);
 		d->base = xstrdup("http://docker");
@@ -396,9 +436,21 @@ struct docker *docker_open(const char *host, int *code, struct buf *err)
 	} else {
 		buf_addf(err, "unsupported DOCKER_HOST '%s': use unix:///path/to/docker.sock "
 			 "or tcp://host:port", host);
-		ret = DOCKER_EFAIL;
-		goto fail;
+		docker_free(d);
+		return NULL;
 	}
+	if (pipe2(d->wake, O_CLOEXEC | O_NONBLOCK))
+		die("cannot make a pipe: %s", strerror(errno));
+	return d;
+}
+
+int docker_connect(struct docker *d, struct buf *err)
+{
+	struct buf hdrs = BUF_INIT, body = BUF_INIT;
+	struct req r;
+	const char *p;
+	char version[16];
+	int ret;
 
 	memset(&r, 0, sizeof(r));
 	r.method = "GET";
@@ -408,43 +460,62 @@ struct docker *docker_open(const char *host, int *code, struct buf *err)
 	r.headers = &hdrs;
 	ret = perform(d, &r, &body, err);
 	if (ret)
-		goto fail;
-	snprintf(d->version, sizeof(d->version), "%s", CLIENT_API_MIN);
+		goto out;
+	snprintf(version, sizeof(version), "%s", CLIENT_API_MIN);
 	for (p = hdrs.s; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
 		if (!strncasecmp(p, "Api-Version:", 12)) {
 			char v[16] = "";
 			sscanf(p + 12, " %15[0-9.]", v);
 			if (*v)
-				snprintf(d->version, sizeof(d->version), "%s", v);
+				snprintf(version, sizeof(version), "%s", v);
 		}
 	}
-	if (vercmp(d->version, CLIENT_API_VERSION) > 0)
-		snprintf(d->version, sizeof(d->version), "%s", CLIENT_API_VERSION);
-	if (vercmp(d->version, CLIENT_API_MIN) < 0) {
+	if (vercmp(version, CLIENT_API_VERSION) > 0)
+		snprintf(version, sizeof(version), "%s", CLIENT_API_VERSION);
+	if (vercmp(version, CLIENT_API_MIN) < 0) {
 		buf_addf(err, "docker at '%s' speaks API %s, older than the %s pancake needs: "
-			 "upgrade the engine (Docker 20.10 or newer)", host, d->version,
+			 "upgrade the engine (Docker 20.10 or newer)", d->endpoint, version,
 			 CLIENT_API_MIN);
 		ret = DOCKER_EFAIL;
-		goto fail;
+		goto out;
 	}
+	snprintf(d->version, sizeof(d->version), "%s", version);
+out:
 	buf_release(&hdrs);
 	buf_release(&body);
-	if (code)
-		*code = 0;
-	return d;
-fail:
+	return ret;
+}
+
+struct docker *docker_open(const char *host, int *code, struct buf *err)
+{
+	struct docker *d = docker_new(host, err);
+	int ret = d ? docker_connect(d, err) : DOCKER_EFAIL;
+
 	if (code)
 		*code = ret;
-	buf_release(&hdrs);
-	buf_release(&body);
-	docker_free(d);
-	return NULL;
+	if (ret) {
+		docker_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void docker_abort(struct docker *d)
+{
+	d->aborted = 1;
+	/* never read: every poll on it returns at once from now on */
+	if (write(d->wake[1], "x", 1) < 0 && errno != EAGAIN)
+		return;
 }
 
 void docker_free(struct docker *d)
 {
 	if (!d)
 		return;
+	if (d->wake[0] >= 0) {
+		close(d->wake[0]);
+		close(d->wake[1]);
+	}
 	free(d->endpoint);
 	free(d->socket);
 	free(d->base);
