@@ -1,6 +1,5 @@
 /* cmd-launcher: `pancake launcher [--mono] [--data]`, also `pancake` alone on a terminal. */
 #include "cli.h"
-#include "core/supervise.h"
 #include "tui/launcher.h"
 #include "tui/terminal.h"
 #include "util/xalloc.h"
@@ -10,26 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* the heap profile the running containers were made with, so that a start
- * or restart from the launcher does not replace them with the other one */
-static void adopt_profile(struct stack *st)
-{
-	struct service_status ss[SERVICE_MAX];
-	struct buf err = BUF_INIT;
-	int k;
-
-	if (!stack_status(st, ss, 0, &err))
-		for (k = 0; k < st->n; k++)
-			if (ss[k].exists && !strcmp(ss[k].profile, "small"))
-				st->profile = PROFILE_SMALL;
-	buf_release(&err);
-}
-
 int cmd_launcher(int argc, char **argv)
 {
 	struct launcher_opts o;
 	struct launcher *l;
-	struct supervisor *sv;
+	struct docker *d;
 	struct stack st;
 	struct buf err = BUF_INIT;
 	const char *nc = getenv("NO_COLOR");
@@ -57,17 +41,17 @@ int cmd_launcher(int argc, char **argv)
 		buf_release(&err);
 		return 1;
 	}
-	l = launcher_new(&o);
-	if (stack_open(&st, cli_docker(), PROFILE_DEFAULT, launcher_note, l, &err))
+	/* no word to the engine yet: the launcher waits for it on screen */
+	d = docker_new(NULL, &err);
+	if (!d)
 		die("%s", err.s);
-	adopt_profile(&st);
-	sv = supervisor_start(&st, &err);
-	if (!sv)
-		die("cannot supervise the stack: %s", err.s);
-	ret = launcher_run(l, &st, sv);
-	supervisor_stop(sv);
+	l = launcher_new(&o);
+	if (stack_open(&st, d, PROFILE_DEFAULT, launcher_note, l, &err))
+		die("%s", err.s);
+	ret = launcher_run(l, &st);
 	stack_close(&st);
 	launcher_free(l);
+	docker_free(d);
 	buf_release(&err);
 	return ret;
 }

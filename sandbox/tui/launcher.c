@@ -3,6 +3,7 @@
  * model (under its lock) and queues jobs: it never waits on Docker.
  */
 #include "tui/launcher.h"
+#include "clients/docker.h"
 #include "util/human.h"
 
 #include "tui/colors.h"
@@ -392,7 +393,8 @@ static void draw_title(struct launcher *l)
 	}
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
 	if (!m->polled)
-		snprintf(text, sizeof(text), " pancake  project %s  asking docker...", m->st->project);
+		snprintf(text, sizeof(text), " pancake  project %s  waiting for the engine...",
+			 m->st->project);
 	else
 		snprintf(text, sizeof(text), " pancake  project %s  %d/%d running  %d%s ready  %d supervised",
 			 m->st->project, running, m->n, ready, m->probed ? "" : "?", watched);
@@ -547,7 +549,7 @@ static void draw_logs(struct launcher *l, int y, int rows)
 	if (rows <= 0)
 		return;
 	if (!m->nlog) {
-		const char *msg = m->log_state[0] ? m->log_state : !m->polled ? "asking docker..." :
+		const char *msg = m->log_state[0] ? m->log_state : !m->polled ? "waiting for the engine..." :
 				  "no log lines yet";
 		table_fit(y + 1, 1, msg, COLS - 2, colors_attr(m->log_state[0] ? UI_WAIT : UI_DIM));
 		return;
@@ -564,16 +566,29 @@ static void draw_logs(struct launcher *l, int y, int rows)
 		table_fit(y + rows, 0, m->log_state, COLS, colors_attr(UI_WAIT));
 }
 
+/* seconds the engine has left a call unanswered, counted from its last answer */
+#define STALLED_S 3
+
 static void draw_events(struct launcher *l, int y, int rows)
 {
 	struct model *m = &l->m;
-	int i;
+	double now = stack_now();
+	int i, stalled = m->asking_since && now - m->answered_at >= STALLED_S;
 
-	if (m->error[0]) {
-		/* the engine itself is the news: say so first */
-		table_fit(y, 0, m->error, COLS, colors_attr(UI_BAD));
-		y++;
-		rows--;
+	/* the engine itself is the news: say so first, on two rows if there are more */
+	if (rows > 0 && (stalled || m->error[0])) {
+		char text[256];
+		int used;
+
+		if (stalled)
+			snprintf(text, sizeof(text), "docker at '%s' has not answered for %.0f s (q quits)",
+				 docker_endpoint(m->st->d), now - m->answered_at);
+		else
+			snprintf(text, sizeof(text), "%s", m->error);
+		used = table_wrap(y, 0, text, COLS, rows > 2 ? 2 : 1,
+				  colors_attr(stalled ? UI_WAIT : UI_BAD));
+		y += used;
+		rows -= used;
 	}
 	if (!m->nevents && rows > 0)
 		table_fit(y, 0, "no events yet: starts, stops, restarts and failures show here; ? lists the keys",
@@ -859,7 +874,7 @@ void launcher_note(const struct stack_note *n, void *ctx)
 	model_note(n, &l->m);
 }
 
-int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
+int launcher_run(struct launcher *l, struct stack *st)
 {
 	struct sigaction old_int, old_term, old_hup;
 	const char *term = getenv("TERM");
@@ -888,7 +903,7 @@ int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
 	set_escdelay(25);
 	colors_init(l->mono);
 
-	model_start(&l->m, st, sv);
+	model_start(&l->m, st);
 	model_follow(&l->m, l->sel);
 	l->dirty = 1;
 	while (!l->quit && !got_signal) {
