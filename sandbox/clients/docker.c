@@ -30,7 +30,19 @@ struct docker {
 	char version[16];
 	int wake[2];       /* a pipe: readable once docker_abort was called */
 	volatile int aborted;
+	/* how long the engine keeps calls waiting (docker_silence_s), streams aside */
+	pthread_mutex_t lock;
+	int asking;             /* calls under way */
+	double silent_since;    /* since when it has not said a word to them, 0: none */
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void)
@@ -58,8 +70,10 @@ struct req {
 };
 
 struct xfer {
+	struct docker *d;
 	struct req *r;
 	CURL *curl;
+	int heard;                 /* the engine has answered something */
 	struct buf body;           /* non-2xx or non-streamed body */
 	struct buf sink_err;
 	int sink_failed;
@@ -89,10 +103,22 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *p)
 	return len;
 }
 
+/* the engine said something: it is not stuck (calls still waiting count from now) */
+static void heard(struct xfer *x)
+{
+	if (x->heard || !x->r->timeout_ms)
+		return;
+	x->heard = 1;
+	pthread_mutex_lock(&x->d->lock);
+	x->d->silent_since = now_s();
+	pthread_mutex_unlock(&x->d->lock);
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 {
 	struct xfer *x = p;
 
+	heard(x);
 	if (x->r->headers)
 		buf_add(x->r->headers, data, size * nmemb);
 	return size * nmemb;
@@ -201,6 +227,7 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 	}
 	pthread_once(&curl_once, curl_init_once);
 	memset(&x, 0, sizeof(x));
+	x.d = d;
 	x.r = r;
 	buf_init(&x.body, 0);
 	buf_init(&x.sink_err, 0);
@@ -242,8 +269,21 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 	}
 	curl_easy_setopt(x.curl, CURLOPT_HTTPHEADER, hdrs);
 
+	if (r->timeout_ms) {
+		pthread_mutex_lock(&d->lock);
+		if (!d->asking++ && !d->silent_since)
+			d->silent_since = now_s();
+		pthread_mutex_unlock(&d->lock);
+	}
 	cc = transfer(d, &x, &canceled, errbuf);
 	curl_easy_getinfo(x.curl, CURLINFO_RESPONSE_CODE, &x.status);
+	if (r->timeout_ms) {
+		pthread_mutex_lock(&d->lock);
+		/* a call it let time out keeps the count going for the next ones */
+		if (!--d->asking && !(cc == CURLE_OPERATION_TIMEDOUT && !x.status))
+			d->silent_since = 0;
+		pthread_mutex_unlock(&d->lock);
+	}
 	if (canceled) {
 		ret = DOCKER_ECANCELED;
 		buf_addstr(err, "canceled");
@@ -417,6 +457,7 @@ struct docker *docker_new(const char *host, struct buf *err)
 	struct docker *d = xcalloc(1, sizeof(*d));
 
 	d->wake[0] = d->wake[1] = -1;
+	pthread_mutex_init(&d->lock, NULL);
 	if (!host || !*host)
 		host = getenv("DOCKER_HOST");
 	if (!host || !*host)
@@ -500,6 +541,16 @@ struct docker *docker_open(const char *host, int *code, struct buf *err)
 	return d;
 }
 
+double docker_silence_s(struct docker *d)
+{
+	double s;
+
+	pthread_mutex_lock(&d->lock);
+	s = d->silent_since ? now_s() - d->silent_since : 0;
+	pthread_mutex_unlock(&d->lock);
+	return s;
+}
+
 void docker_abort(struct docker *d)
 {
 	d->aborted = 1;
@@ -516,6 +567,7 @@ void docker_free(struct docker *d)
 		close(d->wake[0]);
 		close(d->wake[1]);
 	}
+	pthread_mutex_destroy(&d->lock);
 	free(d->endpoint);
 	free(d->socket);
 	free(d->base);

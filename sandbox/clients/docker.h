@@ -50,6 +50,14 @@ struct docker *docker_new(const char *host, struct buf *err);
  */
 int docker_connect(struct docker *d, struct buf *err);
 /*
+ * Seconds the engine has kept the calls on `d` waiting without a word
+ * (streams aside, which may be quiet): counted from the first call it left
+ * unanswered, on across calls that timed out, back to 0 once it answers or
+ * a call fails at once (nothing listening). For a screen that says the
+ * engine is stuck, as a slow probe of a service is not; thread-safe.
+ */
+double docker_silence_s(struct docker *d);
+/*
  * Stops every call on `d` at once, those under way and those to come: they
  * return DOCKER_ECANCELED. For a program that is leaving and must not wait
  * on the engine; `d` is good for nothing else afterwards. Thread-safe.

@@ -566,14 +566,15 @@ static void draw_logs(struct launcher *l, int y, int rows)
 		table_fit(y + rows, 0, m->log_state, COLS, colors_attr(UI_WAIT));
 }
 
-/* seconds the engine has left a call unanswered, counted from its last answer */
-#define STALLED_S 3
+/* seconds the engine may keep a call waiting before the screen says so
+ * (a stats call takes a second or two of the engine's time) */
+#define STALLED_S 5
 
 static void draw_events(struct launcher *l, int y, int rows)
 {
 	struct model *m = &l->m;
-	double now = stack_now();
-	int i, stalled = m->asking_since && now - m->answered_at >= STALLED_S;
+	double silence = docker_silence_s(m->st->d);
+	int i, stalled = silence >= STALLED_S;
 
 	/* the engine itself is the news: say so first, on two rows if there are more */
 	if (rows > 0 && (stalled || m->error[0])) {
@@ -582,7 +583,7 @@ static void draw_events(struct launcher *l, int y, int rows)
 
 		if (stalled)
 			snprintf(text, sizeof(text), "docker at '%s' has not answered for %.0f s (q quits)",
-				 docker_endpoint(m->st->d), now - m->answered_at);
+				 docker_endpoint(m->st->d), silence);
 		else
 			snprintf(text, sizeof(text), "%s", m->error);
 		used = table_wrap(y, 0, text, COLS, rows > 2 ? 2 : 1,

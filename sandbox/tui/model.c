@@ -405,16 +405,13 @@ static int connect_engine(struct model *m)
 	double began = stack_now();
 	int ret;
 
-	m->asking_since = began;
 	model_unlock(m);
 	ret = docker_connect(m->st->d, &err);
 	model_lock(m);
-	m->asking_since = 0;
 	if (ret) {
 		snprintf(m->error, sizeof(m->error), "%.*s", (int)strcspn(err.s, "\n"), err.s);
 	} else {
 		m->connected = 1;
-		m->answered_at = stack_now();
 		m->error[0] = '\0';
 	}
 	m->version++;
@@ -494,16 +491,11 @@ static void *poller_main(void *p)
 		}
 		seq = ++m->poll_seq;
 		m->poke = 0;
-		m->asking_since = began;
 		model_unlock(m);
 		ret = stack_status(m->st, ss, probe, &err);
 		model_lock(m);
-		m->asking_since = 0;
-		if (!ret) {
-			m->answered_at = stack_now();
-			if (!m->sv)
-				start_supervising(m, ss);
-		}
+		if (!ret && !m->sv)
+			start_supervising(m, ss);
 		model_unlock(m);
 		memset(sup, 0, sizeof(sup));
 		if (m->sv)
@@ -793,7 +785,6 @@ void model_start(struct model *m, struct stack *st)
 	model_lock(m);
 	m->st = st;
 	m->n = st->n;
-	m->answered_at = stack_now();
 	for (k = 0; k < st->n; k++) {
 		m->rows[k].st.svc = &st->svcs[k];
 		snprintf(m->rows[k].st.state, sizeof(m->rows[k].st.state), "?");

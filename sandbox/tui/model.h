@@ -63,8 +63,6 @@ struct model {
 	struct supervisor *sv;         /* started once the engine answers; may stay NULL */
 	int n;
 	int connected;                 /* the engine answered its ping */
-	double asking_since;           /* stack_now() of the ping or poll under way, 0: none */
-	double answered_at;            /* the engine's last answer (at first: the start) */
 	struct model_row rows[SERVICE_MAX];
 	int polled;                    /* a first snapshot has arrived */
 	int probed;                    /* ... with readiness */
