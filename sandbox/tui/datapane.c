@@ -5,7 +5,6 @@
 #include "tui/datapane.h"
 #include "tui/colors.h"
 #include "tui/table.h"
-#include "tui/text.h"
 #include "util/human.h"
 #include "util/xalloc.h"
 
