@@ -566,15 +566,11 @@ static void draw_logs(struct launcher *l, int y, int rows)
 		table_fit(y + rows, 0, m->log_state, COLS, colors_attr(UI_WAIT));
 }
 
-/* seconds the engine may keep a call waiting before the screen says so
- * (a stats call takes a second or two of the engine's time) */
-#define STALLED_S 5
-
 static void draw_events(struct launcher *l, int y, int rows)
 {
 	struct model *m = &l->m;
 	double silence = docker_silence_s(m->st->d);
-	int i, stalled = silence >= STALLED_S;
+	int i, stalled = silence >= MODEL_STALLED_S;
 
 	/* the engine itself is the news: say so first, on two rows if there are more */
 	if (rows > 0 && (stalled || m->error[0])) {
@@ -951,7 +947,8 @@ int launcher_run(struct launcher *l, struct stack *st)
 	datajob_unlock(&l->data.job);
 	datajob_cancel(&l->data.job);
 	if (model_busy_text(&l->m, busy, sizeof(busy))) {
-		fprintf(stderr, "waiting for the %s to finish (Ctrl-C leaves it to docker)\n", busy);
+		fprintf(stderr, "waiting for the %s to finish (Ctrl-C leaves it to docker; "
+			"a stuck engine is left after %d s)\n", busy, MODEL_STALLED_S);
 		fflush(stderr);
 	}
 	model_stop(&l->m);

@@ -819,10 +819,13 @@ void model_stop(struct model *m)
 	m->log_cancel = 1;
 	m->nqueue = 0;
 	pthread_cond_broadcast(&m->wake);
+	/* a job under way is let finish (the launcher says so), unless the
+	 * engine is stuck; nothing else is waited for */
+	while (m->acting && docker_silence_s(m->st->d) < MODEL_STALLED_S)
+		wait_s(m, 0.25);
 	model_unlock(m);
-	/* a job under way is let finish (the launcher says so); nothing else */
-	pthread_join(m->actor, NULL);
 	docker_abort(m->st->d);
+	pthread_join(m->actor, NULL);
 	pthread_join(m->poller, NULL);
 	pthread_join(m->follower, NULL);
 	supervisor_stop(m->sv);

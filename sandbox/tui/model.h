@@ -23,6 +23,9 @@
 #define MODEL_LOG_LINE_MAX 1024    /* longer lines are cut */
 #define MODEL_LOG_TAIL 200         /* lines fetched when following starts */
 #define MODEL_EVENTS 64
+/* seconds the engine may keep a call waiting without a word before it
+ * counts as stuck (docker_silence_s; a stats call takes it a second or two) */
+#define MODEL_STALLED_S 5
 #define MODEL_QUEUE 32
 
 enum model_action { ACT_START, ACT_STOP, ACT_RESTART, ACT_START_ALL };
@@ -115,9 +118,10 @@ void model_start(struct model *m, struct stack *st);
 int model_busy_text(struct model *m, char *out, size_t size);
 /*
  * Stops and joins the threads (queued jobs are dropped) and the supervisor.
- * It waits for a job under way to finish, and for nothing else: then every
- * call on the engine is cut short (docker_abort), so the stack's handle is
- * good for nothing afterwards.
+ * It waits for a job under way to finish while the engine answers (not once
+ * it has kept a call waiting MODEL_STALLED_S), and for nothing else: then
+ * every call on the engine is cut short (docker_abort), so the stack's
+ * handle is good for nothing afterwards.
  */
 void model_stop(struct model *m);
 void model_release(struct model *m);
