@@ -7,11 +7,11 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
