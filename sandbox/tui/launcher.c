@@ -837,6 +837,7 @@ static void handle_key(struct launcher *l, int ch)
 		}
 		/* any other key closes the help; a quit also quits */
 		l->help = 0;
+		l->dirty = 1;
 		if (ch != 'q' && ch != KEY_F(10))
 			return;
 	}
