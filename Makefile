@@ -85,6 +85,11 @@ $(RECO_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(RECO_COR
 	$(CC) $(RECO_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(RECO_CORE_OBJ) $(LIB) \
 	  $(RECO_LIBS) $(LIBS)
 
+# the terminal UI's pure helpers (no curses), tested without the screen
+TUI_UNIT := tests/unit/test-text
+$(TUI_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h sandbox/tui/%.o
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< sandbox/tui/$*.o
+
 pancake: $(APP_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(LIB) $(LIBS) $(TUILIBS)
 

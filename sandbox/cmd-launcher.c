@@ -1,7 +1,7 @@
 /* cmd-launcher: `pancake launcher [--mono] [--data]`, also `pancake` alone on a terminal. */
 #include "cli.h"
-#include "core/supervise.h"
 #include "tui/launcher.h"
+#include "tui/terminal.h"
 #include "util/xalloc.h"
 
 #include <stdio.h>
@@ -9,29 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* the heap profile the running containers were made with, so that a start
- * or restart from the launcher does not replace them with the other one */
-static void adopt_profile(struct stack *st)
-{
-	struct service_status ss[SERVICE_MAX];
-	struct buf err = BUF_INIT;
-	int k;
-
-	if (!stack_status(st, ss, 0, &err))
-		for (k = 0; k < st->n; k++)
-			if (ss[k].exists && !strcmp(ss[k].profile, "small"))
-				st->profile = PROFILE_SMALL;
-	buf_release(&err);
-}
-
 int cmd_launcher(int argc, char **argv)
 {
 	struct launcher_opts o;
 	struct launcher *l;
-	struct supervisor *sv;
+	struct docker *d;
 	struct stack st;
 	struct buf err = BUF_INIT;
 	const char *nc = getenv("NO_COLOR");
+	char q[QUOTE_BUF];
 	int i, ret;
 
 	memset(&o, 0, sizeof(o));
@@ -42,26 +28,36 @@ int cmd_launcher(int argc, char **argv)
 		else if (!strcmp(argv[i], "--data"))
 			o.data = 1;
 		else
-			return cli_bad_usage("launcher", "unknown argument '%s'", argv[i]);
+			return cli_bad_usage("launcher", "unknown argument %s", quote(q, argv[i]));
 	}
 	if (nc && *nc)
 		o.mono = 1;
-	if (!isatty(0) || !isatty(1)) {
-		cli_print_error("the launcher needs a terminal: in scripts use 'pancake ps', "
+	if (!isatty(0) || !isatty(1))
+		return cli_fail(RC_FAILED, "the launcher needs a terminal: in scripts use 'pancake ps', "
 				"'pancake up' and 'pancake logs'");
-		return 1;
+	if (terminal_check(&err)) {
+		ret = cli_fail(RC_FAILED, "%s", err.s);
+		buf_release(&err);
+		return ret;
 	}
+	/* the definitions before the screen: a malformed one is a usage error */
+	if (stack_open(&st, NULL, PROFILE_DEFAULT, NULL, NULL, &err)) {
+		ret = cli_fail(RC_USAGE, "%s", err.s);
+		buf_release(&err);
+		return ret;
+	}
+	stack_close(&st);
+	/* no word to the engine yet: the launcher waits for it on screen */
+	d = docker_new(NULL, &err);
+	if (!d)
+		cli_die(RC_USAGE, "%s", err.s);
 	l = launcher_new(&o);
-	if (stack_open(&st, cli_docker(), PROFILE_DEFAULT, launcher_note, l, &err))
-		die("%s", err.s);
-	adopt_profile(&st);
-	sv = supervisor_start(&st, &err);
-	if (!sv)
-		die("cannot supervise the stack: %s", err.s);
-	ret = launcher_run(l, &st, sv);
-	supervisor_stop(sv);
+	if (stack_open(&st, d, PROFILE_DEFAULT, launcher_note, l, &err))
+		cli_die(RC_USAGE, "%s", err.s);
+	ret = launcher_run(l, &st);
 	stack_close(&st);
 	launcher_free(l);
+	docker_free(d);
 	buf_release(&err);
 	return ret;
 }

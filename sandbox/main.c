@@ -86,7 +86,7 @@ const struct cmd cmd_table[] = {
 	  "  list [--json]      show the images and their content hashes\n"
 	  "  save FILE [NAME..] write the built images (all, or those named) into FILE\n"
 	  "  load FILE          load a bundle written by 'save'\n" },
-	{ "launcher", cmd_launcher, CMD_NEEDS_ENGINE, "launcher [--mono] [--data]",
+	{ "launcher", cmd_launcher, 0, "launcher [--mono] [--data]",
 	  "Open the terminal launcher: services live, logs, start/stop/restart keys,\n"
 	  "and (key D) the data screen: datasets, loads with a progress bar per store,\n"
 	  "verify. It is what 'pancake' with no command opens on a terminal.",

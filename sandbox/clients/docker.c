@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
+
+/* how often a transfer looks at its cancel flag */
+#define CANCEL_POLL_MS 250
 
 /* The newest API version whose calls we use as documented. */
 #define CLIENT_API_VERSION "1.45"
@@ -25,7 +29,21 @@ struct docker {
 	char *socket;      /* unix socket path, or NULL */
 	char *base;        /* "http://docker" or "http://host:port" */
 	char version[16];
+	int wake[2];       /* a pipe: readable once docker_abort was called */
+	volatile int aborted;
+	/* how long the engine keeps calls waiting (docker_silence_s), streams aside */
+	pthread_mutex_t lock;
+	int asking;             /* calls under way */
+	double silent_since;    /* since when it has not said a word to them, 0: none */
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void)
@@ -53,8 +71,10 @@ struct req {
 };
 
 struct xfer {
+	struct docker *d;
 	struct req *r;
 	CURL *curl;
+	int heard;                 /* the engine has answered something */
 	struct buf body;           /* non-2xx or non-streamed body */
 	struct buf sink_err;
 	int sink_failed;
@@ -84,10 +104,22 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *p)
 	return len;
 }
 
+/* the engine said something: it is not stuck (calls still waiting count from now) */
+static void heard(struct xfer *x)
+{
+	if (x->heard || !x->r->timeout_ms)
+		return;
+	x->heard = 1;
+	pthread_mutex_lock(&x->d->lock);
+	x->d->silent_since = now_s();
+	pthread_mutex_unlock(&x->d->lock);
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 {
 	struct xfer *x = p;
 
+	heard(x);
 	if (x->r->headers)
 		buf_add(x->r->headers, data, size * nmemb);
 	return size * nmemb;
@@ -101,14 +133,6 @@ static size_t on_read(char *out, size_t size, size_t nmemb, void *p)
 	if (!n && ferror(x->r->upload))
 		return CURL_READFUNC_ABORT;
 	return n * size;
-}
-
-static int on_progress(void *p, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
-{
-	struct xfer *x = p;
-
-	(void)dlt; (void)dln; (void)ult; (void)uln;
-	return x->r->cancel && *x->r->cancel;
 }
 
 static void message_from_body(const struct buf *body, struct buf *out)
@@ -181,6 +205,48 @@ static int unreachable(struct docker *d, CURLcode cc, struct buf *err)
 }
 
 /*
+ * Runs a transfer in a multi handle of its own, so that it can stop at once
+ * whatever the engine does: docker_abort makes the wake pipe readable, and
+ * the request's cancel flag is looked at every CANCEL_POLL_MS. Sets
+ * *canceled when it stopped for either.
+ */
+static CURLcode transfer(struct docker *d, struct xfer *x, int *canceled, char *errbuf)
+{
+	CURLM *m = curl_multi_init();
+	CURLcode cc = CURLE_OK;
+	CURLMsg *msg;
+	int running = 1, left;
+
+	if (!m)
+		die("cannot initialise libcurl");
+	curl_multi_add_handle(m, x->curl);
+	for (;;) {
+		struct curl_waitfd wake = { d->wake[0], CURL_WAIT_POLLIN, 0 };
+		CURLMcode mc = curl_multi_perform(m, &running);
+
+		if (mc == CURLM_OK && running && !d->aborted && !(x->r->cancel && *x->r->cancel))
+			mc = curl_multi_poll(m, &wake, 1, CANCEL_POLL_MS, NULL);
+		if (mc != CURLM_OK) {
+			snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_multi_strerror(mc));
+			cc = CURLE_FAILED_INIT;
+			break;
+		}
+		if (!running)
+			break;
+		if (d->aborted || (x->r->cancel && *x->r->cancel)) {
+			*canceled = 1;
+			break;
+		}
+	}
+	while ((msg = curl_multi_info_read(m, &left)))
+		if (msg->msg == CURLMSG_DONE)
+			cc = msg->data.result;
+	curl_multi_remove_handle(m, x->curl);
+	curl_multi_cleanup(m);
+	return cc;
+}
+
+/*
  * Performs one request. On 2xx, a streamed body went to r->sink and any
  * other body is left in `resp` (may be NULL). Non-2xx answers become
  * messages from {"message": ...} with a code for 404/409/304.
@@ -192,10 +258,15 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct buf url = BUF_INIT;
 	CURLcode cc;
-	int ret = DOCKER_EFAIL;
+	int ret = DOCKER_EFAIL, canceled = 0;
 
+	if (d->aborted) {
+		buf_addstr(err, "canceled");
+		return DOCKER_ECANCELED;
+	}
 	pthread_once(&curl_once, curl_init_once);
 	memset(&x, 0, sizeof(x));
+	x.d = d;
 	x.r = r;
 	buf_init(&x.body, 0);
 	buf_init(&x.sink_err, 0);
@@ -219,11 +290,6 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 	curl_easy_setopt(x.curl, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(x.curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(x.curl, CURLOPT_HEADERDATA, &x);
-	if (r->cancel) {
-		curl_easy_setopt(x.curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(x.curl, CURLOPT_XFERINFODATA, &x);
-		curl_easy_setopt(x.curl, CURLOPT_NOPROGRESS, 0L);
-	}
 	if (r->ctype) {
 		char *h = xstrfmt("Content-Type: %s", r->ctype);
 		hdrs = curl_slist_append(hdrs, h);
@@ -242,8 +308,26 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 	}
 	curl_easy_setopt(x.curl, CURLOPT_HTTPHEADER, hdrs);
 
-	cc = curl_easy_perform(x.curl);
+	if (r->timeout_ms) {
+		pthread_mutex_lock(&d->lock);
+		if (!d->asking++ && !d->silent_since)
+			d->silent_since = now_s();
+		pthread_mutex_unlock(&d->lock);
+	}
+	cc = transfer(d, &x, &canceled, errbuf);
 	curl_easy_getinfo(x.curl, CURLINFO_RESPONSE_CODE, &x.status);
+	if (r->timeout_ms) {
+		pthread_mutex_lock(&d->lock);
+		/* a call it let time out keeps the count going for the next ones */
+		if (!--d->asking && !(cc == CURLE_OPERATION_TIMEDOUT && !x.status))
+			d->silent_since = 0;
+		pthread_mutex_unlock(&d->lock);
+	}
+	if (canceled) {
+		ret = DOCKER_ECANCELED;
+		buf_addstr(err, "canceled");
+		goto out;
+	}
 	if (cc != CURLE_OK) {
 		struct buf req = BUF_INIT;
 		curl_off_t connected = 0;
@@ -253,9 +337,6 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 		curl_easy_getinfo(x.curl, CURLINFO_PRETRANSFER_TIME_T, &connected);
 		if (x.sink_failed) {
 			buf_addstr(err, x.sink_err.len ? x.sink_err.s : "stream consumer failed");
-		} else if (r->cancel && *r->cancel) {
-			ret = DOCKER_ECANCELED;
-			buf_addstr(err, "canceled");
 		} else if (x.too_big) {
 			buf_addf(err, "docker's answer to %s is over %u bytes", req.s, DOCKER_RESP_MAX);
 		} else if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
@@ -443,19 +524,18 @@ static int vercmp(const char *a, const char *b)
 
 /* ---- connection ---- */
 
-struct docker *docker_open(const char *host, int *code, struct buf *err)
+struct docker *docker_new(const char *host, struct buf *err)
 {
 	struct docker *d = xcalloc(1, sizeof(*d));
-	struct buf hdrs = BUF_INIT, body = BUF_INIT;
-	struct req r;
-	const char *p;
-	int ret;
 
+	d->wake[0] = d->wake[1] = -1;
+	pthread_mutex_init(&d->lock, NULL);
 	if (!host || !*host)
 		host = getenv("DOCKER_HOST");
 	if (!host || !*host)
 		host = "unix://" DOCKER_DEFAULT_SOCKET;
 	d->endpoint = xstrdup(host);
+	snprintf(d->version, sizeof(d->version), "%s", CLIENT_API_MIN);
 	if (!strncmp(host, "unix://", 7)) {
 		d->socket = xstrdup(host + 7);
 		d->base = xstrdup("http://docker");
@@ -469,9 +549,21 @@ struct docker *docker_open(const char *host, int *code, struct buf *err)
 	} else {
 		buf_addf(err, "unsupported DOCKER_HOST '%s': use unix:///path/to/docker.sock "
 			 "or tcp://host:port", host);
-		ret = DOCKER_EFAIL;
-		goto fail;
+		docker_free(d);
+		return NULL;
 	}
+	if (pipe2(d->wake, O_CLOEXEC | O_NONBLOCK))
+		die("cannot make a pipe: %s", strerror(errno));
+	return d;
+}
+
+int docker_connect(struct docker *d, struct buf *err)
+{
+	struct buf hdrs = BUF_INIT, body = BUF_INIT;
+	struct req r;
+	const char *p;
+	char version[16];
+	int ret;
 
 	memset(&r, 0, sizeof(r));
 	r.method = "GET";
@@ -481,43 +573,73 @@ struct docker *docker_open(const char *host, int *code, struct buf *err)
 	r.headers = &hdrs;
 	ret = perform(d, &r, &body, err);
 	if (ret)
-		goto fail;
-	snprintf(d->version, sizeof(d->version), "%s", CLIENT_API_MIN);
+		goto out;
+	snprintf(version, sizeof(version), "%s", CLIENT_API_MIN);
 	for (p = hdrs.s; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
 		if (!strncasecmp(p, "Api-Version:", 12)) {
 			char v[16] = "";
 			sscanf(p + 12, " %15[0-9.]", v);
 			if (*v)
-				snprintf(d->version, sizeof(d->version), "%s", v);
+				snprintf(version, sizeof(version), "%s", v);
 		}
 	}
-	if (vercmp(d->version, CLIENT_API_VERSION) > 0)
-		snprintf(d->version, sizeof(d->version), "%s", CLIENT_API_VERSION);
-	if (vercmp(d->version, CLIENT_API_MIN) < 0) {
+	if (vercmp(version, CLIENT_API_VERSION) > 0)
+		snprintf(version, sizeof(version), "%s", CLIENT_API_VERSION);
+	if (vercmp(version, CLIENT_API_MIN) < 0) {
 		buf_addf(err, "docker at '%s' speaks API %s, older than the %s pancake needs: "
-			 "upgrade the engine (Docker 20.10 or newer)", host, d->version,
+			 "upgrade the engine (Docker 20.10 or newer)", d->endpoint, version,
 			 CLIENT_API_MIN);
 		ret = DOCKER_EFAIL;
-		goto fail;
+		goto out;
 	}
+	snprintf(d->version, sizeof(d->version), "%s", version);
+out:
 	buf_release(&hdrs);
 	buf_release(&body);
-	if (code)
-		*code = 0;
-	return d;
-fail:
+	return ret;
+}
+
+struct docker *docker_open(const char *host, int *code, struct buf *err)
+{
+	struct docker *d = docker_new(host, err);
+	int ret = d ? docker_connect(d, err) : DOCKER_EFAIL;
+
 	if (code)
 		*code = ret;
-	buf_release(&hdrs);
-	buf_release(&body);
-	docker_free(d);
-	return NULL;
+	if (ret) {
+		docker_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+double docker_silence_s(struct docker *d)
+{
+	double s;
+
+	pthread_mutex_lock(&d->lock);
+	s = d->silent_since ? now_s() - d->silent_since : 0;
+	pthread_mutex_unlock(&d->lock);
+	return s;
+}
+
+void docker_abort(struct docker *d)
+{
+	d->aborted = 1;
+	/* never read: every poll on it returns at once from now on */
+	if (write(d->wake[1], "x", 1) < 0 && errno != EAGAIN)
+		return;
 }
 
 void docker_free(struct docker *d)
 {
 	if (!d)
 		return;
+	if (d->wake[0] >= 0) {
+		close(d->wake[0]);
+		close(d->wake[1]);
+	}
+	pthread_mutex_destroy(&d->lock);
 	free(d->endpoint);
 	free(d->socket);
 	free(d->base);

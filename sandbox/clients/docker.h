@@ -25,7 +25,7 @@ enum docker_err {
 	DOCKER_ECONFLICT = -3,   /* HTTP 409 */
 	DOCKER_EUNREACH = -4,    /* no engine answers */
 	DOCKER_ENOTMODIFIED = -5,/* HTTP 304: already started/stopped */
-	DOCKER_ECANCELED = -6,   /* a stream stopped by its cancel flag */
+	DOCKER_ECANCELED = -6,   /* stopped by a cancel flag or docker_abort */
 	DOCKER_ETIMEDOUT = -7,   /* it took the request and did not answer in time:
 				    a stalled engine; asking again will not help */
 };
@@ -35,10 +35,36 @@ struct docker; /* opaque; one per process is enough, safe to share across thread
 /*
  * Connects to `host` (unix:///path or tcp://host:port; NULL means
  * $DOCKER_HOST, else the default socket), pings it and negotiates the API
- * version. new (free with docker_free); NULL with `err` and *code set when
- * no engine answers.
+ * version: docker_new then docker_connect. new (free with docker_free); NULL
+ * with `err` and *code set when no engine answers.
  */
 struct docker *docker_open(const char *host, int *code, struct buf *err);
+/*
+ * The handle alone, without a word to the engine (a program that must not
+ * wait for it, the launcher, connects in the background): calls made before
+ * docker_connect use the oldest API version pancake speaks. new (free with
+ * docker_free); NULL with `err` for a `host` that is not unix:// or tcp://.
+ */
+struct docker *docker_new(const char *host, struct buf *err);
+/*
+ * Pings the engine (within DOCKER_CONNECT_TIMEOUT_MS) and negotiates the API
+ * version. Call it before other threads use `d`. 0, or a docker_err with `err`.
+ */
+int docker_connect(struct docker *d, struct buf *err);
+/*
+ * Seconds the engine has kept the calls on `d` waiting without a word
+ * (streams aside, which may be quiet): counted from the first call it left
+ * unanswered, on across calls that timed out, back to 0 once it answers or
+ * a call fails at once (nothing listening). For a screen that says the
+ * engine is stuck, as a slow probe of a service is not; thread-safe.
+ */
+double docker_silence_s(struct docker *d);
+/*
+ * Stops every call on `d` at once, those under way and those to come: they
+ * return DOCKER_ECANCELED. For a program that is leaving and must not wait
+ * on the engine; `d` is good for nothing else afterwards. Thread-safe.
+ */
+void docker_abort(struct docker *d);
 void docker_free(struct docker *d);
 /* borrowed, valid until docker_free: "1.41", "unix:///var/run/docker.sock" */
 const char *docker_api_version(const struct docker *d);

@@ -658,14 +658,22 @@ static int wait_ready(struct up_run *u, int k, const char *cid, struct buf *why)
 		struct buf det = BUF_INIT, e = BUF_INIT;
 		struct docker_container c;
 		double left = limit - (stack_now() - start);
-		int died, code, ready;
+		int died, code, ready, ret = -1;
 
 		pthread_mutex_lock(&u->lock);
 		died = u->died[k];
 		code = u->exit_code[k];
 		pthread_mutex_unlock(&u->lock);
 		/* events say when it dies; inspect covers an events stream that broke */
-		if (!died && !docker_container_inspect(st->d, cid, &c, &e)) {
+		if (!died)
+			ret = docker_container_inspect(st->d, cid, &c, &e);
+		buf_release(&e);
+		if (ret == DOCKER_ECANCELED) {
+			/* the program is leaving (docker_abort): do not wait on */
+			buf_addstr(why, "canceled before it was ready");
+			return -1;
+		}
+		if (!ret) {
 			if (!c.running) {
 				died = 1;
 				code = c.exit_code;
@@ -674,7 +682,6 @@ static int wait_ready(struct up_run *u, int k, const char *cid, struct buf *why)
 				code = 137;
 			docker_container_release(&c);
 		}
-		buf_release(&e);
 		if (died) {
 			buf_addf(why, "exited with code %d before it was ready%s", code,
 				 code == 137 ? " (killed: out of memory? raise 'memory' in its definition)" : "");

@@ -74,10 +74,16 @@ static void *events_main(void *p)
 		docker_events(sv->st->d, label, LABEL_PROJECT, LABEL_SERVICE, 0, on_event, sv,
 			      &sv->stop, &e);
 		buf_release(&e);
+		/* a second before following again; supervisor_stop cuts it short */
+		pthread_mutex_lock(&sv->lock);
 		if (!sv->stop) {
-			struct timespec ts = { 1, 0 };
-			nanosleep(&ts, NULL);
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&sv->cond, &sv->lock, &ts);
 		}
+		pthread_mutex_unlock(&sv->lock);
 	}
 	free(label);
 	return NULL;

@@ -130,72 +130,9 @@ static const char *const kind_words[] = {
 	[DJ_DROP] = "drop",
 };
 
-/*
- * `text` over at most `rows` rows from (y, x), broken at spaces where it
- * can be; returns the rows used.
- */
-static int put_wrapped(int y, int x, const char *text, int rows, attr_t a)
-{
-	int used = 0, w = COLS - x;
-
-	if (w < 8)
-		return 0;
-	while (*text && used < rows) {
-		int len = (int)strlen(text), cut = len;
-		char line[512];
-
-		if (table_width(text) > w) {
-			/* the widest prefix that fits, then back to a space */
-			cut = 0;
-			while (cut < len && cut < (int)sizeof(line) - 1) {
-				memcpy(line, text, (size_t)cut + 1);
-				line[cut + 1] = '\0';
-				if (table_width(line) > w)
-					break;
-				cut++;
-			}
-			if (used < rows - 1) {
-				int sp = cut;
-
-				while (sp > w / 2 && text[sp] != ' ')
-					sp--;
-				if (text[sp] == ' ')
-					cut = sp;
-			}
-		}
-		if (cut >= (int)sizeof(line))
-			cut = (int)sizeof(line) - 1;
-		/* never inside a UTF-8 sequence */
-		while (cut > 1 && ((unsigned char)text[cut] & 0xC0) == 0x80)
-			cut--;
-		memcpy(line, text, (size_t)cut);
-		line[cut] = '\0';
-		table_put(y + used, x, line, w, a);
-		used++;
-		text += cut;
-		while (*text == ' ')
-			text++;
-	}
-	return used;
-}
-
 static void rule(int y, const char *title, const char *right)
 {
-	int x = 2;
-
-	mvhline(y, 0, ACS_HLINE | colors_attr(UI_PANE), COLS);
-	x += table_put(y, x, " ", 1, colors_attr(UI_PANE));
-	x += table_put(y, x, title, COLS - x - 1, colors_attr(UI_PANE));
-	table_put(y, x, " ", 1, colors_attr(UI_PANE));
-	if (right && *right) {
-		int w = table_width(right);
-
-		if (COLS - w - 4 > x + 1) {
-			table_put(y, COLS - w - 4, " ", 1, colors_attr(UI_PANE));
-			table_put(y, COLS - w - 3, right, w, colors_attr(UI_PANE));
-			table_put(y, COLS - 3, " ", 1, colors_attr(UI_PANE));
-		}
-	}
+	table_rule(y, title, right, colors_attr(UI_PANE));
 }
 
 /* "[#####.....]" of width w + 2 at (y, x); returns the columns used */
@@ -227,7 +164,7 @@ static void draw_sets(struct datapane *p, int y, int rows)
 	int i;
 
 	if (!p->nsets) {
-		table_put(y, 1, "no datasets here yet: g generates an ML-1M-shaped one (no network "
+		table_fit(y, 1, "no datasets here yet: g generates an ML-1M-shaped one (no network "
 			  "needed), or 'pancake data fetch NAME'", COLS - 2, colors_attr(UI_DIM));
 		return;
 	}
@@ -249,7 +186,7 @@ static void draw_sets(struct datapane *p, int y, int rows)
 		table_cell(y + i, x, 10, TABLE_LEFT, c->fetched ? "fetched" : "generated",
 			   sel ? a : colors_attr(UI_DIM));
 		x += 11;
-		table_put(y + i, x, c->dir, COLS - x, sel ? a : colors_attr(UI_DIM));
+		table_fit(y + i, x, c->dir, COLS - x, sel ? a : colors_attr(UI_DIM));
 	}
 }
 
@@ -266,7 +203,7 @@ static void draw_load_target(const struct datajob *j, const struct datajob_targe
 	x += NAME_W + 1;
 	switch (t->state) {
 	case DT_WAITING:
-		table_put(y, x, j->phase == DJ_READING ? "waiting: reading the dataset..." :
+		table_fit(y, x, j->phase == DJ_READING ? "waiting: reading the dataset..." :
 			  datajob_busy(j) ? "waiting" : "not loaded",
 			  COLS - x, colors_attr(UI_DIM));
 		return;
@@ -279,22 +216,22 @@ static void draw_load_target(const struct datajob *j, const struct datajob_targe
 			snprintf(eta, sizeof(eta), "-");
 		snprintf(text, sizeof(text), " %5.1f%%  %6s/s  ETA %-7s %s", 100 * f, r, eta,
 			 t->endpoint);
-		table_put(y, x, text, COLS - x, A_NORMAL);
+		table_fit(y, x, text, COLS - x, A_NORMAL);
 		return;
 	case DT_OK:
 		x += bar(y, x, w, 1.0, UI_GOOD);
 		human_count(r, sizeof(r), t->seconds > 0 ? t->written / t->seconds : 0);
 		snprintf(text, sizeof(text), " done in %.1f s: %llu written (%s/s), %llu already there",
 			 t->seconds, (unsigned long long)t->written, r, (unsigned long long)t->skipped);
-		table_put(y, x, text, COLS - x, colors_attr(UI_GOOD));
+		table_fit(y, x, text, COLS - x, colors_attr(UI_GOOD));
 		return;
 	case DT_STOPPED:
 		x += bar(y, x, w, f, UI_WAIT);
 		snprintf(text, sizeof(text), " stopped at %.0f%%: load again to resume", 100 * f);
-		table_put(y, x, text, COLS - x, colors_attr(UI_WAIT));
+		table_fit(y, x, text, COLS - x, colors_attr(UI_WAIT));
 		return;
 	case DT_FAILED:
-		table_put(y, x, "FAILED: see below", COLS - x, colors_attr(UI_BAD));
+		table_fit(y, x, "FAILED: see below", COLS - x, colors_attr(UI_BAD));
 		return;
 	}
 }
@@ -305,13 +242,13 @@ static void draw_drop_target(const struct datajob_target *t, int y)
 
 	table_cell(y, 0, NAME_W, TABLE_LEFT, t->name, A_NORMAL);
 	if (t->state == DT_RUNNING)
-		table_put(y, x, "dropping...", COLS - x, colors_attr(UI_WAIT));
+		table_fit(y, x, "dropping...", COLS - x, colors_attr(UI_WAIT));
 	else if (t->state == DT_OK)
-		table_put(y, x, t->message, COLS - x, colors_attr(UI_GOOD));
+		table_fit(y, x, t->message, COLS - x, colors_attr(UI_GOOD));
 	else if (t->state == DT_FAILED)
-		table_put(y, x, "FAILED: see below", COLS - x, colors_attr(UI_BAD));
+		table_fit(y, x, "FAILED: see below", COLS - x, colors_attr(UI_BAD));
 	else
-		table_put(y, x, "waiting", COLS - x, colors_attr(UI_DIM));
+		table_fit(y, x, "waiting", COLS - x, colors_attr(UI_DIM));
 }
 
 static void count_pair(char *out, size_t size, const char *what, int64_t have, int64_t want)
@@ -335,12 +272,12 @@ static void draw_verify_target(const struct datajob_target *t, int y)
 	table_cell(y, x, NAME_W, TABLE_LEFT, t->name, A_NORMAL);
 	x += NAME_W + 1;
 	if (t->state == DT_WAITING || t->state == DT_RUNNING) {
-		table_put(y, x, "counting...", COLS - x, colors_attr(UI_WAIT));
+		table_fit(y, x, "counting...", COLS - x, colors_attr(UI_WAIT));
 		return;
 	}
 	if (t->state == DT_FAILED && t->have.ratings < 0 && t->have.movies < 0 &&
 	    t->have.users < 0) {
-		table_put(y, x, "cannot count: see below", COLS - x, colors_attr(UI_BAD));
+		table_fit(y, x, "cannot count: see below", COLS - x, colors_attr(UI_BAD));
 		return;
 	}
 	count_pair(c1, sizeof(c1), "ratings", t->have.ratings, t->want.ratings);
@@ -351,7 +288,7 @@ static void draw_verify_target(const struct datajob_target *t, int y)
 		   colors_attr(t->state == DT_OK ? UI_GOOD : UI_BAD));
 	x += 10;
 	snprintf(text, sizeof(text), "%-23s %-16s %s", c1, c2, c3);
-	table_put(y, x, text, COLS - x, A_NORMAL);
+	table_fit(y, x, text, COLS - x, A_NORMAL);
 }
 
 static void draw_job(struct datajob *j, int y, int rows)
@@ -362,8 +299,9 @@ static void draw_job(struct datajob *j, int y, int rows)
 	int i, x;
 
 	if (j->kind == DJ_NONE) {
-		table_put(y, 1, "Enter loads the selected dataset into kafka, cassandra, elasticsearch "
-			  "and redis; v verifies it; g generates one", COLS - 2, colors_attr(UI_DIM));
+		table_wrap(y, 1, "Enter loads the selected dataset into kafka, cassandra, elasticsearch "
+			   "and redis; v verifies it; g generates one", COLS - 2, rows < 3 ? rows : 3,
+			   colors_attr(UI_DIM));
 		return;
 	}
 	el = (j->finished ? j->finished : now) - j->started;
@@ -397,7 +335,7 @@ static void draw_job(struct datajob *j, int y, int rows)
 		head[0] = '\0';
 		break;
 	}
-	table_put(y, 0, head, COLS, colors_attr(hc) | A_BOLD);
+	table_fit(y, 0, head, COLS, colors_attr(hc) | A_BOLD);
 	y++;
 	rows--;
 	if (j->kind == DJ_GENERATE && rows > 0) {
@@ -409,7 +347,7 @@ static void draw_job(struct datajob *j, int y, int rows)
 		x += bar(y, x, bar_width(), f, j->phase == DJ_DONE ? UI_GOOD : UI_WAIT);
 		human_count(r, sizeof(r), el > 0 ? j->gen_done / el : 0);
 		snprintf(text, sizeof(text), " %5.1f%%  %s ratings/s", 100 * f, r);
-		table_put(y, x, text, COLS - x, A_NORMAL);
+		table_fit(y, x, text, COLS - x, A_NORMAL);
 		y++;
 		rows--;
 	}
@@ -424,13 +362,13 @@ static void draw_job(struct datajob *j, int y, int rows)
 	if (rows > 0 && j->message[0]) {
 		enum ui_color mc = j->phase == DJ_FAILED && (!j->n || j->refused_bad_lines) ?
 				   UI_BAD : UI_NORMAL;
-		int used = put_wrapped(y, 0, j->message, rows < 2 ? rows : 2, colors_attr(mc));
+		int used = table_wrap(y, 0, j->message, COLS, rows < 2 ? rows : 2, colors_attr(mc));
 
 		y += used;
 		rows -= used;
 	}
 	if (rows > 0 && j->refused_bad_lines) {
-		table_put(y, 0, "S loads the good lines and reports the bad ones (--on-error=skip)",
+		table_fit(y, 0, "S loads the good lines and reports the bad ones (--on-error=skip)",
 			  COLS, colors_attr(UI_WAIT));
 		y++;
 		rows--;
@@ -446,7 +384,7 @@ static void draw_job(struct datajob *j, int y, int rows)
 					      t->have.users >= 0)))
 			continue;
 		snprintf(text, sizeof(text), "%s: %s", t->name, t->message);
-		used = put_wrapped(y, 0, text, rows < 3 ? rows : 3, colors_attr(UI_BAD));
+		used = table_wrap(y, 0, text, COLS, rows < 3 ? rows : 3, colors_attr(UI_BAD));
 		y += used;
 		rows -= used;
 	}

@@ -3,12 +3,14 @@
  * model (under its lock) and queues jobs: it never waits on Docker.
  */
 #include "tui/launcher.h"
+#include "clients/docker.h"
 #include "util/human.h"
 
 #include "tui/colors.h"
 #include "tui/datapane.h"
 #include "tui/model.h"
 #include "tui/table.h"
+#include "tui/text.h"
 #include "util/xalloc.h"
 #include "util/sig.h"
 
@@ -36,6 +38,8 @@ struct launcher {
 	int sel;                 /* selected service */
 	enum log_layout layout;
 	int help;                /* the help overlay is shown */
+	int help_top;            /* its first line shown, when it scrolls */
+	int help_scroll_max;     /* its lines below the screen at the top; <= 0: none */
 	int scroll;              /* log lines hidden below the view; 0: following */
 	unsigned seen_added;     /* m.log_added when the scroll was last adjusted */
 	int quit;
@@ -221,6 +225,7 @@ static void key_follow(struct launcher *l)
 static void key_help(struct launcher *l)
 {
 	l->help = !l->help;
+	l->help_top = 0;
 }
 
 static void key_redraw(struct launcher *l)
@@ -368,25 +373,9 @@ static void fill_row(int y, attr_t a)
 	mvhline(y, 0, ' ' | a, COLS);
 }
 
-/* a horizontal rule with a title: "── logs: kafka ─────" */
 static void draw_rule(int y, const char *title, const char *right)
 {
-	int x = 2;
-
-	mvhline(y, 0, ACS_HLINE | colors_attr(UI_PANE), COLS);
-	if (title) {
-		x += table_put(y, x, " ", 1, colors_attr(UI_PANE));
-		x += table_put(y, x, title, COLS - x - 1, colors_attr(UI_PANE));
-		x += table_put(y, x, " ", 1, colors_attr(UI_PANE));
-	}
-	if (right && *right) {
-		int w = table_width(right);
-		if (COLS - w - 4 > x) {
-			table_put(y, COLS - w - 4, " ", 1, colors_attr(UI_PANE));
-			table_put(y, COLS - w - 3, right, w, colors_attr(UI_PANE));
-			table_put(y, COLS - 3, " ", 1, colors_attr(UI_PANE));
-		}
-	}
+	table_rule(y, title, right, colors_attr(UI_PANE));
 }
 
 static void draw_title(struct launcher *l)
@@ -404,14 +393,19 @@ static void draw_title(struct launcher *l)
 	}
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
 	if (!m->polled)
-		snprintf(text, sizeof(text), " pancake  project %s  asking docker...", m->st->project);
+		snprintf(text, sizeof(text), " pancake  project %s  waiting for the engine...",
+			 m->st->project);
 	else
 		snprintf(text, sizeof(text), " pancake  project %s  %d/%d running  %d%s ready  %d supervised",
 			 m->st->project, running, m->n, ready, m->probed ? "" : "?", watched);
 	fill_row(0, a);
-	table_put(0, 0, text, COLS - 10, a);
-	if (COLS > (int)strlen(text) + 10)
+	/* the clock only where the title leaves room for it */
+	if (text_width(text) + 10 <= COLS) {
+		table_put(0, 0, text, COLS - 10, a);
 		table_put(0, COLS - 9, when, 8, a);
+	} else {
+		table_fit(0, 0, text, COLS, a);
+	}
 }
 
 static void row_cells(struct launcher *l, int k, int y, const int *width, int selected)
@@ -555,9 +549,9 @@ static void draw_logs(struct launcher *l, int y, int rows)
 	if (rows <= 0)
 		return;
 	if (!m->nlog) {
-		const char *msg = m->log_state[0] ? m->log_state : !m->polled ? "asking docker..." :
+		const char *msg = m->log_state[0] ? m->log_state : !m->polled ? "waiting for the engine..." :
 				  "no log lines yet";
-		table_put(y + 1, 1, msg, COLS - 2, colors_attr(m->log_state[0] ? UI_WAIT : UI_DIM));
+		table_fit(y + 1, 1, msg, COLS - 2, colors_attr(m->log_state[0] ? UI_WAIT : UI_DIM));
 		return;
 	}
 	first = m->nlog - rows - l->scroll;
@@ -565,26 +559,36 @@ static void draw_logs(struct launcher *l, int y, int rows)
 		first = 0;
 	for (i = 0; i < rows && first + i < m->nlog; i++) {
 		const struct model_line *ln = model_log_at(m, first + i);
-		table_put(y + 1 + i, 0, ln->text, COLS,
+		table_fit(y + 1 + i, 0, ln->text, COLS,
 			  colors_attr(ln->stream == 2 ? UI_STDERR : UI_NORMAL));
 	}
 	if (m->log_state[0] && rows > 1)
-		table_put(y + rows, 0, m->log_state, COLS, colors_attr(UI_WAIT));
+		table_fit(y + rows, 0, m->log_state, COLS, colors_attr(UI_WAIT));
 }
 
 static void draw_events(struct launcher *l, int y, int rows)
 {
 	struct model *m = &l->m;
-	int i;
+	double silence = docker_silence_s(m->st->d);
+	int i, stalled = silence >= MODEL_STALLED_S;
 
-	if (m->error[0]) {
-		/* the engine itself is the news: say so first */
-		table_put(y, 0, m->error, COLS, colors_attr(UI_BAD));
-		y++;
-		rows--;
+	/* the engine itself is the news: say so first, on two rows if there are more */
+	if (rows > 0 && (stalled || m->error[0])) {
+		char text[256];
+		int used;
+
+		if (stalled)
+			snprintf(text, sizeof(text), "docker at '%s' has not answered for %.0f s (q quits)",
+				 docker_endpoint(m->st->d), silence);
+		else
+			snprintf(text, sizeof(text), "%s", m->error);
+		used = table_wrap(y, 0, text, COLS, rows > 2 ? 2 : 1,
+				  colors_attr(stalled ? UI_WAIT : UI_BAD));
+		y += used;
+		rows -= used;
 	}
 	if (!m->nevents && rows > 0)
-		table_put(y, 0, "no events yet: starts, stops, restarts and failures show here; ? lists the keys",
+		table_fit(y, 0, "no events yet: starts, stops, restarts and failures show here; ? lists the keys",
 			  COLS, colors_attr(UI_DIM));
 	for (i = 0; i < rows; i++) {
 		const struct model_event *e = model_event_at(m, rows - 1 - i);
@@ -605,26 +609,50 @@ static void draw_events(struct launcher *l, int y, int rows)
 		}
 		if (!strcmp(e->text, look->word))
 			continue;
-		table_put(y + i, x, e->text, COLS - x,
+		table_fit(y + i, x, e->text, COLS - x,
 			  colors_attr(look->color == UI_BAD ? UI_BAD : UI_NORMAL));
 	}
 }
 
+/* the key as typed: "q F10" shows as "q" */
+static void bar_key(const struct key_binding *b, char *out, size_t size)
+{
+	snprintf(out, size, "%.*s", (int)strcspn(b->name, " "), b->name);
+}
+
+static int bar_width(const struct key_binding *b)
+{
+	char key[32];
+
+	bar_key(b, key, sizeof(key));
+	return text_width(key) + 1 + text_width(b->bar) + 2;   /* "q quit  " */
+}
+
+/* whole entries only: when they do not all fit, help and quit stay */
 static void draw_key_bar(enum view view, int y)
 {
-	size_t i;
-	int x = 0;
+	const struct key_binding *shown[ARRAY_SIZE(key_table)];
+	size_t i, n = 0;
+	int x = 0, total = 0;
 
+	for (i = 0; i < ARRAY_SIZE(key_table); i++)
+		if (key_table[i].bar && (key_table[i].views & view)) {
+			shown[n++] = &key_table[i];
+			total += bar_width(&key_table[i]);
+		}
+	for (i = n; i-- > 0 && total > COLS;)
+		if (shown[i]->fn != key_help && shown[i]->fn != key_quit) {
+			total -= bar_width(shown[i]);
+			memmove(&shown[i], &shown[i + 1], (n - i - 1) * sizeof(shown[0]));
+			n--;
+		}
 	fill_row(y, colors_attr(UI_KEYLABEL));
-	for (i = 0; i < ARRAY_SIZE(key_table) && x < COLS; i++) {
-		const struct key_binding *b = &key_table[i];
-		char label[32];
-		if (!b->bar || !(b->views & view))
-			continue;
-		/* the key as typed: "q F10" shows as "q" */
-		snprintf(label, sizeof(label), "%.*s", (int)strcspn(b->name, " "), b->name);
+	for (i = 0; i < n; i++) {
+		char label[48];
+
+		bar_key(shown[i], label, sizeof(label));
 		x += table_put(y, x, label, COLS - x, colors_attr(UI_KEY));
-		snprintf(label, sizeof(label), " %s  ", b->bar);
+		snprintf(label, sizeof(label), " %s  ", shown[i]->bar);
 		x += table_put(y, x, label, COLS - x, colors_attr(UI_KEYLABEL));
 	}
 	if (x + 14 < COLS) {
@@ -633,36 +661,116 @@ static void draw_key_bar(enum view view, int y)
 	}
 }
 
-static void draw_help(enum view view)
+/* ---- the help overlay ---- */
+
+#define HELP_KEY_W 10            /* the key column */
+#define HELP_LINES_MAX (2 * ARRAY_SIZE(key_table) + 8)
+
+struct help_line {
+	const struct key_binding *b;  /* on its first line, else NULL */
+	const char *text;             /* a line of its help, `len` bytes */
+	size_t len;
+};
+
+/* the help's lines for a text column `tw` wide; returns how many */
+static int help_lines(enum view view, int tw, struct help_line *out, int max)
 {
 	size_t i;
-	int n = 0, w, h, y0, x0, y;
+	int n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(key_table); i++) {
+		const struct key_binding *b = &key_table[i];
+		const char *s = b->help;
+
+		if (!b->name || !(b->views & view))
+			continue;
+		do {
+			size_t next, len = text_line(s, tw, &next);
+
+			if (n == max)
+				return n;
+			out[n].b = s == b->help ? b : NULL;
+			out[n].text = s;
+			out[n].len = len;
+			n++;
+			s += next;
+		} while (*s);
+	}
+	return n;
+}
+
+static void help_frame(int y0, int x0, int h, int w, attr_t a)
+{
+	int y;
+
+	for (y = 0; y < h; y++)
+		mvhline(y0 + y, x0, ' ' | a, w);
+	mvaddch(y0, x0, ACS_ULCORNER | a);
+	mvhline(y0, x0 + 1, ACS_HLINE | a, w - 2);
+	mvaddch(y0, x0 + w - 1, ACS_URCORNER | a);
+	for (y = 1; y < h - 1; y++) {
+		mvaddch(y0 + y, x0, ACS_VLINE | a);
+		mvaddch(y0 + y, x0 + w - 1, ACS_VLINE | a);
+	}
+	mvaddch(y0 + h - 1, x0, ACS_LLCORNER | a);
+	mvhline(y0 + h - 1, x0 + 1, ACS_HLINE | a, w - 2);
+	mvaddch(y0 + h - 1, x0 + w - 1, ACS_LRCORNER | a);
+}
+
+/*
+ * A box as wide as its longest line allows on the screen: the texts wrap
+ * in a narrower one, and it scrolls (Up/Down) when taller than the screen.
+ */
+static void draw_help(struct launcher *l)
+{
+	struct help_line line[HELP_LINES_MAX];
+	const char *title = l->view == VIEW_DATA ? " pancake launcher keys: data screen " :
+			    " pancake launcher keys ";
+	char foot[96];
+	size_t i;
+	int n, want = 0, w, h, tw, body, y0, x0, y;
 	attr_t a = colors_attr(UI_HELP);
 
 	for (i = 0; i < ARRAY_SIZE(key_table); i++)
-		n += key_table[i].name && (key_table[i].views & view);
-	w = COLS - 4 < 66 ? COLS - 4 : 66;
-	h = n + 4;
-	if (h > LINES)
-		h = LINES;
+		if (key_table[i].name && (key_table[i].views & l->view) &&
+		    text_width(key_table[i].help) > want)
+			want = text_width(key_table[i].help);
+	/* "│ key        text │" */
+	w = want + HELP_KEY_W + 5;
+	if (w < text_width(title) + 4)
+		w = text_width(title) + 4;
+	if (w > COLS - 2)
+		w = COLS - 2;
+	tw = w - HELP_KEY_W - 5;
+	if (tw < 8 || LINES < 5)
+		return;
+	n = help_lines(l->view, tw, line, (int)ARRAY_SIZE(line));
+	h = n + 2 < LINES ? n + 2 : LINES;
+	body = h - 2;
+	l->help_scroll_max = n - body;
+	if (l->help_top > l->help_scroll_max)
+		l->help_top = l->help_scroll_max;
+	if (l->help_top < 0)
+		l->help_top = 0;
 	y0 = (LINES - h) / 2;
 	x0 = (COLS - w) / 2;
-	if (w < 10 || h < 3)
-		return;
-	for (y = 0; y < h; y++)
-		mvhline(y0 + y, x0, ' ' | a, w);
-	table_put(y0, x0 + 2, view == VIEW_DATA ? "pancake launcher keys: data screen" :
-		  "pancake launcher keys", w - 4, a | A_BOLD);
-	y = 2;
-	for (i = 0; i < ARRAY_SIZE(key_table) && y < h - 2; i++) {
-		const struct key_binding *b = &key_table[i];
-		if (!b->name || !(b->views & view))
-			continue;
-		table_cell(y0 + y, x0 + 2, 10, TABLE_LEFT, b->name, a | A_BOLD);
-		table_put(y0 + y, x0 + 13, b->help, w - 15, a);
-		y++;
+	help_frame(y0, x0, h, w, a);
+	table_fit(y0, x0 + 2, title, w - 4, a | A_BOLD);
+	for (y = 0; y < body; y++) {
+		const struct help_line *hl = &line[l->help_top + y];
+		char text[256];
+
+		if (hl->b)
+			table_fit(y0 + 1 + y, x0 + 2, hl->b->name, HELP_KEY_W, a | A_BOLD);
+		snprintf(text, sizeof(text), "%.*s", (int)hl->len, hl->text);
+		table_fit(y0 + 1 + y, x0 + 3 + HELP_KEY_W, text, tw, a);
 	}
-	table_put(y0 + h - 1, x0 + 2, "any key closes this help", w - 4, a);
+	if (l->help_scroll_max > 0)
+		snprintf(foot, sizeof(foot), " lines %d-%d of %d: Up/Down scroll, any other key closes ",
+			 l->help_top + 1, l->help_top + body, n);
+	else
+		snprintf(foot, sizeof(foot), " any key closes this help ");
+	table_fit(y0 + h - 1, x0 + 2, foot, w - 4, a);
 }
 
 static void draw(struct launcher *l)
@@ -672,8 +780,11 @@ static void draw(struct launcher *l)
 
 	erase();
 	if (COLS < 40 || LINES < 8) {
-		table_put(0, 0, "terminal too small:", COLS, A_BOLD);
-		table_put(1, 0, "make it at least 40x8", COLS, A_NORMAL);
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "terminal too small (%dx%d): make it at least 40x8",
+			 COLS, LINES);
+		table_wrap(0, 0, msg, COLS, LINES, A_BOLD);
 		return;
 	}
 	draw_title(l);
@@ -701,7 +812,7 @@ static void draw(struct launcher *l)
 	draw_events(l, y, LINES - 1 - y);
 	draw_key_bar(l->view, LINES - 1);
 	if (l->help)
-		draw_help(l->view);
+		draw_help(l);
 }
 
 /* ---- the loop ---- */
@@ -715,8 +826,18 @@ static void handle_key(struct launcher *l, int ch)
 		return;
 	}
 	if (l->help && ch != '?' && ch != KEY_F(1)) {
-		/* any key closes the help; a quit also quits */
+		/* a help taller than the screen scrolls */
+		int step = ch == KEY_UP || ch == 'k' ? -1 : ch == KEY_DOWN || ch == 'j' ? 1 :
+			   ch == KEY_PPAGE ? -(LINES / 2) : ch == KEY_NPAGE ? LINES / 2 : 0;
+
+		if (step && l->help_scroll_max > 0) {
+			l->help_top += step;
+			l->dirty = 1;
+			return;
+		}
+		/* any other key closes the help; a quit also quits */
 		l->help = 0;
+		l->dirty = 1;
 		if (ch != 'q' && ch != KEY_F(10))
 			return;
 	}
@@ -751,7 +872,7 @@ void launcher_note(const struct stack_note *n, void *ctx)
 	model_note(n, &l->m);
 }
 
-int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
+int launcher_run(struct launcher *l, struct stack *st)
 {
 	struct sigaction old_int, old_term, old_hup;
 	const char *term = getenv("TERM");
@@ -780,7 +901,7 @@ int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
 	set_escdelay(25);
 	colors_init(l->mono);
 
-	model_start(&l->m, st, sv);
+	model_start(&l->m, st);
 	model_follow(&l->m, l->sel);
 	l->dirty = 1;
 	while (!l->quit && !got_signal) {
@@ -827,7 +948,8 @@ int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv)
 	datajob_unlock(&l->data.job);
 	datajob_cancel(&l->data.job);
 	if (model_busy_text(&l->m, busy, sizeof(busy))) {
-		fprintf(stderr, "waiting for the %s to finish (Ctrl-C leaves it to docker)\n", busy);
+		fprintf(stderr, "waiting for the %s to finish (Ctrl-C leaves it to docker; "
+			"a stuck engine is left after %d s)\n", busy, MODEL_STALLED_S);
 		fflush(stderr);
 	}
 	model_stop(&l->m);

@@ -7,7 +7,6 @@
 #define PANCAKE_TUI_LAUNCHER_H
 
 #include "core/stack.h"
-#include "core/supervise.h"
 
 struct launcher;
 
@@ -21,12 +20,14 @@ struct launcher *launcher_new(const struct launcher_opts *o);
 /* the stack's note callback (stack_open); `ctx` is the launcher */
 void launcher_note(const struct stack_note *n, void *ctx);
 /*
- * Runs the screen until the user quits (or SIGINT/SIGTERM/SIGHUP). `st` and
- * `sv` (may be NULL) must outlive it. The terminal is restored on return and
- * by die(). Returns 0, or 1 with a message on stderr when the terminal
- * cannot be used.
+ * Runs the screen until the user quits (or SIGINT/SIGTERM/SIGHUP). `st`
+ * must outlive it; its engine handle need not be connected: the screen is
+ * drawn at once and waits for the engine (model.h), which also starts the
+ * supervisor. On return the engine's calls are cut short (docker_abort). The
+ * terminal is restored on return and by die(). Returns 0, or 1 with a
+ * message on stderr when the terminal cannot be used.
  */
-int launcher_run(struct launcher *l, struct stack *st, struct supervisor *sv);
+int launcher_run(struct launcher *l, struct stack *st);
 void launcher_free(struct launcher *l);
 
 #endif

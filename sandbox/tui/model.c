@@ -44,6 +44,15 @@ static void wait_s(struct model *m, double s)
 	pthread_cond_timedwait(&m->wake, &m->lock, &ts);
 }
 
+/* waits on m->wake until stack_now() reaches `t` or the model stops; lock held */
+static void wait_until(struct model *m, double t)
+{
+	double now;
+
+	while (!m->stop && (now = stack_now()) < t)
+		wait_s(m, t - now);
+}
+
 void model_init(struct model *m)
 {
 	pthread_condattr_t ca;
@@ -385,6 +394,62 @@ static void publish_status(struct model *m, const struct service_status *ss, int
 	pthread_cond_broadcast(&m->wake);   /* the follower may have a container now */
 }
 
+/*
+ * Pings the engine; lock held, released meanwhile. A failure is shown and
+ * tried again MODEL_REFRESH_S after this try began (at once after a ping
+ * that timed out). Returns 0 once connected.
+ */
+static int connect_engine(struct model *m)
+{
+	struct buf err = BUF_INIT;
+	double began = stack_now();
+	int ret;
+
+	model_unlock(m);
+	ret = docker_connect(m->st->d, &err);
+	model_lock(m);
+	if (ret) {
+		snprintf(m->error, sizeof(m->error), "%.*s", (int)strcspn(err.s, "\n"), err.s);
+	} else {
+		m->connected = 1;
+		m->error[0] = '\0';
+	}
+	m->version++;
+	buf_release(&err);
+	if (ret)
+		wait_until(m, began + MODEL_REFRESH_S);
+	return ret;
+}
+
+/*
+ * Once the engine has answered a status: the heap profile the running
+ * containers were made with (so that a start or restart from the launcher
+ * does not replace them with the other one), and the supervisor. Lock held,
+ * released meanwhile; tried again on the next poll when it fails.
+ */
+static void start_supervising(struct model *m, const struct service_status *ss)
+{
+	struct supervisor *sv;
+	struct buf err = BUF_INIT;
+	int k;
+
+	for (k = 0; k < m->n; k++)
+		if (ss[k].exists && !strcmp(ss[k].profile, "small"))
+			m->st->profile = PROFILE_SMALL;
+	model_unlock(m);
+	sv = supervisor_start(m->st, &err);
+	model_lock(m);
+	m->sv = sv;
+	if (!sv && !m->stop && !m->sv_failed) {
+		model_unlock(m);
+		model_event(m, NOTE_FAILED, NULL, "cannot supervise the stack: %.*s",
+			    (int)strcspn(err.s, "\n"), err.s);
+		model_lock(m);
+		m->sv_failed = 1;
+	}
+	buf_release(&err);
+}
+
 /* nothing under way: every running service is ready, no job; lock held */
 static int steady(const struct model *m)
 {
@@ -417,12 +482,21 @@ static void *poller_main(void *p)
 		struct stats_job jobs[SERVICE_MAX];
 		struct buf err = BUF_INIT;
 		double began = stack_now();
-		unsigned seq = ++m->poll_seq;
+		unsigned seq;
 		int ret;
 
+		if (!m->connected) {
+			connect_engine(m);
+			continue;
+		}
+		seq = ++m->poll_seq;
 		m->poke = 0;
 		model_unlock(m);
 		ret = stack_status(m->st, ss, probe, &err);
+		model_lock(m);
+		if (!ret && !m->sv)
+			start_supervising(m, ss);
+		model_unlock(m);
 		memset(sup, 0, sizeof(sup));
 		if (m->sv)
 			supervisor_snapshot(m->sv, sup);
@@ -542,7 +616,7 @@ static void report_failure(struct model *m, const struct model_job *j, const str
 	model_event(m, NOTE_FAILED, svc, "%s failed: %.*s", what, (int)strcspn(err->s, "\n"), err->s);
 }
 
-static void run_job(struct model *m, const struct model_job *j)
+static void run_job(struct model *m, struct supervisor *sv, const struct model_job *j)
 {
 	struct stack *st = m->st;
 	struct supervise_state sup[SERVICE_MAX];
@@ -553,8 +627,8 @@ static void run_job(struct model *m, const struct model_job *j)
 	int ret = 0, k, running[SERVICE_MAX];
 
 	memset(sup, 0, sizeof(sup));
-	if (m->sv)
-		supervisor_snapshot(m->sv, sup);
+	if (sv)
+		supervisor_snapshot(sv, sup);
 	memset(&o, 0, sizeof(o));
 	o.wait = 1;
 	switch (j->action) {
@@ -562,8 +636,8 @@ static void run_job(struct model *m, const struct model_job *j)
 	case ACT_RESTART:
 		set_busy(m, j->k, j->action == ACT_START ? BUSY_STARTING : BUSY_RESTARTING);
 		/* the supervisor must not restart it behind our back meanwhile */
-		if (m->sv && sup[j->k].watched)
-			supervisor_unwatch(m->sv, name);
+		if (sv && sup[j->k].watched)
+			supervisor_unwatch(sv, name);
 		if (j->action == ACT_START) {
 			o.only = only;
 			ret = stack_up(st, &o, &err);
@@ -571,13 +645,13 @@ static void run_job(struct model *m, const struct model_job *j)
 			ret = stack_restart_service(st, name, &err);
 		}
 		/* what the user started is kept up; a failure stays as it was */
-		if (m->sv && (!ret || sup[j->k].watched))
-			supervisor_watch(m->sv, name);
+		if (sv && (!ret || sup[j->k].watched))
+			supervisor_watch(sv, name);
 		break;
 	case ACT_STOP:
 		set_busy(m, j->k, BUSY_STOPPING);
-		if (m->sv)
-			supervisor_unwatch(m->sv, name);
+		if (sv)
+			supervisor_unwatch(sv, name);
 		ret = stack_stop_service(st, name, &err);
 		break;
 	case ACT_START_ALL: {
@@ -602,8 +676,8 @@ static void run_job(struct model *m, const struct model_job *j)
 			break;
 		}
 		for (k = 0; k < st->n; k++)
-			if (m->sv && !running[k] && sup[k].watched)
-				supervisor_unwatch(m->sv, st->svcs[k].name);
+			if (sv && !running[k] && sup[k].watched)
+				supervisor_unwatch(sv, st->svcs[k].name);
 		o.only = to_start;
 		ret = stack_up(st, &o, &err);
 		/* supervise what came up, and again what was supervised before */
@@ -611,9 +685,9 @@ static void run_job(struct model *m, const struct model_job *j)
 			struct service_status ss[SERVICE_MAX];
 			struct buf e = BUF_INIT;
 			int ok = !stack_status(st, ss, 0, &e);
-			for (k = 0; m->sv && k < st->n; k++)
+			for (k = 0; sv && k < st->n; k++)
 				if (!running[k] && ((ok && ss[k].running) || sup[k].watched))
-					supervisor_watch(m->sv, st->svcs[k].name);
+					supervisor_watch(sv, st->svcs[k].name);
 			buf_release(&e);
 		}
 		break;
@@ -632,8 +706,10 @@ static void *actor_main(void *p)
 	model_lock(m);
 	while (!m->stop) {
 		struct model_job j;
+		struct supervisor *sv;
 
-		if (!m->nqueue) {
+		/* nothing is done before the engine has said how things stand */
+		if (!m->nqueue || !m->polled) {
 			wait_s(m, 0);
 			continue;
 		}
@@ -641,8 +717,9 @@ static void *actor_main(void *p)
 		memmove(m->queue, m->queue + 1, sizeof(m->queue[0]) * (size_t)--m->nqueue);
 		m->acting = 1;
 		m->current = j;
+		sv = m->sv;
 		model_unlock(m);
-		run_job(m, &j);
+		run_job(m, sv, &j);
 		model_lock(m);
 		m->acting = 0;
 		for (k = 0; k < m->n; k++)
@@ -701,13 +778,12 @@ out:
 
 /* ---- life cycle ---- */
 
-void model_start(struct model *m, struct stack *st, struct supervisor *sv)
+void model_start(struct model *m, struct stack *st)
 {
 	int k;
 
 	model_lock(m);
 	m->st = st;
-	m->sv = sv;
 	m->n = st->n;
 	for (k = 0; k < st->n; k++) {
 		m->rows[k].st.svc = &st->svcs[k];
@@ -743,10 +819,17 @@ void model_stop(struct model *m)
 	m->log_cancel = 1;
 	m->nqueue = 0;
 	pthread_cond_broadcast(&m->wake);
+	/* a job under way is let finish (the launcher says so), unless the
+	 * engine is stuck; nothing else is waited for */
+	while (m->acting && docker_silence_s(m->st->d) < MODEL_STALLED_S)
+		wait_s(m, 0.25);
 	model_unlock(m);
+	docker_abort(m->st->d);
+	pthread_join(m->actor, NULL);
 	pthread_join(m->poller, NULL);
 	pthread_join(m->follower, NULL);
-	pthread_join(m->actor, NULL);
+	supervisor_stop(m->sv);
+	m->sv = NULL;
 	m->started = 0;
 }
 

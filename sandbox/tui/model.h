@@ -1,8 +1,9 @@
 /*
  * model: what the launcher shows, kept fresh by background threads so that
- * the UI thread never waits on Docker: a poller (status, probes and stats),
- * an actor (start/stop/restart, one at a time) and a log follower for the
- * selected service. The UI reads the fields under model_lock().
+ * the UI thread never waits on Docker: a poller (the engine's ping, then
+ * status, probes and stats), an actor (start/stop/restart, one at a time)
+ * and a log follower for the selected service. The UI reads the fields
+ * under model_lock().
  */
 #ifndef PANCAKE_TUI_MODEL_H
 #define PANCAKE_TUI_MODEL_H
@@ -22,6 +23,9 @@
 #define MODEL_LOG_LINE_MAX 1024    /* longer lines are cut */
 #define MODEL_LOG_TAIL 200         /* lines fetched when following starts */
 #define MODEL_EVENTS 64
+/* seconds the engine may keep a call waiting without a word before it
+ * counts as stuck (docker_silence_s; a stats call takes it a second or two) */
+#define MODEL_STALLED_S 5
 #define MODEL_QUEUE 32
 
 enum model_action { ACT_START, ACT_STOP, ACT_RESTART, ACT_START_ALL };
@@ -59,8 +63,9 @@ struct model_job {
 struct model {
 	/* --- read by the UI under model_lock() --- */
 	struct stack *st;              /* borrowed */
-	struct supervisor *sv;         /* borrowed, may be NULL */
+	struct supervisor *sv;         /* started once the engine answers; may stay NULL */
 	int n;
+	int connected;                 /* the engine answered its ping */
 	struct model_row rows[SERVICE_MAX];
 	int polled;                    /* a first snapshot has arrived */
 	int probed;                    /* ... with readiness */
@@ -89,6 +94,7 @@ struct model {
 	int log_following;             /* service of the running stream, -1 */
 	char log_key[120];             /* container id and start of the last stream */
 	struct buf partial[3];         /* per stream: a line not ended yet */
+	int sv_failed;                 /* supervisor_start failed once (said once) */
 	int started;
 	pthread_t poller, actor, follower;
 };
@@ -97,14 +103,26 @@ struct model {
 void model_init(struct model *m);
 /* The stack's note callback; `ctx` is the model. */
 void model_note(const struct stack_note *n, void *ctx);
-/* Starts the threads; `st` and `sv` must outlive model_stop. */
-void model_start(struct model *m, struct stack *st, struct supervisor *sv);
+/*
+ * Starts the threads; `st` must outlive model_stop, and its engine handle
+ * may be one docker_connect was not called on yet: the poller connects
+ * (again every MODEL_REFRESH_S until the engine answers), then adopts the
+ * running containers' heap profile and starts supervising the stack
+ * (supervise.h). Jobs wait until the first status has arrived.
+ */
+void model_start(struct model *m, struct stack *st);
 /*
  * Describes the job the actor is running ("restart of 'kafka'") into `out`;
  * returns 0 when it is idle. model_stop waits for such a job to finish.
  */
 int model_busy_text(struct model *m, char *out, size_t size);
-/* Stops and joins the threads (queued jobs are dropped). */
+/*
+ * Stops and joins the threads (queued jobs are dropped) and the supervisor.
+ * It waits for a job under way to finish while the engine answers (not once
+ * it has kept a call waiting MODEL_STALLED_S), and for nothing else: then
+ * every call on the engine is cut short (docker_abort), so the stack's
+ * handle is good for nothing afterwards.
+ */
 void model_stop(struct model *m);
 void model_release(struct model *m);
 

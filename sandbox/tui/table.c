@@ -1,8 +1,8 @@
-/* table: fitting columns to the screen and drawing clipped UTF-8 text. */
+/* table: fitting columns to the screen; drawing text clipped, fitted or wrapped. */
 #include "tui/table.h"
+#include "tui/text.h"
 
 #include <string.h>
-#include <wchar.h>
 
 void table_layout(const struct table_col *cols, int n, int total, int *width)
 {
@@ -53,54 +53,13 @@ void table_layout(const struct table_col *cols, int n, int total, int *width)
 		}
 }
 
-/* the next character of `s`: its length in bytes and its screen width */
-static size_t next_char(const char *s, size_t left, int *cw, int *bad)
+/* the first `n` bytes of `s` at the cursor, in at most `w` columns */
+static int put_n(const char *s, size_t n, int w)
 {
-	mbstate_t ps;
-	wchar_t wc;
-	size_t len;
-
-	memset(&ps, 0, sizeof(ps));
-	len = mbrtowc(&wc, s, left, &ps);
-	if (len == (size_t)-1 || len == (size_t)-2 || len == 0) {
-		*cw = 1;
-		*bad = 1;
-		return 1;
-	}
-	*bad = 0;
-	*cw = wcwidth(wc);
-	if (*cw < 0) {
-		*cw = 1;
-		*bad = 1;
-	}
-	return len;
-}
-
-int table_width(const char *s)
-{
-	size_t left = strlen(s);
-	int w = 0, cw, bad;
-
-	while (left) {
-		size_t len = next_char(s, left, &cw, &bad);
-		w += cw;
-		s += len;
-		left -= len;
-	}
-	return w;
-}
-
-int table_put(int y, int x, const char *s, int w, attr_t attr)
-{
-	size_t left = strlen(s);
 	int used = 0, cw, bad;
 
-	if (w <= 0)
-		return 0;
-	attron(attr);
-	move(y, x);
-	while (left) {
-		size_t len = next_char(s, left, &cw, &bad);
+	while (n) {
+		size_t len = text_char(s, n, &cw, &bad);
 		if (used + cw > w)
 			break;
 		if (bad || (unsigned char)*s < 0x20 || *s == 0x7f)
@@ -109,21 +68,95 @@ int table_put(int y, int x, const char *s, int w, attr_t attr)
 			addnstr(s, (int)len);
 		used += cw;
 		s += len;
-		left -= len;
+		n -= len;
 	}
+	return used;
+}
+
+int table_put(int y, int x, const char *s, int w, attr_t attr)
+{
+	int used;
+
+	if (w <= 0)
+		return 0;
+	attron(attr);
+	move(y, x);
+	used = put_n(s, strlen(s), w);
 	attroff(attr);
+	return used;
+}
+
+int table_fit(int y, int x, const char *s, int w, attr_t attr)
+{
+	const char *e = text_ellipsis();
+	size_t n;
+	int cut, used;
+
+	if (w <= 0)
+		return 0;
+	n = text_fit(s, w, &cut);
+	attron(attr);
+	move(y, x);
+	used = put_n(s, n, w);
+	if (cut)
+		used += put_n(e, strlen(e), w - used);
+	attroff(attr);
+	return used;
+}
+
+int table_wrap(int y, int x, const char *s, int w, int rows, attr_t attr)
+{
+	int used = 0;
+
+	if (w <= 0)
+		return 0;
+	while (*s && used < rows) {
+		size_t next, n = text_line(s, w, &next);
+
+		if (used == rows - 1 && s[next]) {
+			/* the last row: what is left, cut with an ellipsis */
+			table_fit(y + used, x, s, w, attr);
+		} else {
+			attron(attr);
+			move(y + used, x);
+			put_n(s, n, w);
+			attroff(attr);
+		}
+		used++;
+		s += next;
+	}
 	return used;
 }
 
 void table_cell(int y, int x, int w, enum table_align a, const char *s, attr_t attr)
 {
-	int sw, pad, used;
+	int sw, pad;
 
 	if (w <= 0)
 		return;
-	sw = table_width(s);
+	sw = text_width(s);
 	pad = a == TABLE_RIGHT && sw < w ? w - sw : 0;
 	mvhline(y, x, ' ' | attr, w);
-	used = table_put(y, x + pad, s, w - pad, attr);
-	(void)used;
+	table_fit(y, x + pad, s, w - pad, attr);
+}
+
+void table_rule(int y, const char *title, const char *right, attr_t attr)
+{
+	int x = 2;
+
+	mvhline(y, 0, ACS_HLINE | attr, COLS);
+	if (title && *title && COLS > 6) {
+		x += table_put(y, x, " ", 1, attr);
+		x += table_fit(y, x, title, COLS - x - 3, attr);
+		x += table_put(y, x, " ", 1, attr);
+	}
+	if (right && *right) {
+		int w = text_width(right);
+
+		if (COLS - w - 4 > x + 1) {
+			table_put(y, COLS - w - 4, " ", 1, attr);
+			table_put(y, COLS - w - 3, right, w, attr);
+			table_put(y, COLS - 3, " ", 1, attr);
+		}
+	}
 }

@@ -1,6 +1,7 @@
 /*
  * table: column layout for narrow and wide screens (columns of low priority
- * drop out first), and clipped, padded drawing of cells and text.
+ * drop out first), and drawing text into a width: clipped, fitted at a word
+ * with an ellipsis, or wrapped (tui/text.h says where it breaks).
  */
 #ifndef PANCAKE_TUI_TABLE_H
 #define PANCAKE_TUI_TABLE_H
@@ -27,15 +28,34 @@ struct table_col {
 void table_layout(const struct table_col *cols, int n, int total, int *width);
 
 /*
- * Draws `s` at (y, x) in at most `w` screen columns (UTF-8 aware; bytes that
- * are not valid in the locale show as '?'). Returns the columns used.
+ * Draws `s` at (y, x) in at most `w` screen columns, clipped where the width
+ * ends (UTF-8 aware; bytes that are not valid in the locale show as '?').
+ * Returns the columns used. For bits of a line that are known to fit
+ * (a separator, a key); text that may not fit goes through table_fit.
  */
 int table_put(int y, int x, const char *s, int w, attr_t attr);
 
-/* A cell: `s` clipped to `w`, padded with spaces, aligned. */
+/*
+ * Draws `s` at (y, x) in at most `w` columns: whole when it fits, else cut
+ * at a word (text_fit) and ended with an ellipsis. Returns the columns used.
+ */
+int table_fit(int y, int x, const char *s, int w, attr_t attr);
+
+/*
+ * Draws `s` wrapped at words to `w` columns over at most `rows` rows from
+ * (y, x); what does not fit in the last row ends with an ellipsis. Returns
+ * the rows used.
+ */
+int table_wrap(int y, int x, const char *s, int w, int rows, attr_t attr);
+
+/* A cell: `s` fitted to `w` (table_fit), padded with spaces, aligned. */
 void table_cell(int y, int x, int w, enum table_align a, const char *s, attr_t attr);
 
-/* the screen width of `s` */
-int table_width(const char *s);
+/*
+ * A horizontal rule across the screen at row y with a title near its left
+ * end ("── logs: kafka ────"), and `right` (may be NULL) near its right end
+ * when both fit; the title is fitted to the width.
+ */
+void table_rule(int y, const char *title, const char *right, attr_t attr);
 
 #endif
