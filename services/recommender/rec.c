@@ -236,8 +236,9 @@ const char *rec_color(const char *code)
 {
 	static int use = -1;
 	if (use < 0) {
-		const char *t = getenv("TERM");
-		use = isatty(2) && !getenv("NO_COLOR") && !(t && !strcmp(t, "dumb"));
+		const char *t = getenv("TERM"), *nc = getenv("NO_COLOR");
+		/* its colours go to stderr; an empty NO_COLOR does not turn them off */
+		use = isatty(2) && !(nc && *nc) && !(t && !strcmp(t, "dumb"));
 	}
 	return use ? code : "";
 }
