@@ -103,9 +103,10 @@ static void on_progress(const struct docker_progress *p, void *ctx)
 
 /*
  * After a build: the stages' own images and the image the tag named
- * before, untagged now, removed with their untagged layers. One still
- * used (by a container, or a tagged base a stage started from and never
- * changed, or the new image itself) is refused by the engine and stays.
+ * before, untagged now, removed with their untagged layers. One a tag
+ * still names (the new image itself when nothing changed, a base a stage
+ * never changed) is left alone; one a container uses is refused by the
+ * engine and stays.
  */
 static void remove_stages(struct docker *d, struct build_ctx *b)
 {
@@ -113,7 +114,17 @@ static void remove_stages(struct docker *d, struct build_ctx *b)
 	int i, removed = 0;
 
 	for (i = 0; i < b->nstages; i++) {
+		struct docker_image img;
+
 		buf_reset(&e);
+		memset(&img, 0, sizeof(img));
+		/* only what no tag names: the engine would untag and delete a tagged
+		   one (the new image itself, when the build changed nothing) */
+		if (docker_image_inspect(d, b->stages[i], &img, &e) || img.tags.n) {
+			docker_image_release(&img);
+			continue;
+		}
+		docker_image_release(&img);
 		if (!docker_image_remove(d, b->stages[i], 0, &e))
 			removed++;
 	}

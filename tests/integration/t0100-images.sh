@@ -61,3 +61,9 @@ sed 's/\x1b\[[0-9;]*m//g' /tmp/t0100-tty.log | grep -q "built sha256:[0-9a-f]* i
 	|| fail "the build does not say how long it took"
 grep -q "about a minute" /tmp/t0100-tty.log && fail "a guessed duration is announced"
 pass "a forced rebuild of pancake/sandbox: $before untagged image(s) before, $after after; steps on lines of their own; measured time"
+# a forced rebuild that changes nothing makes the same image: it must stay
+$PANCAKE images build --force redis > /tmp/t0100-redis.log 2>&1 || { cat /tmp/t0100-redis.log; fail "images build --force redis"; }
+for i in redis:latest sandbox:latest; do
+	docker image inspect "pancake/$i" > /dev/null 2>&1 || fail "pancake/$i is gone after a forced rebuild"
+done
+pass "a forced rebuild with nothing changed keeps the image (pancake/redis and pancake/sandbox still there)"

@@ -8,6 +8,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the registry the README's commands write goes to a scratch folder
 export PANCAKE_MODELS=$tmp/models
+# where the run command leaves a newcomer: the whole stack up
+$PANCAKE up --wait > "$tmp/up.log" 2>&1 || { cat "$tmp/up.log"; fail "the stack is not up"; }
 command -v pancake >/dev/null || fail "'pancake' is not on the PATH: the run command links it into /usr/local/bin"
 [ "$(readlink -f "$(command -v pancake)")" = "$(readlink -f ./pancake)" ] \
 	|| fail "'pancake' on the PATH is not this tree's ($(command -v pancake))"
