@@ -21,3 +21,16 @@ after=$(docker ps -q --filter label=io.pancake.project=pancake | sort | tr '\n' 
 [ "$before" = "$after" ] || fail "second up replaced containers: '$before' -> '$after'"
 grep -q "already running" /tmp/t0200-up2.log || fail "second up did not report running services"
 pass "second up kept the same five containers"
+
+# a cold start says 'starting' while a port does not answer yet, never an
+# error: its own project and ports, so it always starts cold
+cold() { PANCAKE_PROJECT=t0200-cold PANCAKE_KAFKA_PORT_9092=19292 PANCAKE_REDIS_PORT_6379=16292 "$@"; }
+trap 'cold $PANCAKE down -v > /dev/null 2>&1 || true' EXIT
+cold $PANCAKE down -v > /dev/null 2>&1 || true
+cold $PANCAKE up --wait kafka > /tmp/t0200-cold.log 2>&1 || { cat /tmp/t0200-cold.log; fail "cold up --wait kafka"; }
+cat /tmp/t0200-cold.log
+grep -Eq "kafka +waiting +starting" /tmp/t0200-cold.log || fail "a cold start shows no 'starting' line"
+if grep -Ei "cannot reach|connection reset|connection refused|resend|error" /tmp/t0200-cold.log; then
+	fail "a probe failing before the first ready is shown as an error"
+fi
+pass "cold start of kafka: 'starting' while its port does not answer, no alarming probe errors"
