@@ -736,9 +736,10 @@ static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char
 static enum MHD_Result reply_error(struct MHD_Connection *conn, int status, const char *msg)
 {
 	json_t *j = json_pack("{s:s, s:i}", "error", msg, "status", status);
-	char *s = json_dumps(j, JSON_COMPACT);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	struct buf b = BUF_INIT;
-	buf_addstr(&b, s);
+	/* route quotes what clients sent as ASCII; should a message still not be UTF-8 */
+	buf_addstr(&b, s ? s : "{\"error\":\"(the message is not UTF-8)\"}");
 	buf_addch(&b, '\n');
 	enum MHD_Result ret = reply(conn, status, "application/json", &b);
 	buf_release(&b);
@@ -1197,6 +1198,14 @@ static enum MHD_Result list_answer(struct MHD_Connection *conn, struct req *rq)
 	return ret;
 }
 
+static enum MHD_Result framing_field(void *cls, enum MHD_ValueKind kind, const char *key,
+				     size_t key_size, const char *value, size_t value_size)
+{
+	(void)kind;
+	route_framing_field(cls, key, key_size, value ? value : "", value ? value_size : 0);
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -1209,16 +1218,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	(void)cls;
 	(void)url;
-	(void)version;
 	if (!rq)
 		return MHD_NO;
 	if (!rq->seen) {
 		/*
 		 * Answer from the second call on, once MHD knows the whole request
 		 * (and any body) was read: a response queued in the first call
-		 * makes MHD close the connection instead of keeping it alive.
+		 * makes MHD close the connection instead of keeping it alive,
+		 * which is what a request framed unsoundly gets (RFC 9112).
 		 */
+		struct route_framing fr;
 		rq->seen = 1;
+		route_framing_init(&fr);
+		MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_field, &fr);
+		if (route_framing_check(&fr, version, &re)) {
+			count(ROUTE_COUNT, -1, re.status, rq->t0);
+			return reply_error(conn, re.status, re.message);
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {

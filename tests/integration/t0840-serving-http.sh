@@ -4,7 +4,10 @@
 # some proxies do) are all answered and their connections closed without
 # waiting for the idle timeout, on the in-memory and the Redis paths, with
 # the FIN late (arriving while Redis is paused) and after pipelined requests.
-# Redis is the stack's (PANCAKE_REDIS_PORT_6379 moves it).
+# Framing RFC 9112 says to refuse gets a 400 (501 for a transfer coding it
+# does not know) and a closed connection; a query parameter given twice
+# gets a 400; a refused path with bytes that are not ASCII does not kill
+# the server. Redis is the stack's (PANCAKE_REDIS_PORT_6379 moves it).
 . "$(dirname "$0")/lib.sh"
 RECO=services/recommender/recommender
 SERV=services/serving/serving
@@ -90,4 +93,68 @@ EOF
 pass "three pipelined requests then the half-close: three answers, then the server closes (20 rounds)"
 curl -s "http://127.0.0.1:$P/metrics" | grep '^pancake_http_half_closed_total'
 
+# framing: raw requests; each refusal closes the connection
+$PY - "$P" <<'EOF' || fail "framing RFC 9112 refuses gets a 400 and a closed connection"
+import json, socket, sys
+port = int(sys.argv[1])
+def send(req):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(req)
+    s.settimeout(10)
+    data = b""
+    while True:
+        b = s.recv(65536)	# a timeout raises: the connection was left open
+        if not b:
+            break
+        data += b
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+cases = [
+    (b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nContent-Length: 1\r\n\r\nx", 400, "different values"),
+    (b"POST /feedback HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n{\"a\":1}", 400, "different values"),
+    (b"GET /healthz HTTP/1.1\r\n\r\n", 400, "needs a Host"),
+    (b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "not several"),
+    (b"GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "host[:port]"),
+    (b"GET /healthz HTTP/1.1\r\nHost : t\r\n\r\n", 400, "not a token"),
+    (b"POST /feedback HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "both Transfer-Encoding"),
+    (b"POST /feedback HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "HTTP/1.0"),
+    (b"POST /feedback HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "'gzip'"),
+]
+for req, want, says in cases:
+    got, body = send(req)
+    msg = json.loads(body)["error"]
+    assert got == want and says in msg, (req, got, body)
+    print("  %d %s" % (got, msg))
+# still allowed: HTTP/1.0 without Host, one Content-Length given twice alike
+for req in (b"GET /healthz HTTP/1.0\r\n\r\n",
+            b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"):
+    got, body = send(req)
+    assert got == 200, (req, got, body)
+EOF
+pass "two Content-Length values, no Host or two, a bad Host, a space before a colon, Transfer-Encoding beside Content-Length or in HTTP/1.0: 400; gzip: 501; connections closed"
+
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(status "http://127.0.0.1:$P/recommendations/7?k=10&k=20")" = 400 ] || fail "?k=10&k=20 is 400"
+[ "$(status "http://127.0.0.1:$P/recommendations/7?variant=main&variant=main")" = 400 ] \
+	|| fail "?variant= twice is 400"
+curl -s "http://127.0.0.1:$P/recommendations/7?k=10&k=20" | grep -q "given twice" || fail "the message says why"
+pass "a query parameter given twice is 400"
+$PY - "$P" <<'EOF' || fail "a path with bytes that are not ASCII is refused with a JSON error"
+import json, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /recommendations/\xff\xfe HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+s.settimeout(10)
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+head, _, body = data.partition(b"\r\n\r\n")
+assert head.split()[1] == b"400", data
+print("  " + json.loads(body)["error"])
+EOF
+[ "$(status "http://127.0.0.1:$P/healthz")" = 200 ] || fail "the server lives on after it"
+pass "a path with bytes that are not ASCII gets a 400 whose message quotes them, and the server lives on"
 echo "t0840 passed"
