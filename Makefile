@@ -48,7 +48,7 @@ RECO_CORE := als topk eval publish registry
 RECO_CORE_OBJ := $(RECO_CORE:%=$(RECO_DIR)/%.o)
 RECO_OBJ := $(RECO_CORE_OBJ) $(patsubst %.c,%.o,$(wildcard $(RECO_DIR)/cmd-*.c)) \
            $(RECO_DIR)/rec.o $(RECO_DIR)/main.o
-RECO_UNIT := tests/unit/test-als tests/unit/test-registry
+RECO_UNIT := tests/unit/test-als tests/unit/test-registry tests/unit/test-publish
 UNIT_BIN := $(filter-out $(RECO_UNIT),$(UNIT_BIN)) $(RECO_UNIT)
 
 # the serving binary (services/serving): libmicrohttpd, and the recommender's

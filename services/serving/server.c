@@ -62,7 +62,10 @@ static struct {
 	struct kafka_producer *imp, *fb;
 	pthread_mutex_t kafka_lock;
 	char instance[9];		/* request ids: INSTANCE-SEQ */
-	char waiting[256];		/* why no model is loaded (under lock) */
+	char waiting[256];		/* why no model is loaded (under lock) ... */
+	double waiting_at;		/* ... as of then */
+	char loading[13];		/* a version announced and being loaded (under lock) */
+	double loading_at;		/* when it was announced */
 	volatile int stop, reload, draining;
 	int stop_workers;		/* atomic: workers and acceptor end */
 	int topics_ok;			/* the Kafka topics exist (the ticker's) */
@@ -702,6 +705,17 @@ static void cache_put(uint64_t vkey, uint32_t user, int k, double now, const uin
 	cache_unlock(c);
 }
 
+/* forgets the answers of `n` users for the version hashed to vkey (their lists were replaced) */
+static void cache_forget(uint64_t vkey, const uint32_t *users, size_t n)
+{
+	for (size_t i = 0; cache && i < n; i++) {
+		struct cache_slot *c = cache_lock(vkey, users[i]);
+		if (c->vkey == vkey && c->user == users[i])
+			c->vkey = 0;
+		cache_unlock(c);
+	}
+}
+
 /* ---- events to Kafka (never blocking a request for long) ---- */
 
 static void event(struct kafka_producer *p, const char *topic, const char *key,
@@ -1198,6 +1212,24 @@ static enum MHD_Result list_answer(struct MHD_Connection *conn, struct req *rq)
 	return ret;
 }
 
+/*
+ * Why no model is loaded, true when read: what the last look found and
+ * how long ago, or the announced version being loaded.
+ */
+static void waiting_why(char *out, size_t size)
+{
+	pthread_mutex_lock(&S.lock);
+	if (S.loading[0])
+		snprintf(out, size, "loading model %s, announced %.2f s ago", S.loading,
+			 now_s() - S.loading_at);
+	else if (S.waiting[0])
+		snprintf(out, size, "as of %.1f s ago, %s (a model loads as soon as it is "
+			 "published)", now_s() - S.waiting_at, S.waiting);
+	else
+		snprintf(out, size, "starting");
+	pthread_mutex_unlock(&S.lock);
+}
+
 static enum MHD_Result framing_field(void *cls, enum MHD_ValueKind kind, const char *key,
 				     size_t key_size, const char *value, size_t value_size)
 {
@@ -1283,10 +1315,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!st && !S.draining && rt.kind == ROUTE_READYZ && S.o->wait_for_model) {
 		/* ready to serve a model as soon as one is published */
 		struct buf b = BUF_INIT;
-		char why[sizeof(S.waiting)];
-		pthread_mutex_lock(&S.lock);
-		memcpy(why, S.waiting, sizeof(why));
-		pthread_mutex_unlock(&S.lock);
+		char why[sizeof(S.waiting) + 128];
+		waiting_why(why, sizeof(why));
 		json_t *j = json_pack("{s:s, s:n, s:s}", "status", "ready", "version", "waiting", why);
 		char *js = json_dumps(j, JSON_COMPACT);
 		buf_addstr(&b, js);
@@ -1299,12 +1329,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return ret;
 	}
 	if (!st || S.draining) {
-		char why[sizeof(S.waiting) + 64];
+		char why[sizeof(S.waiting) + 192], now[sizeof(S.waiting) + 128];
 		state_put(st);
-		pthread_mutex_lock(&S.lock);
-		snprintf(why, sizeof(why), "no model loaded yet: %s", S.waiting[0] ? S.waiting :
-			 "starting");
-		pthread_mutex_unlock(&S.lock);
+		waiting_why(now, sizeof(now));
+		snprintf(why, sizeof(why), "no model loaded yet: %s", now);
 		count(rt.kind, -1, 503, rq->t0);
 		return reply_error(conn, 503, S.draining ? "shutting down" : why);
 	}
@@ -1376,14 +1404,81 @@ static int ensure_topics(struct buf *err)
 	return 0;
 }
 
+/*
+ * ---- news ----
+ * publish and fold-in announce on PUBLISH_CHANNEL what they moved. The
+ * ticker listens (its own connection) and learns a published version at
+ * once rather than at its next look (--watch, kept: a message can be
+ * missed, as while the connection is down), and forgets the cached
+ * answers of users whose lists fold-in replaced.
+ */
+
+/* a message taken: 1 when the variants should be looked at now */
+static int news_take(const char *msg, size_t len)
+{
+	static struct publish_news n;	/* the ticker's, 4 KB */
+
+	if (publish_news_parse(msg, len, &n))
+		return 0;
+	if (n.kind == NEWS_LISTS) {
+		cache_forget(version_key(n.version), n.users, n.nusers);
+		return 0;
+	}
+	pthread_mutex_lock(&S.lock);
+	memcpy(S.loading, n.version, sizeof(S.loading));
+	S.loading_at = now_s();
+	pthread_mutex_unlock(&S.lock);
+	return 1;
+}
+
+/*
+ * Waits up to 100 ms for news on `*sub`, connecting it (at most once a
+ * second) when there is none: 1 when the variants should be looked at
+ * now (news of a version, or a new subscription: news may have been
+ * missed meanwhile).
+ */
+static int news_wait(struct redis_conn **sub, double *retry_at, struct buf *msg)
+{
+	struct buf err = BUF_INIT;
+	int check = 0, r;
+
+	if (!*sub && S.o->redis_host && now_s() >= *retry_at) {
+		if (redis_connect(sub, S.o->redis_host, S.o->redis_port, 500, 16, &err) ||
+		    redis_subscribe(*sub, PUBLISH_CHANNEL, &err)) {
+			redis_close(*sub);
+			*sub = NULL;
+			*retry_at = now_s() + 1;
+			__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
+		} else {
+			check = 1;
+		}
+	}
+	if (!*sub) {
+		usleep(100 * 1000);
+		buf_release(&err);
+		return check;
+	}
+	for (int wait = 100; (r = redis_message(*sub, wait, msg, &err)) == 1; wait = 0)
+		check |= news_take(msg->s, msg->len);
+	if (r < 0) {
+		redis_close(*sub);
+		*sub = NULL;
+		*retry_at = now_s() + 1;
+		__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
+	}
+	buf_release(&err);
+	return check;
+}
+
 static void *ticker(void *arg)
 {
-	double next_watch = now_s() + S.o->watch_s, next_topics = now_s() + 5;
-	struct buf err = BUF_INIT;
+	double next_watch = now_s() + S.o->watch_s, next_topics = now_s() + 5, next_sub = 0;
+	struct buf err = BUF_INIT, msg = BUF_INIT;
+	struct redis_conn *sub = NULL;
 
 	(void)arg;
 	while (!S.stop) {
-		usleep(100 * 1000);
+		int news = news_wait(&sub, &next_sub, &msg);	/* the loop's 100 ms */
 		ledger_expire(&S.ledger, wall_ms());
 		workers_connect_redis();	/* those whose Redis failed, once a second */
 		/* kafka came up after us: make the topics now (every 5 s) */
@@ -1404,7 +1499,7 @@ static void *ticker(void *arg)
 		pthread_mutex_unlock(&S.kafka_lock);
 		int force = S.reload;
 		int empty = S.cur == NULL;	/* waiting for a model: look every watch */
-		if (force || (S.o->watch_s > 0 && now_s() >= next_watch)) {
+		if (force || news || (S.o->watch_s > 0 && now_s() >= next_watch)) {
 			force |= empty;
 			S.reload = 0;
 			next_watch = now_s() + S.o->watch_s;
@@ -1422,14 +1517,20 @@ static void *ticker(void *arg)
 			} else if (r < 0 && empty) {
 				pthread_mutex_lock(&S.lock);
 				snprintf(S.waiting, sizeof(S.waiting), "%s", err.s);
+				S.waiting_at = now_s();
 				pthread_mutex_unlock(&S.lock);
 			} else if (r < 0) {
 				S.swap_failures++;
 				fprintf(stderr, "serving: warning: reloading failed, the models in use "
 					"stay: %s\n", err.s);
 			}
+			pthread_mutex_lock(&S.lock);
+			S.loading[0] = '\0';	/* looked: what it found is what S.waiting says */
+			pthread_mutex_unlock(&S.lock);
 		}
 	}
+	redis_close(sub);
+	buf_release(&msg);
 	buf_release(&err);
 	return NULL;
 }
@@ -1651,6 +1752,7 @@ int server_run(const struct server_opts *o)
 		fprintf(stderr, "serving: waiting for a model: %s\n", err.s);
 		pthread_mutex_lock(&S.lock);
 		snprintf(S.waiting, sizeof(S.waiting), "%s", err.s);
+		S.waiting_at = now_s();
 		pthread_mutex_unlock(&S.lock);
 		buf_reset(&err);
 	}
