@@ -1,5 +1,7 @@
 /* main: `serving` options, then the server. */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,15 +131,26 @@ int main(int argc, char **argv)
 				      *p == '_') || p - name >= 31)
 					return bad("variant names are up to 31 of [a-z0-9_-], not '%s'",
 						   optarg);
+			for (int i = 0; i < o.nvariants; i++)
+				if (!strcmp(o.names[i], name))
+					return bad("variant '%s' is given twice: each variant has its own "
+						   "name", name);
 			double w = 1;
-			/* a trailing :NUMBER is the weight ("redis:current" has no number) */
+			/*
+			 * After the last colon, what starts like a number is the weight
+			 * and must be one > 0; redis:'s own colon never is (redis:VERSION
+			 * starts with a digit now and then).
+			 */
 			colon = strrchr(rev, ':');
-			if (colon && colon[1] && strspn(colon + 1, "0123456789.") == strlen(colon + 1)) {
+			if (colon && !(colon == rev + 5 && !strncmp(rev, "redis:", 6)) &&
+			    strchr("0123456789+-.", colon[1]) && colon[1]) {
 				w = strtod(colon + 1, &end);
-				if (*end || !(w > 0))
-					return bad("a variant's weight is a number > 0: '%s'", optarg);
+				if (*end || !(w > 0) || !isfinite(w))
+					return bad("a variant's weight is a number > 0, not '%s'", colon + 1);
 				*colon = '\0';
 			}
+			if (!*rev)
+				return bad("--variant wants NAME=REV[:WEIGHT], not '%s'", optarg);
 			o.names[o.nvariants] = name;
 			o.revs[o.nvariants] = rev;
 			o.weights[o.nvariants++] = w;
@@ -221,6 +234,9 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return bad("unexpected argument '%s'", argv[optind]);
+	struct in_addr a4;
+	if (inet_pton(AF_INET, o.bind, &a4) != 1)
+		return bad("--bind is an IPv4 address, not '%s'", o.bind);
 	if (o.nvariants == 0) {
 		o.names[0] = "production";
 		o.revs[0] = "production";
