@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/loadrun.h"
 #include "server.h"
+#include "util/strvec.h"
 #include "util/xalloc.h"
 
 static const char usage[] =
@@ -63,7 +64,7 @@ static int bad(const char *fmt, const char *arg)
 	return 2;
 }
 
-/* HOST:PORT, or the stack member's endpoint from its service definition */
+/* HOST:PORT, or the stack member's endpoint from its service definition; *host new */
 static int endpoint(const char *service, const char *given, char **host, int *port)
 {
 	struct buf err = BUF_INIT;
@@ -89,7 +90,8 @@ static int endpoint(const char *service, const char *given, char **host, int *po
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* the options, then the server; what it allocates goes to `own` (freed by main) */
+static int run(int argc, char **argv, struct strvec *own)
 {
 	enum {
 		O_VARIANT = 256, O_POLICY, O_EPS, O_BIND, O_PORT, O_THREADS, O_REDIS, O_NOREDIS,
@@ -126,6 +128,8 @@ int main(int argc, char **argv)
 				return bad("--variant wants NAME=REV[:WEIGHT] (at most 8), not '%s'",
 					   optarg);
 			char *name = xstrndup(optarg, (size_t)(eq - optarg)), *rev = xstrdup(eq + 1);
+			strvec_push_nodup(own, name);
+			strvec_push_nodup(own, rev);
 			for (char *p = name; *p; p++)
 				if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
 				      *p == '_') || p - name >= 31)
@@ -245,21 +249,36 @@ int main(int argc, char **argv)
 	}
 	if (!o.registry) {
 		const char *e = getenv("PANCAKE_MODELS");
-		o.registry = e && *e ? xstrfmt("%s/registry", e)
-				     : xstrfmt("%s/models/registry", config_home());
+		char *dir = e && *e ? xstrfmt("%s/registry", e)
+				    : xstrfmt("%s/models/registry", config_home());
+		strvec_push_nodup(own, dir);
+		o.registry = dir;
 	}
 	char *rhost = NULL, *khost = NULL;
 	int rport = 0, kport = 0;
 	if (!no_redis) {
-		if (endpoint("redis", redis, &rhost, &rport))
-			return 1;
+		int r = endpoint("redis", redis, &rhost, &rport);
+		if (r)
+			return r;
+		strvec_push_nodup(own, rhost);
 		o.redis_host = rhost;
 		o.redis_port = rport;
 	}
 	if (!no_kafka) {
-		if (endpoint("kafka", kafka, &khost, &kport))
-			return 1;
-		o.kafka = xstrfmt("%s:%d", khost, kport);
+		int r = endpoint("kafka", kafka, &khost, &kport);
+		if (r)
+			return r;
+		o.kafka = strvec_pushf(own, "%s:%d", khost, kport);
+		free(khost);
 	}
 	return server_run(&o);
+}
+
+int main(int argc, char **argv)
+{
+	struct strvec own = STRVEC_INIT;
+	int ret = run(argc, argv, &own);
+
+	strvec_clear(&own);
+	return ret;
 }

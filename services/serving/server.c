@@ -559,6 +559,7 @@ static void *worker_loop(void *arg)
 	}
 	redis_close(w->redis);
 	w->redis = NULL;
+	variant_thread_release();
 	return NULL;
 }
 
@@ -1831,6 +1832,7 @@ out:
 	ledger_release(&S.ledger);
 	bandit_release(&S.bandit);
 	dataset_release(&S.ds);
+	variant_redis(NULL, 0);
 	free(name);
 	buf_release(&err);
 	return ret;

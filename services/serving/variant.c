@@ -239,6 +239,18 @@ static void scratch(uint32_t nitems)
 	tl_best = xmalloc(sizeof(float) * 1024);
 }
 
+void variant_thread_release(void)
+{
+	free(tl_scores);
+	free(tl_mask);
+	free(tl_top);
+	free(tl_best);
+	tl_scores = tl_best = NULL;
+	tl_mask = NULL;
+	tl_top = NULL;
+	tl_size = 0;
+}
+
 static int select_top(const struct variant *v, int k, uint32_t *ids, float *scores)
 {
 	int n = topk_select(tl_scores, v->m.nitems, tl_mask, k > 1000 ? 1000 : k, tl_top, tl_best);
