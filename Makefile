@@ -115,7 +115,7 @@ test: pancake $(RECO) $(SERV) $(UNIT_BIN) fuzz-smoke
 # brought up by the first and left up for the rest)
 BENCHES := up launcher datagen load-kafka load-redis-es cql load-cassandra als serving
 bench: pancake
-	@for b in $(BENCHES); do echo "== bench-$$b"; bash tests/bench/bench-$$b.sh || exit 1; done
+	@for b in $(BENCHES); do echo "== bench-$$b"; BENCH_KEEP_STACK=1 bash tests/bench/bench-$$b.sh || exit 1; done
 
 # fuzzing: tests/fuzz/fuzz-NAME.c, seeds in tests/fuzz/corpus/NAME/. The
 # parsers are compiled into each binary, with the fuzzing compiler's own
