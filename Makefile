@@ -48,7 +48,7 @@ RECO_CORE := als topk eval publish registry
 RECO_CORE_OBJ := $(RECO_CORE:%=$(RECO_DIR)/%.o)
 RECO_OBJ := $(RECO_CORE_OBJ) $(patsubst %.c,%.o,$(wildcard $(RECO_DIR)/cmd-*.c)) \
            $(RECO_DIR)/rec.o $(RECO_DIR)/main.o
-RECO_UNIT := tests/unit/test-als tests/unit/test-registry
+RECO_UNIT := tests/unit/test-als tests/unit/test-registry tests/unit/test-publish
 UNIT_BIN := $(filter-out $(RECO_UNIT),$(UNIT_BIN)) $(RECO_UNIT)
 
 # the serving binary (services/serving): libmicrohttpd, and the recommender's
@@ -120,12 +120,12 @@ test: pancake $(RECO) $(SERV) $(UNIT_BIN) fuzz-smoke
 # brought up by the first and left up for the rest)
 BENCHES := up launcher datagen load-kafka load-redis-es cql load-cassandra als serving
 bench: pancake
-	@for b in $(BENCHES); do echo "== bench-$$b"; bash tests/bench/bench-$$b.sh || exit 1; done
+	@for b in $(BENCHES); do echo "== bench-$$b"; BENCH_KEEP_STACK=1 bash tests/bench/bench-$$b.sh || exit 1; done
 
 # fuzzing: tests/fuzz/fuzz-NAME.c, seeds in tests/fuzz/corpus/NAME/. The
 # parsers are compiled into each binary, with the fuzzing compiler's own
 # instrumentation, rather than taken from the $(CC)-built $(LIB).
-FUZZ_TARGETS := docker-stream cql service dataset model route feedback
+FUZZ_TARGETS := docker-stream cql service dataset model route feedback framing
 FUZZ_SECONDS ?= 30
 FUZZ_CC      ?= $(shell command -v clang 2>/dev/null || command -v clang-14 2>/dev/null)
 FUZZ_LIB_SRC := $(wildcard sandbox/util/*.c) sandbox/clients/docker-stream.c \

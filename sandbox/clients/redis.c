@@ -682,6 +682,117 @@ int redis_zsum(struct redis_conn *c, const char *key, double *sum, int64_t *n,
 	return 0;
 }
 
+int redis_publish(struct redis_conn *c, const char *channel, const char *message,
+		  struct buf *err)
+{
+	const char *argv[3] = { "PUBLISH", channel, message };
+
+	return redis_append(c, 3, argv, NULL, err);
+}
+
+/* waits until c's socket is ready for `events` or `deadline`: 1, 0 at the deadline, < 0 */
+static int wait_fd(struct redis_conn *c, short events, int64_t deadline, struct buf *err)
+{
+	for (;;) {
+		int left = (int)(deadline - now_ms());
+		struct pollfd pfd = { c->ctx->fd, events, 0 };
+		int n = poll(&pfd, 1, left > 0 ? left : 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return io_error(c, 0, errno, err);
+		return n;
+	}
+}
+
+int redis_subscribe(struct redis_conn *c, const char *channel, struct buf *err)
+{
+	const char *argv[2] = { "SUBSCRIBE", channel };
+	int64_t deadline = now_ms() + c->timeout_ms;
+	int ret = check_usable(c, err);
+
+	if (ret || (ret = redis_flush(c, err)))
+		return ret;
+	/*
+	 * Not through the pipeline: a message may come right behind the
+	 * confirmation, and the pipeline would take it for a reply to no
+	 * command. It stays in the reader for redis_message.
+	 */
+	format_resp(&c->out, 2, argv, NULL);
+	while (!ret && c->out.len > c->out_off)
+		if ((ret = wait_fd(c, POLLOUT, deadline, err)) > 0)
+			ret = send_some(c, err) < 0 ? REDIS_EIO : 0;
+		else if (ret == 0)
+			ret = REDIS_ETIMEOUT;
+	while (!ret) {
+		void *r = NULL;
+		if ((ret = next_reply(c, &r, err)))
+			break;
+		if (r) {
+			redisReply *reply = r;
+			int ok = reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+				 reply->element[0]->type == REDIS_REPLY_STRING &&
+				 !strcmp(reply->element[0]->str, "subscribe");
+			if (!ok && err)
+				buf_addf(err, "redis at '%s:%d' answered SUBSCRIBE %s with %s", c->host,
+					 c->port, channel, reply->type == REDIS_REPLY_ERROR &&
+					 reply->str ? reply->str : "something else");
+			freeReplyObject(reply);
+			if (!ok)
+				c->failed = 1;
+			return ok ? 0 : REDIS_ECMD;
+		}
+		if ((ret = wait_fd(c, POLLIN, deadline, err)) > 0)
+			ret = recv_some(c, err) < 0 ? REDIS_EIO : 0;
+		else if (ret == 0)
+			ret = REDIS_ETIMEOUT;
+	}
+	if (ret == REDIS_ETIMEOUT) {
+		c->failed = 1;
+		if (err)
+			buf_addf(err, "redis at '%s:%d' did not confirm SUBSCRIBE %s within %d ms",
+				 c->host, c->port, channel, c->timeout_ms);
+	}
+	return ret;
+}
+
+/* a message's payload from a push reply ["message", channel, payload]: 1, or 0 for another push */
+static int message_payload(redisReply *r, struct buf *msg)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message") ||
+	    r->element[2]->type != REDIS_REPLY_STRING)
+		return 0;
+	buf_reset(msg);
+	buf_add(msg, r->element[2]->str, r->element[2]->len);
+	return 1;
+}
+
+int redis_message(struct redis_conn *c, int wait_ms, struct buf *msg, struct buf *err)
+{
+	int64_t deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+	int ret = check_usable(c, err);
+
+	while (!ret) {
+		void *reply = NULL;
+		if ((ret = next_reply(c, &reply, err)))
+			break;
+		if (reply) {
+			int got = message_payload(reply, msg);
+			freeReplyObject(reply);
+			if (got)
+				return 1;
+			continue;	/* another push (a subscribe confirmed) */
+		}
+		int n = wait_fd(c, POLLIN, deadline, err);
+		if (n <= 0)
+			return n;	/* nothing within wait_ms, or failed */
+		if ((ret = recv_some(c, err)) > 0)
+			ret = 0;
+	}
+	return ret;
+}
+
 void redis_glob_escape(struct buf *b, const char *s)
 {
 	for (; *s; s++) {

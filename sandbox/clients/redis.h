@@ -1,6 +1,7 @@
 /*
- * redis: the Redis readiness probe (PING must answer PONG) and a pipelined
- * connection for loaders and counts, over hiredis (which does not leak out).
+ * redis: the Redis readiness probe (PING must answer PONG), a pipelined
+ * connection for loaders and counts, and channels (PUBLISH, SUBSCRIBE),
+ * over hiredis (which does not leak out).
  */
 #ifndef PANCAKE_REDIS_H
 #define PANCAKE_REDIS_H
@@ -132,6 +133,20 @@ int redis_ztop_answer(struct redis_conn *c, struct redis_ztop *q, struct buf *er
 int redis_members_ask(struct redis_conn *c, const char *key, struct buf *err);
 /* like redis_ztop_answer; *ids (free it) and *n set when 1 */
 int redis_members_answer(struct redis_conn *c, uint32_t **ids, size_t *n, struct buf *err);
+
+/*
+ * Channels. PUBLISH is queued like redis_append (its reply, how many
+ * listened, checked when flushed). A connection given to redis_subscribe
+ * only takes messages from then on: SUBSCRIBE is answered within the
+ * connection's timeout, and redis_message waits for a message at most
+ * `wait_ms` (0: takes only what has come).
+ */
+int redis_publish(struct redis_conn *c, const char *channel, const char *message,
+		  struct buf *err);
+/* 0, or < 0 with `err` (the connection is then unusable) */
+int redis_subscribe(struct redis_conn *c, const char *channel, struct buf *err);
+/* 1 with the next message's payload in `msg` (replaced), 0 when none came, < 0 if the connection failed */
+int redis_message(struct redis_conn *c, int wait_ms, struct buf *msg, struct buf *err);
 
 /* appends `s` to `b` with glob characters (*?[]\) escaped, for MATCH */
 void redis_glob_escape(struct buf *b, const char *s);

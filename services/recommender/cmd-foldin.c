@@ -5,6 +5,8 @@
  * every item is rescored, and the user's list in Redis is replaced. A
  * batch's offsets are marked done only after Redis acknowledged its
  * writes: at least once, and a replayed rating rewrites the same list.
+ * Each batch ends with the news of the users whose lists it replaced, so
+ * that servers keeping answers forget theirs at once.
  */
 #include <jansson.h>
 #include <math.h>
@@ -348,6 +350,7 @@ int cmd_foldin(int argc, char **argv)
 			announced = 1;
 		}
 		int queued = 0;
+		uint32_t users[BATCH];
 		for (int i = 0; i < n; i++) {
 			uint32_t user, item;
 			float stars;
@@ -374,7 +377,17 @@ int cmd_foldin(int argc, char **argv)
 				fprintf(stderr, "error: %s\n", err.s);
 				goto out;
 			}
-			queued++;
+			users[queued++] = user;
+		}
+		if (queued) {
+			struct buf news = BUF_INIT;
+			publish_news_lists(&news, f.ver, users, (size_t)queued);
+			int r = redis_publish(rc, PUBLISH_CHANNEL, news.s, &err);
+			buf_release(&news);
+			if (r) {
+				fprintf(stderr, "error: %s\n", err.s);
+				goto out;
+			}
 		}
 		if (n && redis_flush(rc, &err)) {
 			fprintf(stderr, "error: %s\n(offsets of this batch were not committed: "

@@ -1,6 +1,7 @@
 /*
  * publish: every user's top N and every item's similar items into Redis
- * under the model's version, then the pointer readers follow.
+ * under the model's version, then the pointer readers follow, then the
+ * news on the channel readers listen to.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -198,8 +199,8 @@ int cmd_publish(int argc, char **argv)
 	}
 
 	/* the meta, then the pointer: a reader never follows it to a partial version */
-	char metakey[64], n1[24], n2[24], n3[24], n4[24], at[24];
-	snprintf(metakey, sizeof(metakey), "pk:rec:%s:meta", ver);
+	char metakey[64], n1[24], n2[24], n3[24], n4[24], at[24], news[64];
+	publish_meta_key(metakey, sizeof(metakey), ver);
 	snprintf(n1, sizeof(n1), "%u", m.rank);
 	snprintf(n2, sizeof(n2), "%u", m.nusers);
 	snprintf(n3, sizeof(n3), "%u", m.nitems);
@@ -211,6 +212,8 @@ int cmd_publish(int argc, char **argv)
 			       "checksum", m.checksum };
 	const char *zadd[] = { "ZADD", PUBLISH_VERSIONS, at, ver };
 	const char *set[] = { "SET", PUBLISH_CURRENT, ver };
+	/* then the news, so that servers load the version now rather than at their next look */
+	publish_news_version(news, sizeof(news), ver, set_current);
 	/* the model file itself, so a server with no registry can load it */
 	struct buf blob = BUF_INIT;
 	char modelkey[64];
@@ -223,7 +226,7 @@ int cmd_publish(int argc, char **argv)
 	if (rb || redis_append(p.c, 18, hset, NULL, &p.err) ||
 	    redis_append(p.c, 4, zadd, NULL, &p.err) ||
 	    (set_current && redis_append(p.c, 3, set, NULL, &p.err)) ||
-	    redis_flush(p.c, &p.err)) {
+	    redis_publish(p.c, PUBLISH_CHANNEL, news, &p.err) || redis_flush(p.c, &p.err)) {
 		fprintf(stderr, "error: %s\n", p.err.s);
 		goto out;
 	}
@@ -240,9 +243,10 @@ int cmd_publish(int argc, char **argv)
 		rec_print_json(j);
 	} else {
 		printf("published %llu lists in %.2f s (%.0f lists/s): pk:rec:%s:user:ID (top %ld) "
-		       "and pk:rec:%s:similar:ID (%ld)%s\n", (unsigned long long)p.keys, secs,
-		       p.keys / (secs > 0 ? secs : 1), ver, top, ver, similar,
-		       set_current ? "; pk:rec:current points at it" : "");
+		       "and pk:rec:%s:similar:ID (%ld)%s; announced on %s\n",
+		       (unsigned long long)p.keys, secs, p.keys / (secs > 0 ? secs : 1), ver, top,
+		       ver, similar, set_current ? "; pk:rec:current points at it" : "",
+		       PUBLISH_CHANNEL);
 	}
 	ret = 0;
 out:

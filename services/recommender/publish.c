@@ -22,6 +22,70 @@ void publish_model_key(char *out, size_t size, const char *version)
 	snprintf(out, size, "pk:rec:%s:model", version);
 }
 
+void publish_meta_key(char *out, size_t size, const char *version)
+{
+	snprintf(out, size, "pk:rec:%s:meta", version);
+}
+
+void publish_news_version(char *out, size_t size, const char *version, int current)
+{
+	snprintf(out, size, "%s %s", current ? "current" : "published", version);
+}
+
+void publish_news_lists(struct buf *b, const char *version, const uint32_t *users, size_t n)
+{
+	buf_addstr(b, "lists ");
+	buf_addstr(b, version);
+	for (size_t i = 0; i < n && i < PUBLISH_NEWS_USERS; i++) {
+		buf_addch(b, ' ');
+		buf_addu64(b, users[i]);
+	}
+}
+
+/* a VERSION: 12 lowercase hex digits, then the end or a space */
+static int news_version(const char *s, size_t len, char out[13])
+{
+	if (len < 12 || (len > 12 && s[12] != ' '))
+		return -1;
+	for (int i = 0; i < 12; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return -1;
+	memcpy(out, s, 12);
+	out[12] = '\0';
+	return 0;
+}
+
+int publish_news_parse(const char *msg, size_t len, struct publish_news *n)
+{
+	size_t i;
+
+	n->nusers = 0;
+	if (len > 10 && !memcmp(msg, "published ", 10)) {
+		n->kind = NEWS_PUBLISHED;
+		return len == 22 && !news_version(msg + 10, 12, n->version) ? 0 : -1;
+	}
+	if (len > 8 && !memcmp(msg, "current ", 8)) {
+		n->kind = NEWS_CURRENT;
+		return len == 20 && !news_version(msg + 8, 12, n->version) ? 0 : -1;
+	}
+	if (len < 6 || memcmp(msg, "lists ", 6) || news_version(msg + 6, len - 6, n->version))
+		return -1;
+	n->kind = NEWS_LISTS;
+	/* " ID" after the version, each a decimal below 2^32 */
+	for (i = 18; i < len;) {
+		uint64_t v = 0;
+		size_t start = ++i;
+		if (msg[start - 1] != ' ' || n->nusers == PUBLISH_NEWS_USERS)
+			return -1;
+		while (i < len && msg[i] >= '0' && msg[i] <= '9' && i - start < 10)
+			v = v * 10 + (uint64_t)(msg[i++] - '0');
+		if (i == start || v > UINT32_MAX || (i < len && msg[i] != ' '))
+			return -1;
+		n->users[n->nusers++] = (uint32_t)v;
+	}
+	return n->nusers ? 0 : -1;
+}
+
 #define LIST_MAX 1000
 
 int publish_list(struct redis_conn *c, const char *key, const uint32_t *items,

@@ -1,5 +1,7 @@
 /* main: `serving` options, then the server. */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include "core/config.h"
 #include "core/loadrun.h"
 #include "server.h"
+#include "util/strvec.h"
 #include "util/xalloc.h"
 
 static const char usage[] =
@@ -20,8 +23,8 @@ static const char usage[] =
 	"                     (production, candidate, an id), a model file, or\n"
 	"                     redis:current (whatever 'recommender publish' made current,\n"
 	"                     followed as it moves) or redis:VERSION; W its A/B weight\n"
-	"                     (default 1). Repeat for an experiment. Default:\n"
-	"                     production=production\n"
+	"                     (default 1). Repeat for an experiment, one NAME each.\n"
+	"                     Default: production=production\n"
 	"  --policy P         ab, thompson (default), egreedy or ucb1\n"
 	"  --epsilon E        egreedy's exploration share (default 0.1)\n"
 	"  --bind ADDR        default 127.0.0.1\n"
@@ -34,8 +37,8 @@ static const char usage[] =
 	"  --impressions T    topic of impressions (default impressions)\n"
 	"  --feedback-topic T topic of feedback (default feedback)\n"
 	"  --window S         feedback attribution window in seconds (default 600)\n"
-	"  --watch S          check the registry for moved refs every S s (default 2;\n"
-	"                     0: only on SIGHUP)\n"
+	"  --watch S          look for moved refs every S s (default 2; 0: only on SIGHUP);\n"
+	"                     what publish announces on redis is taken at once\n"
 	"  --data NAME|DIR    the ratings (default: the first model's dataset); none:\n"
 	"                     no files (answers from Redis, popular items from its\n"
 	"                     pk:NAME:popular)\n"
@@ -61,7 +64,7 @@ static int bad(const char *fmt, const char *arg)
 	return 2;
 }
 
-/* HOST:PORT, or the stack member's endpoint from its service definition */
+/* HOST:PORT, or the stack member's endpoint from its service definition; *host new */
 static int endpoint(const char *service, const char *given, char **host, int *port)
 {
 	struct buf err = BUF_INIT;
@@ -87,7 +90,8 @@ static int endpoint(const char *service, const char *given, char **host, int *po
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* the options, then the server; what it allocates goes to `own` (freed by main) */
+static int run(int argc, char **argv, struct strvec *own)
 {
 	enum {
 		O_VARIANT = 256, O_POLICY, O_EPS, O_BIND, O_PORT, O_THREADS, O_REDIS, O_NOREDIS,
@@ -124,20 +128,33 @@ int main(int argc, char **argv)
 				return bad("--variant wants NAME=REV[:WEIGHT] (at most 8), not '%s'",
 					   optarg);
 			char *name = xstrndup(optarg, (size_t)(eq - optarg)), *rev = xstrdup(eq + 1);
+			strvec_push_nodup(own, name);
+			strvec_push_nodup(own, rev);
 			for (char *p = name; *p; p++)
 				if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
 				      *p == '_') || p - name >= 31)
 					return bad("variant names are up to 31 of [a-z0-9_-], not '%s'",
 						   optarg);
+			for (int i = 0; i < o.nvariants; i++)
+				if (!strcmp(o.names[i], name))
+					return bad("variant '%s' is given twice: each variant has its own "
+						   "name", name);
 			double w = 1;
-			/* a trailing :NUMBER is the weight ("redis:current" has no number) */
+			/*
+			 * After the last colon, what starts like a number is the weight
+			 * and must be one > 0; redis:'s own colon never is (redis:VERSION
+			 * starts with a digit now and then).
+			 */
 			colon = strrchr(rev, ':');
-			if (colon && colon[1] && strspn(colon + 1, "0123456789.") == strlen(colon + 1)) {
+			if (colon && !(colon == rev + 5 && !strncmp(rev, "redis:", 6)) &&
+			    strchr("0123456789+-.", colon[1]) && colon[1]) {
 				w = strtod(colon + 1, &end);
-				if (*end || !(w > 0))
-					return bad("a variant's weight is a number > 0: '%s'", optarg);
+				if (*end || !(w > 0) || !isfinite(w))
+					return bad("a variant's weight is a number > 0, not '%s'", colon + 1);
 				*colon = '\0';
 			}
+			if (!*rev)
+				return bad("--variant wants NAME=REV[:WEIGHT], not '%s'", optarg);
 			o.names[o.nvariants] = name;
 			o.revs[o.nvariants] = rev;
 			o.weights[o.nvariants++] = w;
@@ -221,6 +238,9 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return bad("unexpected argument '%s'", argv[optind]);
+	struct in_addr a4;
+	if (inet_pton(AF_INET, o.bind, &a4) != 1)
+		return bad("--bind is an IPv4 address, not '%s'", o.bind);
 	if (o.nvariants == 0) {
 		o.names[0] = "production";
 		o.revs[0] = "production";
@@ -229,21 +249,36 @@ int main(int argc, char **argv)
 	}
 	if (!o.registry) {
 		const char *e = getenv("PANCAKE_MODELS");
-		o.registry = e && *e ? xstrfmt("%s/registry", e)
-				     : xstrfmt("%s/models/registry", config_home());
+		char *dir = e && *e ? xstrfmt("%s/registry", e)
+				    : xstrfmt("%s/models/registry", config_home());
+		strvec_push_nodup(own, dir);
+		o.registry = dir;
 	}
 	char *rhost = NULL, *khost = NULL;
 	int rport = 0, kport = 0;
 	if (!no_redis) {
-		if (endpoint("redis", redis, &rhost, &rport))
-			return 1;
+		int r = endpoint("redis", redis, &rhost, &rport);
+		if (r)
+			return r;
+		strvec_push_nodup(own, rhost);
 		o.redis_host = rhost;
 		o.redis_port = rport;
 	}
 	if (!no_kafka) {
-		if (endpoint("kafka", kafka, &khost, &kport))
-			return 1;
-		o.kafka = xstrfmt("%s:%d", khost, kport);
+		int r = endpoint("kafka", kafka, &khost, &kport);
+		if (r)
+			return r;
+		o.kafka = strvec_pushf(own, "%s:%d", khost, kport);
+		free(khost);
 	}
 	return server_run(&o);
+}
+
+int main(int argc, char **argv)
+{
+	struct strvec own = STRVEC_INIT;
+	int ret = run(argc, argv, &own);
+
+	strvec_clear(&own);
+	return ret;
 }

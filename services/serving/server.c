@@ -62,7 +62,10 @@ static struct {
 	struct kafka_producer *imp, *fb;
 	pthread_mutex_t kafka_lock;
 	char instance[9];		/* request ids: INSTANCE-SEQ */
-	char waiting[256];		/* why no model is loaded (under lock) */
+	char waiting[256];		/* why no model is loaded (under lock) ... */
+	double waiting_at;		/* ... as of then */
+	char loading[13];		/* a version announced and being loaded (under lock) */
+	double loading_at;		/* when it was announced */
 	volatile int stop, reload, draining;
 	int stop_workers;		/* atomic: workers and acceptor end */
 	int topics_ok;			/* the Kafka topics exist (the ticker's) */
@@ -74,6 +77,7 @@ static struct {
 	uint64_t sources[NV][SRC_COUNT];
 	uint64_t redis_errors, kafka_errors, swaps, swap_failures;
 	uint64_t redis_batches, redis_lists;		/* round trips, lists asked */
+	uint64_t half_closed;				/* requests of clients that were done */
 	uint64_t feedback[4];				/* ok, unknown, expired, duplicate */
 } S;
 
@@ -207,6 +211,10 @@ fail:
 struct job {
 	struct job *next;
 	struct MHD_Connection *conn;
+	struct req *rq;		/* the request it lives in */
+	int answered;		/* the answer (or Redis's failure) is in */
+	int suspended;		/* its connection waits suspended: resume it when answered */
+	int orphan;		/* the connection closed while asked: free the request then */
 	int rated;		/* 0: a published list (ZREVRANGE); 1: what the user rated */
 	char key[96];
 	int k;
@@ -215,6 +223,30 @@ struct job {
 	float scores[ROUTE_K_MAX];
 	uint32_t *rated_ids;	/* out, for `rated`: the item ids (the request frees them) */
 	size_t nrated;
+};
+
+/* a request, from its URI to its answer (see "Half-closed clients" for the calls) */
+struct req {
+	char uri[ROUTE_URI_MAX + 2];
+	size_t urilen;
+	int seen;
+	int in;			/* handler calls since the whole request was in */
+	int suspended;		/* by us, for an ask or a kick; cleared on the next call */
+	int resumed;		/* resumed once: the library reads the socket after the answer */
+	int half_closed;	/* the client was done when the request was in */
+	struct req *next_kick;
+	struct MHD_Connection *conn;
+	struct buf body;
+	int body_too_big;
+	double t0;
+	/* a list asked of Redis: what the answer is built on */
+	int waiting;
+	struct route rt;
+	struct state *st;	/* a reference, dropped once answered */
+	int arm;
+	double prob;
+	int status;		/* what the answer said */
+	struct job job;
 };
 
 struct worker {
@@ -236,6 +268,7 @@ struct worker {
 	struct job *sent, **sent_tail;	/* sent, answered in this order */
 	int64_t deadline_us;		/* the oldest sent ask's */
 	int resumed;			/* connections resumed since MHD last ran */
+	struct req *kicks;		/* suspended, to be resumed after this pass */
 };
 
 static struct worker workers[MAX_WORKERS];
@@ -247,6 +280,92 @@ static int64_t mono_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * ---- half-closed clients ----
+ * A client may send its request and shut its sending side at once (HTTP/1.0
+ * tools, some proxies). libmicrohttpd 0.9.75 mishandles that FIN in the
+ * epoll mode the workers use, in two ways (its connection.c and daemon.c):
+ *
+ * - It watches sockets edge-triggered and takes a read shorter than its
+ *   buffer for "nothing left": when the request's last bytes and the FIN
+ *   came before one edge, the read takes the bytes, the FIN stays unread
+ *   and no edge follows. The answer goes out, then the connection waits
+ *   for the idle timeout (the client, reading to the end, waits with it).
+ * - A connection suspended in the handler call that follows the read of
+ *   its request keeps the "reading" mark it had then (states are not
+ *   updated while suspended), and a resumed connection is marked
+ *   readable. So on resume it reads first, and a FIN read there (the
+ *   request complete, the answer not sent) closes the connection without
+ *   the answer: a list asked of Redis for a half-closed client was lost.
+ *
+ * So: the handler never suspends in that first call. An ask of Redis is
+ * queued and the request parks (no answer, not suspended: the library
+ * marks it blocked, not reading, and calls the handler again in its next
+ * pass), and suspends in that next call; its resume then answers before
+ * any read. A request whose client is done (client_done: only the FIN is
+ * left on the socket) parks, is suspended in the next call and resumed
+ * at once (a kick), and is answered after the resume: a resumed
+ * connection is marked readable, so after the answer the library reads
+ * the FIN and closes, having answered any pipelined requests it had read.
+ */
+
+/* 1 when the client has sent all it will: the FIN is all that is left on its socket */
+static int client_done(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char c;
+
+	return ci && recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+static void req_free(struct req *rq)
+{
+	free(rq->job.rated_ids);
+	buf_release(&rq->body);
+	free(rq);
+}
+
+/* suspends `rq` (never in the first call once it is in): its handler's next call follows a resume */
+static void req_suspend(struct MHD_Connection *conn, struct req *rq)
+{
+	MHD_suspend_connection(conn);
+	rq->suspended = 1;
+}
+
+/* suspends `rq` and resumes it after this pass of the library (a kick) */
+static void worker_kick(struct worker *w, struct MHD_Connection *conn, struct req *rq)
+{
+	rq->conn = conn;
+	req_suspend(conn, rq);
+	rq->next_kick = w->kicks;
+	w->kicks = rq;
+}
+
+static void worker_resume_kicks(struct worker *w)
+{
+	for (struct req *rq = w->kicks, *next; rq; rq = next) {
+		next = rq->next_kick;	/* rq may be answered and freed once MHD runs */
+		MHD_resume_connection(rq->conn);
+		w->resumed = 1;
+	}
+	w->kicks = NULL;
+}
+
+/* `j`'s answer (or Redis's failure) is in: its request goes on */
+static void job_done(struct worker *w, struct job *j)
+{
+	j->answered = 1;
+	if (j->orphan) {
+		req_free(j->rq);
+	} else if (j->suspended) {
+		/* the request may be answered and freed once MHD runs */
+		j->suspended = 0;
+		MHD_resume_connection(j->conn);
+		w->resumed = 1;
+	}
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -273,8 +392,7 @@ static void worker_redis_failed(struct worker *w)
 		for (struct job *j = lists[l], *next; j; j = next) {
 			next = j->next;
 			j->n = -1;
-			MHD_resume_connection(j->conn);
-			w->resumed = 1;
+			job_done(w, j);
 		}
 	w->sent = w->asks = NULL;
 	w->sent_tail = &w->sent;
@@ -323,9 +441,7 @@ static void worker_redis_read(struct worker *w)
 		if (!w->sent)
 			w->sent_tail = &w->sent;
 		j->n = q.n;
-		/* the request may be answered and freed once MHD runs */
-		MHD_resume_connection(j->conn);
-		w->resumed = 1;
+		job_done(w, j);
 		w->deadline_us = mono_us() + 100 * 1000;
 	}
 	if (r < 0)
@@ -430,15 +546,20 @@ static void *worker_loop(void *arg)
 			MHD_run(w->d);		/* requests, answers, resumed ones */
 			if (w->redis)
 				worker_redis_send(w);	/* may answer some at once */
+			worker_resume_kicks(w);
 		} while (w->resumed);
 	}
-	/* the asks still out are answered from memory */
-	if (w->sent || w->asks) {
-		worker_redis_failed(w);
+	/* the asks still out are answered from memory, kicked requests too */
+	for (int pass = 0; pass < 100 && (pass == 0 || w->resumed); pass++) {
+		if (w->sent || w->asks)
+			worker_redis_failed(w);
+		w->resumed = 0;
 		MHD_run(w->d);
+		worker_resume_kicks(w);
 	}
 	redis_close(w->redis);
 	w->redis = NULL;
+	variant_thread_release();
 	return NULL;
 }
 
@@ -459,16 +580,25 @@ static struct worker *worker_redis(void)
 	return w;
 }
 
-/* suspends `conn` until `j` (key and k filled in) is answered */
-static void worker_ask(struct worker *w, struct MHD_Connection *conn, struct job *j)
+/*
+ * Queues `j` (key and k filled in) for request `rq`; the request waits
+ * suspended until it is answered: from now on when `now`, else from the
+ * handler's next call (parked: see "half-closed clients").
+ */
+static void worker_ask(struct worker *w, struct MHD_Connection *conn, struct req *rq,
+		       struct job *j, int now)
 {
 	j->conn = conn;
+	j->rq = rq;
 	j->next = NULL;
 	j->n = -1;
+	j->answered = j->orphan = 0;
+	j->suspended = now;
 	free(j->rated_ids);
 	j->rated_ids = NULL;
 	j->nrated = 0;
-	MHD_suspend_connection(conn);
+	if (now)
+		req_suspend(conn, rq);
 	*w->asks_tail = j;
 	w->asks_tail = &j->next;
 }
@@ -576,6 +706,17 @@ static void cache_put(uint64_t vkey, uint32_t user, int k, double now, const uin
 	cache_unlock(c);
 }
 
+/* forgets the answers of `n` users for the version hashed to vkey (their lists were replaced) */
+static void cache_forget(uint64_t vkey, const uint32_t *users, size_t n)
+{
+	for (size_t i = 0; cache && i < n; i++) {
+		struct cache_slot *c = cache_lock(vkey, users[i]);
+		if (c->vkey == vkey && c->user == users[i])
+			c->vkey = 0;
+		cache_unlock(c);
+	}
+}
+
 /* ---- events to Kafka (never blocking a request for long) ---- */
 
 static void event(struct kafka_producer *p, const char *topic, const char *key,
@@ -594,22 +735,6 @@ static void event(struct kafka_producer *p, const char *topic, const char *key,
 
 /* ---- responses ---- */
 
-struct req {
-	char uri[ROUTE_URI_MAX + 2];
-	size_t urilen;
-	int seen;
-	struct buf body;
-	int body_too_big;
-	double t0;
-	/* suspended for a list from Redis: what the answer is built on */
-	int waiting;
-	struct route rt;
-	struct state *st;	/* a reference, dropped once answered */
-	int arm;
-	double prob;
-	int status;		/* what the answer said */
-	struct job job;
-};
 
 static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char *type,
 			     struct buf *body)
@@ -626,9 +751,10 @@ static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char
 static enum MHD_Result reply_error(struct MHD_Connection *conn, int status, const char *msg)
 {
 	json_t *j = json_pack("{s:s, s:i}", "error", msg, "status", status);
-	char *s = json_dumps(j, JSON_COMPACT);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	struct buf b = BUF_INIT;
-	buf_addstr(&b, s);
+	/* route quotes what clients sent as ASCII; should a message still not be UTF-8 */
+	buf_addstr(&b, s ? s : "{\"error\":\"(the message is not UTF-8)\"}");
 	buf_addch(&b, '\n');
 	enum MHD_Result ret = reply(conn, status, "application/json", &b);
 	buf_release(&b);
@@ -773,16 +899,18 @@ static int ask_rated(struct MHD_Connection *conn, struct req *rq)
 		return 0;
 	redis_rated_key(rq->job.key, sizeof(rq->job.key), v->m.dataset, rq->rt.id);
 	rq->job.rated = 1;
-	worker_ask(w, conn, &rq->job);
+	worker_ask(w, conn, rq, &rq->job, 1);	/* called after the first call: suspend now */
 	return 1;
 }
 
 /*
  * /recommendations and /similar: answered from the cache or, with no
- * Redis, at once; else the list is asked of Redis and *suspended is 1
- * (the request keeps rq->st until resumed).
+ * Redis, at once; else the list is asked of Redis and *asked is 1 (the
+ * request keeps rq->st until answered; it waits suspended from now on
+ * when `now`, else from the handler's next call).
  */
-static enum MHD_Result list_route(struct MHD_Connection *conn, struct req *rq, int *suspended)
+static enum MHD_Result list_route(struct MHD_Connection *conn, struct req *rq, int now,
+				  int *asked)
 {
 	uint32_t ids[ROUTE_K_MAX];
 	float scores[ROUTE_K_MAX];
@@ -791,7 +919,7 @@ static enum MHD_Result list_route(struct MHD_Connection *conn, struct req *rq, i
 	struct worker *w;
 	int n;
 
-	*suspended = 0;
+	*asked = 0;
 	rq->arm = 0;
 	rq->prob = 1;
 	rq->status = 200;
@@ -820,8 +948,8 @@ static enum MHD_Result list_route(struct MHD_Connection *conn, struct req *rq, i
 	}
 	rq->job.k = rt->k;
 	if ((w = worker_redis())) {
-		worker_ask(w, conn, &rq->job);
-		*suspended = 1;
+		worker_ask(w, conn, rq, &rq->job, now);
+		*asked = 1;
 		return MHD_YES;
 	}
 	return rt->kind == ROUTE_SIMILAR ? similar_answer(conn, rq, ids, scores, -1)
@@ -982,6 +1110,10 @@ static enum MHD_Result metrics(struct MHD_Connection *conn, struct state *st)
 		 "under load).\n# TYPE pancake_redis_lists_total counter\n"
 		 "pancake_redis_lists_total %llu\n", (unsigned long long)S.redis_batches,
 		 (unsigned long long)S.redis_lists);
+	buf_addf(&b, "# HELP pancake_http_half_closed_total Requests whose client had shut its "
+		 "sending side once it had sent them.\n"
+		 "# TYPE pancake_http_half_closed_total counter\n"
+		 "pancake_http_half_closed_total %llu\n", (unsigned long long)S.half_closed);
 	buf_addf(&b, "# TYPE pancake_redis_errors_total counter\npancake_redis_errors_total %llu\n"
 		 "# TYPE pancake_kafka_errors_total counter\npancake_kafka_errors_total %llu\n"
 		 "# TYPE pancake_model_swaps_total counter\npancake_model_swaps_total %llu\n"
@@ -1010,6 +1142,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	(void)cls;
 	(void)conn;
 	rq->seen = rq->body_too_big = rq->waiting = 0;
+	rq->in = rq->suspended = rq->resumed = rq->half_closed = 0;
 	rq->st = NULL;
 	rq->job.rated = 0;
 	rq->job.rated_ids = NULL;
@@ -1032,12 +1165,78 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)why;
 	if (!rq)
 		return;
-	state_put(rq->st);	/* closed while waiting for Redis (a stop) */
-	free(rq->job.rated_ids);
-	buf_release(&rq->body);
-	free(rq);
+	state_put(rq->st);	/* closed while waiting for Redis */
+	rq->st = NULL;
+	if (rq->waiting && !rq->job.answered)
+		rq->job.orphan = 1;	/* closed while parked: freed with the answer */
+	else
+		req_free(rq);
 	*con_cls = NULL;
 	__atomic_fetch_sub(&S.inflight, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * A call of a request with a list asked of Redis: waits suspended for the
+ * answer (parked, the first call after the ask), or answers. A request
+ * answered while parked, never resumed, is kicked first if its client is
+ * done (see "half-closed clients").
+ */
+static enum MHD_Result list_answer(struct MHD_Connection *conn, struct req *rq)
+{
+	enum MHD_Result ret;
+
+	if (!rq->job.answered) {
+		rq->job.suspended = 1;
+		req_suspend(conn, rq);
+		return MHD_YES;
+	}
+	if (!rq->resumed && client_done(conn)) {
+		worker_kick(tl_worker, conn, rq);
+		return MHD_YES;
+	}
+	rq->waiting = 0;
+	if (rq->rt.kind == ROUTE_RECOMMENDATIONS && !rq->job.rated && rq->job.n == 0 &&
+	    ask_rated(conn, rq)) {
+		rq->waiting = 1;	/* no list: what the user rated, then the model */
+		return MHD_YES;
+	}
+	if (rq->rt.kind == ROUTE_SIMILAR)
+		ret = similar_answer(conn, rq, rq->job.ids, rq->job.scores, rq->job.n);
+	else if (rq->job.rated)
+		ret = recommendations_answer(conn, rq, rq->job.ids, rq->job.scores, -1, SRC_MODEL);
+	else
+		ret = recommendations_answer(conn, rq, rq->job.ids, rq->job.scores, rq->job.n,
+					     SRC_REDIS);
+	state_put(rq->st);
+	rq->st = NULL;
+	count(rq->rt.kind, rq->arm, rq->status, rq->t0);
+	return ret;
+}
+
+/*
+ * Why no model is loaded, true when read: what the last look found and
+ * how long ago, or the announced version being loaded.
+ */
+static void waiting_why(char *out, size_t size)
+{
+	pthread_mutex_lock(&S.lock);
+	if (S.loading[0])
+		snprintf(out, size, "loading model %s, announced %.2f s ago", S.loading,
+			 now_s() - S.loading_at);
+	else if (S.waiting[0])
+		snprintf(out, size, "as of %.1f s ago, %s (a model loads as soon as it is "
+			 "published)", now_s() - S.waiting_at, S.waiting);
+	else
+		snprintf(out, size, "starting");
+	pthread_mutex_unlock(&S.lock);
+}
+
+static enum MHD_Result framing_field(void *cls, enum MHD_ValueKind kind, const char *key,
+				     size_t key_size, const char *value, size_t value_size)
+{
+	(void)kind;
+	route_framing_field(cls, key, key_size, value ? value : "", value ? value_size : 0);
+	return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -1052,38 +1251,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	(void)cls;
 	(void)url;
-	(void)version;
 	if (!rq)
 		return MHD_NO;
 	if (!rq->seen) {
 		/*
 		 * Answer from the second call on, once MHD knows the whole request
 		 * (and any body) was read: a response queued in the first call
-		 * makes MHD close the connection instead of keeping it alive.
+		 * makes MHD close the connection instead of keeping it alive,
+		 * which is what a request framed unsoundly gets (RFC 9112).
 		 */
+		struct route_framing fr;
 		rq->seen = 1;
-		return MHD_YES;
-	}
-	if (rq->waiting) {
-		/* resumed: Redis answered (or failed) */
-		rq->waiting = 0;
-		if (rq->rt.kind == ROUTE_RECOMMENDATIONS && !rq->job.rated && rq->job.n == 0 &&
-		    ask_rated(conn, rq)) {
-			rq->waiting = 1;	/* no list: what the user rated, then the model */
-			return MHD_YES;
+		route_framing_init(&fr);
+		MHD_get_connection_values_n(conn, MHD_HEADER_KIND, framing_field, &fr);
+		if (route_framing_check(&fr, version, &re)) {
+			count(ROUTE_COUNT, -1, re.status, rq->t0);
+			return reply_error(conn, re.status, re.message);
 		}
-		if (rq->rt.kind == ROUTE_SIMILAR)
-			ret = similar_answer(conn, rq, rq->job.ids, rq->job.scores, rq->job.n);
-		else if (rq->job.rated)
-			ret = recommendations_answer(conn, rq, rq->job.ids, rq->job.scores, -1,
-						     SRC_MODEL);
-		else
-			ret = recommendations_answer(conn, rq, rq->job.ids, rq->job.scores,
-						     rq->job.n, SRC_REDIS);
-		state_put(rq->st);
-		rq->st = NULL;
-		count(rq->rt.kind, rq->arm, rq->status, rq->t0);
-		return ret;
+		return MHD_YES;
 	}
 	if (*upload_data_size) {
 		if (rq->body.len + *upload_data_size > S.o->max_body)
@@ -1091,6 +1276,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		else
 			buf_add(&rq->body, upload_data, *upload_data_size);
 		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	/* the whole request is in (see "half-closed clients" for the calls) */
+	int first = rq->in++ == 0;
+	if (rq->suspended) {
+		rq->suspended = 0;
+		rq->resumed = 1;
+	}
+	if (rq->waiting)
+		return list_answer(conn, rq);
+	if (first && client_done(conn)) {
+		rq->half_closed = 1;
+		__atomic_fetch_add(&S.half_closed, 1, __ATOMIC_RELAXED);
+		return MHD_YES;		/* parked: called again in the library's next pass */
+	}
+	if (rq->half_closed && !rq->resumed) {
+		worker_kick(tl_worker, conn, rq);
 		return MHD_YES;
 	}
 	if (route_parse(method, rq->uri, rq->urilen, &rt, &re)) {
@@ -1114,10 +1316,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!st && !S.draining && rt.kind == ROUTE_READYZ && S.o->wait_for_model) {
 		/* ready to serve a model as soon as one is published */
 		struct buf b = BUF_INIT;
-		char why[sizeof(S.waiting)];
-		pthread_mutex_lock(&S.lock);
-		memcpy(why, S.waiting, sizeof(why));
-		pthread_mutex_unlock(&S.lock);
+		char why[sizeof(S.waiting) + 128];
+		waiting_why(why, sizeof(why));
 		json_t *j = json_pack("{s:s, s:n, s:s}", "status", "ready", "version", "waiting", why);
 		char *js = json_dumps(j, JSON_COMPACT);
 		buf_addstr(&b, js);
@@ -1130,12 +1330,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return ret;
 	}
 	if (!st || S.draining) {
-		char why[sizeof(S.waiting) + 64];
+		char why[sizeof(S.waiting) + 192], now[sizeof(S.waiting) + 128];
 		state_put(st);
-		pthread_mutex_lock(&S.lock);
-		snprintf(why, sizeof(why), "no model loaded yet: %s", S.waiting[0] ? S.waiting :
-			 "starting");
-		pthread_mutex_unlock(&S.lock);
+		waiting_why(now, sizeof(now));
+		snprintf(why, sizeof(why), "no model loaded yet: %s", now);
 		count(rt.kind, -1, 503, rq->t0);
 		return reply_error(conn, 503, S.draining ? "shutting down" : why);
 	}
@@ -1150,11 +1348,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	case ROUTE_RECOMMENDATIONS:
 	case ROUTE_SIMILAR: {
-		int suspended;
+		int asked;
 		rq->rt = rt;
 		rq->st = st;
-		ret = list_route(conn, rq, &suspended);
-		if (suspended) {
+		ret = list_route(conn, rq, !first, &asked);
+		if (asked) {
 			rq->waiting = 1;
 			return ret;	/* counted when answered; rq->st is dropped then */
 		}
@@ -1207,14 +1405,81 @@ static int ensure_topics(struct buf *err)
 	return 0;
 }
 
+/*
+ * ---- news ----
+ * publish and fold-in announce on PUBLISH_CHANNEL what they moved. The
+ * ticker listens (its own connection) and learns a published version at
+ * once rather than at its next look (--watch, kept: a message can be
+ * missed, as while the connection is down), and forgets the cached
+ * answers of users whose lists fold-in replaced.
+ */
+
+/* a message taken: 1 when the variants should be looked at now */
+static int news_take(const char *msg, size_t len)
+{
+	static struct publish_news n;	/* the ticker's, 4 KB */
+
+	if (publish_news_parse(msg, len, &n))
+		return 0;
+	if (n.kind == NEWS_LISTS) {
+		cache_forget(version_key(n.version), n.users, n.nusers);
+		return 0;
+	}
+	pthread_mutex_lock(&S.lock);
+	memcpy(S.loading, n.version, sizeof(S.loading));
+	S.loading_at = now_s();
+	pthread_mutex_unlock(&S.lock);
+	return 1;
+}
+
+/*
+ * Waits up to 100 ms for news on `*sub`, connecting it (at most once a
+ * second) when there is none: 1 when the variants should be looked at
+ * now (news of a version, or a new subscription: news may have been
+ * missed meanwhile).
+ */
+static int news_wait(struct redis_conn **sub, double *retry_at, struct buf *msg)
+{
+	struct buf err = BUF_INIT;
+	int check = 0, r;
+
+	if (!*sub && S.o->redis_host && now_s() >= *retry_at) {
+		if (redis_connect(sub, S.o->redis_host, S.o->redis_port, 500, 16, &err) ||
+		    redis_subscribe(*sub, PUBLISH_CHANNEL, &err)) {
+			redis_close(*sub);
+			*sub = NULL;
+			*retry_at = now_s() + 1;
+			__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
+		} else {
+			check = 1;
+		}
+	}
+	if (!*sub) {
+		usleep(100 * 1000);
+		buf_release(&err);
+		return check;
+	}
+	for (int wait = 100; (r = redis_message(*sub, wait, msg, &err)) == 1; wait = 0)
+		check |= news_take(msg->s, msg->len);
+	if (r < 0) {
+		redis_close(*sub);
+		*sub = NULL;
+		*retry_at = now_s() + 1;
+		__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
+	}
+	buf_release(&err);
+	return check;
+}
+
 static void *ticker(void *arg)
 {
-	double next_watch = now_s() + S.o->watch_s, next_topics = now_s() + 5;
-	struct buf err = BUF_INIT;
+	double next_watch = now_s() + S.o->watch_s, next_topics = now_s() + 5, next_sub = 0;
+	struct buf err = BUF_INIT, msg = BUF_INIT;
+	struct redis_conn *sub = NULL;
 
 	(void)arg;
 	while (!S.stop) {
-		usleep(100 * 1000);
+		int news = news_wait(&sub, &next_sub, &msg);	/* the loop's 100 ms */
 		ledger_expire(&S.ledger, wall_ms());
 		workers_connect_redis();	/* those whose Redis failed, once a second */
 		/* kafka came up after us: make the topics now (every 5 s) */
@@ -1235,7 +1500,7 @@ static void *ticker(void *arg)
 		pthread_mutex_unlock(&S.kafka_lock);
 		int force = S.reload;
 		int empty = S.cur == NULL;	/* waiting for a model: look every watch */
-		if (force || (S.o->watch_s > 0 && now_s() >= next_watch)) {
+		if (force || news || (S.o->watch_s > 0 && now_s() >= next_watch)) {
 			force |= empty;
 			S.reload = 0;
 			next_watch = now_s() + S.o->watch_s;
@@ -1253,14 +1518,20 @@ static void *ticker(void *arg)
 			} else if (r < 0 && empty) {
 				pthread_mutex_lock(&S.lock);
 				snprintf(S.waiting, sizeof(S.waiting), "%s", err.s);
+				S.waiting_at = now_s();
 				pthread_mutex_unlock(&S.lock);
 			} else if (r < 0) {
 				S.swap_failures++;
 				fprintf(stderr, "serving: warning: reloading failed, the models in use "
 					"stay: %s\n", err.s);
 			}
+			pthread_mutex_lock(&S.lock);
+			S.loading[0] = '\0';	/* looked: what it found is what S.waiting says */
+			pthread_mutex_unlock(&S.lock);
 		}
 	}
+	redis_close(sub);
+	buf_release(&msg);
 	buf_release(&err);
 	return NULL;
 }
@@ -1482,6 +1753,7 @@ int server_run(const struct server_opts *o)
 		fprintf(stderr, "serving: waiting for a model: %s\n", err.s);
 		pthread_mutex_lock(&S.lock);
 		snprintf(S.waiting, sizeof(S.waiting), "%s", err.s);
+		S.waiting_at = now_s();
 		pthread_mutex_unlock(&S.lock);
 		buf_reset(&err);
 	}
@@ -1560,6 +1832,7 @@ out:
 	ledger_release(&S.ledger);
 	bandit_release(&S.bandit);
 	dataset_release(&S.ds);
+	variant_redis(NULL, 0);
 	free(name);
 	buf_release(&err);
 	return ret;

@@ -1,4 +1,6 @@
 /* variant: a model in memory and what answering with it needs. */
+#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,8 +80,8 @@ static int redis_model(struct variant *v, struct buf *err)
 		return -1;
 	int r = redis_get(c, key, &bytes, err);
 	if (r == 1)
-		buf_addf(err, "redis at %s:%d has no %s: publish it again with a recommender that "
-			 "stores the model ('recommender publish')", redis_host, redis_port, key);
+		buf_addf(err, "redis at %s:%d has no %s: model %s is not published there ('recommender "
+			 "publish MODEL' stores it)", redis_host, redis_port, key, v->commit);
 	else if (r == 0) {
 		buf_addf(&label, "%s in redis", key);
 		ret = model_decode(&v->m, bytes.s, bytes.len, label.s, err);
@@ -98,18 +100,32 @@ int variant_resolve(const char *rev, const char *registry, char commit[41], stru
 		return redis_version(rev, commit, err);
 	struct registry *r = NULL;
 	struct registry_entry e;
-	int ret;
+	struct buf why = BUF_INIT;
+	int ret, found = stat(rev, &st) == 0, file_errno = errno;
 
 	commit[0] = '\0';
-	if (stat(rev, &st) == 0 && S_ISREG(st.st_mode))
+	if (found && S_ISREG(st.st_mode))
 		return 0;
+	/* a path ('/' or '.') is never a registry revision: say what the file is not */
+	if (found || strpbrk(rev, "/.")) {
+		if (found)
+			buf_addf(err, "'%s' is not a model file: it is a %s", rev,
+				 S_ISDIR(st.st_mode) ? "directory" : "special file");
+		else
+			buf_addf(err, "no model file '%s': %c%s", rev,
+				 tolower((unsigned char)strerror(file_errno)[0]), strerror(file_errno) + 1);
+		return -1;
+	}
 	memset(&e, 0, sizeof(e));
-	if ((ret = registry_open(&r, registry, 0, err)) == 0 &&
-	    (ret = registry_show(r, rev, &e, err)) == 0)
+	if ((ret = registry_open(&r, registry, 0, &why)) == 0 &&
+	    (ret = registry_show(r, rev, &e, &why)) == 0)
 		memcpy(commit, e.id, 41);
+	if (ret)
+		buf_addf(err, "%s (nor is there a model file '%s' here)", why.s, rev);
 	registry_entry_release(&e);
 	if (r)
 		registry_close(r);
+	buf_release(&why);
 	return ret ? -1 : 0;
 }
 
@@ -221,6 +237,18 @@ static void scratch(uint32_t nitems)
 	tl_mask = xcalloc(tl_size, 1);
 	tl_top = xmalloc(sizeof(uint32_t) * 1024);
 	tl_best = xmalloc(sizeof(float) * 1024);
+}
+
+void variant_thread_release(void)
+{
+	free(tl_scores);
+	free(tl_mask);
+	free(tl_top);
+	free(tl_best);
+	tl_scores = tl_best = NULL;
+	tl_mask = NULL;
+	tl_top = NULL;
+	tl_size = 0;
 }
 
 static int select_top(const struct variant *v, int k, uint32_t *ids, float *scores)

@@ -63,4 +63,7 @@ int variant_similar(const struct variant *v, uint32_t item, int k, uint32_t *ids
 /* the k most rated items */
 int variant_popular(const struct variant *v, int k, uint32_t *ids, float *scores);
 
+/* frees the calling thread's scratch for scoring: call it as a thread that scored ends */
+void variant_thread_release(void);
+
 #endif

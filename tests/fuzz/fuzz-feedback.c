@@ -27,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(e.status == 400);
 		CHECK(e.message[0] != '\0' && strlen(e.message) < sizeof(e.message));
+		for (const char *c = e.message; *c; c++)
+			CHECK(*c >= ' ' && *c < 127);	/* it goes into a JSON body */
 	}
 	return 0;
 }

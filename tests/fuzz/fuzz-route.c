@@ -1,8 +1,9 @@
 /*
  * fuzz-route: the serving binary's request parsing. The input's first
  * byte picks the method, the rest is the raw URI (path and query) as a
- * client sent it. Parsing must accept or refuse with a 4xx and a message,
- * and what it accepts must be in range.
+ * client sent it. Parsing must accept or refuse with a 4xx and a message
+ * in printable ASCII (it goes into a JSON body), and what it accepts must
+ * be in range.
  */
 #include "fuzz.h"
 #include "route.h"
@@ -27,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(e.status >= 400 && e.status < 500);
 		CHECK(e.message[0] != '\0' && strlen(e.message) < sizeof(e.message));
+		for (const char *c = e.message; *c; c++)
+			CHECK(*c >= ' ' && *c < 127);
 	}
 	return 0;
 }

@@ -5,9 +5,14 @@
 # and a bandit sends most traffic to the clearly better variant; a model
 # swap under wrk load loses no request; malformed and oversized requests
 # get a 4xx; a dead Redis falls back to the model; impressions reach Kafka.
+# Redis and Kafka are the stack's: PANCAKE_REDIS_PORT_6379 and
+# PANCAKE_KAFKA_PORT_9092 move them (with PANCAKE_PROJECT, another stack).
 . "$(dirname "$0")/lib.sh"
 RECO=services/recommender/recommender
 SERV=services/serving/serving
+RPORT=${PANCAKE_REDIS_PORT_6379:-6379}
+KPORT=${PANCAKE_KAFKA_PORT_9092:-9092}
+redis-cli() { command redis-cli -p "$RPORT" "$@"; }
 W=$(mktemp -d /tmp/t0820.XXXXXX)
 PIDS=""
 cleanup() {
@@ -46,13 +51,13 @@ body=$(get $P '/recommendations/7?k=10')
 echo "$body" | $PY -c '
 import json, subprocess, sys
 d = json.load(sys.stdin); v = sys.argv[1]
-want = subprocess.run(["redis-cli", "zrevrange", "pk:rec:%s:user:7" % v, "0", "9"],
+want = subprocess.run(["redis-cli", "-p", sys.argv[2], "zrevrange", "pk:rec:%s:user:7" % v, "0", "9"],
                       capture_output=True, text=True).stdout.split()
 got = [str(i["item"]) for i in d["items"]]
 assert d["source"] == "redis" and d["version"] == v, d
 assert got == want, (got, want)
 assert d["variant"] == "main" and d["request_id"] and 0 < d["probability"] <= 1
-' "$V" || fail "recommendations equal the published list: $body"
+' "$V" "$RPORT" || fail "recommendations equal the published list: $body"
 pass "GET /recommendations/7 returns the list the recommender published ($V)"
 
 # the in-memory path for the same model: delete the list, ask again
@@ -220,9 +225,9 @@ pass "with redis unreachable the model in memory answers and the errors are coun
 kill -TERM $LAST; wait $LAST || true
 
 # impressions reached kafka
-n=$(kcat -C -b 127.0.0.1:9092 -t $IMP -e -q 2>/dev/null | grep -c '"request_id"')
+n=$(kcat -C -b "127.0.0.1:$KPORT" -t $IMP -e -q 2>/dev/null | grep -c '"request_id"')
 [ "$n" -gt 800 ] || fail "impressions in kafka (got $n)"
-kcat -C -b 127.0.0.1:9092 -t $FB -e -q 2>/dev/null | grep -q '"attributed":true' || fail "feedback in kafka"
+kcat -C -b "127.0.0.1:$KPORT" -t $FB -e -q 2>/dev/null | grep -q '"attributed":true' || fail "feedback in kafka"
 pass "impressions ($n) and feedback were produced to kafka"
 
 # a port in use

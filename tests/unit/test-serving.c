@@ -1,6 +1,6 @@
 /*
  * test-serving: the serving binary's pure parts: routes and query
- * strings, the bandit policies (a clearly better arm ends up with most
+ * strings, request framing (RFC 9112), the bandit policies (a clearly better arm ends up with most
  * traffic; A/B is stable per user and follows the weights) and the
  * feedback ledger (attribution, duplicates, windows closing as no reward).
  */
@@ -56,6 +56,9 @@ static void test_routes(void)
 		{ "GET", "/recommendations/1?k=1e3", 400, "k must be" },
 		{ "GET", "/recommendations/1?limit=3", 400, "unknown parameter" },
 		{ "GET", "/recommendations/1?variant=A%20B", 400, "variant names" },
+		{ "GET", "/recommendations/1?k=10&k=20", 400, "'k' is given twice" },
+		{ "GET", "/recommendations/1?k=10&k=10", 400, "'k' is given twice" },
+		{ "GET", "/recommendations/1?variant=a&k=3&variant=b", 400, "'variant' is given twice" },
 		{ "POST", "/recommendations/1", 405, "not allowed" },
 		{ "GET", "/feedback", 405, "not allowed" },
 		{ "DELETE", "/popular", 405, "not allowed" },
@@ -71,7 +74,86 @@ static void test_routes(void)
 	longuri[0] = '/';
 	longuri[sizeof(longuri) - 1] = '\0';
 	ok(parse("GET", longuri, &r, &e) < 0 && e.status == 414, "a URI over 2048 bytes: 414");
+	/* a client's bytes in a message go into a JSON body: printable ASCII only */
+	static const char *const odd[] = { "/recommendations/\xff\xfe", "/nope\xc3\x28\x01",
+					   "/recommendations/1?k=\x80", "/recommendations/1?\xff=1" };
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		int ascii = parse("GET", odd[i], &r, &e) < 0;
+		for (const char *c = e.message; ascii && *c; c++)
+			ascii = *c >= ' ' && *c < 127;
+		ok(ascii && strchr(e.message, '?'), "bytes that are not ASCII are quoted as '?' (%s)",
+		   e.message);
+	}
 	ok(!strcmp(route_name(ROUTE_SIMILAR), "similar"), "route names for metrics");
+}
+
+/* a request's header block "Name: value\n..." through route_framing */
+static int framing(const char *version, const char *fields, struct route_error *e)
+{
+	struct route_framing f;
+	const char *p = fields;
+
+	route_framing_init(&f);
+	while (*p) {
+		const char *nl = strchr(p, '\n'), *colon = memchr(p, ':', (size_t)(nl - p));
+		const char *v = colon + 1;
+		while (*v == ' ')
+			v++;
+		route_framing_field(&f, p, (size_t)(colon - p), v, (size_t)(nl - v));
+		p = nl + 1;
+	}
+	memset(e, 0, sizeof(*e));
+	return route_framing_check(&f, version, e);
+}
+
+static void test_framing(void)
+{
+	struct route_error e;
+	static const struct { const char *version, *fields; int status; const char *says; } cases[] = {
+		{ "HTTP/1.1", "Host: a\n", 0, "" },
+		{ "HTTP/1.1", "host: 127.0.0.1:8080\nAccept: */*\n", 0, "" },
+		{ "HTTP/1.1", "Host: [::1]:8080\n", 0, "" },
+		{ "HTTP/1.1", "Host: \n", 0, "" },
+		{ "HTTP/1.0", "", 0, "" },
+		{ "HTTP/1.2", "Host: a\n", 0, "" },
+		{ "HTTP/1.1", "Host: a\nContent-Length: 5\ncontent-length: 5\n", 0, "" },
+		{ "HTTP/1.1", "Host: a\nTransfer-Encoding: chunked\n", 0, "" },
+		{ "HTTP/1.1", "Host: a\nContent-Length: 5\nContent-Length: 6\n", 400, "different values" },
+		{ "HTTP/1.1", "Host: a\nContent-Length: 0\nContent-Length: 00\nContent-Length: 1\n", 400,
+		  "different values" },
+		{ "HTTP/1.1", "", 400, "needs a Host" },
+		{ "HTTP/1.1", "Accept: */*\n", 400, "needs a Host" },
+		{ "HTTP/1.10", "", 400, "needs a Host" },
+		{ "HTTP/1.1", "Host: a\nHost: b\n", 400, "not several" },
+		{ "HTTP/1.0", "Host: a\nHOST: a\n", 400, "not several" },
+		{ "HTTP/1.1", "Host: a b\n", 400, "host[:port]" },
+		{ "HTTP/1.1", "Host: a:80x\n", 400, "host[:port]" },
+		{ "HTTP/1.1", "Host: a/b\n", 400, "host[:port]" },
+		{ "HTTP/1.1", "Host: [::1\n", 400, "host[:port]" },
+		{ "HTTP/1.1", "Host : a\n", 400, "not a token" },
+		{ "HTTP/1.1", "Host: a\nX\tY: 1\n", 400, "not a token" },
+		{ "HTTP/1.1", "Host: a\n: empty\n", 400, "not a token" },
+		{ "HTTP/1.0", "Transfer-Encoding: chunked\n", 400, "HTTP/1.0" },
+		{ "HTTP/1.1", "Host: a\nContent-Length: 4\nTransfer-Encoding: chunked\n", 400,
+		  "both Transfer-Encoding and Content-Length" },
+		{ "HTTP/1.1", "Host: a\nTransfer-Encoding: gzip\n", 501, "'gzip' is not supported" },
+		{ "HTTP/1.1", "Host: a\nTransfer-Encoding: gzip, chunked\n", 501, "'gzip'" },
+		{ "HTTP/1.1", "Host: a\nTransfer-Encoding: chunked, chunked\n", 400, "chunked, once" },
+		{ "HTTP/1.1", "Host: a\nTransfer-Encoding: chunked\nTransfer-Encoding: chunked\n", 400,
+		  "chunked, once" },
+		{ "HTTP/1.1", "Host: a\nTransfer-Encoding: \n", 400, "chunked, once" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret = framing(cases[i].version, cases[i].fields, &e);
+		if (cases[i].status == 0)
+			ok(ret == 0, "framing case %zu (%s) is sound (%s)", i, cases[i].version,
+			   e.message);
+		else
+			ok(ret < 0 && e.status == cases[i].status && strstr(e.message, cases[i].says),
+			   "framing case %zu: %d (%s)", i, e.status, e.message);
+	}
+	ok(framing("HTTP/1.1", "Host: a\nX-\xff\x01: 1\n", &e) < 0 && !strchr(e.message, '\xff'),
+	   "a field name that is not ASCII is quoted (%s)", e.message);
 }
 
 static void test_bandit(void)
@@ -246,6 +328,7 @@ int main(void)
 	test_numbers();
 	test_feedback();
 	test_routes();
+	test_framing();
 	test_bandit();
 	test_ledger();
 	return tap_done();
