@@ -306,18 +306,18 @@ int cmd_foldin(int argc, char **argv)
 
 	/* both ends before consuming anything: a clear message, not a stall */
 	if (kafka_probe(bootstrap, 5000, NULL, &err)) {
-		fprintf(stderr, "error: %s\nhint: start it with 'pancake up kafka'\n", err.s);
+		error("%s\nhint: start it with 'pancake up kafka'", err.s);
 		goto out;
 	}
 	if (redis_connect(&rc, rhost, rport, 5000, 0, &err)) {
-		fprintf(stderr, "error: %s\n", err.s);
+		error("%s", err.s);
 		goto out;
 	}
 	struct kafka_consumer_opts ko = { .group = group, .from_beginning = from_beginning,
 					  .client_id = "pancake-foldin" };
 	kc = kafka_consumer_new(bootstrap, topic, &ko, &err);
 	if (!kc) {
-		fprintf(stderr, "error: %s\n", err.s);
+		error("%s", err.s);
 		goto out;
 	}
 
@@ -333,7 +333,7 @@ int cmd_foldin(int argc, char **argv)
 		while (n < BATCH) {
 			int r = kafka_consumer_poll(kc, n ? 0 : 100, &batch[n], &err);
 			if (r < 0) {
-				fprintf(stderr, "error: %s\n", err.s);
+				error("%s", err.s);
 				goto out;
 			}
 			if (r == 0)
@@ -374,7 +374,7 @@ int cmd_foldin(int argc, char **argv)
 			ulist_put(l, (uint32_t)ii, stars);
 			if (fold(&f, rc, user, l, u >= 0 ? f.m.user_factors + (size_t)u * k : NULL,
 				 &err) < 0) {
-				fprintf(stderr, "error: %s\n", err.s);
+				error("%s", err.s);
 				goto out;
 			}
 			users[queued++] = user;
@@ -385,13 +385,13 @@ int cmd_foldin(int argc, char **argv)
 			int r = redis_publish(rc, PUBLISH_CHANNEL, news.s, &err);
 			buf_release(&news);
 			if (r) {
-				fprintf(stderr, "error: %s\n", err.s);
+				error("%s", err.s);
 				goto out;
 			}
 		}
 		if (n && redis_flush(rc, &err)) {
-			fprintf(stderr, "error: %s\n(offsets of this batch were not committed: "
-				"a restart folds it in again)\n", err.s);
+			error("%s\n(offsets of this batch were not committed: "
+				"a restart folds it in again)", err.s);
 			goto out;
 		}
 		double t = wall_ms();

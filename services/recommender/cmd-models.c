@@ -58,7 +58,7 @@ static void print_entry_line(const struct registry_entry *e)
 
 static int fail(struct buf *err)
 {
-	fprintf(stderr, "error: %s\n", err->s);
+	error("%s", err->s);
 	return 1;
 }
 
@@ -96,7 +96,7 @@ int cmd_models(int argc, char **argv)
 		return rec_bad_usage("models", "unknown models command '%s'", verb);
 
 	if (registry_open(&r, rec_registry_dir(registry), 0, &err)) {
-		fprintf(stderr, "error: %s\n", err.s);
+		error("%s", err.s);
 		fprintf(stderr, "hint: 'recommender train NAME --register' creates it\n");
 		goto out;
 	}

@@ -154,7 +154,7 @@ int cmd_publish(int argc, char **argv)
 	have_ds = 0;
 
 	if (redis_connect(&p.c, host, port, 10000, 0, &p.err)) {
-		fprintf(stderr, "error: %s\n", p.err.s);
+		error("%s", p.err.s);
 		goto out;
 	}
 	p.m = &m;
@@ -186,8 +186,8 @@ int cmd_publish(int argc, char **argv)
 		progress(&p, "similar", 1);
 	}
 	if (p.failed || redis_flush(p.c, &p.err)) {
-		fprintf(stderr, "error: %s\nnothing points at the half-written version %s: "
-			"run the same command again once redis answers\n", p.err.s, ver);
+		error("%s\nnothing points at the half-written version %s: "
+			"run the same command again once redis answers", p.err.s, ver);
 		goto out;
 	}
 	if (rec_interrupted) {
@@ -227,7 +227,7 @@ int cmd_publish(int argc, char **argv)
 	    redis_append(p.c, 4, zadd, NULL, &p.err) ||
 	    (set_current && redis_append(p.c, 3, set, NULL, &p.err)) ||
 	    redis_publish(p.c, PUBLISH_CHANNEL, news, &p.err) || redis_flush(p.c, &p.err)) {
-		fprintf(stderr, "error: %s\n", p.err.s);
+		error("%s", p.err.s);
 		goto out;
 	}
 	double secs = now() - p.started;

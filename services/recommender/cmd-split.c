@@ -20,7 +20,7 @@ static int write_half(const char *dir, const char *file, const struct dataset *d
 	size_t n = 0;
 
 	if (!f) {
-		fprintf(stderr, "error: cannot write '%s': %s\n", path, strerror(errno));
+		error("cannot write '%s': %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -32,7 +32,7 @@ static int write_half(const char *dir, const char *file, const struct dataset *d
 		n++;
 	}
 	if (fclose(f)) {
-		fprintf(stderr, "error: cannot write '%s': %s\n", path, strerror(errno));
+		error("cannot write '%s': %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -76,7 +76,7 @@ int cmd_split(int argc, char **argv)
 	}
 	sp.seed = (uint64_t)seed;
 	if (config_mkdirs(out) < 0) {
-		fprintf(stderr, "error: cannot create '%s': %s\n", out, strerror(errno));
+		error("cannot create '%s': %s", out, strerror(errno));
 		return 1;
 	}
 	if (rec_read_dataset(argv[optind], DS_ABORT, &ds, &name))

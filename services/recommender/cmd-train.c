@@ -304,7 +304,7 @@ int cmd_train(int argc, char **argv)
 		return 2;
 	/* where the model goes, and the registry, are checked before any training */
 	if (o.out && model_check_writable(o.out, &err)) {
-		fprintf(stderr, "error: %s\n", err.s);
+		error("%s", err.s);
 		ret = 2;
 		goto out;
 	}
@@ -312,7 +312,7 @@ int cmd_train(int argc, char **argv)
 		struct registry *reg = NULL;
 
 		if (registry_open(&reg, rec_registry_dir(o.registry), 1, &err)) {
-			fprintf(stderr, "error: %s (nothing was trained)\n", err.s);
+			error("%s (nothing was trained)", err.s);
 			goto out;
 		}
 		registry_close(reg);
@@ -322,7 +322,7 @@ int cmd_train(int argc, char **argv)
 			     : rec_read_dataset(argv[optind], o.on_error, &ds, &name))
 		goto out;
 	if (ds.nratings == 0) {
-		fprintf(stderr, "error: dataset '%s' has no ratings to train on\n", name);
+		error("dataset '%s' has no ratings to train on", name);
 		dataset_release(&ds);
 		goto out;
 	}
@@ -337,8 +337,8 @@ int cmd_train(int argc, char **argv)
 	free(marks);
 	marks = NULL;
 	if (csr_nnz(&ts.train) == 0) {
-		fprintf(stderr, "error: the split left no ratings to train on: hold out "
-			"less (--split random:0.2) or none (--split none)\n");
+		error("the split left no ratings to train on: hold out "
+			"less (--split random:0.2) or none (--split none)");
 		goto out;
 	}
 
@@ -360,7 +360,7 @@ int cmd_train(int argc, char **argv)
 	struct progress pr = { .o = &o, .ts = &ts, .iters = iters };
 	int r = als_train(&m, &ts.train, &ts.train_t, &o.p, on_iter, &pr, &err);
 	if (r < 0) {
-		fprintf(stderr, "error: %s\n", err.s);
+		error("%s", err.s);
 		goto out;
 	}
 	if (r > 0) {
@@ -390,7 +390,7 @@ int cmd_train(int argc, char **argv)
 
 	out = o.out ? xstrdup(o.out) : default_out(name);
 	if (model_save(&m, out, &err)) {
-		fprintf(stderr, "error: %s\n", err.s);
+		error("%s", err.s);
 		goto out;
 	}
 	params = params_json(&o, &m);
@@ -432,8 +432,8 @@ int cmd_train(int argc, char **argv)
 		buf_release(&bytes);
 		buf_release(&summary);
 		if (rr) {
-			fprintf(stderr, "error: %s\n(the model file '%s' was written; no registry "
-				"ref moved)\n", err.s, out);
+			error("%s\n(the model file '%s' was written; no registry "
+				"ref moved)", err.s, out);
 			goto out;
 		}
 		registered = 1;

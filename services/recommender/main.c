@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "rec.h"
+#include "util/xalloc.h"
 
 const struct rec_cmd rec_cmds[] = {
 	{ "train", cmd_train,
@@ -133,7 +134,7 @@ int main(int argc, char **argv)
 			}
 			return c->fn(argc - 1, argv + 1);
 		}
-	fprintf(stderr, "error: unknown command '%s'\n\n", argv[1]);
+	error("unknown command '%s'\n", argv[1]);
 	usage_all(stderr);
 	return 2;
 }

@@ -15,18 +15,23 @@
 #include "core/loadrun.h"
 #include "registry.h"
 #include "rec.h"
+#include "util/quote.h"
 #include "util/xalloc.h"
 #include "util/sig.h"
 
 int rec_bad_usage(const char *name, const char *fmt, ...)
 {
+	struct buf msg = BUF_INIT, shown = BUF_INIT;
 	va_list ap;
 
-	fprintf(stderr, "error: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
+	/* what the user typed is echoed escaped: it cannot drive the terminal */
+	quote_text(&shown, msg.s);
+	fprintf(stderr, "error: %s\n", shown.s);
+	buf_release(&msg);
+	buf_release(&shown);
 	for (const struct rec_cmd *c = rec_cmds; c->name; c++)
 		if (!strcmp(c->name, name))
 			fprintf(stderr, "usage: recommender %s\n", c->usage);
@@ -75,15 +80,15 @@ int rec_read_dataset(const char *arg, enum dataset_on_error on_error,
 	int ret = -1;
 
 	if (!dir) {
-		fprintf(stderr, "error: no dataset '%s': give a folder, a fetched dataset "
+		error("no dataset '%s': give a folder, a fetched dataset "
 			"('pancake data list') or a generated one ('pancake data gen' puts "
-			"them in datasets/generated)\n", arg);
+			"them in datasets/generated)", arg);
 		return -1;
 	}
 	dataset_init(ds);
 	dataset_report_init(&rep);
 	if (dataset_read(ds, dir, DS_AUTO, on_error, &rep, &err)) {
-		fprintf(stderr, "error: %s\n", err.s);
+		error("%s", err.s);
 		if (on_error == DS_ABORT)
 			fprintf(stderr, "hint: fix the file, or leave bad lines out with "
 				"--on-error=skip\n");
@@ -111,7 +116,7 @@ int rec_read_cassandra(const char *name, struct dataset *ds, char **out_name)
 
 	memset(&o, 0, sizeof(o));
 	if (strchr(name, '/')) {
-		fprintf(stderr, "error: --from cassandra wants a dataset name, not a folder ('%s')\n",
+		error("--from cassandra wants a dataset name, not a folder ('%s')",
 			name);
 		return -1;
 	}
@@ -122,7 +127,7 @@ int rec_read_cassandra(const char *name, struct dataset *ds, char **out_name)
 	o.dataset = name;
 	o.timeout_ms = 10000;
 	if (cassandra_read_ratings(name, &o, ds, &err)) {
-		fprintf(stderr, "error: %s\n", err.s);
+		error("%s", err.s);
 		buf_release(&err);
 		return -1;
 	}
@@ -139,13 +144,13 @@ int rec_endpoint(const char *service, const char *given, char *host, size_t size
 		long p;
 		char *end;
 		if (!colon || colon == given || (size_t)(colon - given) >= size) {
-			fprintf(stderr, "error: '%s' is not HOST:PORT (e.g. 127.0.0.1:6379)\n",
+			error("'%s' is not HOST:PORT (e.g. 127.0.0.1:6379)",
 				given);
 			return -1;
 		}
 		p = strtol(colon + 1, &end, 10);
 		if (*end || p < 1 || p > 65535) {
-			fprintf(stderr, "error: '%s' is not HOST:PORT (the port is 1 to 65535)\n",
+			error("'%s' is not HOST:PORT (the port is 1 to 65535)",
 				given);
 			return -1;
 		}
@@ -156,7 +161,7 @@ int rec_endpoint(const char *service, const char *given, char *host, size_t size
 	}
 	const struct load_target *t = loadrun_find(service);
 	if (!t || loadrun_endpoint(t, host, size, port, &err)) {
-		fprintf(stderr, "error: %s\n", err.len ? err.s : "unknown service");
+		error("%s", err.len ? err.s : "unknown service");
 		buf_release(&err);
 		return -1;
 	}
@@ -203,7 +208,7 @@ int rec_load_model(const char *arg, const char *registry, struct model *m)
 	ret = 0;
 out:
 	if (ret)
-		fprintf(stderr, "error: %s\n", err.s);
+		error("%s", err.s);
 	if (r)
 		registry_close(r);
 	buf_release(&label);

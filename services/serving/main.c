@@ -58,9 +58,12 @@ static const char usage[] =
 
 static int bad(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n('serving --help' lists the options)\n");
+	struct buf msg = BUF_INIT;
+
+	buf_addf(&msg, fmt, arg);
+	/* the message sink escapes what the user typed */
+	error("%s\n('serving --help' lists the options)", msg.s);
+	buf_release(&msg);
 	return 2;
 }
 
@@ -82,7 +85,7 @@ static int endpoint(const char *service, const char *given, char **host, int *po
 	}
 	const struct load_target *t = loadrun_find(service);
 	if (!t || loadrun_endpoint(t, h, sizeof(h), port, &err)) {
-		fprintf(stderr, "error: %s\n", err.s);
+		error("%s", err.s);
 		buf_release(&err);
 		return 1;
 	}

@@ -1604,8 +1604,8 @@ static int listen_start(const struct sockaddr_in *addr)
 	if (listen_fd < 0 || setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(listen_fd, (const struct sockaddr *)addr, sizeof(*addr)) ||
 	    listen(listen_fd, 1024)) {
-		fprintf(stderr, "error: cannot listen on %s:%d: %s: is the port in use? (pick "
-			"another with --port)\n", o->bind, o->port, strerror(errno));
+		error("cannot listen on %s:%d: %s: is the port in use? (pick "
+			"another with --port)", o->bind, o->port, strerror(errno));
 		return -1;
 	}
 	for (nworkers = 0; nworkers < o->threads && nworkers < MAX_WORKERS; nworkers++) {
@@ -1630,7 +1630,7 @@ static int listen_start(const struct sockaddr_in *addr)
 			MHD_OPTION_NOTIFY_CONNECTION, on_connection, &w->conns,
 			MHD_OPTION_END);
 		if (w->ep < 0 || w->bell < 0 || !w->d) {
-			fprintf(stderr, "error: cannot start HTTP worker %d: %s\n", nworkers + 1,
+			error("cannot start HTTP worker %d: %s", nworkers + 1,
 				strerror(errno));
 			nworkers++;	/* workers_stop releases it */
 			return -1;
@@ -1640,14 +1640,14 @@ static int listen_start(const struct sockaddr_in *addr)
 	workers_connect_redis();
 	for (int i = 0; i < nworkers; i++) {
 		if (pthread_create(&workers[i].th, NULL, worker_loop, &workers[i])) {
-			fprintf(stderr, "error: cannot start HTTP worker %d: %s\n", i + 1,
+			error("cannot start HTTP worker %d: %s", i + 1,
 				strerror(errno));
 			return -1;
 		}
 		workers[i].started = 1;
 	}
 	if (pthread_create(&acceptor_th, NULL, acceptor, NULL)) {
-		fprintf(stderr, "error: cannot start the acceptor thread: %s\n", strerror(errno));
+		error("cannot start the acceptor thread: %s", strerror(errno));
 		return -1;
 	}
 	have_acceptor = 1;
@@ -1692,10 +1692,10 @@ static int read_dataset(const char *arg, struct dataset *ds)
 
 	dataset_init(ds);
 	if (!dir)
-		fprintf(stderr, "error: no dataset '%s' (the ratings the model was trained on): "
-			"name its folder with --data\n", arg);
+		error("no dataset '%s' (the ratings the model was trained on): "
+			"name its folder with --data", arg);
 	else if (dataset_read(ds, dir, DS_AUTO, DS_SKIP, NULL, &err))
-		fprintf(stderr, "error: %s\n", err.s);
+		error("%s", err.s);
 	else
 		ret = 0;
 	free(dir);
@@ -1736,7 +1736,7 @@ int server_run(const struct server_opts *o)
 		struct dataset none;
 		dataset_init(&none);
 		if (variant_load(&probe, o->names[0], o->revs[0], o->registry, &none, &err)) {
-			fprintf(stderr, "error: %s\n", err.s);
+			error("%s", err.s);
 			goto out;
 		}
 		name = xstrdup(probe.m.dataset);
@@ -1746,7 +1746,7 @@ int server_run(const struct server_opts *o)
 		goto out;
 	if (state_reload(1, &err)) {
 		if (!o->wait_for_model) {
-			fprintf(stderr, "error: %s\n", err.s);
+			error("%s", err.s);
 			goto out;
 		}
 		/* up and ready for traffic; the ticker loads the model when it appears */
@@ -1765,7 +1765,7 @@ int server_run(const struct server_opts *o)
 		S.imp = kafka_producer_new(o->kafka, &ko, &err);
 		S.fb = S.imp ? kafka_producer_new(o->kafka, &ko, &err) : NULL;
 		if (!S.imp || !S.fb) {
-			fprintf(stderr, "error: %s\n", err.s);
+			error("%s", err.s);
 			goto out;
 		}
 		/* the producer never auto-creates topics: make them, or say why not */
@@ -1785,7 +1785,7 @@ int server_run(const struct server_opts *o)
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)o->port);
 	if (inet_pton(AF_INET, o->bind, &addr.sin_addr) != 1) {
-		fprintf(stderr, "error: --bind '%s' is not an IPv4 address\n", o->bind);
+		error("--bind '%s' is not an IPv4 address", o->bind);
 		goto out;
 	}
 	if (o->cache_ms > 0)

@@ -75,6 +75,12 @@ printf '%s' "$out" | grep -q "$(printf '\033')" && fail "the definition's ESC re
 printf '%s' "$out" | grep -q "$(printf '\007')" && fail "the definition's BEL reached the terminal"
 echo "$out" | grep -qF '\x1b[2J\x1b]0;owned\x07' || fail "the echoed value is not shown escaped: $out"
 cp services/redis/service.conf "$home/services/redis/service.conf"
+# the recommender and serving echo what they were given through the same sink
+for prog in "services/recommender/recommender train" "services/serving/serving --variant a="; do
+	set +e; out=$(${prog}"$(printf 'x\033[2J\033]0;owned\007')" 2>&1); set -e
+	printf '%s' "$out" | grep -q "$(printf '\033')" && fail "$prog echoed a raw ESC: $out"
+	echo "$out" | grep -qF '\x1b[2J\x1b]0;owned\x07' || fail "$prog did not show its argument escaped: $out"
+done
 # two services publishing one host port
 echo "port = 127.0.0.1:6379:7000" >> "$home/services/kafka/service.conf"
 run "one host port published twice" 2 env PANCAKE_HOME="$home" $PANCAKE up --wait
