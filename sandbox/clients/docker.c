@@ -703,8 +703,15 @@ int docker_root_free(struct docker *d, int64_t *bytes, struct buf *err)
 
 	if (ret)
 		return ret;
-	if (!d->socket || statvfs(info.root_dir, &st)) {
-		buf_addf(err, "cannot measure free disk at '%s' (remote engine?)", info.root_dir);
+	/* its data root is a path on its own machine: this one, or out of reach */
+	if (!(d->socket || !strncmp(d->base, "http://127.", 11) ||
+	      !strncmp(d->base, "http://localhost", 16) || !strncmp(d->base, "http://[::1]", 12))) {
+		buf_addf(err, "cannot measure free disk at '%s': the engine at '%s' runs on another "
+			 "machine; look there (df -h %s)", info.root_dir, d->endpoint, info.root_dir);
+		return DOCKER_EFAIL;
+	}
+	if (statvfs(info.root_dir, &st)) {
+		buf_addf(err, "cannot measure free disk at '%s': %s", info.root_dir, strerror(errno));
 		return DOCKER_EFAIL;
 	}
 	*bytes = (int64_t)st.f_bavail * (int64_t)st.f_frsize;

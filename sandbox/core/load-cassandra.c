@@ -512,9 +512,9 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 			ret = -1;
 			goto out;
 		}
-		/* the rows are gone: load them all again */
+		/* the rows are gone: load them all again, as new */
 		if (!r)
-			J.start = 0;
+			J.start = J.marked = 0;
 	}
 	cql_set_max_inflight(J.c, inflight);
 	J.acked = xcalloc(J.total + 1, 1);

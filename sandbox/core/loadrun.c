@@ -66,6 +66,39 @@ static int explicit_endpoint(const struct strvec *given, const struct load_targe
 }
 
 /*
+ * Where a stopped container of ours would answer: its definition's port
+ * (services/NAME/service.conf with PANCAKE_<SERVICE>_PORT_<PORT>), so the
+ * target fails alone, naming it, and the others load.
+ */
+static int definition_endpoint(const struct load_target *t, char *host, size_t size, int *port,
+			       struct buf *err)
+{
+	char *path = xstrfmt("%s/services/%s/service.conf", config_home(), t->name);
+	struct service s;
+	int hp, i, ret = 0;
+
+	snprintf(host, size, "127.0.0.1");
+	*port = t->default_port;
+	memset(&s, 0, sizeof(s));
+	if (service_load(&s, t->name, path, err) || service_apply_env(&s, err)) {
+		ret = LOADRUN_EUSAGE;
+		goto out;
+	}
+	hp = service_host_port(&s, t->default_port);
+	if (hp > 0) {
+		*port = hp;
+		for (i = 0; i < s.nports; i++)
+			if (s.ports[i].host_port == hp && s.ports[i].host_ip[0] &&
+			    strcmp(s.ports[i].host_ip, "0.0.0.0"))
+				snprintf(host, size, "%s", s.ports[i].host_ip);
+	}
+out:
+	service_release(&s);
+	free(path);
+	return ret;
+}
+
+/*
  * The project's own container for target `t`, through the engine: running,
  * labelled with this project and the target's service, and the host
  * address it publishes the target's port on.
@@ -110,15 +143,15 @@ static int project_endpoint(struct docker **d, const struct load_target *t, char
 			goto out;
 		}
 	}
-	if (n && i == n)
-		buf_addf(err, "project '%s' has a %s container, but it is not running or publishes no "
-			 "port %d; start it with 'pancake up %s' (or name a store yourself: --endpoint "
-			 "%s=HOST:PORT)", config_project(), t->name, t->default_port, t->name, t->name);
-	else
-		buf_addf(err, "project '%s' has no %s container; start it with 'pancake up %s' "
-			 "(pancake writes only to its own project's stores; PANCAKE_PROJECT picks the "
-			 "project, --endpoint %s=HOST:PORT names a store yourself)", config_project(),
-			 t->name, t->name, t->name);
+	if (n) {
+		/* ours, but stopped: its target fails alone, saying so, the others load */
+		ret = definition_endpoint(t, host, size, port, err);
+		goto out;
+	}
+	buf_addf(err, "project '%s' has no %s container; start it with 'pancake up %s', or load "
+		 "into the others with --into (pancake writes only to its own project's stores; "
+		 "PANCAKE_PROJECT picks the project, --endpoint %s=HOST:PORT names a store "
+		 "yourself)", config_project(), t->name, t->name, t->name);
 out:
 	docker_containers_free(cs, n);
 	return ret;

@@ -22,12 +22,13 @@ const struct load_target *loadrun_find(const char *name);
 
 /*
  * Where target `t` answers: asked of the engine, the project's
- * (PANCAKE_PROJECT's) own running container labelled with the target's
- * service, and the host address and port it publishes the target's port
- * on (loopback when bound to every address). Never a guess from the
- * definitions: a load must not write to a store on the default port that
- * another project, or something else, runs. 0, or a LOADRUN_E* code or
- * -1 with `err` saying what and the way out.
+ * (PANCAKE_PROJECT's) own container labelled with the target's service,
+ * and the host address and port it publishes the target's port on
+ * (loopback when bound to every address); a stopped one, its definition's
+ * port, where the load then fails alone saying it is down. With no such
+ * container, nothing: a load must not write to a store on the default
+ * port that another project, or something else, runs. 0, or a LOADRUN_E*
+ * code or -1 with `err` saying what and the way out.
  */
 int loadrun_endpoint(const struct load_target *t, char *host, size_t size, int *port,
 		     struct buf *err);

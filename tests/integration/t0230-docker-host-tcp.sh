@@ -6,7 +6,7 @@ fwd=$!
 trap 'kill $fwd 2>/dev/null || true' EXIT
 wait_for 10 "tcp forward listening" $PY -c 'import socket; socket.create_connection(("127.0.0.1",23750),1)'
 DOCKER_HOST=tcp://127.0.0.1:23750 $PANCAKE doctor --json > /tmp/t0230.json || { cat /tmp/t0230.json; fail "doctor over tcp"; }
-grep -q 'reachable at tcp://127.0.0.1:23750' /tmp/t0230.json || fail "doctor did not use the tcp endpoint"
+grep -q 'answers at tcp://127.0.0.1:23750' /tmp/t0230.json || fail "doctor did not use the tcp endpoint"
 pass "doctor reaches the engine over DOCKER_HOST=tcp://"
 n=$(DOCKER_HOST=tcp://127.0.0.1:23750 $PANCAKE ps --json | $PY -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["ready"]))')
 [ "$n" -eq 5 ] || fail "ps over tcp sees $n ready services, want 5"

@@ -33,7 +33,7 @@ cat "$tmp/load1"
 grep -Eq "^  redis +FAILED .*127\.0\.0\.1:6379" "$tmp/load1" || fail "the redis failure does not name 127.0.0.1:6379"
 grep -q "^  redis  *FAILED .*pancake up redis" "$tmp/load1" || fail "the redis failure names no way out"
 for t in kafka cassandra elasticsearch; do
-	grep -Eq "^  $t +60000 ratings written, 0 already there" "$tmp/load1" || fail "$t did not load all 60000 with redis down"
+	grep -Eq "^  $t +60000 ratings written \(60000 new, 0 rewritten in place: nothing duplicated\), 0 already there" "$tmp/load1" || fail "$t did not load all 60000 with redis down"
 done
 grep -q "1 of 4 target(s) failed; what the others loaded stays" "$tmp/load1" || fail "no summary of the failure"
 [ $took -le 40 ] || fail "the load took ${took}s to give up on a stopped redis"
@@ -43,8 +43,8 @@ pass "redis stopped: redis FAILED ($(grep -E '^  redis' "$tmp/load1" | sed 's/  
 $PANCAKE up --wait redis >/dev/null || fail "pancake up --wait redis"
 $PANCAKE data load "$tmp/$ds" > "$tmp/load2" 2>&1 || { cat "$tmp/load2"; fail "load after redis came back"; }
 cat "$tmp/load2"
-grep -Eq "^  kafka +0 ratings written, 60000 already there" "$tmp/load2" || fail "kafka records were sent again"
-grep -Eq "^  cassandra +0 ratings written, 60000 already there" "$tmp/load2" || fail "cassandra rows were sent again"
+grep -Eq "^  kafka +0 ratings written \(0 new, 0 rewritten in place: nothing duplicated\), 60000 already there" "$tmp/load2" || fail "kafka records were sent again"
+grep -Eq "^  cassandra +0 ratings written \(0 new, 0 rewritten in place: nothing duplicated\), 60000 already there" "$tmp/load2" || fail "cassandra rows were sent again"
 grep -Eq "^  redis +60000 ratings written" "$tmp/load2" || fail "redis was not loaded"
 $PANCAKE data verify "$tmp/$ds" || fail "verify after redis came back"
 [ "$(redis-cli zcard "pk:$ds:popular")" -eq 500 ] || fail "redis-cli zcard is not 500"
@@ -78,7 +78,7 @@ else
 	grep -q "connection lost .* and not back within" "$tmp/load3" || fail "the load failed ($rc) without saying the connection was lost"
 	$PANCAKE up --wait cassandra >/dev/null || fail "cassandra not ready again"
 	$PANCAKE data load "$tmp/$big" --into cassandra > "$tmp/load4" 2>&1 || { cat "$tmp/load4"; fail "the load after the restart"; }
-	grep -Eq "^  cassandra +[0-9]+ ratings written, [1-9][0-9]* already there" "$tmp/load4" || fail "the next load did not resume"
+	grep -Eq "^  cassandra +[0-9]+ ratings written \([0-9]+ new, [0-9]+ rewritten in place: nothing duplicated\), [1-9][0-9]* already there" "$tmp/load4" || fail "the next load did not resume"
 	pass "the loader gave up clearly; the next load resumed"
 fi
 $PANCAKE up --wait cassandra >/dev/null || fail "cassandra not ready after the kill"
