@@ -3,8 +3,8 @@
 # docker-compose v1 (same images, same definitions, compose's own healthchecks
 # polled every 500 ms like `compose up --wait`), in one run; how far each
 # service's ready time is from its own boot log line; then the memory of the
-# whole stack (serving included) after an ML-1M-shaped dataset is loaded into
-# every store and a model is trained, published and served.
+# whole stack (serving included) after an ML-1M-shaped dataset (BENCH_SHAPE)
+# is loaded into every store and a model is trained, published and served.
 # Not a test: it prints figures and ratios, asserts nothing about time. It
 # fails loudly when a step fails, runs on its own project and ports (the
 # user's stack, if any, is never touched) and removes all it made.
@@ -13,6 +13,7 @@ cd "$(dirname "$0")/../.."
 P=./pancake
 R=services/recommender/recommender
 runs=${BENCH_RUNS:-2}
+shape=${BENCH_SHAPE:-ml-1m}
 tmp=$(mktemp -d)
 SERVICES="kafka cassandra elasticsearch redis serving"
 # our own project and ports: nothing of the default stack is touched
@@ -99,6 +100,7 @@ compose_run() {
 }
 
 : > "$tmp/results"
+# BENCH_RUNS=0: the memory figures only
 for i in $(seq 1 "$runs"); do
 	echo "run $i/$runs: pancake up --wait (load average before: $(loadavg))" >&2
 	pancake_run | tee -a "$tmp/results" >&2
@@ -107,7 +109,7 @@ for i in $(seq 1 "$runs"); do
 	compose_run | tee -a "$tmp/results" >&2
 done
 
-python3 - "$tmp/results" <<'PY'
+[ "$runs" -eq 0 ] || python3 - "$tmp/results" <<'PY'
 import sys, statistics as st
 tot = {"pancake": [], "compose": []}; per = {}
 for line in open(sys.argv[1]):
@@ -132,16 +134,17 @@ PY
 # ---- memory of the whole stack after a dataset load, with a model served ----
 step="bringing the bench stack up for the memory figures"
 $P up --wait > "$tmp/up.log" 2>&1 || { cat "$tmp/up.log" >&2; exit 1; }
-step="generating an ML-1M-shaped dataset"
-$P data gen --shape ml-1m --seed 1 --out "$tmp/ml-1m-s1" > /dev/null
+step="generating an $shape-shaped dataset"
+ds=$tmp/$shape-s1
+$P data gen --shape "$shape" --seed 1 --out "$ds" > /dev/null
 step="loading it into kafka, cassandra, elasticsearch and redis"
-echo "loading ML-1M (1,000,209 ratings) into every store (load average before: $(loadavg))" >&2
-$P data load "$tmp/ml-1m-s1" > "$tmp/load.log" 2>&1 || { cat "$tmp/load.log" >&2; exit 1; }
-$P data verify "$tmp/ml-1m-s1" > "$tmp/verify.log" 2>&1 || { cat "$tmp/verify.log" >&2; exit 1; }
+echo "loading $shape into every store (load average before: $(loadavg))" >&2
+$P data load "$ds" > "$tmp/load.log" 2>&1 || { cat "$tmp/load.log" >&2; exit 1; }
+$P data verify "$ds" > "$tmp/verify.log" 2>&1 || { cat "$tmp/verify.log" >&2; exit 1; }
 step="training and publishing a model"
-$R train "$tmp/ml-1m-s1" --iters 5 --out "$tmp/ml-1m.model" > "$tmp/train.log" 2>&1 \
+$R train "$ds" --iters 5 --out "$tmp/model" > "$tmp/train.log" 2>&1 \
 	|| { cat "$tmp/train.log" >&2; exit 1; }
-$R publish "$tmp/ml-1m.model" --data "$tmp/ml-1m-s1" > "$tmp/publish.log" 2>&1 \
+$R publish "$tmp/model" --data "$ds" > "$tmp/publish.log" 2>&1 \
 	|| { cat "$tmp/publish.log" >&2; exit 1; }
 step="waiting for serving to load the published model"
 for i in $(seq 1 60); do
@@ -166,7 +169,7 @@ stat_of() {	# ID KEY-v1 KEY-v2
 	awk -v a="$2" -v b="$3" '$1 == a || $1 == b { print $2; exit }' "$f"
 }
 echo
-echo "memory per container after the ML-1M load, training, publishing and 1000 requests (MiB)"
+echo "memory per container after the $shape load, training, publishing and 1000 requests (MiB)"
 printf '  %-14s %8s %8s %8s %8s %8s\n' service peak rss cache limit "hit limit"
 tp=0; tr=0; tl=0
 for s in $SERVICES; do
