@@ -916,13 +916,14 @@ static json_t *report_json(const struct dataset_report *rep)
  * A store could not be found (loadrun_prepare): the exit code says why,
  * and nothing was written anywhere.
  */
-static int locate_failed(int code, const char *msg)
+static int locate_failed(int code, const char *msg, const char *nothing)
 {
 	int rc = code == LOADRUN_ENOENGINE ? RC_NO_ENGINE : code == LOADRUN_EUSAGE ? RC_USAGE
 		 : RC_FAILED;
 
 	cli_fail(rc, "%s", msg);
-	fprintf(stderr, "nothing was written to any store\n");
+	if (nothing)
+		fprintf(stderr, "%s\n", nothing);
 	return rc;
 }
 
@@ -1074,7 +1075,7 @@ static int data_load(int argc, char **argv)
 	base.endpoints = &eps;
 	/* the project's own stores, through the engine, before anything is read or written */
 	if ((r = loadrun_prepare(items, ts, n, &base, &err))) {
-		ret = locate_failed(r, err.s);
+		ret = locate_failed(r, err.s, "nothing was written to any store");
 		goto out;
 	}
 	/* the whole file is checked before anything is written to any store */
@@ -1217,8 +1218,7 @@ static int data_verify(int argc, char **argv)
 	base.endpoints = &eps;
 	/* the stores are the project's own, or none is asked */
 	if ((r = loadrun_prepare(items, ts, n, &base, &err))) {
-		ret = cli_fail(r == LOADRUN_ENOENGINE ? RC_NO_ENGINE : r == LOADRUN_EUSAGE ?
-			       RC_USAGE : RC_FAILED, "%s", err.s);
+		ret = locate_failed(r, err.s, NULL);
 		goto out;
 	}
 	if (dataset_read(&ds, dir, DS_AUTO, DS_SKIP, NULL, &err)) {
@@ -1344,9 +1344,7 @@ static int data_drop(int argc, char **argv)
 	base.timeout_ms = 10000;
 	base.endpoints = &eps;
 	if ((r = loadrun_prepare(items, ts, n, &base, &err))) {
-		ret = cli_fail(r == LOADRUN_ENOENGINE ? RC_NO_ENGINE : r == LOADRUN_EUSAGE ?
-			       RC_USAGE : RC_FAILED, "%s", err.s);
-		fprintf(stderr, "nothing was removed from any store\n");
+		ret = locate_failed(r, err.s, "nothing was removed from any store");
 		goto out;
 	}
 	if (json)
