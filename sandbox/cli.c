@@ -89,11 +89,6 @@ void cli_set_json(int on)
 	json_mode = on;
 }
 
-int cli_json(void)
-{
-	return json_mode;
-}
-
 void cli_set_command(const char *name)
 {
 	command = name;
@@ -135,42 +130,57 @@ static void print_json_failure(int rc, const char *msg)
 	json_decref(o);
 }
 
-static void print_failure(int rc, const char *msg)
+/* "error: MSG" on stderr, escaped; `shown` gets the escaped text when not NULL */
+static void print_line(const char *label, enum cli_color c, const char *msg, struct buf *shown)
 {
 	struct buf b = BUF_INIT;
 
 	quote_text(&b, msg);
-	fprintf(stderr, "%serror:%s %s\n", cli_ecolor(C_RED), cli_ecolor(C_RESET), b.s);
+	fprintf(stderr, "%s%s:%s %s\n", cli_ecolor(c), label, cli_ecolor(C_RESET), b.s);
 	fflush(stderr);
+	if (shown)
+		buf_addstr(shown, b.s);
+	buf_release(&b);
+}
+
+static void print_failure(int rc, const char *msg)
+{
+	struct buf b = BUF_INIT;
+
+	print_line("error", C_RED, msg, &b);
 	if (json_mode)
 		print_json_failure(rc, b.s);
 	buf_release(&b);
 }
 
-int cli_fail(int rc, const char *fmt, ...)
+static void vfail(int rc, const char *fmt, va_list ap)
 {
 	struct buf msg = BUF_INIT;
+
+	buf_vaddf(&msg, fmt, ap);
+	print_failure(rc, msg.s);
+	buf_release(&msg);
+}
+
+int cli_fail(int rc, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vaddf(&msg, fmt, ap);
+	vfail(rc, fmt, ap);
 	va_end(ap);
-	print_failure(rc, msg.s);
-	buf_release(&msg);
 	return rc;
 }
 
 void cli_die(int rc, const char *fmt, ...)
 {
-	struct buf msg = BUF_INIT;
 	va_list ap;
 
-	va_start(ap, fmt);
-	buf_vaddf(&msg, fmt, ap);
-	va_end(ap);
 	if (die_hook)
 		die_hook();
-	print_failure(rc, msg.s);
+	va_start(ap, fmt);
+	vfail(rc, fmt, ap);
+	va_end(ap);
 	exit(rc);
 }
 
@@ -194,36 +204,21 @@ void cli_init(void)
 int cli_bad_usage(const char *name, const char *fmt, ...)
 {
 	const struct cmd *c = cli_find(name);
-	struct buf msg = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vaddf(&msg, fmt, ap);
+	vfail(RC_USAGE, fmt, ap);
 	va_end(ap);
-	print_failure(RC_USAGE, msg.s);
 	if (c)
 		fprintf(stderr, "usage: pancake %s (see 'pancake %s --help')\n", c->usage, name);
-	buf_release(&msg);
 	return RC_USAGE;
 }
 
 void cli_print_error(const char *msg)
 {
-	struct buf b = BUF_INIT;
-
-	quote_text(&b, msg);
-	fprintf(stderr, "%serror:%s %s\n", cli_ecolor(C_RED), cli_ecolor(C_RESET), b.s);
-	buf_release(&b);
+	print_line("error", C_RED, msg, NULL);
 }
 
-void cli_print_warning(const char *msg)
-{
-	struct buf b = BUF_INIT;
-
-	quote_text(&b, msg);
-	fprintf(stderr, "%swarning:%s %s\n", cli_ecolor(C_YELLOW), cli_ecolor(C_RESET), b.s);
-	buf_release(&b);
-}
 
 /* ---- the engine ---- */
 

@@ -56,7 +56,6 @@ int cli_bad_option(const char *name, char **argv);
 void cli_init(void);
 /* --json was given: failures are JSON on stdout as well */
 void cli_set_json(int on);
-int cli_json(void);
 /* the command being run, for the hints ("ps") */
 void cli_set_command(const char *name);
 /* prints a failure and returns `rc` (for `return cli_fail(...)`) */
@@ -66,7 +65,6 @@ __attribute__((noreturn, format(printf, 2, 3)))
 void cli_die(int rc, const char *fmt, ...);
 /* a message on stderr only (a failure of one part that the output also reports) */
 void cli_print_error(const char *msg);
-void cli_print_warning(const char *msg);
 
 /*
  * Colors that degrade to monochrome, decided per stream: a stream that is

@@ -167,7 +167,7 @@ static void what(struct buf *out, const struct req *r)
  * Why a unix socket refused us, in words: curl only says "Failed to
  * connect to docker port 80", naming the placeholder host of its URL.
  */
-static void socket_reason(const char *path, int connected, struct buf *out)
+static void socket_reason(const char *path, struct buf *out)
 {
 	struct stat st;
 
@@ -178,7 +178,7 @@ static void socket_reason(const char *path, int connected, struct buf *out)
 	else if (access(path, R_OK | W_OK))
 		buf_addf(out, "permission denied on '%s' (run as root, or join the group that "
 			 "owns it: 'sudo usermod -aG docker $USER', then log in again)", path);
-	else if (!connected)
+	else
 		buf_addf(out, "nothing accepts connections on '%s' (a socket left by an engine "
 			 "that stopped?)", path);
 }
@@ -188,11 +188,11 @@ static int unreachable(struct docker *d, CURLcode cc, struct buf *err)
 	struct buf why = BUF_INIT;
 
 	if (d->socket) {
-		socket_reason(d->socket, 0, &why);
+		socket_reason(d->socket, &why);
 		buf_addf(err, "cannot reach docker at '%s': %s; is dockerd running? "
 			 "start it with 'sudo systemctl start docker' or 'sudo dockerd &', "
 			 "or point DOCKER_HOST at a running engine",
-			 d->socket, why.len ? why.s : "no answer");
+			 d->socket, why.s);
 	} else {
 		buf_addf(err, "cannot reach docker at '%s': %s; is an engine listening there? "
 			 "check DOCKER_HOST", d->endpoint,
@@ -425,9 +425,11 @@ static int call_json(struct docker *d, const char *method, const char *path,
 		json_error_t je;
 		*out = json_loadb(resp.s, resp.len, 0, &je);
 		if (!*out) {
-			const char *q = strchr(path, '?');
-			buf_addf(err, "docker sent malformed JSON for %s %.*s: %s", method,
-				 q ? (int)(q - path) : (int)strlen(path), path, je.text);
+			struct buf req = BUF_INIT;
+
+			what(&req, &r);
+			buf_addf(err, "docker sent malformed JSON for %s: %s", req.s, je.text);
+			buf_release(&req);
 			ret = DOCKER_EFAIL;
 		}
 	}

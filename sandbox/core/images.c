@@ -21,17 +21,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STAGES_MAX 8
+#define LEFTOVERS_MAX 8
 
 struct build_ctx {
 	images_note_fn fn;
 	void *ctx;
 	const char *image;
 	double t0;			/* when the image's build began */
-	/* a multi-stage build: the classic builder's stage results, untagged */
+	/* what a build leaves untagged: the image its tag named before, and a
+	   multi-stage build's stage results (from the classic builder's output) */
 	char current[80];		/* the last " ---> ID" of the build's output */
-	char stages[STAGES_MAX][80];
-	int nstages;
+	char leftovers[LEFTOVERS_MAX][80];
+	int nleftovers;
 };
 
 static double now_s(void)
@@ -71,8 +72,8 @@ static void track_stages(struct build_ctx *b, const char *line)
 		snprintf(b->current, sizeof(b->current), "%s", line + 5);
 	} else if (!strncmp(line, "Step ", 5) && (p = strstr(line, " : ")) &&
 		   !strncasecmp(p + 3, "FROM ", 5)) {
-		if (b->current[0] && b->nstages < STAGES_MAX)
-			snprintf(b->stages[b->nstages++], sizeof(b->stages[0]), "%s", b->current);
+		if (b->current[0] && b->nleftovers < LEFTOVERS_MAX)
+			snprintf(b->leftovers[b->nleftovers++], sizeof(b->leftovers[0]), "%s", b->current);
 		b->current[0] = '\0';
 	}
 }
@@ -108,24 +109,24 @@ static void on_progress(const struct docker_progress *p, void *ctx)
  * never changed) is left alone; one a container uses is refused by the
  * engine and stays.
  */
-static void remove_stages(struct docker *d, struct build_ctx *b)
+static void remove_leftovers(struct docker *d, struct build_ctx *b)
 {
 	struct buf e = BUF_INIT;
 	int i, removed = 0;
 
-	for (i = 0; i < b->nstages; i++) {
+	for (i = 0; i < b->nleftovers; i++) {
 		struct docker_image img;
 
 		buf_reset(&e);
 		memset(&img, 0, sizeof(img));
 		/* only what no tag names: the engine would untag and delete a tagged
 		   one (the new image itself, when the build changed nothing) */
-		if (docker_image_inspect(d, b->stages[i], &img, &e) || img.tags.n) {
+		if (docker_image_inspect(d, b->leftovers[i], &img, &e) || img.tags.n) {
 			docker_image_release(&img);
 			continue;
 		}
 		docker_image_release(&img);
-		if (!docker_image_remove(d, b->stages[i], 0, &e))
+		if (!docker_image_remove(d, b->leftovers[i], 0, &e))
 			removed++;
 	}
 	if (removed) {
@@ -135,7 +136,7 @@ static void remove_stages(struct docker *d, struct build_ctx *b)
 			 removed == 1 ? "" : "s");
 		note(b, IMAGES_STEP, t);
 	}
-	b->nstages = 0;
+	b->nleftovers = 0;
 	b->current[0] = '\0';
 	buf_release(&e);
 }
@@ -568,19 +569,19 @@ static int build_context(struct docker *d, const struct image_row *def, int forc
 	note_step(b, step, def->name);
 	kvlist_set(&labels, LABEL_CONTENT_HASH, hash);
 	kvlist_set(&labels, LABEL_IMAGE, def->name);
-	b->nstages = 0;
+	b->nleftovers = 0;
 	b->current[0] = '\0';
 	/* the image the tag named before: untagged by this build, then removed */
 	memset(&old, 0, sizeof(old));
 	if (!docker_image_inspect(d, def->tag, &old, &e))
-		snprintf(b->stages[b->nstages++], sizeof(b->stages[0]), "%s", old.id);
+		snprintf(b->leftovers[b->nleftovers++], sizeof(b->leftovers[0]), "%s", old.id);
 	docker_image_release(&old);
 	buf_release(&e);
 	t = now_s();
 	ret = docker_image_build(d, f, def->tag, &labels, on_progress, b, &id, err);
 	if (!ret) {
 		save_seconds(def->name, now_s() - t);
-		remove_stages(d, b);
+		remove_leftovers(d, b);
 	}
 	if (ret) {
 		struct buf m = BUF_INIT;

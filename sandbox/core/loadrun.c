@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/service.h"
 #include "clients/docker.h"
+#include "util/hostport.h"
 #include "util/quote.h"
 #include "util/xalloc.h"
 
@@ -35,32 +36,44 @@ const struct load_target *loadrun_find(const char *name)
 	return NULL;
 }
 
-/* "redis=127.0.0.1:6379" among the explicit endpoints: 1 found, 0 none, -1 malformed */
+/* one "T=HOST:PORT" of --endpoint: its target, host and port; -1 with `err` */
+static int parse_endpoint(const char *e, const struct load_target **t, char *host,
+			  size_t size, int *port, struct buf *err)
+{
+	const char *eq = strchr(e, '=');
+	char *name = eq ? xstrndup(e, (size_t)(eq - e)) : NULL;
+	char q[QUOTE_BUF];
+	int k;
+
+	*t = name ? loadrun_find(name) : NULL;
+	free(name);
+	if (!*t) {
+		buf_addf(err, "endpoint %s names no store: give T=HOST:PORT with T one of ",
+			 quote(q, e));
+		for (k = 0; load_targets[k]; k++)
+			buf_addf(err, "%s%s", k ? ", " : "", load_targets[k]->name);
+		return -1;
+	}
+	if (hostport_parse(eq + 1, host, size, port)) {
+		buf_addf(err, "endpoint %s is not %s=HOST:PORT (the port 1 to 65535)", quote(q, e),
+			 (*t)->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* the --endpoint naming target `t`: 1 found, 0 none, -1 malformed */
 static int explicit_endpoint(const struct strvec *given, const struct load_target *t,
 			     char *host, size_t size, int *port, struct buf *err)
 {
-	size_t i, n = strlen(t->name);
-	char q[QUOTE_BUF];
+	const struct load_target *named;
+	size_t i;
 
 	for (i = 0; given && i < given->n; i++) {
-		const char *e = given->v[i], *colon;
-		char *end;
-		long p;
-
-		if (strncmp(e, t->name, n) || e[n] != '=')
-			continue;
-		e += n + 1;
-		colon = strrchr(e, ':');
-		p = colon ? strtol(colon + 1, &end, 10) : 0;
-		if (!colon || colon == e || (size_t)(colon - e) >= size || *end || p < 1 || p > 65535) {
-			buf_addf(err, "endpoint %s is not %s=HOST:PORT (the port 1 to 65535)",
-				 quote(q, given->v[i]), t->name);
+		if (parse_endpoint(given->v[i], &named, host, size, port, err))
 			return -1;
-		}
-		memcpy(host, e, (size_t)(colon - e));
-		host[colon - e] = '\0';
-		*port = (int)p;
-		return 1;
+		if (named == t)
+			return 1;
 	}
 	return 0;
 }
@@ -179,27 +192,14 @@ int loadrun_endpoint(const struct load_target *t, char *host, size_t size, int *
 
 int loadrun_check_endpoints(const struct strvec *given, struct buf *err)
 {
+	const struct load_target *t;
+	char host[64];
 	size_t i;
-	char q[QUOTE_BUF];
+	int port;
 
-	for (i = 0; given && i < given->n; i++) {
-		const char *eq = strchr(given->v[i], '=');
-		char *name = eq ? xstrndup(given->v[i], (size_t)(eq - given->v[i])) : NULL;
-		const struct load_target *t = name ? loadrun_find(name) : NULL;
-		char host[64];
-		int port;
-
-		free(name);
-		if (!t) {
-			buf_addf(err, "endpoint %s names no store: give T=HOST:PORT with T one of ",
-				 quote(q, given->v[i]));
-			for (int k = 0; load_targets[k]; k++)
-				buf_addf(err, "%s%s", k ? ", " : "", load_targets[k]->name);
+	for (i = 0; given && i < given->n; i++)
+		if (parse_endpoint(given->v[i], &t, host, sizeof(host), &port, err))
 			return -1;
-		}
-		if (explicit_endpoint(given, t, host, sizeof(host), &port, err) < 0)
-			return -1;
-	}
 	return 0;
 }
 

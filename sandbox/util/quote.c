@@ -5,7 +5,7 @@
 
 static const char hex[] = "0123456789abcdef";
 
-int quote_needs(unsigned char c)
+static int quote_needs(unsigned char c)
 {
 	return c < 0x20 || c >= 0x7f || c == '\\';
 }
@@ -49,7 +49,8 @@ const char *quote(char out[QUOTE_BUF], const char *s)
 	return quote_n(out, s ? s : "", s ? strlen(s) : 0);
 }
 
-void quote_escape(struct buf *b, const char *s, size_t n)
+/* appends `s` escaped (no quotes, no cut) to `b` */
+static void quote_escape(struct buf *b, const char *s, size_t n)
 {
 	char chunk[4 * 64];
 	size_t i;

@@ -22,15 +22,11 @@
 const char *quote_n(char out[QUOTE_BUF], const char *s, size_t n);
 /* the same for a C string */
 const char *quote(char out[QUOTE_BUF], const char *s);
-/* appends `s` escaped (no quotes, no cut) to `b` */
-void quote_escape(struct buf *b, const char *s, size_t n);
 /*
  * appends a message to `b` with its control bytes escaped but its line
  * breaks and tabs kept: what every message sink (die, error, the CLI's
  * failures) writes, so nothing echoed can drive the terminal
  */
 void quote_text(struct buf *b, const char *s);
-/* 1 when the byte would be escaped */
-int quote_needs(unsigned char c);
 
 #endif

@@ -15,6 +15,7 @@
 #include "core/loadrun.h"
 #include "registry.h"
 #include "rec.h"
+#include "util/hostport.h"
 #include "util/quote.h"
 #include "util/xalloc.h"
 #include "util/sig.h"
@@ -140,24 +141,13 @@ int rec_endpoint(const char *service, const char *given, char *host, size_t size
 	struct buf err = BUF_INIT;
 
 	if (given) {
-		const char *colon = strrchr(given, ':');
-		long p;
-		char *end;
-		if (!colon || colon == given || (size_t)(colon - given) >= size) {
-			error("'%s' is not HOST:PORT (e.g. 127.0.0.1:6379)",
-				given);
-			return -1;
-		}
-		p = strtol(colon + 1, &end, 10);
-		if (*end || p < 1 || p > 65535) {
-			error("'%s' is not HOST:PORT (the port is 1 to 65535)",
-				given);
-			return -1;
-		}
-		memcpy(host, given, (size_t)(colon - given));
-		host[colon - given] = '\0';
-		*port = (int)p;
-		return 0;
+		int r = hostport_parse(given, host, size, port);
+
+		if (r == HOSTPORT_EHOST)
+			error("'%s' is not HOST:PORT (e.g. 127.0.0.1:6379)", given);
+		else if (r)
+			error("'%s' is not HOST:PORT (the port is 1 to 65535)", given);
+		return r ? -1 : 0;
 	}
 	const struct load_target *t = loadrun_find(service);
 	if (!t || loadrun_endpoint(t, host, size, port, &err)) {

@@ -10,6 +10,7 @@
 #include "core/loadrun.h"
 #include "server.h"
 #include "util/strvec.h"
+#include "util/hostport.h"
 #include "util/xalloc.h"
 
 static const char usage[] =
@@ -74,13 +75,11 @@ static int endpoint(const char *service, const char *given, char **host, int *po
 	char h[64];
 
 	if (given) {
-		const char *colon = strrchr(given, ':');
-		char *end;
-		long p = colon ? strtol(colon + 1, &end, 10) : 0;
-		if (!colon || colon == given || *end || p < 1 || p > 65535)
+		char hp[256];
+
+		if (hostport_parse(given, hp, sizeof(hp), port))
 			return bad("'%s' is not HOST:PORT", given);
-		*host = xstrndup(given, (size_t)(colon - given));
-		*port = (int)p;
+		*host = xstrdup(hp);
 		return 0;
 	}
 	const struct load_target *t = loadrun_find(service);

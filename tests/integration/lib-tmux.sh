@@ -20,6 +20,9 @@ fail() {
 	exit 1
 }
 
+command -v tmux >/dev/null || fail "tmux is not installed: apt-get install tmux"
+[ -x ./pancake ] || fail "./pancake is not built: run 'make'"
+
 # tui_start W H CMD: runs CMD (a shell command) in a W x H terminal; its exit
 # status goes to $tui_tmp/rc, its stderr to $tui_tmp/err
 tui_start() {

@@ -36,3 +36,34 @@ wait_for() {
 	done
 	fail "$d (not within ${t}s)"
 }
+
+# broken_engines DIR MODE...: a broken-engine.py fixture per mode, listening
+# on DIR/MODE.sock; their pids are added to $PIDS (the test kills them)
+broken_engines() {
+	local dir=$1 m; shift
+	for m in "$@"; do
+		$PY tests/integration/broken-engine.py "$dir/$m.sock" "$m" &
+		PIDS="${PIDS:-} $!"
+	done
+	for m in "$@"; do
+		wait_for 10 "broken engine '$m' listens" test -S "$dir/$m.sock"
+	done
+}
+
+# drop_rec_versions REDIS_PORT VERSION...: removes the published lists of
+# the versions a test made (pk:rec:V:*), unless one has become current since
+drop_rec_versions() {
+	local port=$1 v; shift
+	for v in "$@"; do
+		[ "$(redis-cli -p "$port" get pk:rec:current)" = "$v" ] && continue
+		redis-cli -p "$port" --scan --pattern "pk:rec:$v:*" | xargs -r -n 500 redis-cli -p "$port" del > /dev/null
+		redis-cli -p "$port" zrem pk:rec:versions "$v" > /dev/null
+	done
+}
+
+# tree_copy DIR: the tracked sources into DIR, to build there (a sanitizer
+# build, say) without touching this tree's objects
+tree_copy() {
+	mkdir -p "$1"
+	git ls-files -z | tar --null -cf - -T - | tar -xf - -C "$1"
+}

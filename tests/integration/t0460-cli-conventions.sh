@@ -16,13 +16,7 @@ cleanup() {
 trap cleanup EXIT
 NOENG="unix://$tmp/no-such.sock"
 # broken engines (tests/integration/broken-engine.py): one per mode
-for m in ping-stall garbage malformed http500; do
-	$PY tests/integration/broken-engine.py "$tmp/$m.sock" "$m" &
-	PIDS="$PIDS $!"
-done
-for m in ping-stall garbage malformed http500; do
-	wait_for 10 "broken engine '$m' listens" test -S "$tmp/$m.sock"
-done
+broken_engines "$tmp" ping-stall garbage malformed http500
 
 # run DESC WANT_RC CMD...: runs CMD, output in $out, fails unless it exits WANT_RC
 run() {

@@ -11,20 +11,13 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-mkdir -p "$tmp/src"
-cp -r Makefile sandbox services "$tmp/src/"
-( cd "$tmp/src" && make -s clean >/dev/null 2>&1; make -j2 -s SANITIZE=address,undefined pancake ) \
+tree_copy "$tmp/src" || fail "copy the tree"
+( cd "$tmp/src" && make -j2 -s SANITIZE=address,undefined pancake ) \
 	> "$tmp/build.log" 2>&1 || { tail -20 "$tmp/build.log"; fail "the sanitizer build"; }
 pass "pancake built with address and undefined-behaviour sanitizers"
 A=$tmp/src/pancake
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
-for m in http500 malformed hangup; do
-	$PY tests/integration/broken-engine.py "$tmp/$m.sock" "$m" &
-	PIDS="$PIDS $!"
-done
-for m in http500 malformed hangup; do
-	wait_for 10 "broken engine '$m' listens" test -S "$tmp/$m.sock"
-done
+broken_engines "$tmp" http500 malformed hangup
 $PANCAKE data gen --users 40 --items 30 --ratings 400 --seed 2 --out "$tmp/ds" > /dev/null
 
 n=0

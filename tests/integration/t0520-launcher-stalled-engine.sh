@@ -9,8 +9,6 @@ set -eu
 . tests/integration/lib-tmux.sh
 trap 'tui_cleanup; [ -z "${engine:-}" ] || kill "$engine" 2>/dev/null || true' EXIT
 
-command -v tmux >/dev/null || fail "tmux is not installed: apt-get install tmux"
-[ -x ./pancake ] || fail "./pancake is not built: run 'make'"
 sockpath="$tui_tmp/engine.sock"
 
 for mode in silent ping; do

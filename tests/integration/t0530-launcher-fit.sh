@@ -10,8 +10,6 @@ set -eu
 . tests/integration/lib-tmux.sh
 trap tui_cleanup EXIT
 
-command -v tmux >/dev/null || fail "tmux is not installed: apt-get install tmux"
-[ -x ./pancake ] || fail "./pancake is not built: run 'make'"
 # a home with the service definitions and no datasets, an empty cache
 mkdir -p "$tui_tmp/home" "$tui_tmp/cache"
 ln -s "$PWD/services" "$tui_tmp/home/services"

@@ -9,8 +9,6 @@ set -eu
 export PANCAKE_PROJECT=t0540 PANCAKE_REDIS_PORT_6379=26540
 trap 'tui_cleanup; $PANCAKE down -v >/dev/null 2>&1 || true' EXIT
 
-command -v tmux >/dev/null || fail "tmux is not installed: apt-get install tmux"
-[ -x ./pancake ] || fail "./pancake is not built: run 'make'"
 $PANCAKE up --wait redis >"$tui_tmp/up" 2>&1 || { cat "$tui_tmp/up"; fail "pancake up --wait redis (project t0540)"; }
 detail=$(service_field redis detail)
 [ -n "$detail" ] || fail "ps --json gives redis no detail"

@@ -9,8 +9,6 @@ set -eu
 . tests/integration/lib-tmux.sh
 trap tui_cleanup EXIT
 
-command -v tmux >/dev/null || fail "tmux is not installed: apt-get install tmux"
-[ -x ./pancake ] || fail "./pancake is not built: run 'make'"
 export PANCAKE_PROJECT=t0550
 
 # 1. TERM=dumb: refused, the terminal left as it was

@@ -20,10 +20,7 @@ rcli() { redis-cli -p "$RPORT" "$@"; }
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	# the lists this test published, unless something made them current since
-	if [ -n "$V" ] && [ "$(rcli get pk:rec:current)" != "$V" ]; then
-		rcli --scan --pattern "pk:rec:$V:*" | xargs -r -n 500 redis-cli -p "$RPORT" del > /dev/null
-		rcli zrem pk:rec:versions "$V" > /dev/null
-	fi
+	[ -z "$V" ] || drop_rec_versions "$RPORT" "$V"
 	rm -rf "$W"
 }
 trap cleanup EXIT

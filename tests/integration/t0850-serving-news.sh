@@ -23,11 +23,8 @@ cleanup() {
 		rcli set pk:rec:current "$OLD" > /dev/null
 		rcli publish pk:rec:announce "current $OLD" > /dev/null
 	fi
-	for v in $MINE; do
-		[ "$(rcli get pk:rec:current)" = "$v" ] && continue
-		rcli --scan --pattern "pk:rec:$v:*" | xargs -r -n 500 redis-cli -p "$RPORT" del > /dev/null
-		rcli zrem pk:rec:versions "$v" > /dev/null
-	done
+	# shellcheck disable=SC2086
+	drop_rec_versions "$RPORT" $MINE
 	rm -rf "$W"
 }
 trap cleanup EXIT

@@ -18,19 +18,15 @@ PID="" MINE=""
 rcli() { redis-cli -p "$RPORT" "$@"; }
 cleanup() {
 	[ -z "$PID" ] || kill "$PID" 2>/dev/null || true
-	for v in $MINE; do
-		[ "$(rcli get pk:rec:current)" = "$v" ] && continue
-		rcli --scan --pattern "pk:rec:$v:*" | xargs -r -n 500 redis-cli -p "$RPORT" del > /dev/null
-		rcli zrem pk:rec:versions "$v" > /dev/null
-	done
+	# shellcheck disable=SC2086
+	drop_rec_versions "$RPORT" $MINE
 	rm -rf "$W"
 }
 trap cleanup EXIT
 export PANCAKE_MODELS=$W/models
 
 make -s "$HALF" "$RECO" || fail "make $HALF $RECO"
-mkdir "$W/tree"
-git ls-files -z | tar --null -cf - -T - | tar -xf - -C "$W/tree" || fail "copy the tree"
+tree_copy "$W/tree" || fail "copy the tree"
 make -s -j2 -C "$W/tree" SANITIZE=address,undefined services/serving/serving > "$W/make.log" 2>&1 \
 	|| { tail -20 "$W/make.log"; fail "build serving with sanitizers"; }
 SERV=$W/tree/services/serving/serving
