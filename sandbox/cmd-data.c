@@ -7,6 +7,7 @@
 #include "core/datagen.h"
 #include "core/loadrun.h"
 #include "core/dataset.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 #include "util/sig.h"
 
@@ -24,14 +25,6 @@
 
 #define BAR_WIDTH 30
 #define TOP_GENRES 8
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* a count with an optional k/M/G (x1000) suffix; -1 when it is not one */
 static int parse_count(const char *s, uint64_t *v)
@@ -73,7 +66,7 @@ struct gen_view {
 static void gen_progress(uint64_t done, uint64_t total, void *ctx)
 {
 	struct gen_view *v = ctx;
-	double t = now(), el = t - v->t0, rate = el > 0 ? done / el : 0;
+	double t = clock_s(), el = t - v->t0, rate = el > 0 ? done / el : 0;
 	char r[16], eta[32] = "";
 	int fill, i;
 
@@ -221,7 +214,7 @@ static int data_gen(int argc, char **argv)
 	}
 
 	v.o = &o;
-	v.t0 = now();
+	v.t0 = clock_s();
 	v.last = 0;
 	v.started = 0;
 	v.tty = cli_tty();
@@ -231,7 +224,7 @@ static int data_gen(int argc, char **argv)
 		cli_print_error(err.s);
 		goto out;
 	}
-	secs = now() - v.t0;
+	secs = clock_s() - v.t0;
 	path = xstrfmt("%s/ratings.csv", dir);
 	human_count(r, sizeof(r), o.ratings / (secs > 0 ? secs : 1e-9));
 	printf("wrote %llu ratings to %s in %.2f s: %s ratings/s",
@@ -591,14 +584,14 @@ static int data_info(int argc, char **argv)
 		free(nm);
 		dir = named_dir;
 	}
-	t0 = now();
+	t0 = clock_s();
 	if (dataset_read(&ds, dir, fmt, mode, &rep, &err)) {
 		if (mode == DS_ABORT && strchr(err.s, ':') && rep.lines_read)
 			buf_addstr(&err, "; --on-error=skip leaves bad lines out and reports them");
 		ret = cli_fail(RC_FAILED, "%s", err.s);
 		goto out;
 	}
-	in.read_secs = now() - t0;
+	in.read_secs = clock_s() - t0;
 	in.bytes = file_bytes(dir, ds.format);
 	summarize(&ds, &in);
 	if (json)
@@ -711,7 +704,7 @@ static void fetch_progress(enum catalog_step step, int64_t done, int64_t total,
 	double *last = ctx;
 
 	if (step == FETCH_DOWNLOAD && !text) {
-		double t = now();
+		double t = clock_s();
 		if (!isatty(1) || t - *last < 0.2)
 			return;
 		*last = t;
@@ -789,7 +782,7 @@ static void draw_bars(struct bars *b)
 	printf("\033[%dA", b->n);
 	for (i = 0; i < b->n; i++) {
 		double f = b->total[i] ? (double)b->done[i] / (double)b->total[i] : 0;
-		double el = now() - b->since[i];
+		double el = clock_s() - b->since[i];
 		double rate = b->seen[i] && el > 0.2 ? (double)(b->done[i] - b->base[i]) / el : 0;
 		char r[16], eta[32] = "-";
 		int fill = (int)(f * BAR_WIDTH);
@@ -817,13 +810,13 @@ static void load_progress(const char *target, uint64_t done, uint64_t total, voi
 			if (!b->seen[i]) {
 				b->seen[i] = 1;
 				b->base[i] = done;
-				b->since[i] = now();
+				b->since[i] = clock_s();
 			}
 			b->done[i] = done;
 			b->total[i] = total;
 		}
-	if (cli_tty() && now() - b->last > 0.2) {
-		b->last = now();
+	if (cli_tty() && clock_s() - b->last > 0.2) {
+		b->last = clock_s();
 		draw_bars(b);
 	}
 	pthread_mutex_unlock(&b->lock);
@@ -1111,7 +1104,7 @@ static int data_load(int argc, char **argv)
 	bars.n = n;
 	for (i = 0; i < n; i++) {
 		bars.names[i] = ts[i]->name;
-		bars.since[i] = now();
+		bars.since[i] = clock_s();
 		if (!json && cli_tty())
 			printf("\n");
 	}

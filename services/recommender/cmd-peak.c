@@ -6,20 +6,13 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cblas.h>
 
 #include "rec.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* the best of `reps` runs of an n x n x n sgemm on `threads` BLAS threads */
 static double sgemm_rate(int n, int threads, int reps)
@@ -35,9 +28,9 @@ static double sgemm_rate(int n, int threads, int reps)
 	openblas_set_num_threads(threads);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
 	for (int r = 0; r < reps; r++) {
-		double t = now();
+		double t = clock_s();
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-		t = now() - t;
+		t = clock_s() - t;
 		double rate = 2.0 * n * n * (double)n / t * 1e-9;
 		if (rate > best)
 			best = rate;

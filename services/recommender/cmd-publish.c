@@ -13,6 +13,7 @@
 #include "publish.h"
 #include "rec.h"
 #include "topk.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 struct pub {
@@ -25,16 +26,9 @@ struct pub {
 	int tty, failed;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void progress(struct pub *p, const char *what, int final)
 {
-	double t = now();
+	double t = clock_s();
 	if (!p->tty || (!final && t - p->shown < 0.2))
 		return;
 	p->shown = t;
@@ -160,7 +154,7 @@ int cmd_publish(int argc, char **argv)
 	p.m = &m;
 	p.ver = ver;
 	p.tty = isatty(2) && !json;
-	p.started = now();
+	p.started = clock_s();
 	if (!json)
 		fprintf(stderr, "publishing model %s (%s, rank %u) to redis at %s:%d\n", ver,
 			m.dataset, m.rank, host, port);
@@ -230,7 +224,7 @@ int cmd_publish(int argc, char **argv)
 		error("%s", p.err.s);
 		goto out;
 	}
-	double secs = now() - p.started;
+	double secs = clock_s() - p.started;
 	if (json) {
 		json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:I, s:f, s:b, s:I}", "version", ver,
 				      "dataset", m.dataset, "users", (int)m.nusers,
