@@ -3,6 +3,7 @@
  * Each call uses its own easy handle, so calls may run on several threads.
  */
 #include "clients/docker.h"
+#include "clients/libcurl.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -37,12 +38,6 @@ struct docker {
 	int asking;             /* calls under way */
 	double silent_since;    /* since when it has not said a word to them, 0: none */
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* ---- the request engine ---- */
 
@@ -257,7 +252,7 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 		buf_addstr(err, "canceled");
 		return DOCKER_ECANCELED;
 	}
-	pthread_once(&curl_once, curl_init_once);
+	libcurl_init();
 	memset(&x, 0, sizeof(x));
 	x.d = d;
 	x.r = r;
