@@ -601,6 +601,7 @@ static int create_container(struct stack *st, const struct service *s, const cha
 	for (k = 0; k < s->nvolumes; k++)
 		free(mounts[k].source);
 	strvec_clear(&spec.env);
+	strvec_clear(&spec.cmd);
 	kvlist_clear(&spec.labels);
 	free(name);
 	return r;
