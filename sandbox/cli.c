@@ -1,6 +1,7 @@
 /* cli: what every subcommand shares: the command table, colors, the engine. */
 #include "cli.h"
 #include "core/config.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
@@ -124,10 +125,8 @@ static void print_json_failure(int rc, const char *msg)
 	json_object_set_new(o, "error", m ? m : json_string("(a message that is not UTF-8)"));
 	json_object_set_new(o, "hint", semi && semi[2] ? json_string(semi + 2) : hint_for(rc));
 	json_object_set_new(o, "exit_code", json_integer(rc));
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	printf("\n");
+	jsonout_print(o);
 	fflush(stdout);
-	json_decref(o);
 }
 
 /* "error: MSG" on stderr, escaped; `shown` gets the escaped text when not NULL */

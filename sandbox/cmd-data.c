@@ -8,6 +8,7 @@
 #include "core/loadrun.h"
 #include "core/dataset.h"
 #include "util/clock.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 #include "util/sig.h"
 
@@ -485,13 +486,7 @@ static int print_json(const struct dataset *ds, const struct info *in,
 		json_object_set_new(rr, "examples", ex);
 		json_object_set_new(o, "report", rr);
 	}
-	if (json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) < 0) {
-		json_decref(o);
-		return -1;
-	}
-	printf("\n");
-	json_decref(o);
-	return 0;
+	return jsonout_print(o);
 }
 
 static double file_bytes(const char *dir, enum dataset_format fmt)
@@ -642,9 +637,7 @@ static void list_json(const struct catalog_entry *es, int n)
 	}
 	json_object_set_new(o, "catalog", cat);
 	json_object_set_new(o, "generated", gen);
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	printf("\n");
-	json_decref(o);
+	jsonout_print(o);
 }
 
 static int data_list(int argc, char **argv)
@@ -985,9 +978,7 @@ static void print_load_json(const char *name, const struct dataset *ds,
 	}
 	json_object_set_new(o, "targets", arr);
 	json_object_set_new(o, "interrupted", json_boolean(interrupted));
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-	printf("\n");
-	json_decref(o);
+	jsonout_print(o);
 }
 
 static int data_load(int argc, char **argv)
@@ -1223,7 +1214,6 @@ static int data_verify(int argc, char **argv)
 	bad = loadrun_verify(&ds, rows, n, &base);
 	if (json) {
 		json_t *arr = json_array();
-		char *s;
 		for (i = 0; i < n; i++) {
 			json_t *o = json_object();
 			json_object_set_new(o, "target", json_string(ts[i]->name));
@@ -1238,10 +1228,7 @@ static int data_verify(int argc, char **argv)
 			json_object_set_new(o, "error", rows[i].err.len ? json_string(rows[i].err.s) : json_null());
 			json_array_append_new(arr, o);
 		}
-		s = json_dumps(arr, JSON_INDENT(2));
-		printf("%s\n", s);
-		free(s);
-		json_decref(arr);
+		jsonout_print(arr);
 	} else {
 		printf("%-14s %-21s %-21s %-21s %s\n", "TARGET", "RATINGS have/want", "MOVIES have/want",
 		       "USERS have/want", "RESULT");
@@ -1363,9 +1350,7 @@ static int data_drop(int argc, char **argv)
 		}
 	}
 	if (json) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
+		jsonout_print(arr);
 	} else if (!failed) {
 		printf("dataset '%s' is gone from the stores above; 'pancake data load' brings it back\n",
 		       name);

@@ -12,6 +12,7 @@
 
 #include "rec.h"
 #include "util/clock.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 /* the best of `reps` runs of an n x n x n sgemm on `threads` BLAS threads */
@@ -68,7 +69,7 @@ int cmd_peak(int argc, char **argv)
 	if (json) {
 		json_t *j = json_pack("{s:i, s:f, s:i, s:f}", "size", (int)size, "gflops_1_thread", one,
 				      "threads", (int)threads, "gflops", all);
-		rec_print_json(j);
+		jsonout_print(j);
 	} else {
 		printf("sgemm %ldx%ld: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %ld\n", size, size,
 		       one, all, threads);

@@ -14,6 +14,7 @@
 #include "rec.h"
 #include "topk.h"
 #include "util/clock.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 struct pub {
@@ -234,7 +235,7 @@ int cmd_publish(int argc, char **argv)
 		json_object_set_new(j, "top", json_integer(top));
 		json_object_set_new(j, "similar", json_integer(similar));
 		json_object_set_new(j, "prefix", json_string(metakey));
-		rec_print_json(j);
+		jsonout_print(j);
 	} else {
 		printf("published %llu lists in %.2f s (%.0f lists/s): pk:rec:%s:user:ID (top %ld) "
 		       "and pk:rec:%s:similar:ID (%ld)%s; announced on %s\n",

@@ -215,13 +215,6 @@ static void on_signal(int sig)
 	rec_interrupted = 1;
 }
 
-void rec_print_json(json_t *j)
-{
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-	printf("\n");
-	json_decref(j);
-}
-
 void rec_catch_signals(void)
 {
 	sig_catch(on_signal, 0);

@@ -73,8 +73,6 @@ int rec_load_model(const char *arg, const char *registry, struct model *m);
 
 /* SIGINT/SIGTERM set this instead of killing the process */
 extern volatile int rec_interrupted;
-/* prints `j` indented, in key order, and drops it: every --json answer */
-void rec_print_json(json_t *j);
 void rec_catch_signals(void);
 
 /* the colors of the terminal, or "" when not a terminal or NO_COLOR */
