@@ -22,6 +22,7 @@
 
 int rec_bad_usage(const char *name, const char *fmt, ...)
 {
+	const struct command *c;
 	struct buf msg = BUF_INIT, shown = BUF_INIT;
 	va_list ap;
 
@@ -33,9 +34,9 @@ int rec_bad_usage(const char *name, const char *fmt, ...)
 	fprintf(stderr, "error: %s\n", shown.s);
 	buf_release(&msg);
 	buf_release(&shown);
-	for (const struct rec_cmd *c = rec_cmds; c->name; c++)
-		if (!strcmp(c->name, name))
-			fprintf(stderr, "usage: recommender %s\n", c->usage);
+	c = command_find(rec_cmds, name);
+	if (c)
+		fprintf(stderr, "usage: recommender %s\n", c->usage);
 	fprintf(stderr, "('recommender %s --help' lists the options)\n", name);
 	return 2;
 }
