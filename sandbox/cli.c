@@ -1,6 +1,7 @@
 /* cli: what every subcommand shares: the command table, colors, the engine. */
 #include "cli.h"
 #include "core/config.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
@@ -53,27 +54,15 @@ const char *cli_service_color(const char *name)
 	return cli_color(palette[h % ARRAY_SIZE(palette)]);
 }
 
-const struct cmd *cli_find(const char *name)
-{
-	const struct cmd *c;
-
-	for (c = cmd_table; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
-
 int cli_usage(const char *name)
 {
-	const struct cmd *c = cli_find(name);
+	const struct command *c = command_find(cmd_table, name);
 	char q[QUOTE_BUF];
 
 	if (!c)
 		return cli_fail(RC_USAGE, "%s is not a pancake command: 'pancake help' lists them",
 				quote(q, name));
-	printf("usage: pancake %s\n\n%s\n", c->usage, c->summary);
-	if (c->help && *c->help)
-		printf("\n%s", c->help);
+	command_usage("pancake", c);
 	printf("\nexit codes: 0 ok, 1 failed, 2 usage or a malformed definition, "
 	       "3 no docker engine, 130 interrupted\n");
 	return RC_OK;
@@ -124,10 +113,8 @@ static void print_json_failure(int rc, const char *msg)
 	json_object_set_new(o, "error", m ? m : json_string("(a message that is not UTF-8)"));
 	json_object_set_new(o, "hint", semi && semi[2] ? json_string(semi + 2) : hint_for(rc));
 	json_object_set_new(o, "exit_code", json_integer(rc));
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	printf("\n");
+	jsonout_print(o);
 	fflush(stdout);
-	json_decref(o);
 }
 
 /* "error: MSG" on stderr, escaped; `shown` gets the escaped text when not NULL */
@@ -203,7 +190,7 @@ void cli_init(void)
 
 int cli_bad_usage(const char *name, const char *fmt, ...)
 {
-	const struct cmd *c = cli_find(name);
+	const struct command *c = command_find(cmd_table, name);
 	va_list ap;
 
 	va_start(ap, fmt);

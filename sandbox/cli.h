@@ -6,6 +6,7 @@
 #include "clients/docker.h"
 #include "core/stack.h"
 #include "util/buf.h"
+#include "util/command.h"
 #include "util/exitcode.h"
 #include "util/human.h"
 #include "util/quote.h"
@@ -16,15 +17,8 @@ enum cmd_flags {
 	CMD_JSON = 1 << 1,           /* has --json: failures are JSON on stdout too */
 };
 
-struct cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	enum cmd_flags flags;
-	const char *usage;           /* "up [--wait] [SERVICE...]" */
-	const char *summary;
-	const char *help;            /* option lines for --help */
-};
-extern const struct cmd cmd_table[];
+/* pancake's commands (main.c); flags are enum cmd_flags */
+extern const struct command cmd_table[];
 
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
@@ -37,8 +31,6 @@ int cmd_images(int argc, char **argv);
 int cmd_launcher(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
-/* the table's entry for `name`, or NULL */
-const struct cmd *cli_find(const char *name);
 /* prints `pancake CMD --help` from the table; RC_OK, or RC_USAGE for no such command */
 int cli_usage(const char *name);
 /* a parse error: prints it with the usage line; returns RC_USAGE */

@@ -7,6 +7,8 @@
 #include "core/datagen.h"
 #include "core/loadrun.h"
 #include "core/dataset.h"
+#include "util/clock.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 #include "util/sig.h"
 
@@ -24,14 +26,6 @@
 
 #define BAR_WIDTH 30
 #define TOP_GENRES 8
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* a count with an optional k/M/G (x1000) suffix; -1 when it is not one */
 static int parse_count(const char *s, uint64_t *v)
@@ -73,7 +67,7 @@ struct gen_view {
 static void gen_progress(uint64_t done, uint64_t total, void *ctx)
 {
 	struct gen_view *v = ctx;
-	double t = now(), el = t - v->t0, rate = el > 0 ? done / el : 0;
+	double t = clock_s(), el = t - v->t0, rate = el > 0 ? done / el : 0;
 	char r[16], eta[32] = "";
 	int fill, i;
 
@@ -221,7 +215,7 @@ static int data_gen(int argc, char **argv)
 	}
 
 	v.o = &o;
-	v.t0 = now();
+	v.t0 = clock_s();
 	v.last = 0;
 	v.started = 0;
 	v.tty = cli_tty();
@@ -231,7 +225,7 @@ static int data_gen(int argc, char **argv)
 		cli_print_error(err.s);
 		goto out;
 	}
-	secs = now() - v.t0;
+	secs = clock_s() - v.t0;
 	path = xstrfmt("%s/ratings.csv", dir);
 	human_count(r, sizeof(r), o.ratings / (secs > 0 ? secs : 1e-9));
 	printf("wrote %llu ratings to %s in %.2f s: %s ratings/s",
@@ -492,13 +486,7 @@ static int print_json(const struct dataset *ds, const struct info *in,
 		json_object_set_new(rr, "examples", ex);
 		json_object_set_new(o, "report", rr);
 	}
-	if (json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) < 0) {
-		json_decref(o);
-		return -1;
-	}
-	printf("\n");
-	json_decref(o);
-	return 0;
+	return jsonout_print(o);
 }
 
 static double file_bytes(const char *dir, enum dataset_format fmt)
@@ -591,14 +579,14 @@ static int data_info(int argc, char **argv)
 		free(nm);
 		dir = named_dir;
 	}
-	t0 = now();
+	t0 = clock_s();
 	if (dataset_read(&ds, dir, fmt, mode, &rep, &err)) {
 		if (mode == DS_ABORT && strchr(err.s, ':') && rep.lines_read)
 			buf_addstr(&err, "; --on-error=skip leaves bad lines out and reports them");
 		ret = cli_fail(RC_FAILED, "%s", err.s);
 		goto out;
 	}
-	in.read_secs = now() - t0;
+	in.read_secs = clock_s() - t0;
 	in.bytes = file_bytes(dir, ds.format);
 	summarize(&ds, &in);
 	if (json)
@@ -649,9 +637,7 @@ static void list_json(const struct catalog_entry *es, int n)
 	}
 	json_object_set_new(o, "catalog", cat);
 	json_object_set_new(o, "generated", gen);
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	printf("\n");
-	json_decref(o);
+	jsonout_print(o);
 }
 
 static int data_list(int argc, char **argv)
@@ -711,7 +697,7 @@ static void fetch_progress(enum catalog_step step, int64_t done, int64_t total,
 	double *last = ctx;
 
 	if (step == FETCH_DOWNLOAD && !text) {
-		double t = now();
+		double t = clock_s();
 		if (!isatty(1) || t - *last < 0.2)
 			return;
 		*last = t;
@@ -789,7 +775,7 @@ static void draw_bars(struct bars *b)
 	printf("\033[%dA", b->n);
 	for (i = 0; i < b->n; i++) {
 		double f = b->total[i] ? (double)b->done[i] / (double)b->total[i] : 0;
-		double el = now() - b->since[i];
+		double el = clock_s() - b->since[i];
 		double rate = b->seen[i] && el > 0.2 ? (double)(b->done[i] - b->base[i]) / el : 0;
 		char r[16], eta[32] = "-";
 		int fill = (int)(f * BAR_WIDTH);
@@ -817,13 +803,13 @@ static void load_progress(const char *target, uint64_t done, uint64_t total, voi
 			if (!b->seen[i]) {
 				b->seen[i] = 1;
 				b->base[i] = done;
-				b->since[i] = now();
+				b->since[i] = clock_s();
 			}
 			b->done[i] = done;
 			b->total[i] = total;
 		}
-	if (cli_tty() && now() - b->last > 0.2) {
-		b->last = now();
+	if (cli_tty() && clock_s() - b->last > 0.2) {
+		b->last = clock_s();
 		draw_bars(b);
 	}
 	pthread_mutex_unlock(&b->lock);
@@ -992,9 +978,7 @@ static void print_load_json(const char *name, const struct dataset *ds,
 	}
 	json_object_set_new(o, "targets", arr);
 	json_object_set_new(o, "interrupted", json_boolean(interrupted));
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-	printf("\n");
-	json_decref(o);
+	jsonout_print(o);
 }
 
 static int data_load(int argc, char **argv)
@@ -1111,7 +1095,7 @@ static int data_load(int argc, char **argv)
 	bars.n = n;
 	for (i = 0; i < n; i++) {
 		bars.names[i] = ts[i]->name;
-		bars.since[i] = now();
+		bars.since[i] = clock_s();
 		if (!json && cli_tty())
 			printf("\n");
 	}
@@ -1230,7 +1214,6 @@ static int data_verify(int argc, char **argv)
 	bad = loadrun_verify(&ds, rows, n, &base);
 	if (json) {
 		json_t *arr = json_array();
-		char *s;
 		for (i = 0; i < n; i++) {
 			json_t *o = json_object();
 			json_object_set_new(o, "target", json_string(ts[i]->name));
@@ -1245,10 +1228,7 @@ static int data_verify(int argc, char **argv)
 			json_object_set_new(o, "error", rows[i].err.len ? json_string(rows[i].err.s) : json_null());
 			json_array_append_new(arr, o);
 		}
-		s = json_dumps(arr, JSON_INDENT(2));
-		printf("%s\n", s);
-		free(s);
-		json_decref(arr);
+		jsonout_print(arr);
 	} else {
 		printf("%-14s %-21s %-21s %-21s %s\n", "TARGET", "RATINGS have/want", "MOVIES have/want",
 		       "USERS have/want", "RESULT");
@@ -1370,9 +1350,7 @@ static int data_drop(int argc, char **argv)
 		}
 	}
 	if (json) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(arr);
+		jsonout_print(arr);
 	} else if (!failed) {
 		printf("dataset '%s' is gone from the stores above; 'pancake data load' brings it back\n",
 		       name);

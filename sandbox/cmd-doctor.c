@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "core/config.h"
 #include "core/images.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
@@ -255,9 +256,7 @@ int cmd_doctor(int argc, char **argv)
 		}
 		json_object_set_new(o, "ok", json_boolean(!bad));
 		json_object_set_new(o, "checks", arr);
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		printf("\n");
-		json_decref(o);
+		jsonout_print(o);
 	} else {
 		printf("%s\n", bad ? "some checks failed: see above for the way out" : "all checks passed");
 	}

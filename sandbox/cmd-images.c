@@ -1,6 +1,7 @@
 /* cmd-images: `pancake images build|list|save|load`. */
 #include "cli.h"
 #include "core/images.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
@@ -110,7 +111,6 @@ static int images_list_cmd(int argc, char **argv)
 	}
 	if (json) {
 		json_t *arr = json_array();
-		char *s;
 		for (i = 0; i < n; i++) {
 			json_t *o = json_object();
 			json_object_set_new(o, "name", json_string(rows[i].name));
@@ -122,10 +122,7 @@ static int images_list_cmd(int argc, char **argv)
 			json_object_set_new(o, "created", json_integer(rows[i].created));
 			json_array_append_new(arr, o);
 		}
-		s = json_dumps(arr, JSON_INDENT(2));
-		printf("%s\n", s);
-		free(s);
-		json_decref(arr);
+		jsonout_print(arr);
 	} else {
 		printf("%-14s %-28s %-14s %-10s %s\n", "NAME", "TAG", "ID", "SIZE", "CONTENT HASH");
 		for (i = 0; i < n; i++) {

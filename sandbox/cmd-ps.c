@@ -1,5 +1,6 @@
 /* cmd-ps: `pancake ps [--json]`: each service's state, readiness, uptime, ports. */
 #include "cli.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
@@ -43,7 +44,6 @@ int cmd_ps(int argc, char **argv)
 	}
 	if (json) {
 		json_t *arr = json_array();
-		char *s;
 		for (k = 0; k < st.n; k++) {
 			json_t *o = json_object(), *ports = json_array();
 			const struct service *sv = ss[k].svc;
@@ -70,10 +70,7 @@ int cmd_ps(int argc, char **argv)
 			json_object_set_new(o, "ports", ports);
 			json_array_append_new(arr, o);
 		}
-		s = json_dumps(arr, JSON_INDENT(2));
-		printf("%s\n", s);
-		free(s);
-		json_decref(arr);
+		jsonout_print(arr);
 	} else {
 		printf("%-14s %-9s %-9s %-9s %-22s %s\n", "SERVICE", "STATE", "READY", "UPTIME", "PORTS", "DETAIL");
 		for (k = 0; k < st.n; k++) {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-const struct cmd cmd_table[] = {
+const struct command cmd_table[] = {
 	{ "up", cmd_up, CMD_NEEDS_ENGINE, "up [--wait | --detach] [--small] [--timeout S] [SERVICE...]",
 	  "Start the stack and wait until each service answers its own protocol.\n"
 	  "With SERVICE, only those and what they depend on. Without --wait or --detach\n"
@@ -98,16 +98,10 @@ const struct cmd cmd_table[] = {
 
 static void list_commands(FILE *out)
 {
-	const struct cmd *c;
-
 	fprintf(out, "usage: pancake [COMMAND] [OPTIONS]\n\n"
 		"pancake builds, starts and watches a workshop stack (Kafka, Cassandra,\n"
 		"Redis, Elasticsearch) through the Docker Engine API.\n\ncommands:\n");
-	for (c = cmd_table; c->name; c++) {
-		const char *nl = strchr(c->summary, '\n');
-		fprintf(out, "  %-10s %.*s\n", c->name, nl ? (int)(nl - c->summary) : (int)strlen(c->summary),
-			c->summary);
-	}
+	command_list(cmd_table, out);
 	fprintf(out, "\nWith no command on a terminal, pancake opens the launcher.\n"
 		"'pancake COMMAND --help' shows a command's options.\n\n"
 		"exit codes (every command):\n"
@@ -130,9 +124,8 @@ int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const struct cmd *c;
+	const struct command *c;
 	char q[QUOTE_BUF];
-	int i;
 
 	cli_init();
 	opterr = 0;		/* commands name the option they refuse themselves */
@@ -148,7 +141,7 @@ int main(int argc, char **argv)
 		printf("pancake 0.1\n");
 		return RC_OK;
 	}
-	c = cli_find(argv[1]);
+	c = command_find(cmd_table, argv[1]);
 	if (!c) {
 		fprintf(stderr, "error: %s is not a pancake command\n\n", quote(q, argv[1]));
 		list_commands(stderr);
@@ -160,13 +153,9 @@ int main(int argc, char **argv)
 	 * then connects (cli_docker): a usage error is one whether or not an
 	 * engine runs. --json anywhere makes every failure JSON too.
 	 */
-	for (i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return cli_usage(c->name);
-		if (!strcmp(argv[i], "--json") && (c->flags & CMD_JSON))
-			cli_set_json(1);
-	}
+	if (command_has_word(argc - 1, argv + 1, "--help", "-h"))
+		return cli_usage(c->name);
+	if ((c->flags & CMD_JSON) && command_has_word(argc - 1, argv + 1, "--json", NULL))
+		cli_set_json(1);
 	return c->fn(argc - 1, argv + 1);
 }

@@ -4,6 +4,7 @@
  * deadline.
  */
 #include "clients/cql.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <arpa/inet.h>
@@ -2041,14 +2042,6 @@ static void fill_columns(struct cql_result *res, const struct cql_prepared *st)
 
 /* ---- the connection ---- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One public call's time budget: an absolute deadline and its size. */
 struct op {
 	int64_t deadline;
@@ -2060,7 +2053,7 @@ static struct op op_start(int timeout_ms)
 	struct op o;
 
 	o.budget_ms = timeout_ms;
-	o.deadline = timeout_ms > 0 ? now_ms() + timeout_ms : INT64_MAX;
+	o.deadline = timeout_ms > 0 ? clock_ms() + timeout_ms : INT64_MAX;
 	return o;
 }
 
@@ -2070,7 +2063,7 @@ static int op_left(const struct op *o)
 
 	if (o->deadline == INT64_MAX)
 		return -1;
-	d = o->deadline - now_ms();
+	d = o->deadline - clock_ms();
 	return d < 0 ? 0 : d > INT_MAX ? INT_MAX : (int)d;
 }
 
@@ -2464,7 +2457,7 @@ static void expire(struct cql_conn *c)
 {
 	struct cql_result empty = CQL_RESULT_INIT;
 	struct buf msg = BUF_INIT;
-	int64_t now = now_ms();
+	int64_t now = clock_ms();
 	cql_done_fn *done;
 	void *ctx;
 	int id;
@@ -2524,7 +2517,7 @@ static long pump(struct cql_conn *c, int wait_ms)
 	if (!c->io_errno) {
 		timeout = wait_ms;
 		if (c->next_expiry != INT64_MAX) {
-			left = c->next_expiry - now_ms();
+			left = c->next_expiry - clock_ms();
 			left = left < 0 ? 0 : left > INT_MAX ? INT_MAX : left;
 			if (timeout < 0 || left < timeout)
 				timeout = (int)left;

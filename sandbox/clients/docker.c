@@ -3,6 +3,8 @@
  * Each call uses its own easy handle, so calls may run on several threads.
  */
 #include "clients/docker.h"
+#include "clients/libcurl.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <curl/curl.h>
@@ -36,20 +38,6 @@ struct docker {
 	int asking;             /* calls under way */
 	double silent_since;    /* since when it has not said a word to them, 0: none */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* ---- the request engine ---- */
 
@@ -111,7 +99,7 @@ static void heard(struct xfer *x)
 		return;
 	x->heard = 1;
 	pthread_mutex_lock(&x->d->lock);
-	x->d->silent_since = now_s();
+	x->d->silent_since = clock_s();
 	pthread_mutex_unlock(&x->d->lock);
 }
 
@@ -264,7 +252,7 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 		buf_addstr(err, "canceled");
 		return DOCKER_ECANCELED;
 	}
-	pthread_once(&curl_once, curl_init_once);
+	libcurl_init();
 	memset(&x, 0, sizeof(x));
 	x.d = d;
 	x.r = r;
@@ -311,7 +299,7 @@ static int perform(struct docker *d, struct req *r, struct buf *resp, struct buf
 	if (r->timeout_ms) {
 		pthread_mutex_lock(&d->lock);
 		if (!d->asking++ && !d->silent_since)
-			d->silent_since = now_s();
+			d->silent_since = clock_s();
 		pthread_mutex_unlock(&d->lock);
 	}
 	cc = transfer(d, &x, &canceled, errbuf);
@@ -620,7 +608,7 @@ double docker_silence_s(struct docker *d)
 	double s;
 
 	pthread_mutex_lock(&d->lock);
-	s = d->silent_since ? now_s() - d->silent_since : 0;
+	s = d->silent_since ? clock_s() - d->silent_since : 0;
 	pthread_mutex_unlock(&d->lock);
 	return s;
 }

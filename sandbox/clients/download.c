@@ -3,11 +3,11 @@
  * download, for datasets. A stalled transfer fails instead of hanging.
  */
 #include "clients/download.h"
+#include "clients/libcurl.h"
 #include "util/xalloc.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,12 +23,6 @@ struct dl {
 	int checked_status;
 	int restart;               /* the server sent the whole file: start over */
 };
-
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static void init_curl(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static size_t on_write(char *data, size_t size, size_t n, void *p)
 {
@@ -78,7 +72,7 @@ int download_file(const char *url, const char *path, download_progress_fn fn,
 	CURLcode cc;
 	int ret = DOWNLOAD_EFAIL;
 
-	pthread_once(&once, init_curl);
+	libcurl_init();
 	memset(&d, 0, sizeof(d));
 	d.fn = fn;
 	d.ctx = ctx;

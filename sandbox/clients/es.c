@@ -3,12 +3,12 @@
  * indexer on a curl multi handle, refresh and counts; libcurl and jansson.
  */
 #include "clients/es.h"
+#include "clients/libcurl.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,13 +20,6 @@ struct body {
 	int overflow;
 	size_t max;		/* 0: ES_RESP_MAX */
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
 {
@@ -157,7 +150,7 @@ static int http_req(const char *method, const char *url, const char *data,
 	CURLcode cc;
 	int ret = 0;
 
-	pthread_once(&curl_once, curl_init_once);
+	libcurl_init();
 	curl = curl_easy_init();
 	if (!curl) {
 		if (err)
@@ -552,7 +545,7 @@ struct es_bulk *es_bulk_new(const char *base_url, const char *index,
 	struct es_bulk *b = xcalloc(1, sizeof(*b));
 	struct buf url = BUF_INIT;
 
-	pthread_once(&curl_once, curl_init_once);
+	libcurl_init();
 	b->inflight = inflight > 0 ? inflight : ES_BULK_INFLIGHT;
 	b->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
 	b->base = xstrdup(base_url);

@@ -1,11 +1,11 @@
 /* kafka: the Kafka readiness probe, over librdkafka; nothing of it leaks. */
 #include "clients/kafka.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -47,14 +47,6 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason,
 	pthread_mutex_unlock(&log->lock);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
 		    struct buf *err)
 {
@@ -92,7 +84,7 @@ int kafka_probe(const char *bootstrap, int timeout_ms, struct kafka_meta *meta,
 
 	if (timeout_ms < 1)
 		timeout_ms = 1;
-	deadline = now_ms() + timeout_ms;
+	deadline = clock_ms() + timeout_ms;
 	memset(&log, 0, sizeof(log));
 	pthread_mutex_init(&log.lock, NULL);
 	rd_kafka_conf_set_log_cb(conf, on_log);
@@ -153,7 +145,7 @@ int kafka_probe(const char *bootstrap, int timeout_ms, struct kafka_meta *meta,
 			if (strncmp(md->topics[i].topic, "__", 2))
 				meta->topics++;
 		/* both come from the metadata just fetched: no new request */
-		left = (int)(deadline - now_ms());
+		left = (int)(deadline - clock_ms());
 		left = left < 0 ? 0 : left;
 		meta->controller_id = rd_kafka_controllerid(rk, left);
 		cid = rd_kafka_clusterid(rk, 0);
@@ -416,8 +408,8 @@ int kafka_produce_batch(struct kafka_producer *p, const char *topic,
 		if (kerr)
 			break;
 		if (!deadline)
-			deadline = now_ms() + p->timeout_ms;
-		else if (now_ms() >= deadline) {
+			deadline = clock_ms() + p->timeout_ms;
+		else if (clock_ms() >= deadline) {
 			kerr = RD_KAFKA_RESP_ERR__QUEUE_FULL;
 			break;
 		}
@@ -460,8 +452,8 @@ int kafka_produce(struct kafka_producer *p, const char *topic, int32_t partition
 			if (p->queue_wait_ms < 0)
 				break;
 			if (!deadline)
-				deadline = now_ms() + p->queue_wait_ms;
-			else if (now_ms() >= deadline)
+				deadline = clock_ms() + p->queue_wait_ms;
+			else if (clock_ms() >= deadline)
 				break;
 			rd_kafka_poll(p->rk, 10);
 			continue;
@@ -481,8 +473,8 @@ int kafka_produce(struct kafka_producer *p, const char *topic, int32_t partition
 		if (p->queue_wait_ms < 0)
 			break;
 		if (!deadline)
-			deadline = now_ms() + p->queue_wait_ms;
-		else if (now_ms() >= deadline)
+			deadline = clock_ms() + p->queue_wait_ms;
+		else if (clock_ms() >= deadline)
 			break;
 		rd_kafka_poll(p->rk, 10);
 	}
@@ -661,7 +653,7 @@ int kafka_topic_ensure(struct kafka_producer *p, const char *topic, int partitio
 		goto out;
 	}
 	/* the controller said yes; wait until the brokers' metadata agrees */
-	deadline = now_ms() + p->timeout_ms;
+	deadline = clock_ms() + p->timeout_ms;
 	for (;;) {
 		ret = topic_meta(p, topic, &n, &leaders, err);
 		if (!ret && leaders == n) {
@@ -670,7 +662,7 @@ int kafka_topic_ensure(struct kafka_producer *p, const char *topic, int partitio
 		}
 		if (ret && ret != KAFKA_ENOTOPIC)
 			break;
-		if (now_ms() >= deadline) {
+		if (clock_ms() >= deadline) {
 			if (err)
 				buf_addf(err, "kafka topic '%s' was created but "
 					 "has no leader after %d ms", topic,
@@ -727,7 +719,7 @@ out:
 int kafka_topic_offsets(struct kafka_producer *p, const char *topic, int32_t partition,
 			int64_t *low, int64_t *high, struct buf *err)
 {
-	int64_t deadline = now_ms() + p->timeout_ms;
+	int64_t deadline = clock_ms() + p->timeout_ms;
 	rd_kafka_resp_err_t kerr;
 
 	/* a partition just created can say "not leader" for a moment */
@@ -737,7 +729,7 @@ int kafka_topic_offsets(struct kafka_producer *p, const char *topic, int32_t par
 		if ((kerr != RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION &&
 		     kerr != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
 		     kerr != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) ||
-		    now_ms() >= deadline)
+		    clock_ms() >= deadline)
 			break;
 		rd_kafka_poll(p->rk, 100);
 	}
@@ -899,9 +891,9 @@ int kafka_topic_last_records(struct kafka_producer *p, const char *topic, int np
 		ret = KAFKA_EFAIL;
 		goto out;
 	}
-	deadline = now_ms() + p->timeout_ms;
+	deadline = clock_ms() + p->timeout_ms;
 	while (want > 0) {
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - clock_ms());
 
 		if (left <= 0) {
 			if (err) {

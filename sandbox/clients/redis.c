@@ -3,6 +3,7 @@
  * depth, over hiredis; nothing of hiredis leaks.
  */
 #include "clients/redis.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -17,14 +18,6 @@
 #include <time.h>
 
 #include <hiredis/hiredis.h>
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct timeval ms_to_tv(int64_t ms)
 {
@@ -73,12 +66,12 @@ static int context_error(const redisContext *c, int saved_errno,
 
 int redis_probe(const char *host, int port, int timeout_ms, struct buf *err)
 {
-	int64_t deadline = now_ms() + (timeout_ms < 1 ? 1 : timeout_ms);
+	int64_t deadline = clock_ms() + (timeout_ms < 1 ? 1 : timeout_ms);
 	redisContext *c;
 	redisReply *reply = NULL;
 	int ret;
 
-	c = redisConnectWithTimeout(host, port, ms_to_tv(deadline - now_ms()));
+	c = redisConnectWithTimeout(host, port, ms_to_tv(deadline - clock_ms()));
 	if (!c) {
 		if (err)
 			buf_addf(err, "cannot allocate a redis context for "
@@ -91,7 +84,7 @@ int redis_probe(const char *host, int port, int timeout_ms, struct buf *err)
 		goto out;
 	}
 	/* the connect timeout does not cover replies: give them what is left */
-	if (redisSetTimeout(c, ms_to_tv(deadline - now_ms())) != REDIS_OK) {
+	if (redisSetTimeout(c, ms_to_tv(deadline - clock_ms())) != REDIS_OK) {
 		ret = context_error(c, errno, host, port, timeout_ms,
 				    "configuring", err);
 		goto out;
@@ -359,7 +352,7 @@ static int next_reply(struct redis_conn *c, void **reply, struct buf *err)
 static int pump(struct redis_conn *c, size_t keep, int drain, int wait, struct buf *err)
 {
 	int fd = c->ctx->fd;
-	int64_t quiet_since = now_ms();
+	int64_t quiet_since = clock_ms();
 
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
@@ -367,7 +360,7 @@ static int pump(struct redis_conn *c, size_t keep, int drain, int wait, struct b
 
 		if (c->pending <= keep && (!drain || !have_out) && wait)
 			return 0;
-		int left = wait ? (int)(c->timeout_ms - (now_ms() - quiet_since)) : 0;
+		int left = wait ? (int)(c->timeout_ms - (clock_ms() - quiet_since)) : 0;
 
 		if (have_out)
 			pfd.events |= POLLOUT;
@@ -419,7 +412,7 @@ static int pump(struct redis_conn *c, size_t keep, int drain, int wait, struct b
 			}
 		}
 		if (progress)
-			quiet_since = now_ms();
+			quiet_since = clock_ms();
 	}
 }
 
@@ -694,7 +687,7 @@ int redis_publish(struct redis_conn *c, const char *channel, const char *message
 static int wait_fd(struct redis_conn *c, short events, int64_t deadline, struct buf *err)
 {
 	for (;;) {
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - clock_ms());
 		struct pollfd pfd = { c->ctx->fd, events, 0 };
 		int n = poll(&pfd, 1, left > 0 ? left : 0);
 		if (n < 0 && errno == EINTR)
@@ -708,7 +701,7 @@ static int wait_fd(struct redis_conn *c, short events, int64_t deadline, struct 
 int redis_subscribe(struct redis_conn *c, const char *channel, struct buf *err)
 {
 	const char *argv[2] = { "SUBSCRIBE", channel };
-	int64_t deadline = now_ms() + c->timeout_ms;
+	int64_t deadline = clock_ms() + c->timeout_ms;
 	int ret = check_usable(c, err);
 
 	if (ret || (ret = redis_flush(c, err)))
@@ -770,7 +763,7 @@ static int message_payload(redisReply *r, struct buf *msg)
 
 int redis_message(struct redis_conn *c, int wait_ms, struct buf *msg, struct buf *err)
 {
-	int64_t deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+	int64_t deadline = clock_ms() + (wait_ms > 0 ? wait_ms : 0);
 	int ret = check_usable(c, err);
 
 	while (!ret) {

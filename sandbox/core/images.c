@@ -4,6 +4,7 @@
  */
 #include "core/images.h"
 #include "core/config.h"
+#include "util/clock.h"
 #include "util/run.h"
 #include "util/sha256.h"
 #include "util/tar.h"
@@ -18,7 +19,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define LEFTOVERS_MAX 8
@@ -35,17 +35,9 @@ struct build_ctx {
 	int nleftovers;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void note(struct build_ctx *b, enum images_phase ph, const char *text)
 {
-	struct images_note n = { b->image, ph, text, now_s() - b->t0 };
+	struct images_note n = { b->image, ph, text, clock_s() - b->t0 };
 
 	if (b->fn)
 		b->fn(&n, b->ctx);
@@ -414,12 +406,12 @@ static int build_rootfs(struct docker *d, const char *name, int force, struct bu
 		argv[5] = mirror;
 		{
 			char *key = xstrfmt("debootstrap-%s", name);
-			double t = now_s();
+			double t = clock_s();
 
 			note_step(b, "debootstrap bookworm", key);
 			rc = run_command(argv, &ro, &tail, err);
 			if (!rc)
-				save_seconds(key, now_s() - t);
+				save_seconds(key, clock_s() - t);
 			free(key);
 		}
 		free(inc);
@@ -577,10 +569,10 @@ static int build_context(struct docker *d, const struct image_row *def, int forc
 		snprintf(b->leftovers[b->nleftovers++], sizeof(b->leftovers[0]), "%s", old.id);
 	docker_image_release(&old);
 	buf_release(&e);
-	t = now_s();
+	t = clock_s();
 	ret = docker_image_build(d, f, def->tag, &labels, on_progress, b, &id, err);
 	if (!ret) {
-		save_seconds(def->name, now_s() - t);
+		save_seconds(def->name, clock_s() - t);
 		remove_leftovers(d, b);
 	}
 	if (ret) {
@@ -813,7 +805,7 @@ int images_build(struct docker *d, const char *const *only, int force,
 		if (!rootfs && !need)
 			continue;
 		b.image = name;
-		b.t0 = now_s();
+		b.t0 = clock_s();
 		note(&b, IMAGES_START, defs[i].tag);
 		if (rootfs ? build_rootfs(d, name, force && need, &b, err)
 		    : !strcmp(name, "sandbox") ? build_sandbox(d, &defs[i], force, &b, err)
@@ -920,7 +912,7 @@ int images_load(struct docker *d, const char *file, images_note_fn fn, void *ctx
 	b.fn = fn;
 	b.ctx = ctx;
 	b.image = "bundle";
-	b.t0 = now_s();
+	b.t0 = clock_s();
 
 	if (!f) {
 		buf_addf(err, "cannot read image bundle '%s': %s", file, strerror(errno));

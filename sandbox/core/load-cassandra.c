@@ -19,6 +19,7 @@
 #include "core/load.h"
 #include "core/load-targets.h"
 #include "clients/cql.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <inttypes.h>
@@ -39,14 +40,6 @@
 /* samples of the acknowledged prefix over time, for durable_low() */
 #define LOW_SAMPLES 128
 #define LOW_SAMPLE_S 0.25
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void nap_ms(long ms)
 {
@@ -150,7 +143,7 @@ static void item_done(void *ctx, int status, struct cql_result *res,
 		if (!J->acked[i]) {
 			J->acked[i] = 1;
 			J->nacked++;
-			J->last_ack = now_s();
+			J->last_ack = clock_s();
 		}
 		return;
 	}
@@ -246,7 +239,7 @@ static void marker_values(struct job *J, size_t done, struct cql_value v[4])
 static void submit_marker(struct job *J)
 {
 	struct cql_value v[4];
-	double t = now_s();
+	double t = clock_s();
 
 	advance_low(J);
 	marker_values(J, durable_low(J, t), v);
@@ -403,12 +396,12 @@ static int reconnect(struct job *J, const struct load_opts *o, int timeout,
 		     int inflight, struct buf *err)
 {
 	struct buf why = BUF_INIT;
-	double t0 = now_s();
+	double t0 = clock_s();
 
 	cql_poll(J->c, 0, &why);
 	cql_close(J->c);
 	J->c = NULL;
-	while (now_s() - t0 < RECONNECT_S) {
+	while (clock_s() - t0 < RECONNECT_S) {
 		if (o->cancel && *o->cancel)
 			break;
 		nap_ms(1000);
@@ -417,7 +410,7 @@ static int reconnect(struct job *J, const struct load_opts *o, int timeout,
 			buf_reset(err);
 			cql_set_max_inflight(J->c, inflight);
 			cql_set_timeout(J->c, timeout);
-			J->last_ack = now_s();
+			J->last_ack = clock_s();
 			buf_release(&why);
 			return 0;
 		}
@@ -483,7 +476,7 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 	struct job J;
 	struct buf why = BUF_INIT;
 	size_t next_progress, nr = ds->nratings;
-	double t0 = now_s();
+	double t0 = clock_s();
 	int ret = 0, cancelled = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -522,7 +515,7 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 	/* what the marker says is there counts as acknowledged */
 	memset(J.acked, 1, J.start);
 	J.nacked = J.low = J.next = J.resumed_from = J.start;
-	J.last_ack = J.last_marker = now_s();
+	J.last_ack = J.last_marker = clock_s();
 	cur = &J;
 	next_progress = ratings_in(&J) + PROGRESS_EVERY;
 	if (o->progress)
@@ -537,14 +530,14 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 			break;
 		}
 		if (cql_conn_broken(J.c)) {
-			double lost_at = now_s();
+			double lost_at = clock_s();
 
 			if ((ret = reconnect(&J, o, timeout, inflight, err)))
 				break;
 			roll_back(&J, lost_at);
 			continue;
 		}
-		t = now_s();
+		t = clock_s();
 		if (t - J.last_ack > STALL_S) {
 			buf_addf(err, "cassandra at %s:%d: nothing acknowledged "
 				 "for %d s (server overloaded or stuck?)",
@@ -616,7 +609,7 @@ static int load_cassandra(const struct dataset *ds, const struct load_opts *o,
 		o->progress("cassandra", nr, nr, o->ctx);
 out:
 	cur = NULL;
-	res->seconds = now_s() - t0;
+	res->seconds = clock_s() - t0;
 	cql_close(J.c);
 	cql_prepared_free(J.st_user);
 	cql_prepared_free(J.st_item);

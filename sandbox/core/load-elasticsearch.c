@@ -6,6 +6,7 @@
 #include "core/load.h"
 #include "core/load-targets.h"
 #include "clients/es.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define DEFAULT_TIMEOUT_MS 30000
 
@@ -27,14 +27,6 @@ static const char mapping[] =
 	"\"year\":{\"type\":\"integer\"},"
 	"\"rating_count\":{\"type\":\"integer\"},"
 	"\"rating_mean\":{\"type\":\"float\"}}}}";
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * pk-<dataset>-movies, lowercase, with every character an index name may
@@ -70,7 +62,7 @@ static int load_elasticsearch(const struct dataset *ds,
 	struct movie_stats st = { NULL, NULL };
 	struct buf body = BUF_INIT, have = BUF_INIT;
 	struct es_bulk *bulk = NULL;
-	double t0 = now_s();
+	double t0 = clock_s();
 	size_t i, nitems = 0;
 	char fp[20], *body_json = NULL;
 	int ret, same;
@@ -153,7 +145,7 @@ static int load_elasticsearch(const struct dataset *ds,
 	if (o->progress)
 		o->progress("elasticsearch", ds->nmovies, ds->nmovies, o->ctx);
 out:
-	res->seconds = now_s() - t0;
+	res->seconds = clock_s() - t0;
 	es_bulk_free(bulk);
 	buf_release(&body);
 	buf_release(&have);

@@ -15,6 +15,7 @@
 #include "core/load.h"
 #include "core/load-targets.h"
 #include "clients/kafka.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <inttypes.h>
@@ -48,14 +49,6 @@ static int partitions_wanted(void)
 static const char *ds_name(const struct dataset *ds, const struct load_opts *o)
 {
 	return o->dataset ? o->dataset : ds->name ? ds->name : "dataset";
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static struct kafka_producer *open_producer(const struct load_opts *o, struct buf *err)
@@ -234,7 +227,7 @@ static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 	struct kafka_msg *msgs = NULL;
 	int64_t *last = NULL, top = -1, last_queued = -1;
 	uint64_t skipped = 0, queued = 0, next_progress = PROGRESS_EVERY;
-	double t0 = now_s();
+	double t0 = clock_s();
 	size_t namelen = strlen(name), slot;
 	char *arena = NULL, *keys = NULL;
 	int npart, interrupted = 0, ret = -1, pret = 0, fret, nb, k;
@@ -347,7 +340,7 @@ static int load_kafka(const struct dataset *ds, const struct load_opts *o,
 	}
 	ret = 0;
 out:
-	res->seconds = now_s() - t0;
+	res->seconds = clock_s() - t0;
 	free(arena);
 	free(keys);
 	free(msgs);
@@ -485,9 +478,9 @@ static int drop_kafka(const char *name, const struct load_opts *o, char *detail,
 	if (kafka_topic_delete(p, topic, err))
 		goto out;
 	/* deletion is asynchronous on the broker */
-	t0 = now_s();
+	t0 = clock_s();
 	while (kafka_topic_partitions(p, topic, NULL) != KAFKA_ENOTOPIC) {
-		if (now_s() - t0 > 30) {
+		if (clock_s() - t0 > 30) {
 			buf_addf(err, "kafka still lists topic '%s' 30 s after deleting it: "
 				 "try again in a moment", topic);
 			goto out;

@@ -7,6 +7,7 @@
 #include "core/load.h"
 #include "core/load-targets.h"
 #include "clients/redis.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <inttypes.h>
@@ -19,14 +20,6 @@
 /* members per SADD / ZADD: large enough to amortise, small enough to not stall */
 #define CHUNK 512
 #define PROGRESS_EVERY 65536
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* decimal digits of v into p (no NUL); returns the length */
 static size_t fmt_u32(char *p, uint32_t v)
@@ -165,7 +158,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 	struct cmd *c = xmalloc(sizeof(*c));
 	char *tmpkey = NULL, *popkey = NULL, *metakey = NULL, fp[20];
 	struct buf have = BUF_INIT;
-	double t0 = now_s();
+	double t0 = clock_s();
 	size_t i, j;
 	int ret, same;
 
@@ -314,7 +307,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 	if (o->progress)
 		o->progress("redis", ds->nratings, ds->nratings, o->ctx);
 out:
-	res->seconds = now_s() - t0;
+	res->seconds = clock_s() - t0;
 	redis_close(rc);
 	dataset_movie_stats_release(&st);
 	free(pairs);

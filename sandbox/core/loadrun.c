@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/service.h"
 #include "clients/docker.h"
+#include "util/clock.h"
 #include "util/hostport.h"
 #include "util/quote.h"
 #include "util/xalloc.h"
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 const struct load_target *const load_targets[] = {
 	&load_target_kafka,
@@ -230,22 +230,14 @@ struct job {
 	struct loadrun_item *it;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *run_one(void *p)
 {
 	struct job *j = p;
-	double t0 = now();
+	double t0 = clock_s();
 
 	j->it->ret = j->it->t->load(j->ds, &j->it->o, &j->it->res, &j->it->err);
 	if (!j->it->res.seconds)
-		j->it->res.seconds = now() - t0;
+		j->it->res.seconds = clock_s() - t0;
 	if (j->it->on_done)
 		j->it->on_done(j->it, j->it->done_ctx);
 	return NULL;

@@ -6,6 +6,7 @@
 #include "core/stack.h"
 #include "core/config.h"
 #include "core/probe.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <arpa/inet.h>
@@ -22,14 +23,6 @@
 #define LOG_LINES_ON_FAILURE 20
 #define GIB (1024.0 * 1024 * 1024)
 
-double stack_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void stack_note(struct stack *st, enum stack_note_kind k, const char *svc,
 		const char *fmt, ...)
 {
@@ -45,7 +38,7 @@ void stack_note(struct stack *st, enum stack_note_kind k, const char *svc,
 	n.kind = k;
 	n.service = svc;
 	n.text = b.s;
-	n.elapsed = stack_now() - st->t0;
+	n.elapsed = clock_s() - st->t0;
 	pthread_mutex_lock(&st->note_lock);
 	st->fn(&n, st->ctx);
 	pthread_mutex_unlock(&st->note_lock);
@@ -63,7 +56,7 @@ int stack_open(struct stack *st, struct docker *d, enum heap_profile profile,
 	st->profile = profile;
 	st->fn = fn;
 	st->ctx = ctx;
-	st->t0 = stack_now();
+	st->t0 = clock_s();
 	pthread_mutex_init(&st->note_lock, NULL);
 	snprintf(st->project, sizeof(st->project), "%s", config_project());
 	snprintf(st->network, sizeof(st->network), "%s-net", st->project);
@@ -608,6 +601,7 @@ static int create_container(struct stack *st, const struct service *s, const cha
 	for (k = 0; k < s->nvolumes; k++)
 		free(mounts[k].source);
 	strvec_clear(&spec.env);
+	strvec_clear(&spec.cmd);
 	kvlist_clear(&spec.labels);
 	free(name);
 	return r;
@@ -650,14 +644,14 @@ static int wait_ready(struct up_run *u, int k, const char *cid, struct buf *why)
 {
 	struct stack *st = u->st;
 	const struct service *s = &st->svcs[k];
-	double start = stack_now(), limit = u->o->timeout_s ? u->o->timeout_s : s->ready_timeout_s;
+	double start = clock_s(), limit = u->o->timeout_s ? u->o->timeout_s : s->ready_timeout_s;
 	double pause = 0.2, last_note = 0;
 	char last[200] = "", shown[200] = "";
 
 	for (;;) {
 		struct buf det = BUF_INIT, e = BUF_INIT;
 		struct docker_container c;
-		double left = limit - (stack_now() - start);
+		double left = limit - (clock_s() - start);
 		int died, code, ready, ret = -1;
 
 		pthread_mutex_lock(&u->lock);
@@ -708,15 +702,15 @@ static int wait_ready(struct up_run *u, int k, const char *cid, struct buf *why)
 					 "answer yet)");
 			else
 				snprintf(now_says, sizeof(now_says), "starting (%s)", det.s);
-			if (strcmp(shown, now_says) && stack_now() - last_note >= 5) {
+			if (strcmp(shown, now_says) && clock_s() - last_note >= 5) {
 				snprintf(shown, sizeof(shown), "%s", now_says);
 				stack_note(st, NOTE_WAITING, s->name, "%s", now_says);
-				last_note = stack_now();
+				last_note = clock_s();
 			}
 			snprintf(last, sizeof(last), "%s", det.s);
 		}
 		buf_release(&det);
-		if (stack_now() - start >= limit) {
+		if (clock_s() - start >= limit) {
 			buf_addf(why, "was not ready after %.0f s (last probe: %s)", limit, last);
 			return -1;
 		}
@@ -858,7 +852,7 @@ int stack_up(struct stack *st, const struct stack_up_opts *o, struct buf *err)
 	const char *const *name;
 	size_t n = 0;
 
-	st->t0 = stack_now();
+	st->t0 = clock_s();
 	if (o->only && *o->only) {
 		for (name = o->only; *name; name++) {
 			k = stack_find(st, *name);
@@ -1018,7 +1012,7 @@ int stack_down(struct stack *st, const char *const *only, int volumes, struct bu
 	size_t n = 0, i;
 	int ret;
 
-	st->t0 = stack_now();
+	st->t0 = clock_s();
 	ret = remove_containers(st, only, err);
 	if (ret || (only && *only))
 		goto out;

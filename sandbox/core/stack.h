@@ -99,7 +99,6 @@ int stack_check_ports(struct stack *st, const int *which, int n, struct buf *err
 int stack_check_memory(struct stack *st, const int *which, int n, int64_t *need,
 		       int64_t *have, struct buf *err);
 
-double stack_now(void);
 void stack_note(struct stack *st, enum stack_note_kind k, const char *svc,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -13,6 +13,7 @@
 #include "core/supervise.h"
 #include "core/config.h"
 #include "core/probe.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <string.h>
@@ -52,7 +53,7 @@ static int on_event(const struct docker_event *ev, void *ctx)
 	pthread_mutex_lock(&sv->lock);
 	if (sv->s[k].watched && !sv->s[k].down) {
 		sv->s[k].down = 1;
-		sv->s[k].down_since = stack_now();
+		sv->s[k].down_since = clock_s();
 		pthread_mutex_unlock(&sv->lock);
 		stack_note(sv->st, NOTE_DIED, ev->service, "container exited (code %s)",
 			   ev->exit_code ? ev->exit_code : "?");
@@ -94,7 +95,7 @@ static void check_all(struct supervisor *sv)
 {
 	struct service_status ss[SERVICE_MAX];
 	struct buf e = BUF_INIT;
-	double now = stack_now();
+	double now = clock_s();
 	int k;
 
 	if (stack_status(sv->st, ss, 1, &e)) {
@@ -140,7 +141,7 @@ static void restart_one(struct supervisor *sv, int k)
 	struct stack_up_opts o;
 	struct buf err = BUF_INIT, logs = BUF_INIT, le = BUF_INIT;
 	struct svc_state *s = &sv->s[k];
-	double now = stack_now();
+	double now = clock_s();
 	int i, loop;
 
 	/* removed by 'pancake down' or by hand: that was meant, not a crash
@@ -191,12 +192,12 @@ static void restart_one(struct supervisor *sv, int k)
 		s->tries = 0;
 		s->down = 0;
 		s->unready_since = 0;
-		s->ready_since = stack_now();
+		s->ready_since = clock_s();
 	}
 	s->backoff = s->backoff ? s->backoff * 2 : 1;
 	if (s->backoff > SUPERVISE_BACKOFF_MAX_S)
 		s->backoff = SUPERVISE_BACKOFF_MAX_S;
-	s->next_try = stack_now() + s->backoff;
+	s->next_try = clock_s() + s->backoff;
 	pthread_mutex_unlock(&sv->lock);
 out:
 	buf_release(&err);
@@ -212,11 +213,11 @@ static void *loop_main(void *p)
 	while (!sv->stop) {
 		struct timespec ts;
 		int k, due = -1;
-		double now = stack_now();
+		double now = clock_s();
 
 		if (now - last_check >= WATCHDOG_S) {
 			check_all(sv);
-			last_check = stack_now();
+			last_check = clock_s();
 		}
 		pthread_mutex_lock(&sv->lock);
 		for (k = 0; k < sv->st->n && due < 0; k++) {
@@ -224,7 +225,7 @@ static void *loop_main(void *p)
 			if (s->watched && s->down && !s->given_up) {
 				if (!s->next_try || s->next_try < s->down_since)
 					s->next_try = s->down_since + (s->backoff ? s->backoff : 1);
-				if (stack_now() >= s->next_try)
+				if (clock_s() >= s->next_try)
 					due = k;
 			}
 		}
@@ -301,7 +302,7 @@ void supervisor_watch(struct supervisor *sv, const char *name)
 
 void supervisor_snapshot(struct supervisor *sv, struct supervise_state *out)
 {
-	double now = stack_now();
+	double now = clock_s();
 	int k;
 
 	pthread_mutex_lock(&sv->lock);

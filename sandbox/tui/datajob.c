@@ -6,19 +6,11 @@
 #include "tui/datajob.h"
 #include "core/catalog.h"
 #include "core/datagen.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-
-double datajob_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 void datajob_init(struct datajob *j)
 {
@@ -70,7 +62,7 @@ static void finish(struct datajob *j, enum datajob_phase phase)
 {
 	datajob_lock(j);
 	j->phase = phase;
-	j->finished = datajob_now();
+	j->finished = clock_s();
 	j->version++;
 	datajob_unlock(j);
 }
@@ -123,7 +115,7 @@ static void on_progress(const char *target, uint64_t done, uint64_t total, void 
 	if ((t = target_named(j, target))) {
 		if (!t->since) {
 			t->base = done;
-			t->since = datajob_now();
+			t->since = clock_s();
 		}
 		t->done = done;
 		t->total = total;
@@ -347,7 +339,7 @@ static void run_generate(struct datajob *j)
 	struct datagen_opts o;
 	struct buf err = BUF_INIT;
 	char *gen = catalog_generated_dir(), *dir;
-	double t0 = datajob_now();
+	double t0 = clock_s();
 
 	datagen_opts_init(&o);
 	o.seed = j->seed;
@@ -360,7 +352,7 @@ static void run_generate(struct datajob *j)
 	} else {
 		datajob_lock(j);
 		snprintf(j->message, sizeof(j->message), "wrote %llu ratings to %s in %.1f s",
-			 (unsigned long long)o.ratings, dir, datajob_now() - t0);
+			 (unsigned long long)o.ratings, dir, clock_s() - t0);
 		datajob_unlock(j);
 		finish(j, DJ_DONE);
 	}
@@ -427,7 +419,7 @@ static int start(struct datajob *j, const struct job_args *a, struct buf *why)
 	j->message[0] = '\0';
 	j->refused_bad_lines = 0;
 	j->gen_done = j->gen_total = 0;
-	j->started = datajob_now();
+	j->started = clock_s();
 	j->finished = 0;
 	snprintf(j->dir, sizeof(j->dir), "%s", a->dir ? a->dir : "");
 	snprintf(j->dataset, sizeof(j->dataset), "%s", a->name);

@@ -90,7 +90,5 @@ int datajob_drop(struct datajob *j, const char *name, struct buf *why);
 
 /* asks the running job to stop soon (a load stops resumable); no wait */
 void datajob_cancel(struct datajob *j);
-/* monotonic seconds, the clock of `started`, `since` and `finished` */
-double datajob_now(void);
 
 #endif

@@ -5,6 +5,7 @@
 #include "tui/datapane.h"
 #include "tui/colors.h"
 #include "tui/table.h"
+#include "util/clock.h"
 #include "util/human.h"
 #include "util/xalloc.h"
 
@@ -92,7 +93,7 @@ int datapane_generate(struct datapane *p, const char *shape, struct buf *why)
 int datapane_drop(struct datapane *p, struct buf *why)
 {
 	const char *name;
-	double now = datajob_now();
+	double now = clock_s();
 
 	if (need_dataset(p, why))
 		return -1;
@@ -294,7 +295,7 @@ static void draw_verify_target(const struct datajob_target *t, int y)
 static void draw_job(struct datajob *j, int y, int rows)
 {
 	char head[256], secs[32], r[16];
-	double now = datajob_now(), el;
+	double now = clock_s(), el;
 	enum ui_color hc = UI_NORMAL;
 	int i, x;
 

@@ -6,6 +6,7 @@
 #include "tui/model.h"
 
 #include "clients/docker.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <stdarg.h>
@@ -44,12 +45,12 @@ static void wait_s(struct model *m, double s)
 	pthread_cond_timedwait(&m->wake, &m->lock, &ts);
 }
 
-/* waits on m->wake until stack_now() reaches `t` or the model stops; lock held */
+/* waits on m->wake until clock_s() reaches `t` or the model stops; lock held */
 static void wait_until(struct model *m, double t)
 {
 	double now;
 
-	while (!m->stop && (now = stack_now()) < t)
+	while (!m->stop && (now = clock_s()) < t)
 		wait_s(m, t - now);
 }
 
@@ -267,7 +268,7 @@ static void *follower_main(void *p)
 			m->version++;
 		}
 		/* a stream that failed, or ended while the container still runs */
-		if (retry_at && stack_now() >= retry_at) {
+		if (retry_at && clock_s() >= retry_at) {
 			retry_at = 0;
 			if (k == m->log_following && (retry_err || (k >= 0 && m->rows[k].st.running)))
 				m->log_following = -1;
@@ -320,7 +321,7 @@ static void *follower_main(void *p)
 			if (retry_err)
 				snprintf(m->log_state, sizeof(m->log_state), "%.*s: trying again",
 					 (int)strcspn(err.s, "\n"), err.s);
-			retry_at = stack_now() + LOG_RETRY_S;
+			retry_at = clock_s() + LOG_RETRY_S;
 		}
 		m->version++;
 		buf_release(&err);
@@ -402,7 +403,7 @@ static void publish_status(struct model *m, const struct service_status *ss, int
 static int connect_engine(struct model *m)
 {
 	struct buf err = BUF_INIT;
-	double began = stack_now();
+	double began = clock_s();
 	int ret;
 
 	model_unlock(m);
@@ -481,7 +482,7 @@ static void *poller_main(void *p)
 		struct supervise_state sup[SERVICE_MAX];
 		struct stats_job jobs[SERVICE_MAX];
 		struct buf err = BUF_INIT;
-		double began = stack_now();
+		double began = clock_s();
 		unsigned seq;
 		int ret;
 
@@ -556,12 +557,12 @@ static void *poller_main(void *p)
 		}
 		/* the next poll: a refresh after this one began, or soon after a poke */
 		{
-			double t_min = stack_now() + 0.3;
+			double t_min = clock_s() + 0.3;
 			double t_max = began + (steady(m) ? MODEL_REFRESH_IDLE_S : MODEL_REFRESH_S);
 			if (t_max < t_min)
 				t_max = t_min;
 			for (;;) {
-				double now = stack_now();
+				double now = clock_s();
 				if (m->stop || now >= t_max || (m->poke && now >= t_min))
 					break;
 				wait_s(m, (m->poke ? t_min : t_max) - now);

@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -18,6 +17,7 @@
 #endif
 
 #include "als.h"
+#include "util/clock.h"
 #include "util/rand.h"
 #include "util/xalloc.h"
 
@@ -27,13 +27,6 @@ extern void spotrs_(const char *uplo, const int *n, const int *nrhs, const float
 		    const int *lda, float *b, const int *ldb, int *info);
 
 #define CHUNK 32
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 void als_flush_denormals(void)
 {
@@ -289,7 +282,7 @@ static int solve_row(const struct als_params *p, const uint32_t *cols, const flo
 	float *z = scratch, *t = z + (size_t)n * (k + 1), *a = t + n;
 	float *save = a + (size_t)d * d, *b = save + (size_t)d * d, *bsave = b + d;
 	float *cgw = bsave + d;
-	double t0 = clk ? now() : 0;
+	double t0 = clk ? clock_s() : 0;
 	int fixed_flag;
 
 	if (n == 0) {
@@ -309,17 +302,17 @@ static int solve_row(const struct als_params *p, const uint32_t *cols, const flo
 				t[e] = vals[e];
 			}
 		}
-		double t1 = clk ? now() : 0;
+		double t1 = clk ? clock_s() : 0;
 		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, d, (int)n, 1.0f, z, d,
 			    0.0f, a, d);
 		cblas_sgemv(CblasRowMajor, CblasTrans, (int)n, d, 1.0f, z, d, t, 1, 0.0f, b, 1);
 		if (clk)
-			clk->blas += now() - t1;
+			clk->blas += clock_s() - t1;
 		float reg = p->lambda * (float)n;
 		for (int i = 0; i < d; i++)
 			a[i * d + i] += reg;
 		if (clk) {
-			clk->seconds += now() - t0;
+			clk->seconds += clock_s() - t0;
 			clk->flops += (double)n * d * (d + 1) + 2.0 * n * d;
 		}
 		fixed_flag = chol_solve(a, save, b, bsave, d);
@@ -350,7 +343,7 @@ static int solve_row(const struct als_params *p, const uint32_t *cols, const flo
 	float reg = p->lambda * (float)(npos ? npos : 1);
 	if (p->solver == ALS_CG) {
 		if (clk) {
-			clk->seconds += now() - t0;
+			clk->seconds += clock_s() - t0;
 			clk->flops += 2.0 * n * k;
 		}
 		implicit_cg(gram, z, n, k, reg, b, out, p->cg_steps, cgw, t);
@@ -362,14 +355,14 @@ static int solve_row(const struct als_params *p, const uint32_t *cols, const flo
 		return 0;
 	}
 	memcpy(a, gram, sizeof(float) * k * k);
-	double t1 = clk ? now() : 0;
+	double t1 = clk ? clock_s() : 0;
 	cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, (int)n, 1.0f, z, k, 1.0f, a, k);
 	if (clk)
-		clk->blas += now() - t1;
+		clk->blas += clock_s() - t1;
 	for (int i = 0; i < k; i++)
 		a[i * k + i] += reg;
 	if (clk) {
-		clk->seconds += now() - t0;
+		clk->seconds += clock_s() - t0;
 		clk->flops += (double)n * k * (k + 1) + 2.0 * n * k;
 	}
 	fixed_flag = chol_solve(a, save, b, bsave, k);
@@ -470,10 +463,10 @@ static void half_step(const struct als_params *p, const struct csr *rows, const 
 	int k = p->rank;
 
 	if (p->implicit) {
-		double t0 = now();
+		double t0 = clock_s();
 		als_gram(fixed, nfixed, k, gram);
-		it->ne_seconds += now() - t0;
-		it->ne_blas_seconds += now() - t0;
+		it->ne_seconds += clock_s() - t0;
+		it->ne_blas_seconds += clock_s() - t0;
 		it->ne_flops += (double)nfixed * k * (k + 1);
 		h.gram = gram;
 	}
@@ -657,13 +650,13 @@ int als_train(struct model *m, const struct csr *by_user, const struct csr *by_i
 
 	for (int iter = 1; iter <= p->iters; iter++) {
 		struct als_iter it = { .iter = iter };
-		double t0 = now();
+		double t0 = clock_s();
 
 		half_step(p, by_user, m->item_factors, m->nitems, m->item_bias, m->mean,
 			  m->user_factors, m->user_bias, mu, gram, &it);
 		half_step(p, by_item, m->user_factors, m->nusers, m->user_bias, m->mean,
 			  m->item_factors, m->item_bias, mi, gram, &it);
-		it.seconds = now() - t0;
+		it.seconds = clock_s() - t0;
 		m->iters = iter;
 		if (fn) {
 			als_loss(m, by_user, p, &it.loss, &it.train_rmse);

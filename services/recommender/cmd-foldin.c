@@ -23,6 +23,7 @@
 #include "publish.h"
 #include "rec.h"
 #include "topk.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 #define BATCH 256
@@ -427,7 +428,7 @@ int cmd_foldin(int argc, char **argv)
 			"count", (json_int_t)f.nlat, "p50", pct(f.lat, f.nlat, 0.5),
 			"p90", pct(f.lat, f.nlat, 0.9), "p99", pct(f.lat, f.nlat, 0.99),
 			"max", f.nlat ? f.lat[f.nlat - 1] : 0.0));
-		rec_print_json(j);
+		jsonout_print(j);
 	} else {
 		printf("folded in %llu rating(s) in %.1f s (%llu new user(s); skipped %llu "
 		       "malformed, %llu of unknown items)\n", (unsigned long long)f.events, secs,

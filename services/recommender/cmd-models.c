@@ -7,6 +7,7 @@
 
 #include "rec.h"
 #include "registry.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 static json_t *entry_json(const struct registry_entry *e)
@@ -111,7 +112,7 @@ int cmd_models(int argc, char **argv)
 			json_t *a = json_array();
 			for (size_t i = 0; i < n; i++)
 				json_array_append_new(a, entry_json(&all[i]));
-			rec_print_json(a);
+			jsonout_print(a);
 		} else if (!n) {
 			printf("no models in %s yet: 'recommender train NAME --register' adds one\n",
 			       registry_dir(r));
@@ -126,7 +127,7 @@ int cmd_models(int argc, char **argv)
 			goto out;
 		}
 		if (json) {
-			rec_print_json(entry_json(&e));
+			jsonout_print(entry_json(&e));
 		} else {
 			print_entry_line(&e);
 			printf("commit %s, model.bin %zu bytes\nparams: %s\nmetrics: %s\n", e.id,
@@ -143,7 +144,7 @@ int cmd_models(int argc, char **argv)
 		if (json) {
 			json_t *j = entry_json(&e);
 			json_object_set_new(j, "action", json_string(verb));
-			rec_print_json(j);
+			jsonout_print(j);
 		} else {
 			printf("production -> %s (%s)\n", e.short_id, e.summary);
 		}

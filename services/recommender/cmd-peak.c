@@ -6,20 +6,14 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cblas.h>
 
 #include "rec.h"
+#include "util/clock.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* the best of `reps` runs of an n x n x n sgemm on `threads` BLAS threads */
 static double sgemm_rate(int n, int threads, int reps)
@@ -35,9 +29,9 @@ static double sgemm_rate(int n, int threads, int reps)
 	openblas_set_num_threads(threads);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
 	for (int r = 0; r < reps; r++) {
-		double t = now();
+		double t = clock_s();
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-		t = now() - t;
+		t = clock_s() - t;
 		double rate = 2.0 * n * n * (double)n / t * 1e-9;
 		if (rate > best)
 			best = rate;
@@ -75,7 +69,7 @@ int cmd_peak(int argc, char **argv)
 	if (json) {
 		json_t *j = json_pack("{s:i, s:f, s:i, s:f}", "size", (int)size, "gflops_1_thread", one,
 				      "threads", (int)threads, "gflops", all);
-		rec_print_json(j);
+		jsonout_print(j);
 	} else {
 		printf("sgemm %ldx%ld: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %ld\n", size, size,
 		       one, all, threads);

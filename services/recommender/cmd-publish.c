@@ -13,6 +13,8 @@
 #include "publish.h"
 #include "rec.h"
 #include "topk.h"
+#include "util/clock.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 struct pub {
@@ -25,16 +27,9 @@ struct pub {
 	int tty, failed;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void progress(struct pub *p, const char *what, int final)
 {
-	double t = now();
+	double t = clock_s();
 	if (!p->tty || (!final && t - p->shown < 0.2))
 		return;
 	p->shown = t;
@@ -160,7 +155,7 @@ int cmd_publish(int argc, char **argv)
 	p.m = &m;
 	p.ver = ver;
 	p.tty = isatty(2) && !json;
-	p.started = now();
+	p.started = clock_s();
 	if (!json)
 		fprintf(stderr, "publishing model %s (%s, rank %u) to redis at %s:%d\n", ver,
 			m.dataset, m.rank, host, port);
@@ -230,7 +225,7 @@ int cmd_publish(int argc, char **argv)
 		error("%s", p.err.s);
 		goto out;
 	}
-	double secs = now() - p.started;
+	double secs = clock_s() - p.started;
 	if (json) {
 		json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:I, s:f, s:b, s:I}", "version", ver,
 				      "dataset", m.dataset, "users", (int)m.nusers,
@@ -240,7 +235,7 @@ int cmd_publish(int argc, char **argv)
 		json_object_set_new(j, "top", json_integer(top));
 		json_object_set_new(j, "similar", json_integer(similar));
 		json_object_set_new(j, "prefix", json_string(metakey));
-		rec_print_json(j);
+		jsonout_print(j);
 	} else {
 		printf("published %llu lists in %.2f s (%.0f lists/s): pk:rec:%s:user:ID (top %ld) "
 		       "and pk:rec:%s:similar:ID (%ld)%s; announced on %s\n",

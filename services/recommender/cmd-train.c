@@ -18,6 +18,7 @@
 #include "eval.h"
 #include "rec.h"
 #include "registry.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 struct train_opts {
@@ -455,7 +456,7 @@ int cmd_train(int argc, char **argv)
 			json_object_set_new(j, "registered", json_string(ent.id));
 			json_object_set_new(j, "registry", json_string(rec_registry_dir(o.registry)));
 		}
-		rec_print_json(j);
+		jsonout_print(j);
 	} else {
 		printf("%.3f s per iteration; the model went to %s (version %.12s)\n",
 		       pr.total / m.iters, out, m.checksum);

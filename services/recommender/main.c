@@ -5,8 +5,8 @@
 #include "rec.h"
 #include "util/xalloc.h"
 
-const struct rec_cmd rec_cmds[] = {
-	{ "train", cmd_train,
+const struct command rec_cmds[] = {
+	{ "train", cmd_train, 0,
 	  "train NAME|DIR [--rank R] [--lambda L] [--iters N] [--biases | --implicit [--alpha A] [--solver cholesky|cg]] [--split S] [--out FILE] [--register] [--json]",
 	  "Train ALS on a dataset, evaluate it on held-out ratings beside the\n"
 	  "mean-plus-biases baseline, save the model and register it.",
@@ -31,7 +31,7 @@ const struct rec_cmd rec_cmds[] = {
 	  "  --from cassandra   read NAME's ratings from the stack's cassandra (what\n"
 	  "                     'pancake data load NAME' put there) instead of its files\n"
 	  "  --json             one JSON object on stdout, with every iteration's figures\n" },
-	{ "publish", cmd_publish,
+	{ "publish", cmd_publish, 0,
 	  "publish MODEL [--data NAME|DIR] [--top N] [--similar N] [--redis HOST:PORT] [--json]",
 	  "Write each user's top-N recommendations and each item's similar items to\n"
 	  "Redis under the model's version (pk:rec:VERSION:*), then point\n"
@@ -44,7 +44,7 @@ const struct rec_cmd rec_cmds[] = {
 	  "  --no-current       leave pk:rec:current as it is\n"
 	  "  --registry DIR     where MODEL revisions are looked up\n"
 	  "  --json             machine-readable summary\n" },
-	{ "models", cmd_models,
+	{ "models", cmd_models, 0,
 	  "models list | show REV | promote [REV] | rollback | diff REV REV [--registry DIR] [--json]",
 	  "The model registry: a git repository (libgit2, no git needed) with one\n"
 	  "commit per trained model and the refs 'candidate' and 'production'.",
@@ -55,7 +55,7 @@ const struct rec_cmd rec_cmds[] = {
 	  "  diff REV REV       parameters and metrics side by side, with deltas\n"
 	  "  --registry DIR     default $PANCAKE_MODELS/registry or models/registry\n"
 	  "  --json             machine-readable output\n" },
-	{ "foldin", cmd_foldin,
+	{ "foldin", cmd_foldin, 0,
 	  "foldin MODEL [--data NAME|DIR] [--topic T] [--group G] [--kafka HOST:PORT] [--redis HOST:PORT] [--max-events N] [--duration S] [--json]",
 	  "Consume new ratings from Kafka and, for each, solve that user's factors\n"
 	  "exactly against the fixed item factors, rescore and rewrite the user's\n"
@@ -71,7 +71,7 @@ const struct rec_cmd rec_cmds[] = {
 	  "  --duration S       stop after S seconds\n"
 	  "  --registry DIR     where MODEL revisions are looked up\n"
 	  "  --json             print the latency summary as JSON when it stops\n" },
-	{ "split", cmd_split,
+	{ "split", cmd_split, 0,
 	  "split NAME|DIR --out DIR [--split S] [--seed S]",
 	  "Write the train and test ratings of a split as train.csv and test.csv\n"
 	  "(user,item,rating), the same split 'train' makes with the same seed:\n"
@@ -79,24 +79,25 @@ const struct rec_cmd rec_cmds[] = {
 	  "  --split S          random:F or time:F (default random:0.2)\n"
 	  "  --seed S           default 42\n"
 	  "  --out DIR          where the two files go\n" },
-	{ "peak", cmd_peak,
+	{ "peak", cmd_peak, 0,
 	  "peak [--threads N] [--size N] [--json]",
 	  "Measure this machine's sgemm rate (OpenBLAS, square matrices, best of 3):\n"
 	  "the peak the benchmarks compare the normal-equation phase with.",
 	  "  --threads N        BLAS threads (default: one per CPU); 1 thread is also shown\n"
 	  "  --size N           matrix side (default 3072)\n"
 	  "  --json             machine-readable output\n" },
-	{ NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, 0, NULL, NULL, NULL },
 };
 
-int rec_usage(const char *name)
+/* prints `recommender CMD --help`; 0, or 1 for no such command */
+static int usage_one(const char *name)
 {
-	for (const struct rec_cmd *c = rec_cmds; c->name; c++)
-		if (!strcmp(c->name, name)) {
-			printf("usage: recommender %s\n\n%s\n\n%s", c->usage, c->summary, c->help);
-			return 0;
-		}
-	return 1;
+	const struct command *c = command_find(rec_cmds, name);
+
+	if (!c)
+		return 1;
+	command_usage("recommender", c);
+	return 0;
 }
 
 static void usage_all(FILE *f)
@@ -104,37 +105,31 @@ static void usage_all(FILE *f)
 	fprintf(f, "usage: recommender COMMAND [ARGS]\n\n"
 		"ALS on OpenBLAS for the workshop's ratings: train, evaluate, publish to\n"
 		"Redis, keep a model registry, and fold new ratings in from Kafka.\n\n");
-	for (const struct rec_cmd *c = rec_cmds; c->name; c++) {
-		const char *nl = strchr(c->summary, '\n');
-		fprintf(f, "  %-10s %.*s\n", c->name,
-			nl ? (int)(nl - c->summary) : (int)strlen(c->summary), c->summary);
-	}
+	command_list(rec_cmds, f);
 	fprintf(f, "\n'recommender COMMAND --help' tells more.\n");
 }
 
 int main(int argc, char **argv)
 {
+	const struct command *c;
+
 	if (argc < 2) {
 		usage_all(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		if (argc > 2 && !rec_usage(argv[2]))
+		if (argc > 2 && !usage_one(argv[2]))
 			return 0;
 		usage_all(stdout);
 		return 0;
 	}
-	for (const struct rec_cmd *c = rec_cmds; c->name; c++)
-		if (!strcmp(c->name, argv[1])) {
-			for (int i = 2; i < argc; i++) {
-				if (!strcmp(argv[i], "--"))
-					break;
-				if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-					return rec_usage(c->name);
-			}
-			return c->fn(argc - 1, argv + 1);
-		}
-	error("unknown command '%s'\n", argv[1]);
-	usage_all(stderr);
-	return 2;
+	c = command_find(rec_cmds, argv[1]);
+	if (!c) {
+		error("unknown command '%s'\n", argv[1]);
+		usage_all(stderr);
+		return 2;
+	}
+	if (command_has_word(argc - 1, argv + 1, "--help", "-h"))
+		return usage_one(c->name);
+	return c->fn(argc - 1, argv + 1);
 }

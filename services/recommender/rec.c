@@ -22,6 +22,7 @@
 
 int rec_bad_usage(const char *name, const char *fmt, ...)
 {
+	const struct command *c;
 	struct buf msg = BUF_INIT, shown = BUF_INIT;
 	va_list ap;
 
@@ -33,9 +34,9 @@ int rec_bad_usage(const char *name, const char *fmt, ...)
 	fprintf(stderr, "error: %s\n", shown.s);
 	buf_release(&msg);
 	buf_release(&shown);
-	for (const struct rec_cmd *c = rec_cmds; c->name; c++)
-		if (!strcmp(c->name, name))
-			fprintf(stderr, "usage: recommender %s\n", c->usage);
+	c = command_find(rec_cmds, name);
+	if (c)
+		fprintf(stderr, "usage: recommender %s\n", c->usage);
 	fprintf(stderr, "('recommender %s --help' lists the options)\n", name);
 	return 2;
 }
@@ -213,13 +214,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	rec_interrupted = 1;
-}
-
-void rec_print_json(json_t *j)
-{
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-	printf("\n");
-	json_decref(j);
 }
 
 void rec_catch_signals(void)

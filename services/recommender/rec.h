@@ -13,15 +13,10 @@
 #include "core/dataset.h"
 #include "core/model.h"
 #include "util/buf.h"
+#include "util/command.h"
 
-struct rec_cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *usage;
-	const char *summary;
-	const char *help;		/* option lines for --help */
-};
-extern const struct rec_cmd rec_cmds[];
+/* the recommender's commands (main.c); no flags */
+extern const struct command rec_cmds[];
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
@@ -31,8 +26,6 @@ int cmd_foldin(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_peak(int argc, char **argv);
 
-/* prints `recommender CMD --help`; 0 */
-int rec_usage(const char *name);
 /* a usage error with the usage line; 2 */
 int rec_bad_usage(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -73,8 +66,6 @@ int rec_load_model(const char *arg, const char *registry, struct model *m);
 
 /* SIGINT/SIGTERM set this instead of killing the process */
 extern volatile int rec_interrupted;
-/* prints `j` indented, in key order, and drops it: every --json answer */
-void rec_print_json(json_t *j);
 void rec_catch_signals(void);
 
 /* the colors of the terminal, or "" when not a terminal or NO_COLOR */

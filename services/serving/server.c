@@ -36,6 +36,7 @@
 #include "route.h"
 #include "server.h"
 #include "variant.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 #include "util/sig.h"
 
@@ -80,13 +81,6 @@ static struct {
 	uint64_t half_closed;				/* requests of clients that were done */
 	uint64_t feedback[4];				/* ok, unknown, expired, duplicate */
 } S;
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int64_t wall_ms(void)
 {
@@ -275,13 +269,6 @@ static struct worker workers[MAX_WORKERS];
 static int nworkers;
 static __thread struct worker *tl_worker;
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /*
  * ---- half-closed clients ----
  * A client may send its request and shut its sending side at once (HTTP/1.0
@@ -397,7 +384,7 @@ static void worker_redis_failed(struct worker *w)
 	w->sent = w->asks = NULL;
 	w->sent_tail = &w->sent;
 	w->asks_tail = &w->asks;
-	__atomic_store_n(&w->retry_us, mono_us() + 1000000, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->retry_us, clock_us() + 1000000, __ATOMIC_RELAXED);
 	__atomic_store_n(&w->want_redis, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
 }
@@ -442,7 +429,7 @@ static void worker_redis_read(struct worker *w)
 			w->sent_tail = &w->sent;
 		j->n = q.n;
 		job_done(w, j);
-		w->deadline_us = mono_us() + 100 * 1000;
+		w->deadline_us = clock_us() + 100 * 1000;
 	}
 	if (r < 0)
 		worker_redis_failed(w);
@@ -464,7 +451,7 @@ static void worker_redis_send(struct worker *w)
 		    : redis_ztop_ask(w->redis, j->key, j->k, &err))
 			break;
 	if (!w->sent)
-		w->deadline_us = mono_us() + 100 * 1000;
+		w->deadline_us = clock_us() + 100 * 1000;
 	*w->sent_tail = w->asks;
 	w->sent_tail = w->asks_tail;
 	w->asks = NULL;
@@ -521,7 +508,7 @@ static void *worker_loop(void *arg)
 		if (MHD_get_timeout(w->d, &mhd_ms) == MHD_YES && mhd_ms < (MHD_UNSIGNED_LONG_LONG)timeout)
 			timeout = (int)mhd_ms;
 		if (w->sent) {
-			int64_t left = (w->deadline_us - mono_us()) / 1000;
+			int64_t left = (w->deadline_us - clock_us()) / 1000;
 			if (left < timeout)
 				timeout = left > 0 ? (int)left : 0;
 		}
@@ -539,7 +526,7 @@ static void *worker_loop(void *arg)
 		}
 		if (w->redis && (w->sent || redis_ready))
 			worker_redis_read(w);	/* answers, or Redis hung up */
-		if (w->sent && mono_us() >= w->deadline_us)
+		if (w->sent && clock_us() >= w->deadline_us)
 			worker_redis_failed(w);		/* no answer within 100 ms */
 		do {
 			w->resumed = 0;
@@ -612,12 +599,12 @@ static void workers_connect_redis(void)
 		struct worker *w = &workers[i];
 		if (!__atomic_load_n(&w->want_redis, __ATOMIC_ACQUIRE) ||
 		    __atomic_load_n(&w->fresh, __ATOMIC_ACQUIRE) ||
-		    mono_us() < __atomic_load_n(&w->retry_us, __ATOMIC_RELAXED))
+		    clock_us() < __atomic_load_n(&w->retry_us, __ATOMIC_RELAXED))
 			continue;
 		struct redis_conn *c = NULL;
 		buf_reset(&err);
 		if (redis_connect(&c, S.o->redis_host, S.o->redis_port, 100, 16, &err)) {
-			__atomic_store_n(&w->retry_us, mono_us() + 1000000, __ATOMIC_RELAXED);
+			__atomic_store_n(&w->retry_us, clock_us() + 1000000, __ATOMIC_RELAXED);
 			__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
 			continue;
 		}
@@ -780,7 +767,7 @@ static void count(int kind, int arm, int status, double t0)
 {
 	int v = arm >= 0 && arm < SERVER_MAX_VARIANTS ? arm : SERVER_MAX_VARIANTS;
 	int cls = status < 400 ? 0 : status < 500 ? 1 : 2;
-	double ms = (now_s() - t0) * 1000;
+	double ms = (clock_s() - t0) * 1000;
 	int b = 0;
 
 	while (b < NB && ms > buckets_ms[b])
@@ -806,12 +793,12 @@ static enum MHD_Result recommendations_answer(struct MHD_Connection *conn, struc
 	uint64_t vkey = version_key(v->version);
 
 	if (n > 0 && src == SRC_REDIS)
-		cache_put(vkey, rt->id, rt->k, now_s(), ids, scores, n);
+		cache_put(vkey, rt->id, rt->k, clock_s(), ids, scores, n);
 	if (n <= 0) {
 		src = SRC_MODEL;
 		n = variant_recommend(v, rt->id, rt->k, rq->job.rated_ids, rq->job.nrated, ids, scores);
 		if (n > 0)
-			cache_put(vkey, rt->id, rt->k, now_s(), ids, scores, n);
+			cache_put(vkey, rt->id, rt->k, clock_s(), ids, scores, n);
 	}
 	if (n < 0) {
 		src = SRC_POPULAR;
@@ -939,7 +926,7 @@ static enum MHD_Result list_route(struct MHD_Connection *conn, struct req *rq, i
 			rq->arm = bandit_choose(&S.bandit, rt->id, &rq->prob);
 		}
 		const struct variant *v = &st->v[rq->arm];
-		n = cache_get(version_key(v->version), rt->id, rt->k, now_s(), ids, scores);
+		n = cache_get(version_key(v->version), rt->id, rt->k, clock_s(), ids, scores);
 		if (n >= 0)
 			return recommendations_answer(conn, rq, ids, scores, n, SRC_CACHE);
 		publish_user_key(rq->job.key, sizeof(rq->job.key), v->version, rt->id);
@@ -1147,7 +1134,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	rq->job.rated = 0;
 	rq->job.rated_ids = NULL;
 	rq->job.nrated = 0;
-	rq->t0 = now_s();
+	rq->t0 = clock_s();
 	rq->urilen = len > ROUTE_URI_MAX + 1 ? ROUTE_URI_MAX + 1 : len;
 	memcpy(rq->uri, uri, rq->urilen);
 	buf_init(&rq->body, 0);
@@ -1222,10 +1209,10 @@ static void waiting_why(char *out, size_t size)
 	pthread_mutex_lock(&S.lock);
 	if (S.loading[0])
 		snprintf(out, size, "loading model %s, announced %.2f s ago", S.loading,
-			 now_s() - S.loading_at);
+			 clock_s() - S.loading_at);
 	else if (S.waiting[0])
 		snprintf(out, size, "as of %.1f s ago, %s (a model loads as soon as it is "
-			 "published)", now_s() - S.waiting_at, S.waiting);
+			 "published)", clock_s() - S.waiting_at, S.waiting);
 	else
 		snprintf(out, size, "starting");
 	pthread_mutex_unlock(&S.lock);
@@ -1427,7 +1414,7 @@ static int news_take(const char *msg, size_t len)
 	}
 	pthread_mutex_lock(&S.lock);
 	memcpy(S.loading, n.version, sizeof(S.loading));
-	S.loading_at = now_s();
+	S.loading_at = clock_s();
 	pthread_mutex_unlock(&S.lock);
 	return 1;
 }
@@ -1443,12 +1430,12 @@ static int news_wait(struct redis_conn **sub, double *retry_at, struct buf *msg)
 	struct buf err = BUF_INIT;
 	int check = 0, r;
 
-	if (!*sub && S.o->redis_host && now_s() >= *retry_at) {
+	if (!*sub && S.o->redis_host && clock_s() >= *retry_at) {
 		if (redis_connect(sub, S.o->redis_host, S.o->redis_port, 500, 16, &err) ||
 		    redis_subscribe(*sub, PUBLISH_CHANNEL, &err)) {
 			redis_close(*sub);
 			*sub = NULL;
-			*retry_at = now_s() + 1;
+			*retry_at = clock_s() + 1;
 			__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
 		} else {
 			check = 1;
@@ -1464,7 +1451,7 @@ static int news_wait(struct redis_conn **sub, double *retry_at, struct buf *msg)
 	if (r < 0) {
 		redis_close(*sub);
 		*sub = NULL;
-		*retry_at = now_s() + 1;
+		*retry_at = clock_s() + 1;
 		__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
 	}
 	buf_release(&err);
@@ -1473,7 +1460,7 @@ static int news_wait(struct redis_conn **sub, double *retry_at, struct buf *msg)
 
 static void *ticker(void *arg)
 {
-	double next_watch = now_s() + S.o->watch_s, next_topics = now_s() + 5, next_sub = 0;
+	double next_watch = clock_s() + S.o->watch_s, next_topics = clock_s() + 5, next_sub = 0;
 	struct buf err = BUF_INIT, msg = BUF_INIT;
 	struct redis_conn *sub = NULL;
 
@@ -1483,8 +1470,8 @@ static void *ticker(void *arg)
 		ledger_expire(&S.ledger, wall_ms());
 		workers_connect_redis();	/* those whose Redis failed, once a second */
 		/* kafka came up after us: make the topics now (every 5 s) */
-		if (S.imp && !S.topics_ok && now_s() >= next_topics) {
-			next_topics = now_s() + 5;
+		if (S.imp && !S.topics_ok && clock_s() >= next_topics) {
+			next_topics = clock_s() + 5;
 			buf_reset(&err);
 			/* admin calls only, no topic handle: safe beside produce, and a
 			   slow broker must not hold the lock requests take */
@@ -1500,10 +1487,10 @@ static void *ticker(void *arg)
 		pthread_mutex_unlock(&S.kafka_lock);
 		int force = S.reload;
 		int empty = S.cur == NULL;	/* waiting for a model: look every watch */
-		if (force || news || (S.o->watch_s > 0 && now_s() >= next_watch)) {
+		if (force || news || (S.o->watch_s > 0 && clock_s() >= next_watch)) {
 			force |= empty;
 			S.reload = 0;
-			next_watch = now_s() + S.o->watch_s;
+			next_watch = clock_s() + S.o->watch_s;
 			buf_reset(&err);
 			int r = state_reload(force, &err);
 			if (r == 0) {
@@ -1518,7 +1505,7 @@ static void *ticker(void *arg)
 			} else if (r < 0 && empty) {
 				pthread_mutex_lock(&S.lock);
 				snprintf(S.waiting, sizeof(S.waiting), "%s", err.s);
-				S.waiting_at = now_s();
+				S.waiting_at = clock_s();
 				pthread_mutex_unlock(&S.lock);
 			} else if (r < 0) {
 				S.swap_failures++;
@@ -1753,7 +1740,7 @@ int server_run(const struct server_opts *o)
 		fprintf(stderr, "serving: waiting for a model: %s\n", err.s);
 		pthread_mutex_lock(&S.lock);
 		snprintf(S.waiting, sizeof(S.waiting), "%s", err.s);
-		S.waiting_at = now_s();
+		S.waiting_at = clock_s();
 		pthread_mutex_unlock(&S.lock);
 		buf_reset(&err);
 	}
@@ -1808,8 +1795,8 @@ int server_run(const struct server_opts *o)
 
 	/* drain: readyz says 503, in-flight requests finish, then close */
 	S.draining = 1;
-	double until = now_s() + 10;
-	while (__atomic_load_n(&S.inflight, __ATOMIC_RELAXED) > 0 && now_s() < until)
+	double until = clock_s() + 10;
+	while (__atomic_load_n(&S.inflight, __ATOMIC_RELAXED) > 0 && clock_s() < until)
 		usleep(10 * 1000);
 	ret = 0;
 out:

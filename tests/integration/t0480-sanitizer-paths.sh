@@ -6,8 +6,11 @@
 . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 PIDS=""
+# a home of the test's own whose one service has `command =`, in its own project
+idle() { PANCAKE_HOME=$tmp/home PANCAKE_PROJECT=t0480-idle PANCAKE_IDLE_PORT_8080=24480 "$@"; }
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	[ -x "$tmp/src/pancake" ] && idle "$tmp/src/pancake" down > /dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -48,3 +51,24 @@ for args in "ps" "ps --json" "logs --tail 5" "doctor" "images list" "data list -
 done
 PANCAKE_PROJECT=t0480-stranger clean "a refused load" "$A" data load "$tmp/ds" --into redis
 pass "$((n + 1)) commands against the real engine: no leak, no runtime error"
+
+# creating a container whose definition has `command =` frees the command
+# (its strings once leaked); the image is the sandbox's, which only sleeps here
+mkdir -p "$tmp/home/services/idle"
+cat > "$tmp/home/services/idle/service.conf" <<'EOF'
+# idle: a container that sleeps, created with a command of its own
+description = sleeps
+image = pancake/sandbox
+command = sleep 600
+port = 8080
+probe = http
+memory = 64m
+stop_timeout = 1
+EOF
+n=0
+clean "pancake up --detach (a service with a command)" idle "$A" up --detach idle
+[ "$(docker inspect -f '{{json .Config.Cmd}}' t0480-idle-idle 2>/dev/null)" = '["sleep","600"]' ] \
+	|| fail "up --detach idle: no container t0480-idle-idle running 'sleep 600'"
+clean "pancake down (the command's project)" idle "$A" down
+[ "$(labelled containers t0480-idle)" = 0 ] || fail "down left t0480-idle's container"
+pass "$n commands creating and removing a container with a command: no leak, no runtime error"

@@ -13,6 +13,7 @@
  */
 #include "clients/cql.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <inttypes.h>
@@ -21,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define KS "cqlcheck"
@@ -44,14 +44,6 @@ static int check(int cond, const char *fmt, ...)
 	if (!cond)
 		failures++;
 	return cond;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* runs a statement that must work; a failure is reported and counted */
@@ -365,7 +357,7 @@ static void check_inflight_and_paging(struct cql_conn *c)
 	ins = prepare_or_die(c, "INSERT INTO " KS ".rows (id, v) VALUES (?, ?)");
 	cql_set_max_inflight(c, INFLIGHT);
 	f.c = c;
-	t0 = now_s();
+	t0 = clock_s();
 	for (i = 0; i < NROWS; i++) {
 		buf_reset(&text);
 		buf_addf(&text, "row %ld", i);
@@ -383,7 +375,7 @@ static void check_inflight_and_paging(struct cql_conn *c)
 			f.max_inflight = cql_inflight(c);
 	}
 	ret = cql_drain(c, &err);
-	secs = now_s() - t0;
+	secs = clock_s() - t0;
 	check(!ret && f.ok == NROWS && !f.failed,
 	      "%d prepared INSERTs with %d in flight: %ld acknowledged, %ld "
 	      "failed%s%s", NROWS, INFLIGHT, f.ok, f.failed,
@@ -680,7 +672,7 @@ static int load_connect(int quiet)
 static int load_reconnect(void)
 {
 	struct buf why = BUF_INIT;
-	double t0 = now_s();
+	double t0 = clock_s();
 
 	L.lost++;
 	cql_poll(L.c, 0, &why);
@@ -689,12 +681,12 @@ static int load_reconnect(void)
 	buf_release(&why);
 	cql_close(L.c);
 	L.c = NULL;
-	while (now_s() - t0 < 180) {
+	while (clock_s() - t0 < 180) {
 		sleep(1);
 		if (!load_connect(1)) {
 			printf("reconnected after %.1f s; resending the %ld "
 			       "rows that failed or were in flight\n",
-			       now_s() - t0, L.nretry);
+			       clock_s() - t0, L.nretry);
 			fflush(stdout);
 			return 0;
 		}
@@ -708,7 +700,7 @@ static int load_rows(long n, int inflight, double rate, int progress)
 	struct cql_params p = CQL_PARAMS_INIT;
 	struct cql_value v[4];
 	struct buf err = BUF_INIT;
-	double t0 = now_s();
+	double t0 = clock_s();
 	long i, sent = 0, step = n / 10 ? n / 10 : 1, shown = 0;
 	int ret;
 
@@ -740,7 +732,7 @@ static int load_rows(long n, int inflight, double rate, int progress)
 			cql_drain(L.c, NULL);
 			continue;
 		}
-		while (rate > 0 && sent > rate * (now_s() - t0) &&
+		while (rate > 0 && sent > rate * (clock_s() - t0) &&
 		       !cql_conn_broken(L.c))
 			cql_poll(L.c, 1, NULL);
 		v[0] = cql_int(i / 100);
@@ -791,12 +783,12 @@ static int load_main(long n, double rate, int inflight, int bench)
 	if (load_connect(0))
 		return 1;
 
-	t0 = now_s();
+	t0 = clock_s();
 	if (load_rows(n, inflight, rate, !bench)) {
 		check(0, "load of %ld rows", n);
 		return 1;
 	}
-	secs = now_s() - t0;
+	secs = clock_s() - t0;
 	if (bench) {
 		printf("rate inflight=%d rows=%ld seconds=%.2f rows_per_s=%.0f\n",
 		       inflight, n, secs, n / secs);

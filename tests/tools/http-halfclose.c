@@ -33,8 +33,9 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "util/clock.h"
 
 #define RESP_MAX 65536
 
@@ -56,13 +57,6 @@ static struct {
 	int64_t slowest_ms;
 } R;
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 1 once `r` holds a whole response (status line, headers, Content-Length body) */
 static int complete(struct req *r)
 {
@@ -82,7 +76,7 @@ static int complete(struct req *r)
 /* the request is over: answered or not, and whether the server had closed */
 static void finish(int ep, struct req *r, int closed)
 {
-	int64_t took = now_ms() - r->start_ms;
+	int64_t took = clock_ms() - r->start_ms;
 
 	if (r->answered) {
 		R.answered++;
@@ -109,7 +103,7 @@ static int start(int ep, struct req *r)
 	r->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	r->len = 0;
 	r->answered = r->status = 0;
-	r->start_ms = now_ms();
+	r->start_ms = clock_ms();
 	if (r->fd < 0 || inet_pton(AF_INET, O.host, &a.sin_addr) != 1 ||
 	    connect(r->fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    send(r->fd, msg, (size_t)n, MSG_NOSIGNAL) != n ||
@@ -184,7 +178,7 @@ int main(int argc, char **argv)
 				r->len += (size_t)got;
 				if (!r->answered && complete(r)) {
 					r->answered = 1;
-					int64_t took = now_ms() - r->start_ms;
+					int64_t took = clock_ms() - r->start_ms;
 					if (took > R.slowest_ms)
 						R.slowest_ms = took;
 				}
@@ -196,15 +190,15 @@ int main(int argc, char **argv)
 			/* closed by the server (or an error, or a response too large) */
 			if (!r->answered && complete(r)) {
 				r->answered = 1;
-				if (now_ms() - r->start_ms > R.slowest_ms)
-					R.slowest_ms = now_ms() - r->start_ms;
+				if (clock_ms() - r->start_ms > R.slowest_ms)
+					R.slowest_ms = clock_ms() - r->start_ms;
 			}
 			if (got < 0)
 				R.errors++;
 			finish(ep, r, 1);
 			inflight--;
 		}
-		int64_t t = now_ms();
+		int64_t t = clock_ms();
 		for (int i = 0; i < O.parallel; i++)
 			if (reqs[i].fd >= 0 && reqs[i].shut_ms && t >= reqs[i].shut_ms) {
 				reqs[i].shut_ms = 0;

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/rand.h"
 
 #define BUFSZ 65536
@@ -63,13 +64,6 @@ static struct {
 	double rate, seconds, warmup;
 	int64_t start_ns;
 } O = { "127.0.0.1", "/", 0, 1, 16, 6040, 1000, 10, 1, 0 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int dial(void)
 {
@@ -163,7 +157,7 @@ static void *run(void *arg)
 		epoll_ctl(ep, EPOLL_CTL_ADD, w->c[i].fd, &ev);
 	}
 	for (;;) {
-		int64_t now = now_ns();
+		int64_t now = clock_ns();
 		int busy = 0;
 		for (int i = 0; i < w->nconns; i++)
 			busy += w->c[i].busy;
@@ -185,7 +179,7 @@ static void *run(void *arg)
 			k++;
 			next = O.start_ns + (int64_t)(interval * (double)(w->id + k * (uint64_t)O.threads));
 		}
-		int64_t wait = next - now_ns();
+		int64_t wait = next - clock_ns();
 		struct timespec ts = { 0, wait > 0 ? (wait > 1000000 ? 1000000 : wait) : 0 };
 		int n = epoll_pwait2(ep, evs, 64, &ts, NULL);
 		for (int e = 0; e < n; e++) {
@@ -204,7 +198,7 @@ static void *run(void *arg)
 					fprintf(stderr, "http-pace: a malformed response\n");
 					exit(2);
 				}
-				int64_t t = now_ns();
+				int64_t t = clock_ns();
 				if (c->due_ns >= measure_from) {
 					record(w, t - c->due_ns);
 					if (status < 200 || status > 299)
@@ -267,7 +261,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct worker *w = calloc((size_t)O.threads, sizeof(*w));
-	O.start_ns = now_ns() + 50 * 1000000;	/* after every thread connected */
+	O.start_ns = clock_ns() + 50 * 1000000;	/* after every thread connected */
 	for (int t = 0; t < O.threads; t++) {
 		w[t].id = t;
 		w[t].nconns = O.conns / O.threads + (t < O.conns % O.threads);

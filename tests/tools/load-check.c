@@ -14,13 +14,13 @@
 #include "core/dataset.h"
 #include "core/load-targets.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const struct load_target *target(const char *name)
 {
@@ -29,14 +29,6 @@ static const struct load_target *target(const char *name)
 	if (!strcmp(name, "elasticsearch"))
 		return &load_target_elasticsearch;
 	die("unknown target '%s': use redis or elasticsearch", name);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void print_counts(const char *what, const struct load_counts *c)
@@ -136,7 +128,7 @@ static int cmd_bulk(int argc, char **argv)
 		die("usage: load-check es-bulk PORT INDEX FILE...");
 	base = xstrfmt("http://127.0.0.1:%s", argv[0]);
 	b = es_bulk_new(base, argv[1], 4, 60000);
-	t0 = now_s();
+	t0 = clock_s();
 	for (int i = 2; i < argc && !ret; i++) {
 		struct buf body = BUF_INIT;
 		size_t lines = 0;
@@ -154,8 +146,8 @@ static int cmd_bulk(int argc, char **argv)
 	if (ret)
 		printf("bulk failed: %s\n", err.s);
 	else
-		printf("%zu docs in %.3f s: %.0f docs/s\n", docs, now_s() - t0,
-		       docs / (now_s() - t0));
+		printf("%zu docs in %.3f s: %.0f docs/s\n", docs, clock_s() - t0,
+		       docs / (clock_s() - t0));
 	es_bulk_free(b);
 	free(base);
 	buf_release(&err);
