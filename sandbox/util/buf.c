@@ -78,7 +78,8 @@ void buf_setlen(struct buf *b, size_t len)
 void buf_add(struct buf *b, const void *data, size_t len)
 {
 	buf_grow(b, len);
-	memcpy(b->s + b->len, data, len);
+	if (len)	/* (NULL, 0) is an empty add; memcpy may not see NULL */
+		memcpy(b->s + b->len, data, len);
 	buf_setlen(b, b->len + len);
 }
 
