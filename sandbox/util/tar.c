@@ -170,7 +170,8 @@ int tar_add_tree(struct tar *t, const char *prefix, const char *dir,
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmpstr);
+	if (n)	/* an empty directory: qsort may not see NULL */
+		qsort(names, n, sizeof(*names), cmpstr);
 	for (i = 0; i < n; i++) {
 		char *path = xstrfmt("%s/%s", dir, names[i]);
 		char *name = *prefix ? xstrfmt("%s/%s", prefix, names[i]) : xstrdup(names[i]);
