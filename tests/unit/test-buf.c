@@ -91,6 +91,7 @@ static void test_growth(void)
 	ok(all_sane, "NUL-terminated after every one of 100000 buf_addch");
 	is_int(b.len, 100000, "100000 bytes kept");
 	ok(!memcmp(b.s, want, 100000), "in order, none lost");
+	free(want);
 	ok(grew < 40, "geometric growth: %zu reallocations for 100000 bytes", grew);
 	buf_release(&b);
 
