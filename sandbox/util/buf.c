@@ -42,11 +42,13 @@ char *buf_detach(struct buf *b, size_t *len)
 
 void buf_grow(struct buf *b, size_t extra)
 {
-	size_t need = b->len + extra + 1;
+	size_t need;
 	int fresh = !b->alloc;
 
-	if (need < b->len)
+	/* len + extra + 1 must not wrap, which extra == SIZE_MAX did to len */
+	if (extra >= SIZE_MAX - b->len)
 		die("buf: size overflow");
+	need = b->len + extra + 1;
 	if (need <= b->alloc)
 		return;
 	if (fresh)
@@ -76,7 +78,8 @@ void buf_setlen(struct buf *b, size_t len)
 void buf_add(struct buf *b, const void *data, size_t len)
 {
 	buf_grow(b, len);
-	memcpy(b->s + b->len, data, len);
+	if (len)	/* (NULL, 0) is an empty add; memcpy may not see NULL */
+		memcpy(b->s + b->len, data, len);
 	buf_setlen(b, b->len + len);
 }
 

@@ -22,6 +22,11 @@ static int write_header(struct tar *t, const char *name, int type, int mode,
 	unsigned sum = 0;
 	int i;
 
+	/* the size field holds 11 octal digits: 8 GiB would be cut to 0 */
+	if (size >= 1ULL << 33) {
+		buf_addf(err, "cannot put '%s' in a tar archive: 8 GiB or more", name);
+		return -1;
+	}
 	memset(h, 0, sizeof(h));
 	/* names over 100 bytes go in ustar's 155-byte prefix, split at a '/' */
 	if (len > 100) {
@@ -165,7 +170,8 @@ int tar_add_tree(struct tar *t, const char *prefix, const char *dir,
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmpstr);
+	if (n)	/* an empty directory: qsort may not see NULL */
+		qsort(names, n, sizeof(*names), cmpstr);
 	for (i = 0; i < n; i++) {
 		char *path = xstrfmt("%s/%s", dir, names[i]);
 		char *name = *prefix ? xstrfmt("%s/%s", prefix, names[i]) : xstrdup(names[i]);

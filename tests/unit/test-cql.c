@@ -1,6 +1,7 @@
 /*
  * test-cql: CQL v4 framing, values, request bodies, result and error
- * decoding, and the connection against fake peers on socketpairs.
+ * decoding (cases in data/cql-frames.test), and the connection against
+ * fake peers on socketpairs.
  */
 #include "clients/cql.h"
 #include "util/buf.h"
@@ -9,6 +10,7 @@
 #include "tap.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -139,43 +141,14 @@ static const char *cell_text(const struct cql_result *r, int row, int col)
 
 static void test_header(void)
 {
-	struct cql_header h = { 0x04, 0, 0x1234, CQL_OP_QUERY, 0x01020304 }, d;
+	struct cql_header h = { 0x04, 0, 0x1234, CQL_OP_QUERY, 0x01020304 };
 	unsigned char p[CQL_HEADER_LEN];
 	static const unsigned char want[CQL_HEADER_LEN] = {
 		0x04, 0x00, 0x12, 0x34, 0x07, 0x01, 0x02, 0x03, 0x04 };
-	static const unsigned char resp[CQL_HEADER_LEN] = {
-		0x84, 0x08, 0xff, 0xff, 0x0c, 0x00, 0x00, 0x00, 0x10 };
-	struct buf err = BUF_INIT;
 
+	/* decoding is in data/cql-frames.test */
 	cql_header_encode(&h, p);
 	ok(!memcmp(p, want, sizeof(want)), "header encodes big-endian");
-
-	is_int(cql_header_decode(&d, resp, &err), 0, "response header decodes");
-	is_int(d.version, 0x84, "version 0x84");
-	is_int(d.flags, CQL_FLAG_WARNING, "flags");
-	is_int(d.stream, -1, "stream is signed (event stream -1)");
-	is_int(d.opcode, CQL_OP_EVENT, "opcode");
-	is_int(d.length, 16, "length");
-
-	p[0] = 0x04;
-	is_int(cql_header_decode(&d, p, &err), CQL_EPROTO,
-	       "a request header is not a response");
-	ok(strstr(err.s, "not a CQL response"), "says so: %s", err.s);
-	buf_reset(&err);
-
-	memcpy(p, resp, sizeof(p));
-	p[0] = 0x83;
-	is_int(cql_header_decode(&d, p, &err), CQL_EPROTO, "v3 refused");
-	ok(strstr(err.s, "protocol version 3"), "names the version: %s",
-	   err.s);
-	buf_reset(&err);
-
-	memcpy(p, resp, sizeof(p));
-	p[5] = 0x10;	/* 256 MiB + 16 */
-	is_int(cql_header_decode(&d, p, &err), CQL_EPROTO,
-	       "length above CQL_FRAME_MAX refused");
-	ok(strstr(err.s, "exceeds"), "says it exceeds the cap: %s", err.s);
-	buf_release(&err);
 }
 
 static void test_encode(void)
@@ -283,180 +256,6 @@ static void test_rows(void)
 	buf_release(&err);
 }
 
-static void test_rows_variants(void)
-{
-	struct buf b = BUF_INIT, err = BUF_INIT;
-	struct cql_result r = CQL_RESULT_INIT;
-
-	/* per-column table spec and a paging state */
-	w32(&b, CQL_RESULT_ROWS);
-	w32(&b, CQL_ROWS_HAS_MORE_PAGES);
-	w32(&b, 1);
-	wbytes(&b, "\x01\x02", 2);
-	wstr(&b, "system"); wstr(&b, "local");
-	wstr(&b, "release_version"); w16(&b, CQL_TYPE_VARCHAR);
-	w32(&b, 1);
-	wbytes(&b, "5.0.4", 5);
-	is_int(cql_result_parse(b.s, b.len, &r, &err), 0,
-	       "per-column spec with paging state parses");
-	is_str(r.cols[0].keyspace, "system", "per-column keyspace");
-	is_str(r.cols[0].table, "local", "per-column table");
-	ok(r.rows_flags & CQL_ROWS_HAS_MORE_PAGES, "has_more_pages kept");
-	ok(r.paging_state.len == 2 && !memcmp(r.paging_state.s, "\1\2", 2),
-	   "paging state kept");
-	is_str(cell_text(&r, 0, 0), "5.0.4", "release_version cell");
-	cql_result_release(&r);
-
-	/* no_metadata: only the count, no specs */
-	buf_reset(&b);
-	w32(&b, CQL_RESULT_ROWS);
-	w32(&b, CQL_ROWS_NO_METADATA);
-	w32(&b, 2);
-	w32(&b, 1);
-	wbytes(&b, "ab", 2);
-	wnull(&b);
-	is_int(cql_result_parse(b.s, b.len, &r, &err), 0,
-	       "no_metadata rows parse");
-	is_int(r.cols[1].type, CQL_TYPE_UNKNOWN, "type unknown");
-	is_str(cell_text(&r, 0, 0), "0x6162", "unknown type shown as hex");
-	is_str(cell_text(&r, 0, 1), "null", "null without metadata");
-	cql_result_release(&r);
-
-	buf_reset(&b);
-	w32(&b, CQL_RESULT_VOID);
-	is_int(cql_result_parse(b.s, b.len, &r, &err), 0, "void parses");
-	is_int(r.kind, CQL_RESULT_VOID, "kind Void");
-	cql_result_release(&r);
-
-	buf_reset(&b);
-	w32(&b, CQL_RESULT_SET_KEYSPACE);
-	wstr(&b, "shop");
-	is_int(cql_result_parse(b.s, b.len, &r, &err), 0,
-	       "set_keyspace parses");
-	is_str(r.keyspace.s, "shop", "keyspace");
-	cql_result_release(&r);
-
-	buf_reset(&b);
-	w32(&b, CQL_RESULT_SCHEMA_CHANGE);
-	wstr(&b, "CREATED"); wstr(&b, "TABLE"); wstr(&b, "shop");
-	wstr(&b, "orders");
-	is_int(cql_result_parse(b.s, b.len, &r, &err), 0,
-	       "schema_change TABLE parses");
-	is_str(r.change_type.s, "CREATED", "change type");
-	is_str(r.target.s, "TABLE", "target");
-	is_str(r.object.s, "orders", "table");
-	cql_result_release(&r);
-
-	buf_reset(&b);
-	w32(&b, CQL_RESULT_SCHEMA_CHANGE);
-	wstr(&b, "DROPPED"); wstr(&b, "FUNCTION"); wstr(&b, "shop");
-	wstr(&b, "f"); w16(&b, 2); wstr(&b, "int"); wstr(&b, "text");
-	is_int(cql_result_parse(b.s, b.len, &r, &err), 0,
-	       "schema_change FUNCTION parses");
-	is_str(r.object.s, "f(int, text)", "function with argument types");
-	cql_result_release(&r);
-
-	buf_reset(&b);
-	w32(&b, CQL_RESULT_SCHEMA_CHANGE);
-	wstr(&b, "CREATED"); wstr(&b, "KEYSPACE"); wstr(&b, "shop");
-	is_int(cql_result_parse(b.s, b.len, &r, &err), 0,
-	       "schema_change KEYSPACE parses");
-	is_str(r.keyspace.s, "shop", "changed keyspace");
-	cql_result_release(&r);
-
-	is_int(err.len, 0, "no error text for good bodies");
-	buf_release(&b);
-	buf_release(&err);
-}
-
-static void test_error_frames(void)
-{
-	struct buf body = BUF_INIT, frame = BUF_INIT, err = BUF_INIT;
-	struct cql_result r = CQL_RESULT_INIT;
-	struct cql_frame f;
-	size_t used;
-	int code = 0;
-
-	w32(&body, 0x2200);
-	wstr(&body, "unconfigured table foo");
-	is_int(cql_error_parse(body.s, body.len, &code, &err), CQL_ESERVER,
-	       "error body gives CQL_ESERVER");
-	is_int(code, 0x2200, "error code");
-	is_str(err.s, "cassandra error 0x2200 (Invalid): unconfigured table foo",
-	       "error message");
-	buf_reset(&err);
-
-	/* the same as a frame, with a warning and a tracing id in front */
-	buf_reset(&body);
-	buf_add(&body, uuid_bytes, 16);
-	w16(&body, 2);
-	wstr(&body, "first warning");
-	wstr(&body, "second warning");
-	w32(&body, 0x1002);
-	wstr(&body, "Cannot read from a bootstrapping node");
-	w32(&body, 99);		/* code-specific extra field, ignored */
-	wframe(&frame, CQL_FLAG_TRACING | CQL_FLAG_WARNING, 0, CQL_OP_ERROR,
-	       &body);
-	is_int(cql_frame_split(frame.s, frame.len, &f, &used, NULL), 1,
-	       "error frame splits");
-	is_int(cql_response_parse(&f, &r, &err), CQL_ESERVER,
-	       "error frame gives CQL_ESERVER");
-	is_int(r.error_code, 0x1002, "error code kept in the result");
-	is_str(err.s, "cassandra error 0x1002 (Is_bootstrapping): Cannot read "
-	       "from a bootstrapping node", "error frame message");
-	is_str(r.warnings.s, "first warning\nsecond warning",
-	       "warnings kept, one per line");
-	cql_result_release(&r);
-	buf_reset(&err);
-
-	/* custom payload before a result */
-	buf_reset(&body);
-	buf_reset(&frame);
-	w16(&body, 1);
-	wstr(&body, "k");
-	wbytes(&body, "v", 1);
-	w32(&body, CQL_RESULT_VOID);
-	wframe(&frame, CQL_FLAG_CUSTOM_PAYLOAD, 0, CQL_OP_RESULT, &body);
-	cql_frame_split(frame.s, frame.len, &f, &used, NULL);
-	is_int(cql_response_parse(&f, &r, &err), 0,
-	       "custom payload skipped before a result");
-	is_int(r.kind, CQL_RESULT_VOID, "result after the payload");
-	cql_result_release(&r);
-
-	buf_reset(&body);
-	buf_reset(&frame);
-	wstr(&body, "org.apache.cassandra.auth.PasswordAuthenticator");
-	wframe(&frame, 0, 0, CQL_OP_AUTHENTICATE, &body);
-	cql_frame_split(frame.s, frame.len, &f, &used, NULL);
-	is_int(cql_response_parse(&f, &r, &err), CQL_EAUTH,
-	       "AUTHENTICATE gives CQL_EAUTH");
-	ok(strstr(err.s, "authentication not supported") &&
-	   strstr(err.s, "PasswordAuthenticator"),
-	   "names the authenticator: %s", err.s);
-	buf_reset(&err);
-
-	buf_reset(&frame);
-	buf_reset(&body);
-	wframe(&frame, CQL_FLAG_COMPRESSION, 0, CQL_OP_RESULT, &body);
-	cql_frame_split(frame.s, frame.len, &f, &used, NULL);
-	is_int(cql_response_parse(&f, &r, &err), CQL_EPROTO,
-	       "compressed frame refused");
-	buf_reset(&err);
-
-	buf_reset(&body);
-	w32(&body, 0x2200);
-	w16(&body, 50);
-	buf_addstr(&body, "short");
-	is_int(cql_error_parse(body.s, body.len, &code, &err), CQL_EPROTO,
-	       "truncated error message refused");
-	ok(strstr(err.s, "malformed ERROR"), "says malformed: %s", err.s);
-
-	cql_result_release(&r);
-	buf_release(&body);
-	buf_release(&frame);
-	buf_release(&err);
-}
-
 static void test_malformed(void)
 {
 	struct buf body = BUF_INIT, err = BUF_INIT, b = BUF_INIT;
@@ -502,122 +301,494 @@ static void test_malformed(void)
 	}
 	ok(1, "2000 bit-flipped bodies decoded without a crash");
 
-	buf_reset(&b);
-	w32(&b, CQL_RESULT_ROWS);
-	w32(&b, CQL_ROWS_NO_METADATA);
-	w32(&b, 5);
-	w32(&b, 0x7fffffff);
-	is_int(cql_result_parse(b.s, b.len, &r, &err), CQL_EPROTO,
-	       "2^31 rows in a 16-byte body refused before allocating");
-	cql_result_release(&r);
-	buf_reset(&err);
-
-	buf_reset(&b);
-	w32(&b, CQL_RESULT_ROWS);
-	w32(&b, 0);
-	w32(&b, 0x7fffffff);
-	is_int(cql_result_parse(b.s, b.len, &r, &err), CQL_EPROTO,
-	       "2^31 columns refused");
-	cql_result_release(&r);
-	buf_reset(&err);
-
-	buf_reset(&b);
-	w32(&b, CQL_RESULT_ROWS);
-	w32(&b, CQL_ROWS_GLOBAL_TABLES_SPEC);
-	w32(&b, 1);
-	wstr(&b, "ks"); wstr(&b, "t");
-	wstr(&b, "c"); w16(&b, 0x0099);
-	w32(&b, 0);
-	is_int(cql_result_parse(b.s, b.len, &r, &err), CQL_EPROTO,
-	       "unknown type id refused (its options have no known shape)");
-	ok(strstr(err.s, "unknown column type 0x0099"), "names it: %s", err.s);
-	cql_result_release(&r);
-	buf_reset(&err);
-
-	buf_reset(&b);
-	w32(&b, CQL_RESULT_ROWS);
-	w32(&b, CQL_ROWS_GLOBAL_TABLES_SPEC);
-	w32(&b, 1);
-	wstr(&b, "ks"); wstr(&b, "t");
-	wstr(&b, "c");
-	for (i = 0; i < 1000; i++)
-		w16(&b, CQL_TYPE_LIST);
-	w16(&b, CQL_TYPE_INT);
-	w32(&b, 0);
-	is_int(cql_result_parse(b.s, b.len, &r, &err), CQL_EPROTO,
-	       "a 1000-deep list type refused");
-	ok(strstr(err.s, "nested deeper"), "says too deep: %s", err.s);
-	cql_result_release(&r);
-	buf_reset(&err);
-
-	buf_reset(&b);
-	w32(&b, 42);
-	is_int(cql_result_parse(b.s, b.len, &r, &err), CQL_EPROTO,
-	       "unknown result kind refused");
-	cql_result_release(&r);
-
-	is_int(cql_result_parse("", 0, &r, NULL), CQL_EPROTO,
-	       "empty body refused");
-	cql_result_release(&r);
-
 	buf_release(&b);
 	buf_release(&body);
 	buf_release(&err);
 }
 
-static const char *text_of(int type, const void *p, int32_t len)
+static void test_name_lookups(void)
 {
-	static struct buf out = BUF_INIT;
-	struct cql_cell c = { p, len };
-
-	buf_reset(&out);
-	if (cql_cell_text(&c, type, &out))
-		return "<bad>";
-	return out.s;
-}
-
-static void test_cell_text(void)
-{
-	is_str(text_of(CQL_TYPE_TIMESTAMP, "\0\0\0\0\0\0\0\0", 8),
-	       "1970-01-01T00:00:00.000Z", "timestamp epoch");
-	is_str(text_of(CQL_TYPE_TIMESTAMP, "\x00\x00\x01\x8d\x5f\x63\xea\x7b",
-		       8), "2024-01-31T12:00:00.123Z"
-	       , "timestamp with milliseconds");
-	is_str(text_of(CQL_TYPE_TIMESTAMP, "\xff\xff\xff\xff\xff\xff\xff\xff",
-		       8), "1969-12-31T23:59:59.999Z", "timestamp -1 ms");
-	is_str(text_of(CQL_TYPE_BOOLEAN, "\1", 1), "true", "boolean true");
-	is_str(text_of(CQL_TYPE_BOOLEAN, "\0", 1), "false", "boolean false");
-	is_str(text_of(CQL_TYPE_DOUBLE, "\x3f\xb9\x99\x99\x99\x99\x99\x9a", 8),
-	       "0.1", "double 0.1, shortest form");
-	is_str(text_of(CQL_TYPE_FLOAT, "\x3f\xc0\x00\x00", 4), "1.5",
-	       "float 1.5");
-	is_str(text_of(CQL_TYPE_FLOAT, "\x3d\xcc\xcc\xcd", 4), "0.1",
-	       "float 0.1 not widened to 0.100000001");
-	is_str(text_of(CQL_TYPE_DOUBLE, "\x7f\xf8\0\0\0\0\0\0", 8), "NaN",
-	       "double NaN");
-	is_str(text_of(CQL_TYPE_ASCII, "abc", 3), "abc", "ascii");
-	is_str(text_of(CQL_TYPE_TIMEUUID, uuid_bytes, 16),
-	       "123e4567-e89b-12d3-a456-426614174000", "timeuuid");
-	is_str(text_of(CQL_TYPE_SMALLINT, "\xff\xfe", 2), "-2", "smallint");
-	is_str(text_of(CQL_TYPE_TINYINT, "\x80", 1), "-128", "tinyint");
-	is_str(text_of(CQL_TYPE_COUNTER, "\0\0\0\0\0\0\0\x07", 8), "7",
-	       "counter");
-	is_str(text_of(CQL_TYPE_DATE, "\x80\x00\x00\x00", 4), "1970-01-01",
-	       "date at 2^31 is the epoch");
-	is_str(text_of(CQL_TYPE_DATE, "\x80\x00\x4d\x47", 4), "2024-03-01",
-	       "date in 2024");
-	is_str(text_of(CQL_TYPE_INET, "\x7f\0\0\1", 4), "127.0.0.1", "inet v4");
-	is_str(text_of(CQL_TYPE_BLOB, "\xca\xfe", 2), "0xcafe", "blob");
-	is_str(text_of(CQL_TYPE_BLOB, "", 0), "0x", "empty blob");
-	is_str(text_of(CQL_TYPE_INT, "\0\0\1", 3), "<bad>",
-	       "int of 3 bytes refused");
-	is_str(text_of(CQL_TYPE_UUID, "\0\1", 2), "<bad>",
-	       "uuid of 2 bytes refused");
-	is_str(text_of(CQL_TYPE_INT, "", 0), "", "empty int shown empty");
-	is_str(text_of(CQL_TYPE_INT, NULL, -1), "null", "null int");
 	is_str(cql_type_name(CQL_TYPE_VARCHAR), "varchar", "type name");
 	is_str(cql_error_name(0x2000), "Syntax_error", "error name");
 	is_str(cql_error_name(0x7777), "Unknown", "unknown error name");
+}
+
+/* ---- the decoders against tests/unit/data/cql-frames.test ---- */
+
+/* the names a case may use for a number; numbers may be written as is */
+static const struct {
+	const char *name;
+	long long v;
+} names[] = {
+	{ "ok", 0 }, { "refused", -1 }, { "EIO", CQL_EIO },
+	{ "EPROTO", CQL_EPROTO }, { "ESERVER", CQL_ESERVER },
+	{ "EAUTH", CQL_EAUTH },
+	{ "VOID", CQL_RESULT_VOID }, { "ROWS", CQL_RESULT_ROWS },
+	{ "SET_KEYSPACE", CQL_RESULT_SET_KEYSPACE },
+	{ "PREPARED", CQL_RESULT_PREPARED },
+	{ "SCHEMA_CHANGE", CQL_RESULT_SCHEMA_CHANGE },
+	{ "GLOBAL_TABLES_SPEC", CQL_ROWS_GLOBAL_TABLES_SPEC },
+	{ "HAS_MORE_PAGES", CQL_ROWS_HAS_MORE_PAGES },
+	{ "NO_METADATA", CQL_ROWS_NO_METADATA },
+	{ "COMPRESSION", CQL_FLAG_COMPRESSION }, { "TRACING", CQL_FLAG_TRACING },
+	{ "CUSTOM_PAYLOAD", CQL_FLAG_CUSTOM_PAYLOAD },
+	{ "WARNING", CQL_FLAG_WARNING },
+	{ "ERROR", CQL_OP_ERROR }, { "READY", CQL_OP_READY },
+	{ "AUTHENTICATE", CQL_OP_AUTHENTICATE }, { "RESULT", CQL_OP_RESULT },
+	{ "EVENT", CQL_OP_EVENT },
+	{ "ONE", CQL_ONE }, { "QUORUM", CQL_QUORUM }, { "ALL", CQL_ALL },
+	{ "LOCAL_ONE", CQL_LOCAL_ONE }, { "Unprepared", CQL_ERR_UNPREPARED },
+	{ "ascii", CQL_TYPE_ASCII }, { "bigint", CQL_TYPE_BIGINT },
+	{ "blob", CQL_TYPE_BLOB }, { "boolean", CQL_TYPE_BOOLEAN },
+	{ "counter", CQL_TYPE_COUNTER }, { "double", CQL_TYPE_DOUBLE },
+	{ "float", CQL_TYPE_FLOAT }, { "int", CQL_TYPE_INT },
+	{ "timestamp", CQL_TYPE_TIMESTAMP }, { "uuid", CQL_TYPE_UUID },
+	{ "varchar", CQL_TYPE_VARCHAR }, { "timeuuid", CQL_TYPE_TIMEUUID },
+	{ "inet", CQL_TYPE_INET }, { "date", CQL_TYPE_DATE },
+	{ "smallint", CQL_TYPE_SMALLINT }, { "tinyint", CQL_TYPE_TINYINT },
+	{ "list", CQL_TYPE_LIST }, { "map", CQL_TYPE_MAP },
+	{ "unknown", CQL_TYPE_UNKNOWN },
+};
+
+struct case_file {
+	const char *path;
+	int line;
+};
+
+__attribute__((noreturn, format(printf, 2, 3)))
+static void case_die(const struct case_file *cf, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	die("%s:%d: %s", cf->path, cf->line, msg.s);
+}
+
+/* "0x10", "-1", "TRACING|WARNING" */
+static long long case_num(const struct case_file *cf, const char *tok)
+{
+	char part[64], *end;
+	long long v = 0, one;
+	size_t n, i;
+
+	while (*tok) {
+		n = strcspn(tok, "|");
+		if (!n || n >= sizeof(part))
+			case_die(cf, "bad number '%s'", tok);
+		memcpy(part, tok, n);
+		part[n] = '\0';
+		one = strtoll(part, &end, 0);
+		if (*end) {
+			for (i = 0; i < ARRAY_SIZE(names); i++)
+				if (!strcmp(names[i].name, part))
+					break;
+			if (i == ARRAY_SIZE(names))
+				case_die(cf, "unknown name '%s'", part);
+			one = names[i].v;
+		}
+		v |= one;
+		tok += n + (tok[n] == '|');
+	}
+	return v;
+}
+
+/* TEXT with \n, \\ and \xHH */
+static void case_text(const struct case_file *cf, struct buf *out, const char *s)
+{
+	char hex[3] = { 0 };
+
+	for (; *s; s++) {
+		if (*s != '\\') {
+			buf_addch(out, *s);
+			continue;
+		}
+		s++;
+		if (*s == 'n') {
+			buf_addch(out, '\n');
+		} else if (*s == '\\') {
+			buf_addch(out, '\\');
+		} else if (*s == 'x' && isxdigit((unsigned char)s[1]) &&
+			   isxdigit((unsigned char)s[2])) {
+			memcpy(hex, s + 1, 2);
+			buf_addch(out, (int)strtol(hex, NULL, 16));
+			s += 2;
+		} else {
+			case_die(cf, "bad escape in '%s'", s - 1);
+		}
+	}
+}
+
+static void case_hex(const struct case_file *cf, struct buf *out, const char *s)
+{
+	char hex[3] = { 0 };
+
+	for (; *s; s++) {
+		if (*s == ' ')
+			continue;
+		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
+			case_die(cf, "bad hex at '%s'", s);
+		memcpy(hex, s, 2);
+		buf_addch(out, (int)strtol(hex, NULL, 16));
+		s++;
+	}
+}
+
+/* one building line; `frame_at` is where a frame header went, or -1 */
+static void case_build(const struct case_file *cf, struct buf *in, char *line,
+		       long *frame_at, int *null_cell)
+{
+	char *arg, *end, *f[3];
+	long times = 1;
+	int i;
+
+	times = strtol(line, &end, 10);
+	if (end != line && !strncmp(end, " * ", 3))
+		line = end + 3;
+	else
+		times = 1;
+	arg = line + strcspn(line, " ");
+	if (*arg)
+		*arg++ = '\0';
+	while (times-- > 0) {
+		if (!strcmp(line, "byte")) {
+			buf_addch(in, (int)case_num(cf, arg));
+		} else if (!strcmp(line, "short")) {
+			w16(in, (unsigned)case_num(cf, arg));
+		} else if (!strcmp(line, "int")) {
+			w32(in, (uint32_t)case_num(cf, arg));
+		} else if (!strcmp(line, "long")) {
+			w32(in, (uint32_t)((unsigned long long)case_num(cf, arg) >> 32));
+			w32(in, (uint32_t)case_num(cf, arg));
+		} else if (!strcmp(line, "string") || !strcmp(line, "longstring") ||
+			   !strcmp(line, "bytes")) {
+			struct buf t = BUF_INIT;
+
+			if (!strcmp(line, "bytes") && !strcmp(arg, "null")) {
+				wnull(in);
+				continue;
+			}
+			case_text(cf, &t, arg);
+			if (line[0] == 's')
+				w16(in, (unsigned)t.len);
+			else
+				w32(in, (uint32_t)t.len);
+			buf_add(in, t.s, t.len);
+			buf_release(&t);
+		} else if (!strcmp(line, "text")) {
+			case_text(cf, in, arg);
+		} else if (!strcmp(line, "hex")) {
+			case_hex(cf, in, arg);
+		} else if (!strcmp(line, "null")) {
+			*null_cell = 1;
+		} else if (!strcmp(line, "frame")) {
+			for (i = 0; i < 3; i++) {
+				f[i] = strsep(&arg, " ");
+				if (!f[i])
+					case_die(cf, "frame wants FLAGS STREAM OPCODE");
+			}
+			*frame_at = (long)in->len;
+			buf_addch(in, 0x84);
+			buf_addch(in, (int)case_num(cf, f[0]));
+			w16(in, (unsigned)case_num(cf, f[1]) & 0xffff);
+			buf_addch(in, (int)case_num(cf, f[2]));
+			w32(in, 0);	/* the length, once the body is built */
+		} else {
+			case_die(cf, "unknown building line '%s'", line);
+		}
+	}
+}
+
+/* what one decoder made of a case's input */
+struct decoded {
+	int ret, split, code;
+	struct buf err, text;
+	struct cql_header hdr;
+	struct cql_result r;
+};
+
+static void hex_of(struct buf *out, const struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->len; i++)
+		buf_addf(out, "%02x", (unsigned char)b->s[i]);
+}
+
+/* a field, named with its indexes taken out ("cols[].name"), as text */
+typedef void field_fn(const struct decoded *d, const int *ix, struct buf *out);
+
+#define INT_FIELD(fname, expr) \
+	static void fname(const struct decoded *d, const int *ix, struct buf *out) \
+	{ (void)ix; buf_addf(out, "%lld", (long long)(expr)); }
+#define STR_FIELD(fname, expr) \
+	static void fname(const struct decoded *d, const int *ix, struct buf *out) \
+	{ (void)ix; buf_addstr(out, (expr)); }
+
+INT_FIELD(f_returns, d->ret)
+INT_FIELD(f_split, d->split)
+INT_FIELD(f_code, d->code)
+INT_FIELD(f_version, d->hdr.version)
+INT_FIELD(f_flags, d->hdr.flags)
+INT_FIELD(f_stream, d->hdr.stream)
+INT_FIELD(f_opcode, d->hdr.opcode)
+INT_FIELD(f_length, d->hdr.length)
+INT_FIELD(f_kind, d->r.kind)
+INT_FIELD(f_rows_flags, d->r.rows_flags)
+INT_FIELD(f_error_code, d->r.error_code)
+STR_FIELD(f_error, d->err.s)
+STR_FIELD(f_text, d->text.s)
+STR_FIELD(f_keyspace, d->r.keyspace.s)
+STR_FIELD(f_change_type, d->r.change_type.s)
+STR_FIELD(f_target, d->r.target.s)
+STR_FIELD(f_object, d->r.object.s)
+STR_FIELD(f_warnings, d->r.warnings.s)
+
+static void f_paging_state(const struct decoded *d, const int *ix, struct buf *out)
+{
+	(void)ix;
+	hex_of(out, &d->r.paging_state);
+}
+
+static void f_prepared_id(const struct decoded *d, const int *ix, struct buf *out)
+{
+	(void)ix;
+	hex_of(out, &d->r.prepared_id);
+}
+
+static const struct cql_column *col_at(const struct decoded *d, int i)
+{
+	return i >= 0 && i < d->r.ncols ? &d->r.cols[i] : NULL;
+}
+
+#define COL_FIELD(fname, member) \
+	static void fname(const struct decoded *d, const int *ix, struct buf *out) \
+	{ const struct cql_column *c = col_at(d, ix[0]); \
+	  buf_addstr(out, c ? c->member : "<no such column>"); }
+COL_FIELD(f_col_keyspace, keyspace)
+COL_FIELD(f_col_table, table)
+COL_FIELD(f_col_name, name)
+COL_FIELD(f_col_type_name, type_name)
+
+static void f_col_type(const struct decoded *d, const int *ix, struct buf *out)
+{
+	const struct cql_column *c = col_at(d, ix[0]);
+
+	if (c)
+		buf_addf(out, "%d", c->type);
+	else
+		buf_addstr(out, "<no such column>");
+}
+
+static void f_cell(const struct decoded *d, const int *ix, struct buf *out)
+{
+	if (ix[0] < 0 || ix[0] >= d->r.nrows || !col_at(d, ix[1]))
+		buf_addstr(out, "<no such cell>");
+	else
+		buf_addstr(out, cell_text(&d->r, ix[0], ix[1]));
+}
+
+static const struct {
+	const char *name;
+	int is_int;	/* compared as numbers: the want may be a name */
+	field_fn *fn;
+} fields[] = {
+	{ "returns", 1, f_returns }, { "split", 1, f_split },
+	{ "code", 1, f_code }, { "version", 1, f_version },
+	{ "flags", 1, f_flags }, { "stream", 1, f_stream },
+	{ "opcode", 1, f_opcode }, { "length", 1, f_length },
+	{ "kind", 1, f_kind }, { "rows_flags", 1, f_rows_flags },
+	{ "error_code", 1, f_error_code }, { "error", 0, f_error },
+	{ "text", 0, f_text }, { "keyspace", 0, f_keyspace },
+	{ "change_type", 0, f_change_type }, { "target", 0, f_target },
+	{ "object", 0, f_object }, { "warnings", 0, f_warnings },
+	{ "paging_state", 0, f_paging_state },
+	{ "prepared_id", 0, f_prepared_id },
+	{ "cols[].keyspace", 0, f_col_keyspace }, { "cols[].table", 0, f_col_table },
+	{ "cols[].name", 0, f_col_name }, { "cols[].type", 1, f_col_type },
+	{ "cols[].type_name", 0, f_col_type_name }, { "cell[][]", 0, f_cell },
+};
+
+/* one check line: "returns CODE", "FIELD = VALUE" or "FIELD ~ VALUE" */
+static void case_check(const struct case_file *cf, const char *title,
+		       const struct decoded *d, const char *line)
+{
+	struct buf key = BUF_INIT, got = BUF_INIT, want = BUF_INIT;
+	const char *p = line, *value;
+	int ix[2] = { -1, -1 }, nix = 0, contains = 0;
+	size_t i;
+
+	if (!strncmp(line, "returns ", 8)) {
+		buf_addstr(&key, "returns");
+		value = line + 8;
+	} else {
+		for (; *p && *p != ' '; p++) {
+			if (*p == '[') {
+				if (nix == 2)
+					case_die(cf, "too many indexes in '%s'", line);
+				ix[nix++] = (int)strtol(p + 1, (char **)&p, 10);
+				if (*p != ']')
+					case_die(cf, "bad index in '%s'", line);
+				buf_addstr(&key, "[]");
+				continue;
+			}
+			buf_addch(&key, *p);
+		}
+		if (p[0] != ' ' || (p[1] != '=' && p[1] != '~') ||
+		    (p[2] && p[2] != ' '))
+			case_die(cf, "want 'FIELD = VALUE' or 'FIELD ~ VALUE': '%s'", line);
+		contains = p[1] == '~';
+		value = p[2] ? p + 3 : p + 2;
+	}
+	for (i = 0; i < ARRAY_SIZE(fields); i++)
+		if (!strcmp(fields[i].name, key.s))
+			break;
+	if (i == ARRAY_SIZE(fields))
+		case_die(cf, "unknown field '%s'", key.s);
+	fields[i].fn(d, ix, &got);
+	if (fields[i].is_int)
+		buf_addf(&want, "%lld", case_num(cf, value));
+	else
+		case_text(cf, &want, value);
+	if (contains)
+		ok(strstr(got.s, want.s), "%s: %s (got '%s')", title, line, got.s);
+	else
+		is_str(got.s, want.s, "%s: %s", title, line);
+	buf_release(&key);
+	buf_release(&got);
+	buf_release(&want);
+}
+
+/* runs one decoder over the input built */
+static void case_decode(const struct case_file *cf, const char *decoder,
+			struct buf *in, long frame_at, int null_cell,
+			struct decoded *d)
+{
+	struct cql_frame f;
+	size_t used;
+
+	if (!strcmp(decoder, "header")) {
+		if (in->len != CQL_HEADER_LEN)
+			case_die(cf, "a header is %d bytes, not %zu", CQL_HEADER_LEN,
+				 in->len);
+		d->ret = cql_header_decode(&d->hdr, (const unsigned char *)in->s,
+					   &d->err);
+	} else if (!strcmp(decoder, "result")) {
+		d->ret = cql_result_parse(in->s, in->len, &d->r, &d->err);
+	} else if (!strcmp(decoder, "error")) {
+		d->ret = cql_error_parse(in->s, in->len, &d->code, &d->err);
+	} else if (!strcmp(decoder, "frame")) {
+		uint32_t n = (uint32_t)(in->len - (size_t)frame_at - CQL_HEADER_LEN);
+
+		if (frame_at < 0)
+			case_die(cf, "a frame case wants a 'frame' line");
+		for (int k = 0; k < 4; k++)
+			in->s[frame_at + 5 + k] = (char)(n >> (24 - 8 * k));
+		d->split = cql_frame_split(in->s, in->len, &f, &used, NULL);
+		d->ret = d->split == 1 ? cql_response_parse(&f, &d->r, &d->err)
+				       : d->split;
+	} else if (!strncmp(decoder, "cell ", 5)) {
+		struct cql_cell c = { (const unsigned char *)in->s,
+				      (int32_t)in->len };
+
+		if (null_cell) {
+			c.data = NULL;
+			c.len = -1;
+		}
+		d->ret = cql_cell_text(&c, (int)case_num(cf, decoder + 5), &d->text);
+	} else {
+		case_die(cf, "unknown decoder '%s'", decoder);
+	}
+}
+
+/* the cases of cql-frames.test, beside this file; returns how many ran */
+static int run_case_file(const char *path)
+{
+	struct case_file cf = { path, 0 };
+	struct buf line = BUF_INIT, in = BUF_INIT, title = BUF_INIT;
+	struct buf decoder = BUF_INIT;
+	struct decoded d = { 0, 0, 0, BUF_INIT, BUF_INIT, { 0 }, CQL_RESULT_INIT };
+	FILE *fp = fopen(path, "r");
+	char chunk[4096];
+	enum { IDLE, BUILD, CHECK } state = IDLE;
+	long frame_at = -1;
+	int null_cell = 0, ncases = 0, eof = 0;
+
+	if (!fp) {
+		ok(0, "cannot read '%s': %s", path, strerror(errno));
+		return 0;
+	}
+	while (!eof) {
+		buf_reset(&line);
+		while (fgets(chunk, sizeof(chunk), fp)) {
+			buf_addstr(&line, chunk);
+			if (line.len && line.s[line.len - 1] == '\n')
+				break;
+		}
+		eof = !line.len;
+		cf.line++;
+		if (line.len && line.s[line.len - 1] == '\n')
+			buf_setlen(&line, line.len - 1);
+		if (line.s[0] == '#')
+			continue;
+		if (!line.len) {	/* a blank line or the end: a case ends */
+			if (state == BUILD)
+				case_die(&cf, "case '%s' has no '--' line", title.s);
+			if (state == CHECK) {
+				cql_result_release(&d.r);
+				buf_reset(&d.err);
+				buf_reset(&d.text);
+				ncases++;
+			}
+			state = IDLE;
+			continue;
+		}
+		if (state == IDLE) {
+			char *colon = strstr(line.s, ": ");
+
+			if (!colon)
+				case_die(&cf, "want 'DECODER: title', got '%s'", line.s);
+			buf_reset(&decoder);
+			buf_add(&decoder, line.s, (size_t)(colon - line.s));
+			buf_reset(&title);
+			buf_addstr(&title, colon + 2);
+			buf_reset(&in);
+			frame_at = -1;
+			null_cell = 0;
+			state = BUILD;
+		} else if (state == BUILD && !strcmp(line.s, "--")) {
+			d.ret = d.split = d.code = 0;
+			memset(&d.hdr, 0, sizeof(d.hdr));
+			case_decode(&cf, decoder.s, &in, frame_at, null_cell, &d);
+			state = CHECK;
+		} else if (state == BUILD) {
+			case_build(&cf, &in, line.s, &frame_at, &null_cell);
+		} else {
+			case_check(&cf, title.s, &d, line.s);
+		}
+	}
+	fclose(fp);
+	buf_release(&line);
+	buf_release(&in);
+	buf_release(&title);
+	buf_release(&decoder);
+	buf_release(&d.err);
+	buf_release(&d.text);
+	return ncases;
+}
+
+static void test_case_file(void)
+{
+	/* beside this source, as make runs the tests from the top */
+	const char *slash = strrchr(__FILE__, '/');
+	char *path = xstrfmt("%.*sdata/cql-frames.test",
+			     slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__);
+	int n = run_case_file(path);
+
+	ok(n > 0, "%d cases read from %s", n, path);
+	free(path);
 }
 
 /* ---- the connection, against a fake server on a socketpair ---- */
@@ -945,17 +1116,6 @@ static void test_prepared_parse(void)
 	is_int(st->nres, 0, "no result metadata: nres 0");
 	cql_prepared_free(st);
 
-	/* a key index beyond the bind markers */
-	buf_reset(&body);
-	w32(&body, CQL_RESULT_PREPARED);
-	w16(&body, 1); buf_addch(&body, 'x');
-	w32(&body, 0); w32(&body, 1); w32(&body, 1); w16(&body, 3);
-	wstr(&body, "ks"); wstr(&body, "t"); wtype(&body, "a", CQL_TYPE_INT);
-	w32(&body, CQL_ROWS_NO_METADATA); w32(&body, 0);
-	is_int(cql_result_parse(body.s, body.len, &r, &err), CQL_EPROTO,
-	       "partition key index out of range refused");
-	ok(strstr(err.s, "partition key index 3 of 1"), "says so: %s", err.s);
-	cql_result_release(&r);
 	buf_release(&body);
 	buf_release(&err);
 }
@@ -1343,84 +1503,8 @@ static void test_request_bodies(void)
 	buf_release(&err);
 }
 
-/* an extra-fields string and its length (it holds NULs) */
-#define EXTRA(s) s, sizeof(s) - 1
-
-static void test_error_extras(void)
+static void test_error_names(void)
 {
-	static const struct {
-		int code;
-		const char *extra;
-		size_t len;
-		const char *want;
-	} cases[] = {
-		{ 0x1000, EXTRA("\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00"),
-		  " [consistency ONE: 0 of 1 required replicas alive]" },
-		{ 0x1100, EXTRA("\x00\x04\x00\x00\x00\x01\x00\x00\x00\x02"
-				"\x00\x06SIMPLE"),
-		  " [consistency QUORUM: 1 of 2 replicas acknowledged, write "
-		  "type SIMPLE]" },
-		{ 0x1200, EXTRA("\x00\x0a\x00\x00\x00\x00\x00\x00\x00\x01\x00"),
-		  " [consistency LOCAL_ONE: 0 of 1 replicas answered, data "
-		  "missing]" },
-		{ 0x1300, EXTRA("\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01"
-				"\x00\x00\x00\x01\x01"),
-		  " [consistency ONE: 0 of 1 replicas answered, 1 failed, data "
-		  "present]" },
-		{ 0x1500, EXTRA("\x00\x05\x00\x00\x00\x00\x00\x00\x00\x03"
-				"\x00\x00\x00\x02\x00\x05" "BATCH"),
-		  " [consistency ALL: 0 of 3 replicas acknowledged, 2 failed, "
-		  "write type BATCH]" },
-		{ 0x1400, EXTRA("\x00\x02ks\x00\x02" "fn\x00\x02\x00\x03int"
-				"\x00\x04text"),
-		  " [function ks.fn(int, text)]" },
-		{ 0x2400, EXTRA("\x00\x04shop\x00\x00"), " [keyspace shop]" },
-		{ 0x2400, EXTRA("\x00\x04shop\x00\x06orders"),
-		  " [table shop.orders]" },
-		{ 0x2500, EXTRA("\x00\x04\xde\xad\xbe\xef"),
-		  " [statement id 0xdeadbeef]" },
-		{ 0x1100, EXTRA("\x00\x04"), "" },	/* cut short: left out */
-		{ 0x2200, EXTRA("\x00\x04\xde"), "" },	/* Invalid has none */
-	};
-	struct buf body = BUF_INIT, err = BUF_INIT, want = BUF_INIT;
-	struct buf frame = BUF_INIT;
-	struct cql_result r = CQL_RESULT_INIT;
-	struct cql_frame f;
-	size_t k, used;
-	int code;
-
-	for (k = 0; k < ARRAY_SIZE(cases); k++) {
-		buf_reset(&body);
-		buf_reset(&err);
-		buf_reset(&want);
-		w32(&body, (uint32_t)cases[k].code);
-		wstr(&body, "msg");
-		buf_add(&body, cases[k].extra, cases[k].len);
-		is_int(cql_error_parse(body.s, body.len, &code, &err),
-		       CQL_ESERVER, "error 0x%04x parses", cases[k].code);
-		buf_addf(&want, "cassandra error 0x%04x (%s): msg%s",
-			 cases[k].code, cql_error_name(cases[k].code),
-			 cases[k].want);
-		is_str(err.s, want.s, "0x%04x message with its extra fields",
-		       cases[k].code);
-	}
-
-	/* Unprepared through a frame: the unknown id is kept */
-	buf_reset(&body);
-	w32(&body, 0x2500);
-	wstr(&body, "unknown");
-	w16(&body, 4);
-	buf_add(&body, "\xde\xad\xbe\xef", 4);
-	wframe(&frame, 0, 1, CQL_OP_ERROR, &body);
-	cql_frame_split(frame.s, frame.len, &f, &used, NULL);
-	buf_reset(&err);
-	is_int(cql_response_parse(&f, &r, &err), CQL_ESERVER,
-	       "Unprepared frame");
-	ok(r.error_code == CQL_ERR_UNPREPARED && r.prepared_id.len == 4 &&
-	   !memcmp(r.prepared_id.s, "\xde\xad\xbe\xef", 4),
-	   "its unknown id is in prepared_id");
-	cql_result_release(&r);
-
 	is_str(cql_error_name(CQL_ERR_WRITE_TIMEOUT), "Write_timeout",
 	       "Write_timeout named");
 	is_str(cql_error_name(CQL_ERR_IS_BOOTSTRAPPING), "Is_bootstrapping",
@@ -1442,10 +1526,6 @@ static void test_error_extras(void)
 	is_int(cql_consistency_parse("quorum"), CQL_QUORUM,
 	       "consistency parsed, any case");
 	is_int(cql_consistency_parse("most"), -1, "unknown consistency");
-	buf_release(&body);
-	buf_release(&err);
-	buf_release(&want);
-	buf_release(&frame);
 }
 
 static void test_cell_helpers(void)
@@ -2142,14 +2222,13 @@ int main(void)
 	test_encode();
 	test_split();
 	test_rows();
-	test_rows_variants();
-	test_error_frames();
 	test_malformed();
-	test_cell_text();
+	test_case_file();
+	test_name_lookups();
 	test_prepared_parse();
 	test_values();
 	test_request_bodies();
-	test_error_extras();
+	test_error_names();
 	test_cell_helpers();
 	test_conn();
 	test_out_of_order();
