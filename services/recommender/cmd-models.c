@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "rec.h"
-#include "registry.h"
+#include "model/registry.h"
 #include "util/xalloc.h"
 
 static json_t *entry_json(const struct registry_entry *e)

@@ -17,7 +17,7 @@
 #include "core/config.h"
 #include "eval.h"
 #include "rec.h"
-#include "registry.h"
+#include "model/registry.h"
 #include "util/xalloc.h"
 
 struct train_opts {

@@ -13,7 +13,7 @@
 #include "core/config.h"
 #include "core/load-targets.h"
 #include "core/loadrun.h"
-#include "registry.h"
+#include "model/registry.h"
 #include "rec.h"
 #include "util/hostport.h"
 #include "util/quote.h"

@@ -2,7 +2,7 @@
  * registry: the recommender's models in a bare git repository, over libgit2
  * (which does not leak out of this file), and the params/metrics diff.
  */
-#include "registry.h"
+#include "model/registry.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
