@@ -35,6 +35,7 @@ int cmd_data(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_launcher(int argc, char **argv);
+int cmd_models(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /* the table's entry for `name`, or NULL */
