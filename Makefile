@@ -29,6 +29,20 @@ TUILIBS := $(shell pkg-config --libs ncursesw)
 LIB_SRC := $(wildcard sandbox/util/*.c sandbox/clients/*.c sandbox/core/*.c)
 LIB_OBJ := $(LIB_SRC:.c=.o)
 LIB     := sandbox/libpancake.a
+# the model library (sandbox/model): the model file, the registry (libgit2),
+# the Redis key layout, sparse rows and top-k scoring (OpenBLAS). Its own
+# archive, so that only what pulls the registry or top-k links libgit2 or
+# OpenBLAS. Core uses it (the loader's key names) and it uses util and
+# clients, so links name $(LIB) again after it: $(LIBA).
+MODEL_SRC := $(wildcard sandbox/model/*.c)
+MODEL_OBJ := $(MODEL_SRC:.c=.o)
+MODEL_LIB := sandbox/libpancake-model.a
+MODEL_PKGS := openblas libgit2
+# -O3: top-k's loops vectorise
+MODEL_CFLAGS = $(ALL_CFLAGS) -O3 $(shell pkg-config --cflags $(MODEL_PKGS))
+MODEL_LIBS := $(shell pkg-config --libs $(MODEL_PKGS))
+GIT_LIBS := $(shell pkg-config --libs libgit2)
+LIBA    := $(LIB) $(MODEL_LIB) $(LIB)
 # the launcher: commands and the terminal UI
 APP_SRC := $(wildcard sandbox/cmd-*.c sandbox/tui/*.c) sandbox/cli.c sandbox/main.c
 APP_OBJ := $(APP_SRC:.c=.o)
@@ -36,28 +50,27 @@ APP_OBJ := $(APP_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
 
-# the recommender (services/recommender): ALS on OpenBLAS, a libgit2 registry
+# the recommender (services/recommender): ALS on OpenBLAS and its commands
 RECO     := services/recommender/recommender
 RECO_DIR := services/recommender
-RECO_PKGS := openblas libgit2
 # -O3: the kernels' loops vectorise (the CG gather ran twice as fast)
-RECO_CFLAGS = $(ALL_CFLAGS) -O3 -I$(RECO_DIR) $(shell pkg-config --cflags $(RECO_PKGS))
-RECO_LIBS := $(shell pkg-config --libs $(RECO_PKGS))
+RECO_CFLAGS = $(ALL_CFLAGS) -O3 $(shell pkg-config --cflags openblas)
 # the kernels and solves (everything but the commands), for unit tests too
-RECO_CORE := als topk eval publish registry
+RECO_CORE := als eval publish
 RECO_CORE_OBJ := $(RECO_CORE:%=$(RECO_DIR)/%.o)
 RECO_OBJ := $(RECO_CORE_OBJ) $(patsubst %.c,%.o,$(wildcard $(RECO_DIR)/cmd-*.c)) \
            $(RECO_DIR)/rec.o $(RECO_DIR)/main.o
-RECO_UNIT := tests/unit/test-als tests/unit/test-registry tests/unit/test-publish
-UNIT_BIN := $(filter-out $(RECO_UNIT),$(UNIT_BIN)) $(RECO_UNIT)
+RECO_UNIT := tests/unit/test-als
+# the model library's own tests, with libgit2 and OpenBLAS
+MODEL_UNIT := tests/unit/test-registry tests/unit/test-keys
+UNIT_BIN := $(filter-out $(RECO_UNIT) $(MODEL_UNIT),$(UNIT_BIN)) $(RECO_UNIT) $(MODEL_UNIT)
 
-# the serving binary (services/serving): libmicrohttpd, and the recommender's
-# kernels and registry for the model in memory
+# the serving binary (services/serving): libmicrohttpd, and the model library
+# for the model in memory
 SERV     := services/serving/serving
 SERV_DIR := services/serving
-SERV_CFLAGS = $(ALL_CFLAGS) -O3 -I$(SERV_DIR) -I$(RECO_DIR) \
-           $(shell pkg-config --cflags $(RECO_PKGS) libmicrohttpd)
-SERV_LIBS := $(RECO_LIBS) $(shell pkg-config --libs libmicrohttpd)
+SERV_CFLAGS = $(ALL_CFLAGS) -O3 $(shell pkg-config --cflags openblas libmicrohttpd)
+SERV_LIBS := $(MODEL_LIBS) $(shell pkg-config --libs libmicrohttpd)
 SERV_CORE := route bandit ledger
 SERV_CORE_OBJ := $(SERV_CORE:%=$(SERV_DIR)/%.o)
 SERV_OBJ := $(SERV_CORE_OBJ) $(SERV_DIR)/variant.o $(SERV_DIR)/server.o $(SERV_DIR)/main.o
@@ -66,46 +79,58 @@ UNIT_BIN := $(filter-out $(SERV_UNIT),$(UNIT_BIN)) $(SERV_UNIT)
 
 all: pancake $(RECO) $(SERV)
 
-$(SERV): $(SERV_OBJ) $(RECO_CORE_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(SERV_OBJ) $(RECO_CORE_OBJ) $(LIB) $(SERV_LIBS) $(LIBS)
+$(SERV): $(SERV_OBJ) $(LIB) $(MODEL_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(SERV_OBJ) $(LIBA) $(SERV_LIBS) $(LIBS)
 
 $(SERV_DIR)/%.o: $(SERV_DIR)/%.c
 	$(CC) $(SERV_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(SERV_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(SERV_CORE_OBJ) $(LIB)
-	$(CC) $(SERV_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(SERV_CORE_OBJ) $(LIB) $(LIBS)
+$(SERV_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(SERV_CORE_OBJ) $(LIB) $(MODEL_LIB)
+	$(CC) $(SERV_CFLAGS) -I$(SERV_DIR) -Itests/unit $(LDFLAGS) -o $@ $< $(SERV_CORE_OBJ) \
+	  $(LIBA) $(LIBS)
 
-$(RECO): $(RECO_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(RECO_OBJ) $(LIB) $(RECO_LIBS) $(LIBS)
+$(RECO): $(RECO_OBJ) $(LIB) $(MODEL_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(RECO_OBJ) $(LIBA) $(MODEL_LIBS) $(LIBS)
 
 $(RECO_DIR)/%.o: $(RECO_DIR)/%.c
 	$(CC) $(RECO_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(RECO_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(RECO_CORE_OBJ) $(LIB)
-	$(CC) $(RECO_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(RECO_CORE_OBJ) $(LIB) \
-	  $(RECO_LIBS) $(LIBS)
+$(RECO_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(RECO_CORE_OBJ) $(LIB) $(MODEL_LIB)
+	$(CC) $(RECO_CFLAGS) -I$(RECO_DIR) -Itests/unit $(LDFLAGS) -o $@ $< $(RECO_CORE_OBJ) \
+	  $(LIBA) $(MODEL_LIBS) $(LIBS)
+
+sandbox/model/%.o: sandbox/model/%.c
+	$(CC) $(MODEL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(MODEL_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(LIB) $(MODEL_LIB)
+	$(CC) $(MODEL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBA) $(MODEL_LIBS) $(LIBS)
 
 # the terminal UI's pure helpers (no curses), tested without the screen
 TUI_UNIT := tests/unit/test-text
 $(TUI_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h sandbox/tui/%.o
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< sandbox/tui/$*.o
 
-pancake: $(APP_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(LIB) $(LIBS) $(TUILIBS)
+# the launcher links the registry (pancake models), so libgit2 too
+pancake: $(APP_OBJ) $(LIB) $(MODEL_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(LIBA) $(GIT_LIBS) $(LIBS) $(TUILIBS)
 
 $(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
+$(MODEL_LIB): $(MODEL_OBJ)
+	rm -f $@
+	ar rcs $@ $(MODEL_OBJ)
+
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(LIB)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(LIB) $(MODEL_LIB)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 # programs the integration tests and benchmarks run against real services
-tests/tools/%: tests/tools/%.c $(LIB)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+tests/tools/%: tests/tools/%.c $(LIB) $(MODEL_LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 unit: $(UNIT_BIN)
 	@sh tests/run-unit $(UNIT_BIN)
@@ -129,11 +154,11 @@ FUZZ_TARGETS := docker-stream cql service dataset model route feedback framing
 FUZZ_SECONDS ?= 30
 FUZZ_CC      ?= $(shell command -v clang 2>/dev/null || command -v clang-14 2>/dev/null)
 FUZZ_LIB_SRC := $(wildcard sandbox/util/*.c) sandbox/clients/docker-stream.c \
-           sandbox/clients/cql.c sandbox/core/service.c sandbox/core/model.c \
+           sandbox/clients/cql.c sandbox/core/service.c sandbox/model/model.c \
            services/serving/route.c
 FUZZ_DEPS    := $(FUZZ_LIB_SRC) $(wildcard sandbox/util/*.h) \
            sandbox/clients/docker-stream.h sandbox/clients/cql.h \
-           sandbox/core/service.h sandbox/core/dataset.h sandbox/core/model.h \
+           sandbox/core/service.h sandbox/core/dataset.h sandbox/model/model.h \
            services/serving/route.h tests/fuzz/fuzz.h
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -pthread $(WARN) -O1 -g \
            -fno-omit-frame-pointer -fno-sanitize-recover=all -Isandbox \
@@ -172,7 +197,8 @@ fuzz-smoke: $(FUZZ_SMOKE)
 clean:
 	rm -f pancake $(LIB) $(LIB_OBJ) $(APP_OBJ) $(UNIT_BIN) \
 	  $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(FUZZ_BIN) $(FUZZ_SMOKE) \
+	  $(MODEL_LIB) $(MODEL_OBJ) $(MODEL_OBJ:.o=.d) \
 	  $(RECO) $(RECO_OBJ) $(RECO_OBJ:.o=.d) $(SERV) $(SERV_OBJ) $(SERV_OBJ:.o=.d)
 
 .PHONY: all unit integration test bench clean fuzz fuzz-smoke
--include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(RECO_OBJ:.o=.d) $(SERV_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MODEL_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(RECO_OBJ:.o=.d) $(SERV_OBJ:.o=.d)

@@ -86,6 +86,13 @@ const struct command cmd_table[] = {
 	  "  list [--json]      show the images and their content hashes\n"
 	  "  save FILE [NAME..] write the built images (all, or those named) into FILE\n"
 	  "  load FILE          load a bundle written by 'save'\n" },
+	{ "models", cmd_models, CMD_JSON, "models list [--registry DIR] [--json]",
+	  "List the recommender's trained models in the registry, newest first.\n"
+	  "What 'recommender models list' shows: id, time, production or candidate,\n"
+	  "summary and metrics.",
+	  "  list               every model in the registry\n"
+	  "  --registry DIR     the registry (default $PANCAKE_MODELS/registry or models/registry)\n"
+	  "  --json             machine-readable output\n" },
 	{ "launcher", cmd_launcher, 0, "launcher [--mono] [--data]",
 	  "Open the terminal launcher: services live, logs, start/stop/restart keys,\n"
 	  "and (key D) the data screen: datasets, loads with a progress bar per store,\n"

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *home, *cache;
+static char *home, *cache, *registry;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static int has_services(const char *dir)
@@ -47,6 +47,8 @@ static void resolve(void)
 		if (!home)
 			home = xstrdup(".");
 	}
+	e = getenv("PANCAKE_MODELS");
+	registry = e && *e ? xstrfmt("%s/registry", e) : xstrfmt("%s/models/registry", home);
 	e = getenv("PANCAKE_CACHE");
 	if (e && *e)
 		cache = xstrdup(e);
@@ -66,6 +68,12 @@ const char *config_cache(void)
 {
 	pthread_once(&once, resolve);
 	return cache;
+}
+
+const char *config_registry(void)
+{
+	pthread_once(&once, resolve);
+	return registry;
 }
 
 const char *config_project(void)

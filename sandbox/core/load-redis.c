@@ -7,8 +7,9 @@
 #include "core/load.h"
 #include "core/load-targets.h"
 #include "clients/redis.h"
-#include "util/clock.h"
+#include "model/keys.h"
 #include "util/xalloc.h"
+#include "util/clock.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -119,32 +120,25 @@ static int cancelled(const struct load_opts *o, struct buf *err)
 	return LOAD_INTERRUPTED;
 }
 
-/* pk:<ds>:<rest> into c's arena */
-static void cmd_key(struct cmd *c, const char *ds, const char *fmt, uint32_t id)
+/* a key of dataset `ds` and `id` (model/keys.h) into c's arena */
+static void cmd_key(struct cmd *c, int (*key)(char *, size_t, const char *, uint32_t),
+		    const char *ds, uint32_t id)
 {
 	char *p = c->arena + c->used;
-	int n = snprintf(p, sizeof(c->arena) - c->used, "pk:%s:", ds);
-	char *q = p + n;
+	int n = key(p, sizeof(c->arena) - c->used, ds, id);
 
-	while (*fmt) {
-		if (*fmt == '#')
-			q += fmt_u32(q, id);
-		else
-			*q++ = *fmt;
-		fmt++;
-	}
-	c->used += (size_t)(q - p);
-	cmd_arg(c, p, (size_t)(q - p));
+	c->used += (size_t)n;
+	cmd_arg(c, p, (size_t)n);
 }
 
-void redis_popular_key(char *out, size_t size, const char *dataset)
+/* a key of dataset `name` (model/keys.h), new (free()) */
+static char *key_new(int (*key)(char *, size_t, const char *), const char *name)
 {
-	snprintf(out, size, "pk:%s:popular", dataset);
-}
+	size_t size = strlen(name) + KEYS_EXTRA;
+	char *s = xmalloc(size);
 
-void redis_rated_key(char *out, size_t size, const char *dataset, uint32_t user)
-{
-	snprintf(out, size, "pk:%s:user:%" PRIu32 ":rated", dataset, user);
+	key(s, size, name);
+	return s;
 }
 
 static int load_redis(const struct dataset *ds, const struct load_opts *o,
@@ -179,7 +173,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 	 * new ones: refuse, as kafka does, rather than mix or delete them
 	 */
 	snprintf(fp, sizeof(fp), "%016" PRIx64, dataset_fingerprint(ds));
-	metakey = xstrfmt("pk:%s:meta", name);
+	metakey = key_new(keys_data_meta, name);
 	ret = redis_hget(rc, metakey, "fingerprint", &have, err);
 	if (ret < 0)
 		goto out;
@@ -199,9 +193,9 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 	}
 	dataset_movie_stats(ds, &st);
 	pairs = by_user(ds);
-	popkey = xstrfmt("pk:%s:popular", name);
+	popkey = key_new(keys_data_popular, name);
 	/* built aside and renamed over, so readers never see half a set */
-	tmpkey = xstrfmt("pk:%s:popular:loading", name);
+	tmpkey = xstrfmt("%s:loading", popkey);
 
 	/* items: hash and popularity */
 	{
@@ -216,7 +210,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 
 		cmd_start(c);
 		cmd_arg(c, "HSET", 4);
-		cmd_key(c, name, "item:#", m->id);
+		cmd_key(c, keys_data_item, name, m->id);
 		cmd_arg(c, "count", 5);
 		cmd_u32(c, st.count[i]);
 		cmd_arg(c, "sum", 3);
@@ -259,7 +253,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 
 		cmd_start(c);
 		cmd_arg(c, "DEL", 3);
-		cmd_key(c, name, "user:#:rated", user);
+		cmd_key(c, keys_data_rated, name, user);
 		if ((ret = redis_append(rc, c->argc, c->argv, c->len, err)))
 			goto out;
 		for (j = i; j < ds->nratings && pairs[j] >> 32 == user; j++)
@@ -267,7 +261,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 		for (k = i; k < j;) {
 			cmd_start(c);
 			cmd_arg(c, "SADD", 4);
-			cmd_key(c, name, "user:#:rated", user);
+			cmd_key(c, keys_data_rated, name, user);
 			for (; k < j && c->argc < CHUNK + 2; k++)
 				cmd_u32(c, (uint32_t)pairs[k]);
 			if ((ret = redis_append(rc, c->argc, c->argv, c->len,
@@ -286,7 +280,7 @@ static int load_redis(const struct dataset *ds, const struct load_opts *o,
 
 	cmd_start(c);
 	cmd_arg(c, "HSET", 4);
-	cmd_key(c, name, "meta", 0);
+	cmd_arg(c, metakey, strlen(metakey));
 	cmd_arg(c, "ratings", 7);
 	cmd_fmt(c, "%.0f", (double)ds->nratings);
 	cmd_arg(c, "movies", 6);
@@ -326,7 +320,7 @@ static int count_redis(const struct dataset *ds, const struct load_opts *o,
 	int timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	struct redis_conn *rc = NULL;
 	struct buf pat = BUF_INIT;
-	char *popkey = xstrfmt("pk:%s:popular", name);
+	char *popkey = key_new(keys_data_popular, name);
 	int64_t users = 0, members = 0, zcard = 0, items = 0, zn = 0;
 	double zsum = 0;
 	int ret;
@@ -336,9 +330,7 @@ static int count_redis(const struct dataset *ds, const struct load_opts *o,
 	ret = redis_connect(&rc, o->host, o->port, timeout, o->inflight, err);
 	if (ret)
 		goto out;
-	buf_addstr(&pat, "pk:");
-	redis_glob_escape(&pat, name);
-	buf_addstr(&pat, ":user:*:rated");
+	keys_data_glob(&pat, name, KEYS_GLOB_RATED);
 	if ((ret = redis_scan_sum(rc, pat.s, "SCARD", &users, &members, err)))
 		goto out;
 	if ((ret = redis_count(rc, "ZCARD", popkey, &zcard, err)))
@@ -346,9 +338,7 @@ static int count_redis(const struct dataset *ds, const struct load_opts *o,
 	if ((ret = redis_zsum(rc, popkey, &zsum, &zn, err)))
 		goto out;
 	buf_reset(&pat);
-	buf_addstr(&pat, "pk:");
-	redis_glob_escape(&pat, name);
-	buf_addstr(&pat, ":item:*");
+	keys_data_glob(&pat, name, KEYS_GLOB_ITEMS);
 	if ((ret = redis_scan_sum(rc, pat.s, NULL, &items, NULL, err)))
 		goto out;
 	cnt->ratings = members;
@@ -391,9 +381,7 @@ static int drop_redis(const char *name, const struct load_opts *o, char *detail,
 	ret = redis_connect(&rc, o->host, o->port, timeout, o->inflight, err);
 	if (ret)
 		goto out;
-	buf_addstr(&pat, "pk:");
-	redis_glob_escape(&pat, name);
-	buf_addstr(&pat, ":*");
+	keys_data_glob(&pat, name, KEYS_GLOB_ALL);
 	if ((ret = redis_scan_sum(rc, pat.s, "UNLINK", &keys, &removed, err)))
 		goto out;
 	snprintf(detail, size, "%" PRId64 " keys %s removed", removed, pat.s);

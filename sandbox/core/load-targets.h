@@ -22,11 +22,4 @@ extern const struct load_target load_target_cassandra;
 int cassandra_read_ratings(const char *name, const struct load_opts *o, struct dataset *ds,
 			   struct buf *err);
 
-/*
- * Keys Redis's loader writes that others read (the serving binary, with
- * no dataset files): pk:NAME:popular, a sorted set of item id -> rating
- * count, and pk:NAME:user:ID:rated, the set of item ids user ID rated.
- */
-void redis_popular_key(char *out, size_t size, const char *dataset);
-void redis_rated_key(char *out, size_t size, const char *dataset, uint32_t user);
 #endif

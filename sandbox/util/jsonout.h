@@ -1,4 +1,4 @@
-/* jsonout: the one way a --json answer reaches stdout, for the launcher and the recommender. */
+/* jsonout: the one form of a --json answer, for the launcher and the recommender. */
 #ifndef PANCAKE_JSONOUT_H
 #define PANCAKE_JSONOUT_H
 
@@ -11,5 +11,9 @@
  * (then no newline).
  */
 int jsonout_print(json_t *j);
+
+struct buf;
+/* the same text and newline appended to `out`, for a caller that must not print; steals `j` */
+void jsonout_add(struct buf *out, json_t *j);
 
 #endif

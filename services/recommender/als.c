@@ -8,18 +8,16 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cblas.h>
-#if defined(__SSE3__) || defined(__x86_64__)
-#include <pmmintrin.h>
-#include <xmmintrin.h>
-#endif
 
 #include "als.h"
-#include "util/clock.h"
+#include "model/topk.h"
 #include "util/rand.h"
 #include "util/xalloc.h"
+#include "util/clock.h"
 
 /* LAPACK from OpenBLAS (Fortran calling convention) */
 extern void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info);
@@ -27,102 +25,6 @@ extern void spotrs_(const char *uplo, const int *n, const int *nrhs, const float
 		    const int *lda, float *b, const int *ldb, int *info);
 
 #define CHUNK 32
-
-void als_flush_denormals(void)
-{
-#if defined(__SSE3__) || defined(__x86_64__)
-	/*
-	 * Factors that shrink towards zero turn denormal, and x86 computes on
-	 * denormals dozens of times slower: an iteration took twice as long as
-	 * the one before. Flush them to zero in every thread that solves.
-	 */
-	_MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
-	_MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
-#endif
-}
-
-/* ---- sparse rows ---- */
-
-struct entry {
-	uint32_t col;
-	float val;
-};
-
-static int entry_cmp(const void *a, const void *b)
-{
-	uint32_t x = ((const struct entry *)a)->col, y = ((const struct entry *)b)->col;
-	return (x > y) - (x < y);
-}
-
-void csr_build(struct csr *m, uint32_t nrows, uint32_t ncols, const struct triple *t,
-	       size_t n)
-{
-	uint64_t *fill = xcalloc((size_t)nrows + 1, sizeof(uint64_t));
-	struct entry *tmp = xmalloc((n ? n : 1) * sizeof(*tmp));
-
-	m->nrows = nrows;
-	m->ncols = ncols;
-	m->ptr = xcalloc((size_t)nrows + 1, sizeof(uint64_t));
-	m->idx = xmalloc((n ? n : 1) * sizeof(uint32_t));
-	m->val = xmalloc((n ? n : 1) * sizeof(float));
-	for (size_t e = 0; e < n; e++)
-		m->ptr[t[e].row + 1]++;
-	for (uint32_t r = 0; r < nrows; r++)
-		m->ptr[r + 1] += m->ptr[r];
-	memcpy(fill, m->ptr, (size_t)nrows * sizeof(uint64_t));
-	for (size_t e = 0; e < n; e++) {
-		uint64_t at = fill[t[e].row]++;
-		tmp[at].col = t[e].col;
-		tmp[at].val = t[e].val;
-	}
-	for (uint32_t r = 0; r < nrows; r++) {
-		uint64_t a = m->ptr[r], b = m->ptr[r + 1];
-		int sorted = 1;
-		for (uint64_t e = a + 1; e < b && sorted; e++)
-			sorted = tmp[e - 1].col <= tmp[e].col;
-		if (!sorted)
-			qsort(tmp + a, b - a, sizeof(*tmp), entry_cmp);
-	}
-	for (size_t e = 0; e < n; e++) {
-		m->idx[e] = tmp[e].col;
-		m->val[e] = tmp[e].val;
-	}
-	free(tmp);
-	free(fill);
-}
-
-void csr_transpose(struct csr *t, const struct csr *a)
-{
-	uint64_t nnz = csr_nnz(a);
-	uint64_t *fill = xmalloc(((size_t)a->ncols + 1) * sizeof(uint64_t));
-
-	t->nrows = a->ncols;
-	t->ncols = a->nrows;
-	t->ptr = xcalloc((size_t)a->ncols + 1, sizeof(uint64_t));
-	t->idx = xmalloc((nnz ? nnz : 1) * sizeof(uint32_t));
-	t->val = xmalloc((nnz ? nnz : 1) * sizeof(float));
-	for (uint64_t e = 0; e < nnz; e++)
-		t->ptr[a->idx[e] + 1]++;
-	for (uint32_t c = 0; c < a->ncols; c++)
-		t->ptr[c + 1] += t->ptr[c];
-	memcpy(fill, t->ptr, ((size_t)a->ncols + 1) * sizeof(uint64_t));
-	/* rows of `a` in order, so each column of `t` comes out sorted */
-	for (uint32_t r = 0; r < a->nrows; r++)
-		for (uint64_t e = a->ptr[r]; e < a->ptr[r + 1]; e++) {
-			uint64_t at = fill[a->idx[e]]++;
-			t->idx[at] = r;
-			t->val[at] = a->val[e];
-		}
-	free(fill);
-}
-
-void csr_release(struct csr *m)
-{
-	free(m->ptr);
-	free(m->idx);
-	free(m->val);
-	memset(m, 0, sizeof(*m));
-}
 
 /* ---- parameters ---- */
 
@@ -398,7 +300,7 @@ static void *half_worker(void *arg)
 	struct half *h = arg;
 	int k = h->p->rank;
 
-	als_flush_denormals();
+	topk_flush_denormals();
 	float *scratch = xmalloc(als_scratch_floats(h->max_row, k) * sizeof(float));
 	struct ne_clock clk = { 0, 0, 0 };
 	uint64_t fixed = 0;
@@ -496,7 +398,7 @@ static void *loss_worker(void *arg)
 	struct loss_job *j = arg;
 	const struct model *m = j->m;
 
-	als_flush_denormals();
+	topk_flush_denormals();
 	const struct csr *u = j->by_user;
 	int k = (int)m->rank, bias = (m->flags & MODEL_BIASES) != 0;
 	double loss = 0, sq = 0;

@@ -8,33 +8,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "core/model.h"
+#include "model/csr.h"
+#include "model/model.h"
 #include "util/buf.h"
-
-/* Compressed sparse rows: row r holds idx/val[ptr[r] .. ptr[r + 1]). */
-struct csr {
-	uint32_t nrows, ncols;
-	uint64_t *ptr;		/* nrows + 1 */
-	uint32_t *idx;		/* column of each entry, ascending within a row */
-	float *val;
-};
-
-struct triple {
-	uint32_t row, col;
-	float val;
-};
-
-/*
- * Builds `m` (new, csr_release) from `n` triples with row < nrows and
- * col < ncols; columns end up sorted within each row. Two passes, no
- * sort of the whole array.
- */
-void csr_build(struct csr *m, uint32_t nrows, uint32_t ncols, const struct triple *t,
-	       size_t n);
-/* the transpose of `a` into `t` (new) */
-void csr_transpose(struct csr *t, const struct csr *a);
-void csr_release(struct csr *m);
-static inline uint64_t csr_nnz(const struct csr *m) { return m->ptr[m->nrows]; }
 
 enum als_solver { ALS_CHOLESKY, ALS_CG };
 
@@ -97,9 +73,6 @@ size_t als_scratch_floats(uint32_t n, int rank);
 
 /* fixed^T fixed for `n` rows of `rank` floats into g (rank x rank, full) */
 void als_gram(const float *fixed, uint32_t n, int rank, float *g);
-
-/* flushes denormal floats to zero in the calling thread (x86; else nothing) */
-void als_flush_denormals(void);
 
 /* the objective and, for explicit data, the training RMSE of `m` */
 void als_loss(const struct model *m, const struct csr *by_user, const struct als_params *p,

@@ -20,11 +20,13 @@
 
 #include "als.h"
 #include "clients/kafka.h"
+#include "core/rated.h"
+#include "model/keys.h"
 #include "publish.h"
 #include "rec.h"
-#include "topk.h"
-#include "util/jsonout.h"
+#include "model/topk.h"
 #include "util/xalloc.h"
+#include "util/jsonout.h"
 
 #define BATCH 256
 
@@ -188,7 +190,7 @@ static int fold(struct foldin *f, struct redis_conn *c, uint32_t uid, struct uli
 		f->mask[l->items[e]] = 0;
 	for (int j = 0; j < n; j++)
 		f->top_ids[j] = m->item_ids[f->top[j]];
-	publish_user_key(key, sizeof(key), f->ver, uid);
+	keys_rec_user(key, sizeof(key), f->ver, uid);
 	return publish_list(c, key, f->top_ids, f->best, n, err);
 }
 
@@ -279,7 +281,7 @@ int cmd_foldin(int argc, char **argv)
 		goto out;
 	}
 	uint64_t unknown;
-	publish_rated(&f.m, &ds, &f.rated, &unknown);
+	rated_build(&f.m, &ds, &f.rated, &unknown);
 	dataset_release(&ds);
 
 	/* the exact solve the training used, for one row */
@@ -382,8 +384,8 @@ int cmd_foldin(int argc, char **argv)
 		}
 		if (queued) {
 			struct buf news = BUF_INIT;
-			publish_news_lists(&news, f.ver, users, (size_t)queued);
-			int r = redis_publish(rc, PUBLISH_CHANNEL, news.s, &err);
+			keys_news_lists(&news, f.ver, users, (size_t)queued);
+			int r = redis_publish(rc, KEYS_CHANNEL, news.s, &err);
 			buf_release(&news);
 			if (r) {
 				error("%s", err.s);

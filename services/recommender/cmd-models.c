@@ -3,58 +3,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "rec.h"
-#include "registry.h"
-#include "util/jsonout.h"
+#include "model/registry.h"
 #include "util/xalloc.h"
+#include "util/jsonout.h"
 
-static json_t *entry_json(const struct registry_entry *e)
-{
-	json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:b, s:b, s:I}", "id", e->id,
-			      "short_id", e->short_id, "time", (json_int_t)e->time,
-			      "summary", e->summary ? e->summary : "",
-			      "production", e->is_production, "candidate", e->is_candidate,
-			      "model_bytes", (json_int_t)e->model_size);
-	json_t *p = json_loads(e->params_json ? e->params_json : "{}", 0, NULL);
-	json_t *m = json_loads(e->metrics_json ? e->metrics_json : "{}", 0, NULL);
-	json_object_set_new(j, "params", p ? p : json_object());
-	json_object_set_new(j, "metrics", m ? m : json_object());
-	return j;
-}
-
-/* "rmse 0.8612" from a metrics text, or "" */
-static void metric_brief(const char *metrics, char *out, size_t size)
-{
-	json_t *m = json_loads(metrics ? metrics : "{}", 0, NULL);
-	const char *keys[] = { "rmse", "ndcg@10", "precision@10" };
-
-	out[0] = '\0';
-	for (size_t i = 0; m && i < sizeof(keys) / sizeof(keys[0]); i++) {
-		json_t *v = json_object_get(m, keys[i]);
-		if (json_is_number(v)) {
-			size_t n = strlen(out);
-			snprintf(out + n, size - n, "%s%s %.4f", n ? ", " : "", keys[i],
-				 json_number_value(v));
-		}
-	}
-	json_decref(m);
-}
-
+/* the line `models list` shows for `e`, on stdout */
 static void print_entry_line(const struct registry_entry *e)
 {
-	char when[32], brief[96];
-	time_t t = (time_t)e->time;
-	struct tm tm;
+	struct buf line = BUF_INIT;
 
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-	metric_brief(e->metrics_json, brief, sizeof(brief));
-	printf("%s%s%s  %s  %-12s %s%s%s%s\n", rec_color("\033[33m"), e->short_id,
-	       rec_color("\033[0m"), when, e->is_production && e->is_candidate ? "[prod,cand]"
-	       : e->is_production ? "[production]" : e->is_candidate ? "[candidate]" : "",
-	       e->summary ? e->summary : "", *brief ? " (" : "", brief, *brief ? ")" : "");
+	registry_entry_line(e, *rec_color("\033[33m") ? REGISTRY_LIST_COLOR : 0, &line);
+	fputs(line.s, stdout);
+	buf_release(&line);
 }
 
 static int fail(struct buf *err)
@@ -108,18 +70,10 @@ int cmd_models(int argc, char **argv)
 			ret = fail(&err);
 			goto out;
 		}
-		if (json) {
-			json_t *a = json_array();
-			for (size_t i = 0; i < n; i++)
-				json_array_append_new(a, entry_json(&all[i]));
-			jsonout_print(a);
-		} else if (!n) {
-			printf("no models in %s yet: 'recommender train NAME --register' adds one\n",
-			       registry_dir(r));
-		} else {
-			for (size_t i = 0; i < n; i++)
-				print_entry_line(&all[i]);
-		}
+		registry_list_render(all, n, registry_dir(r),
+				     json ? REGISTRY_LIST_JSON
+				     : *rec_color("\033[33m") ? REGISTRY_LIST_COLOR : 0, &out);
+		fputs(out.s, stdout);
 		registry_list_free(all, n);
 	} else if (!strcmp(verb, "show")) {
 		if (registry_show(r, args[0], &e, &err)) {
@@ -127,7 +81,7 @@ int cmd_models(int argc, char **argv)
 			goto out;
 		}
 		if (json) {
-			jsonout_print(entry_json(&e));
+			jsonout_print(registry_entry_json(&e));
 		} else {
 			print_entry_line(&e);
 			printf("commit %s, model.bin %zu bytes\nparams: %s\nmetrics: %s\n", e.id,
@@ -142,7 +96,7 @@ int cmd_models(int argc, char **argv)
 			goto out;
 		}
 		if (json) {
-			json_t *j = entry_json(&e);
+			json_t *j = registry_entry_json(&e);
 			json_object_set_new(j, "action", json_string(verb));
 			jsonout_print(j);
 		} else {

@@ -10,12 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/rated.h"
+#include "model/keys.h"
 #include "publish.h"
 #include "rec.h"
-#include "topk.h"
+#include "model/topk.h"
+#include "util/xalloc.h"
 #include "util/clock.h"
 #include "util/jsonout.h"
-#include "util/xalloc.h"
 
 struct pub {
 	struct redis_conn *c;
@@ -50,7 +52,7 @@ static int write_user(uint32_t u, const uint32_t *items, const float *scores, in
 
 	for (int i = 0; i < n; i++)
 		ids[i] = p->m->item_ids[items[i]];
-	publish_user_key(key, sizeof(key), p->ver, p->m->user_ids[u]);
+	keys_rec_user(key, sizeof(key), p->ver, p->m->user_ids[u]);
 	if (publish_list(p->c, key, ids, scores, n, &p->err)) {
 		p->failed = 1;
 		return 1;
@@ -70,7 +72,7 @@ static int write_similar(uint32_t i, const uint32_t *items, const float *scores,
 
 	for (int j = 0; j < n; j++)
 		ids[j] = p->m->item_ids[items[j]];
-	publish_similar_key(key, sizeof(key), p->ver, p->m->item_ids[i]);
+	keys_rec_similar(key, sizeof(key), p->ver, p->m->item_ids[i]);
 	if (publish_list(p->c, key, ids, scores, n, &p->err)) {
 		p->failed = 1;
 		return 1;
@@ -144,7 +146,7 @@ int cmd_publish(int argc, char **argv)
 		fprintf(stderr, "warning: '%s' is not the data the model was trained on (its "
 			"fingerprint differs): what users rated there is left out\n", name);
 	uint64_t unknown;
-	publish_rated(&m, &ds, &rated, &unknown);
+	rated_build(&m, &ds, &rated, &unknown);
 	dataset_release(&ds);
 	have_ds = 0;
 
@@ -170,7 +172,7 @@ int cmd_publish(int argc, char **argv)
 	topk_run(&q, (int)top, (int)threads, write_user, &p);
 	progress(&p, "users", 1);
 	if (!p.failed && !rec_interrupted && similar > 0) {
-		unit = publish_unit_items(&m);
+		unit = topk_unit_items(&m);
 		struct topk_query s = {
 			.q = unit, .nq = m.nitems, .t = unit, .nt = m.nitems,
 			.rank = (int)m.rank, .exclude_self = 1,
@@ -195,7 +197,7 @@ int cmd_publish(int argc, char **argv)
 
 	/* the meta, then the pointer: a reader never follows it to a partial version */
 	char metakey[64], n1[24], n2[24], n3[24], n4[24], at[24], news[64];
-	publish_meta_key(metakey, sizeof(metakey), ver);
+	keys_rec_meta(metakey, sizeof(metakey), ver);
 	snprintf(n1, sizeof(n1), "%u", m.rank);
 	snprintf(n2, sizeof(n2), "%u", m.nusers);
 	snprintf(n3, sizeof(n3), "%u", m.nitems);
@@ -205,14 +207,14 @@ int cmd_publish(int argc, char **argv)
 			       (m.flags & MODEL_IMPLICIT) ? "implicit" : "explicit", "rank", n1,
 			       "users", n2, "items", n3, "top", n4, "published_at", at,
 			       "checksum", m.checksum };
-	const char *zadd[] = { "ZADD", PUBLISH_VERSIONS, at, ver };
-	const char *set[] = { "SET", PUBLISH_CURRENT, ver };
+	const char *zadd[] = { "ZADD", KEYS_VERSIONS, at, ver };
+	const char *set[] = { "SET", KEYS_CURRENT, ver };
 	/* then the news, so that servers load the version now rather than at their next look */
-	publish_news_version(news, sizeof(news), ver, set_current);
+	keys_news_version(news, sizeof(news), ver, set_current);
 	/* the model file itself, so a server with no registry can load it */
 	struct buf blob = BUF_INIT;
 	char modelkey[64];
-	publish_model_key(modelkey, sizeof(modelkey), ver);
+	keys_rec_model(modelkey, sizeof(modelkey), ver);
 	model_encode(&m, &blob);
 	const char *setm[] = { "SET", modelkey, blob.s };
 	const size_t setm_len[] = { 3, strlen(modelkey), blob.len };
@@ -221,7 +223,7 @@ int cmd_publish(int argc, char **argv)
 	if (rb || redis_append(p.c, 18, hset, NULL, &p.err) ||
 	    redis_append(p.c, 4, zadd, NULL, &p.err) ||
 	    (set_current && redis_append(p.c, 3, set, NULL, &p.err)) ||
-	    redis_publish(p.c, PUBLISH_CHANNEL, news, &p.err) || redis_flush(p.c, &p.err)) {
+	    redis_publish(p.c, KEYS_CHANNEL, news, &p.err) || redis_flush(p.c, &p.err)) {
 		error("%s", p.err.s);
 		goto out;
 	}
@@ -241,7 +243,7 @@ int cmd_publish(int argc, char **argv)
 		       "and pk:rec:%s:similar:ID (%ld)%s; announced on %s\n",
 		       (unsigned long long)p.keys, secs, p.keys / (secs > 0 ? secs : 1), ver, top,
 		       ver, similar, set_current ? "; pk:rec:current points at it" : "",
-		       PUBLISH_CHANNEL);
+		       KEYS_CHANNEL);
 	}
 	ret = 0;
 out:

@@ -17,9 +17,9 @@
 #include "core/config.h"
 #include "eval.h"
 #include "rec.h"
-#include "registry.h"
-#include "util/jsonout.h"
+#include "model/registry.h"
 #include "util/xalloc.h"
+#include "util/jsonout.h"
 
 struct train_opts {
 	struct als_params p;

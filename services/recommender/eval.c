@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "eval.h"
-#include "topk.h"
+#include "model/topk.h"
 #include "util/rand.h"
 #include "util/xalloc.h"
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include "als.h"
 #include "core/dataset.h"
-#include "core/model.h"
+#include "model/model.h"
 
 enum split_kind { SPLIT_NONE, SPLIT_RANDOM, SPLIT_TIME };
 

@@ -13,7 +13,7 @@
 #include "core/config.h"
 #include "core/load-targets.h"
 #include "core/loadrun.h"
-#include "registry.h"
+#include "model/registry.h"
 #include "rec.h"
 #include "util/hostport.h"
 #include "util/quote.h"
@@ -161,15 +161,7 @@ int rec_endpoint(const char *service, const char *given, char *host, size_t size
 
 const char *rec_registry_dir(const char *given)
 {
-	static char *dir;
-	const char *e = getenv("PANCAKE_MODELS");
-
-	if (given)
-		return given;
-	if (!dir)
-		dir = e && *e ? xstrfmt("%s/registry", e)
-			      : xstrfmt("%s/models/registry", config_home());
-	return dir;
+	return given ? given : config_registry();
 }
 
 int rec_load_model(const char *arg, const char *registry, struct model *m)

@@ -11,7 +11,7 @@
 #include <getopt.h>
 #include <stdint.h>
 #include "core/dataset.h"
-#include "core/model.h"
+#include "model/model.h"
 #include "util/buf.h"
 #include "util/command.h"
 

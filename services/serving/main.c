@@ -249,13 +249,8 @@ static int run(int argc, char **argv, struct strvec *own)
 		o.weights[0] = 1;
 		o.nvariants = 1;
 	}
-	if (!o.registry) {
-		const char *e = getenv("PANCAKE_MODELS");
-		char *dir = e && *e ? xstrfmt("%s/registry", e)
-				    : xstrfmt("%s/models/registry", config_home());
-		strvec_push_nodup(own, dir);
-		o.registry = dir;
-	}
+	if (!o.registry)
+		o.registry = config_registry();
 	char *rhost = NULL, *khost = NULL;
 	int rport = 0, kport = 0;
 	if (!no_redis) {

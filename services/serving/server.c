@@ -29,10 +29,9 @@
 
 #include "clients/kafka.h"
 #include "core/catalog.h"
-#include "core/load-targets.h"
 #include "clients/redis.h"
 #include "ledger.h"
-#include "publish.h"
+#include "model/keys.h"
 #include "route.h"
 #include "server.h"
 #include "variant.h"
@@ -884,7 +883,7 @@ static int ask_rated(struct MHD_Connection *conn, struct req *rq)
 	if (variant_knows_rated(v) || model_user_index(&v->m, rq->rt.id) < 0 ||
 	    !(w = worker_redis()))
 		return 0;
-	redis_rated_key(rq->job.key, sizeof(rq->job.key), v->m.dataset, rq->rt.id);
+	keys_data_rated(rq->job.key, sizeof(rq->job.key), v->m.dataset, rq->rt.id);
 	rq->job.rated = 1;
 	worker_ask(w, conn, rq, &rq->job, 1);	/* called after the first call: suspend now */
 	return 1;
@@ -929,9 +928,9 @@ static enum MHD_Result list_route(struct MHD_Connection *conn, struct req *rq, i
 		n = cache_get(version_key(v->version), rt->id, rt->k, clock_s(), ids, scores);
 		if (n >= 0)
 			return recommendations_answer(conn, rq, ids, scores, n, SRC_CACHE);
-		publish_user_key(rq->job.key, sizeof(rq->job.key), v->version, rt->id);
+		keys_rec_user(rq->job.key, sizeof(rq->job.key), v->version, rt->id);
 	} else {
-		publish_similar_key(rq->job.key, sizeof(rq->job.key), st->v[0].version, rt->id);
+		keys_rec_similar(rq->job.key, sizeof(rq->job.key), st->v[0].version, rt->id);
 	}
 	rq->job.k = rt->k;
 	if ((w = worker_redis())) {
@@ -1394,7 +1393,7 @@ static int ensure_topics(struct buf *err)
 
 /*
  * ---- news ----
- * publish and fold-in announce on PUBLISH_CHANNEL what they moved. The
+ * publish and fold-in announce on KEYS_CHANNEL what they moved. The
  * ticker listens (its own connection) and learns a published version at
  * once rather than at its next look (--watch, kept: a message can be
  * missed, as while the connection is down), and forgets the cached
@@ -1404,11 +1403,11 @@ static int ensure_topics(struct buf *err)
 /* a message taken: 1 when the variants should be looked at now */
 static int news_take(const char *msg, size_t len)
 {
-	static struct publish_news n;	/* the ticker's, 4 KB */
+	static struct keys_news n;	/* the ticker's, 4 KB */
 
-	if (publish_news_parse(msg, len, &n))
+	if (keys_news_parse(msg, len, &n))
 		return 0;
-	if (n.kind == NEWS_LISTS) {
+	if (n.kind == KEYS_NEWS_LISTS) {
 		cache_forget(version_key(n.version), n.users, n.nusers);
 		return 0;
 	}
@@ -1432,7 +1431,7 @@ static int news_wait(struct redis_conn **sub, double *retry_at, struct buf *msg)
 
 	if (!*sub && S.o->redis_host && clock_s() >= *retry_at) {
 		if (redis_connect(sub, S.o->redis_host, S.o->redis_port, 500, 16, &err) ||
-		    redis_subscribe(*sub, PUBLISH_CHANNEL, &err)) {
+		    redis_subscribe(*sub, KEYS_CHANNEL, &err)) {
 			redis_close(*sub);
 			*sub = NULL;
 			*retry_at = clock_s() + 1;

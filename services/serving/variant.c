@@ -8,10 +8,10 @@
 #include <cblas.h>
 
 #include "clients/redis.h"
-#include "core/load-targets.h"
-#include "publish.h"
-#include "registry.h"
-#include "topk.h"
+#include "core/rated.h"
+#include "model/keys.h"
+#include "model/registry.h"
+#include "model/topk.h"
 #include "variant.h"
 #include "util/xalloc.h"
 
@@ -49,12 +49,12 @@ static int redis_version(const char *rev, char *out, struct buf *err)
 	}
 	if (redis_connect(&c, redis_host, redis_port, 2000, 0, err))
 		return -1;
-	int r = redis_get(c, PUBLISH_CURRENT, &v, err);
+	int r = redis_get(c, KEYS_CURRENT, &v, err);
 	if (r == 1)
 		buf_addf(err, "no model is published in redis at %s:%d (%s is not set): run "
-			 "'recommender publish MODEL'", redis_host, redis_port, PUBLISH_CURRENT);
+			 "'recommender publish MODEL'", redis_host, redis_port, KEYS_CURRENT);
 	else if (r == 0 && (v.len != 12 || strspn(v.s, "0123456789abcdef") != 12))
-		buf_addf(err, "%s in redis is '%.40s', not a model version", PUBLISH_CURRENT, v.s);
+		buf_addf(err, "%s in redis is '%.40s', not a model version", KEYS_CURRENT, v.s);
 	else if (r == 0) {
 		memcpy(out, v.s, 13);
 		ret = 0;
@@ -75,7 +75,7 @@ static int redis_model(struct variant *v, struct buf *err)
 		buf_addf(err, "'%s' needs redis: leave out --no-redis", v->rev);
 		return -1;
 	}
-	publish_model_key(key, sizeof(key), v->commit);
+	keys_rec_model(key, sizeof(key), v->commit);
 	if (redis_connect(&c, redis_host, redis_port, 10000, 0, err))
 		return -1;
 	int r = redis_get(c, key, &bytes, err);
@@ -170,8 +170,8 @@ int variant_load(struct variant *v, const char *name, const char *rev, const cha
 	if (variant_resolve(rev, registry, v->commit, err) || load_model(v, rev, registry, err))
 		return -1;
 	model_version(&v->m, v->version);
-	publish_rated(&v->m, ds, &v->rated, &unknown);
-	v->unit = publish_unit_items(&v->m);
+	rated_build(&v->m, ds, &v->rated, &unknown);
+	v->unit = topk_unit_items(&v->m);
 	v->item_t = xmalloc(sizeof(float) * ((size_t)v->m.nitems * v->m.rank + 1));
 	for (uint32_t i = 0; i < v->m.nitems; i++)
 		for (uint32_t a = 0; a < v->m.rank; a++)
@@ -182,7 +182,7 @@ int variant_load(struct variant *v, const char *name, const char *rev, const cha
 		struct redis_conn *c = NULL;
 		struct buf e2 = BUF_INIT;
 		char key[128];
-		redis_popular_key(key, sizeof(key), v->m.dataset);
+		keys_data_popular(key, sizeof(key), v->m.dataset);
 		if (redis_connect(&c, redis_host, redis_port, 2000, 0, &e2) == 0)
 			redis_ztop(c, key, VARIANT_POPULAR, v->popular, v->popular_score, &v->npopular,
 				   &e2);

@@ -8,9 +8,9 @@
 #define PANCAKE_VARIANT_H
 
 #include <stdint.h>
-#include "als.h"
+#include "model/csr.h"
 #include "core/dataset.h"
-#include "core/model.h"
+#include "model/model.h"
 #include "util/buf.h"
 
 #define VARIANT_POPULAR 100

@@ -6,7 +6,7 @@
  * (the header's reserved bytes and string padding are not kept).
  */
 #include "fuzz.h"
-#include "core/model.h"
+#include "model/model.h"
 #include "util/sha256.h"
 #include "util/xalloc.h"
 

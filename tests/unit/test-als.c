@@ -11,7 +11,7 @@
 #include "als.h"
 #include "eval.h"
 #include "tap.h"
-#include "topk.h"
+#include "model/topk.h"
 #include "util/xalloc.h"
 
 static uint64_t rng = 88172645463325252ULL;

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/model.h"
+#include "model/model.h"
 #include "tap.h"
 #include "util/xalloc.h"
 

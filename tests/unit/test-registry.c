@@ -1,5 +1,5 @@
 /* test-registry: the model registry in a temporary bare repository, cross-checked with the git CLI when there is one. */
-#include "registry.h"
+#include "model/registry.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 #include "tap.h"

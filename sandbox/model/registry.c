@@ -2,8 +2,9 @@
  * registry: the recommender's models in a bare git repository, over libgit2
  * (which does not leak out of this file), and the params/metrics diff.
  */
-#include "registry.h"
+#include "model/registry.h"
 #include "util/buf.h"
+#include "util/jsonout.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REF_MODELS "refs/heads/models"
@@ -1510,4 +1512,73 @@ int registry_diff_json(struct registry *r, const char *rev_a, const char *rev_b,
 		       struct buf *out, struct buf *err)
 {
 	return diff_revs(r, rev_a, rev_b, REGISTRY_DIFF_JSON, out, err);
+}
+
+/* ---- what `models list` shows ---- */
+
+json_t *registry_entry_json(const struct registry_entry *e)
+{
+	json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:b, s:b, s:I}", "id", e->id,
+			      "short_id", e->short_id, "time", (json_int_t)e->time,
+			      "summary", e->summary ? e->summary : "",
+			      "production", e->is_production, "candidate", e->is_candidate,
+			      "model_bytes", (json_int_t)e->model_size);
+	json_t *p = json_loads(e->params_json ? e->params_json : "{}", 0, NULL);
+	json_t *m = json_loads(e->metrics_json ? e->metrics_json : "{}", 0, NULL);
+	json_object_set_new(j, "params", p ? p : json_object());
+	json_object_set_new(j, "metrics", m ? m : json_object());
+	return j;
+}
+
+/* "rmse 0.8612" from a metrics text, or "" */
+static void metric_brief(const char *metrics, char *out, size_t size)
+{
+	json_t *m = json_loads(metrics ? metrics : "{}", 0, NULL);
+	const char *keys[] = { "rmse", "ndcg@10", "precision@10" };
+
+	out[0] = '\0';
+	for (size_t i = 0; m && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(m, keys[i]);
+		if (json_is_number(v)) {
+			size_t n = strlen(out);
+			snprintf(out + n, size - n, "%s%s %.4f", n ? ", " : "", keys[i],
+				 json_number_value(v));
+		}
+	}
+	json_decref(m);
+}
+
+void registry_entry_line(const struct registry_entry *e, enum registry_list_flags flags,
+			 struct buf *out)
+{
+	int color = !!(flags & REGISTRY_LIST_COLOR);
+	char when[32], brief[96];
+	time_t t = (time_t)e->time;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	metric_brief(e->metrics_json, brief, sizeof(brief));
+	buf_addf(out, "%s%s%s  %s  %-12s %s%s%s%s\n", color ? "\033[33m" : "", e->short_id,
+		 color ? "\033[0m" : "", when, e->is_production && e->is_candidate ? "[prod,cand]"
+		 : e->is_production ? "[production]" : e->is_candidate ? "[candidate]" : "",
+		 e->summary ? e->summary : "", *brief ? " (" : "", brief, *brief ? ")" : "");
+}
+
+void registry_list_render(const struct registry_entry *e, size_t n, const char *dir,
+			  enum registry_list_flags flags, struct buf *out)
+{
+	if (flags & REGISTRY_LIST_JSON) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, registry_entry_json(&e[i]));
+		jsonout_add(out, a);
+	} else if (!n) {
+		buf_addf(out, "no models in %s yet: 'recommender train NAME --register' adds one\n",
+			 dir);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			registry_entry_line(&e[i], flags, out);
+	}
 }

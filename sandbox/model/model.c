@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/model.h"
+#include "model/model.h"
 #include "util/sha256.h"
 #include "util/xalloc.h"
 

@@ -7,6 +7,7 @@
 #define PANCAKE_REGISTRY_H
 
 #include <stddef.h>
+#include <jansson.h>
 #include <stdint.h>
 #include "util/buf.h"
 
@@ -169,5 +170,32 @@ enum registry_diff_flags {
  */
 int registry_diff_entries(const struct registry_entry *a, const struct registry_entry *b,
 			  enum registry_diff_flags flags, struct buf *out, struct buf *err);
+
+/*
+ * What `models list` shows, for `recommender models` and `pancake models`
+ * alike. One model as JSON: id, short_id, time, summary, production,
+ * candidate, model_bytes, then params and metrics as objects (new
+ * reference).
+ */
+json_t *registry_entry_json(const struct registry_entry *e);
+
+enum registry_list_flags {
+	REGISTRY_LIST_JSON = 1 << 0,	/* the JSON array instead of the lines */
+	REGISTRY_LIST_COLOR = 1 << 1,	/* lines: the short ids in yellow */
+};
+/*
+ * One model's line, appended to `out` with its newline: "SHORT  WHEN
+ * [production]  SUMMARY (rmse 0.8612, ...)", WHEN in local time.
+ */
+void registry_entry_line(const struct registry_entry *e, enum registry_list_flags flags,
+			 struct buf *out);
+/*
+ * The `n` models of registry_list appended to `out`: a line each, or one
+ * saying that the registry at `dir` holds none yet and how to add one;
+ * with REGISTRY_LIST_JSON, an array of registry_entry_json objects,
+ * indented, reals to 6 digits, and a newline.
+ */
+void registry_list_render(const struct registry_entry *e, size_t n, const char *dir,
+			  enum registry_list_flags flags, struct buf *out);
 
 #endif

@@ -7,7 +7,8 @@
 #define PANCAKE_TOPK_H
 
 #include <stdint.h>
-#include "als.h"
+#include "model/csr.h"
+#include "model/model.h"
 
 struct topk_query {
 	const float *q;			/* nq x rank */
@@ -40,5 +41,14 @@ int topk_run(const struct topk_query *q, int k, int threads, topk_fn fn, void *c
  */
 int topk_select(const float *scores, uint32_t nt, const uint8_t *mask, int k,
 		uint32_t *targets, float *best);
+
+/* the item factors scaled to unit length (new, free()), for cosine similarity */
+float *topk_unit_items(const struct model *m);
+
+/*
+ * Flushes denormal floats to zero in the calling thread (x86; else
+ * nothing): every thread that scores or solves calls it first.
+ */
+void topk_flush_denormals(void);
 
 #endif
