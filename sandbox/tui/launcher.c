@@ -1,14 +1,13 @@
 /*
  * launcher: the screen, its key table and its drawing. It only reads the
- * model (under its lock) and queues jobs: it never waits on Docker.
+ * poller's snapshot (under its lock) and queues jobs: it never waits on Docker.
  */
 #include "tui/launcher.h"
-#include "clients/docker.h"
 #include "util/human.h"
 
 #include "tui/colors.h"
 #include "tui/datapane.h"
-#include "tui/model.h"
+#include "tui/poller.h"
 #include "tui/table.h"
 #include "tui/text.h"
 #include "util/xalloc.h"
@@ -31,7 +30,7 @@ enum view { VIEW_SERVICES = 1 << 0, VIEW_DATA = 1 << 1 };
 #define VIEW_ALL (VIEW_SERVICES | VIEW_DATA)
 
 struct launcher {
-	struct model m;
+	struct poller m;
 	struct datapane data;
 	enum view view;
 	int mono;
@@ -43,7 +42,7 @@ struct launcher {
 	int scroll;              /* log lines hidden below the view; 0: following */
 	unsigned seen_added;     /* m.log_added when the scroll was last adjusted */
 	int quit;
-	int dirty;               /* redraw even if the model did not change */
+	int dirty;               /* redraw even if the snapshot did not change */
 	unsigned drawn_version;
 	time_t drawn_at;
 	int log_rows;            /* height of the log view last drawn */
@@ -160,12 +159,12 @@ static const char *sel_name(struct launcher *l)
 	return l->m.st->svcs[l->sel].name;
 }
 
-static void queue(struct launcher *l, enum model_action a)
+static void queue(struct launcher *l, enum poller_action a)
 {
 	struct buf why = BUF_INIT;
 
-	if (model_queue(&l->m, a, l->sel, &why))
-		model_event(&l->m, NOTE_INFO, a == ACT_START_ALL ? NULL : sel_name(l), "%s", why.s);
+	if (poller_queue(&l->m, a, l->sel, &why))
+		poller_event(&l->m, NOTE_INFO, a == ACT_START_ALL ? NULL : sel_name(l), "%s", why.s);
 	buf_release(&why);
 }
 
@@ -173,13 +172,13 @@ static void key_start(struct launcher *l)
 {
 	int running, current;
 
-	model_lock(&l->m);
+	poller_lock(&l->m);
 	running = l->m.rows[l->sel].st.running;
 	current = l->m.rows[l->sel].st.config_current;
-	model_unlock(&l->m);
+	poller_unlock(&l->m);
 	/* a start of a running service only waits; a changed one is replaced */
 	if (running && current)
-		model_event(&l->m, NOTE_INFO, sel_name(l),
+		poller_event(&l->m, NOTE_INFO, sel_name(l),
 			    "'%s' is already running: r restarts it", sel_name(l));
 	else
 		queue(l, ACT_START);
@@ -264,7 +263,7 @@ static void key_set_down(struct launcher *l)
 static void data_result(struct launcher *l, int ret, struct buf *why)
 {
 	if (ret)
-		model_event(&l->m, NOTE_INFO, "data", "%s", why->s);
+		poller_event(&l->m, NOTE_INFO, "data", "%s", why->s);
 	buf_release(why);
 }
 
@@ -311,7 +310,7 @@ static void key_cancel(struct launcher *l)
 	data_result(l, datapane_cancel(&l->data, &why), &why);
 }
 
-/* ---- drawing (under the model's lock) ---- */
+/* ---- drawing (under the poller's lock) ---- */
 
 enum col { COL_NAME, COL_STATE, COL_READY, COL_UPTIME, COL_CPU, COL_MEM, COL_RESTARTS,
 	   COL_PORTS, COL_DETAIL, NCOLS };
@@ -380,7 +379,7 @@ static void draw_rule(int y, const char *title, const char *right)
 
 static void draw_title(struct launcher *l)
 {
-	struct model *m = &l->m;
+	struct poller *m = &l->m;
 	char text[256], when[16] = "";
 	int k, ready = 0, running = 0, watched = 0;
 	time_t now = time(NULL);
@@ -410,7 +409,7 @@ static void draw_title(struct launcher *l)
 
 static void row_cells(struct launcher *l, int k, int y, const int *width, int selected)
 {
-	const struct model_row *r = &l->m.rows[k];
+	const struct poller_row *r = &l->m.rows[k];
 	const struct service_status *s = &r->st;
 	char buf[NCOLS][160];
 	enum ui_color color[NCOLS];
@@ -527,7 +526,7 @@ static void draw_table(struct launcher *l, int y)
 
 static void draw_logs(struct launcher *l, int y, int rows)
 {
-	struct model *m = &l->m;
+	struct poller *m = &l->m;
 	char title[128], right[96] = "";
 	int i, first, max_scroll;
 
@@ -558,7 +557,7 @@ static void draw_logs(struct launcher *l, int y, int rows)
 	if (first < 0)
 		first = 0;
 	for (i = 0; i < rows && first + i < m->nlog; i++) {
-		const struct model_line *ln = model_log_at(m, first + i);
+		const struct poller_line *ln = poller_log_at(m, first + i);
 		table_fit(y + 1 + i, 0, ln->text, COLS,
 			  colors_attr(ln->stream == 2 ? UI_STDERR : UI_NORMAL));
 	}
@@ -568,9 +567,9 @@ static void draw_logs(struct launcher *l, int y, int rows)
 
 static void draw_events(struct launcher *l, int y, int rows)
 {
-	struct model *m = &l->m;
-	double silence = docker_silence_s(m->st->d);
-	int i, stalled = silence >= MODEL_STALLED_S;
+	struct poller *m = &l->m;
+	double silence = stack_silence_s(m->st);
+	int i, stalled = silence >= POLLER_STALLED_S;
 
 	/* the engine itself is the news: say so first, on two rows if there are more */
 	if (rows > 0 && (stalled || m->error[0])) {
@@ -579,7 +578,7 @@ static void draw_events(struct launcher *l, int y, int rows)
 
 		if (stalled)
 			snprintf(text, sizeof(text), "docker at '%s' has not answered for %.0f s (q quits)",
-				 docker_endpoint(m->st->d), silence);
+				 stack_endpoint(m->st), silence);
 		else
 			snprintf(text, sizeof(text), "%s", m->error);
 		used = table_wrap(y, 0, text, COLS, rows > 2 ? 2 : 1,
@@ -591,7 +590,7 @@ static void draw_events(struct launcher *l, int y, int rows)
 		table_fit(y, 0, "no events yet: starts, stops, restarts and failures show here; ? lists the keys",
 			  COLS, colors_attr(UI_DIM));
 	for (i = 0; i < rows; i++) {
-		const struct model_event *e = model_event_at(m, rows - 1 - i);
+		const struct poller_event *e = poller_event_at(m, rows - 1 - i);
 		const struct note_look *look;
 		char when[16], head[64];
 		int x;
@@ -775,7 +774,7 @@ static void draw_help(struct launcher *l)
 
 static void draw(struct launcher *l)
 {
-	struct model *m = &l->m;
+	struct poller *m = &l->m;
 	int y, ev_rows, log_rows;
 
 	erase();
@@ -847,7 +846,7 @@ static void handle_key(struct launcher *l, int ch)
 			key_table[i].fn(l);
 			if (l->sel != before) {
 				l->scroll = 0;
-				model_follow(&l->m, l->sel);
+				poller_follow(&l->m, l->sel);
 			}
 			break;
 		}
@@ -858,7 +857,7 @@ struct launcher *launcher_new(const struct launcher_opts *o)
 {
 	struct launcher *l = xcalloc(1, sizeof(*l));
 
-	model_init(&l->m);
+	poller_init(&l->m);
 	datapane_init(&l->data);
 	l->view = o && o->data ? VIEW_DATA : VIEW_SERVICES;
 	l->mono = o && o->mono;
@@ -869,7 +868,7 @@ void launcher_note(const struct stack_note *n, void *ctx)
 {
 	struct launcher *l = ctx;
 
-	model_note(n, &l->m);
+	poller_note(n, &l->m);
 }
 
 int launcher_run(struct launcher *l, struct stack *st)
@@ -901,8 +900,8 @@ int launcher_run(struct launcher *l, struct stack *st)
 	set_escdelay(25);
 	colors_init(l->mono);
 
-	model_start(&l->m, st);
-	model_follow(&l->m, l->sel);
+	poller_start(&l->m, st);
+	poller_follow(&l->m, l->sel);
 	l->dirty = 1;
 	while (!l->quit && !got_signal) {
 		time_t now = time(NULL);
@@ -915,8 +914,8 @@ int launcher_run(struct launcher *l, struct stack *st)
 		if (datapane_changed(&l->data, &data_finished, summary, sizeof(summary)))
 			l->dirty = 1;
 		if (data_finished)
-			model_event(&l->m, NOTE_INFO, "data", "%s", summary);
-		model_lock(&l->m);
+			poller_event(&l->m, NOTE_INFO, "data", "%s", summary);
+		poller_lock(&l->m);
 		/* redraw on news, on a key, and once a second for the uptimes */
 		if (l->dirty || l->m.version != l->drawn_version || now != l->drawn_at) {
 			draw(l);
@@ -924,10 +923,10 @@ int launcher_run(struct launcher *l, struct stack *st)
 			l->drawn_at = now;
 			l->dirty = 0;
 			wnoutrefresh(stdscr);
-			model_unlock(&l->m);
+			poller_unlock(&l->m);
 			doupdate();
 		} else {
-			model_unlock(&l->m);
+			poller_unlock(&l->m);
 		}
 		ch = getch();
 		if (ch != ERR)
@@ -947,12 +946,12 @@ int launcher_run(struct launcher *l, struct stack *st)
 	}
 	datajob_unlock(&l->data.job);
 	datajob_cancel(&l->data.job);
-	if (model_busy_text(&l->m, busy, sizeof(busy))) {
+	if (poller_busy_text(&l->m, busy, sizeof(busy))) {
 		fprintf(stderr, "waiting for the %s to finish (Ctrl-C leaves it to docker; "
-			"a stuck engine is left after %d s)\n", busy, MODEL_STALLED_S);
+			"a stuck engine is left after %d s)\n", busy, POLLER_STALLED_S);
 		fflush(stderr);
 	}
-	model_stop(&l->m);
+	poller_stop(&l->m);
 	delscreen(screen);
 	screen = NULL;
 	/* Ctrl-C is a way to quit; a TERM or HUP from outside says so in the status */
@@ -964,6 +963,6 @@ void launcher_free(struct launcher *l)
 	if (!l)
 		return;
 	datapane_release(&l->data);
-	model_release(&l->m);
+	poller_release(&l->m);
 	free(l);
 }
