@@ -26,7 +26,7 @@ int cmd_launcher(int argc, char **argv)
 		if (!strcmp(argv[i], "--mono"))
 			o.mono = 1;
 		else if (!strcmp(argv[i], "--data"))
-			o.data = 1;
+			o.pane = "data";
 		else
 			return cli_bad_usage("launcher", "unknown argument %s", quote(q, argv[i]));
 	}

@@ -12,7 +12,7 @@ struct launcher;
 
 struct launcher_opts {
 	int mono;              /* no colors, whatever the terminal offers */
-	int data;              /* open on the data screen */
+	const char *pane;      /* open on this pane (its name, "data"); NULL: the first */
 };
 
 /* new (free with launcher_free); takes notes at once, before launcher_run */
