@@ -214,14 +214,13 @@ static struct docker *engine;
 struct docker *cli_docker(void)
 {
 	struct buf err = BUF_INIT;
-	int code;
+	int down;
 
 	if (engine)
 		return engine;
-	engine = docker_open(NULL, &code, &err);
+	engine = stack_engine_open(&down, &err);
 	if (!engine)
-		cli_die(code == DOCKER_EUNREACH || code == DOCKER_ETIMEDOUT ? RC_NO_ENGINE : RC_FAILED,
-			"%s", err.s);
+		cli_die(down ? RC_NO_ENGINE : RC_FAILED, "%s", err.s);
 	buf_release(&err);
 	return engine;
 }

@@ -3,7 +3,6 @@
 #define PANCAKE_CLI_H
 
 #include <getopt.h>
-#include "clients/docker.h"
 #include "core/stack.h"
 #include "util/buf.h"
 #include "util/command.h"

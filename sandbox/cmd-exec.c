@@ -35,7 +35,7 @@ int cmd_exec(int argc, char **argv)
 			       argv[1], argv[1]);
 		goto out;
 	}
-	if (docker_exec(st.d, ss[k].id, (const char *const *)argv + first, &out, &code,
+	if (stack_exec(&st, ss[k].id, (const char *const *)argv + first, &out, &code,
 			10 * 60 * 1000, &err)) {
 		ret = cli_fail(RC_FAILED, "cannot run %s in '%s': %s", quote(q2, argv[first]),
 			       argv[1], err.s);

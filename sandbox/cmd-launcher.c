@@ -26,7 +26,7 @@ int cmd_launcher(int argc, char **argv)
 		if (!strcmp(argv[i], "--mono"))
 			o.mono = 1;
 		else if (!strcmp(argv[i], "--data"))
-			o.data = 1;
+			o.pane = "data";
 		else
 			return cli_bad_usage("launcher", "unknown argument %s", quote(q, argv[i]));
 	}
@@ -48,7 +48,7 @@ int cmd_launcher(int argc, char **argv)
 	}
 	stack_close(&st);
 	/* no word to the engine yet: the launcher waits for it on screen */
-	d = docker_new(NULL, &err);
+	d = stack_engine_new(&err);
 	if (!d)
 		cli_die(RC_USAGE, "%s", err.s);
 	l = launcher_new(&o);
@@ -57,7 +57,7 @@ int cmd_launcher(int argc, char **argv)
 	ret = launcher_run(l, &st);
 	stack_close(&st);
 	launcher_free(l);
-	docker_free(d);
+	stack_engine_free(d);
 	buf_release(&err);
 	return ret;
 }

@@ -17,7 +17,7 @@ struct follower {
 	const struct service *svc;
 	char id[80];
 	int tty, width;
-	struct docker_logs_opts o;
+	struct stack_logs_opts o;
 	struct buf partial;
 	int ret;
 	struct buf err;
@@ -45,7 +45,7 @@ static void *follow_main(void *p)
 {
 	struct follower *f = p;
 
-	f->ret = docker_container_logs(f->st->d, f->id, &f->o, on_frame, f, &f->err);
+	f->ret = stack_logs(f->st, f->id, &f->o, on_frame, f, &f->err);
 	if (f->partial.len) {
 		buf_addch(&f->partial, '\n');
 		on_frame(1, "", 0, f);
@@ -130,17 +130,8 @@ int cmd_logs(int argc, char **argv)
 		fs[n].width = width;
 		snprintf(fs[n].id, sizeof(fs[n].id), "%s", ss[k].id);
 		fs[n].o.follow = follow;
-		fs[n].o.stdout_ = fs[n].o.stderr_ = 1;
 		fs[n].o.tail = tail;
 		fs[n].o.cancel = &cancel;
-		{
-			struct docker_container dc;
-			if (!docker_container_inspect(st.d, ss[k].id, &dc, &err)) {
-				fs[n].o.tty = dc.tty;
-				docker_container_release(&dc);
-			}
-			buf_reset(&err);
-		}
 		buf_init(&fs[n].partial, 0);
 		buf_init(&fs[n].err, 0);
 		n++;
@@ -153,7 +144,7 @@ int cmd_logs(int argc, char **argv)
 		pthread_create(&th[i], NULL, follow_main, &fs[i]);
 	for (i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
-		if (fs[i].ret && fs[i].ret != DOCKER_ECANCELED) {
+		if (fs[i].ret && fs[i].ret != STACK_ECANCELED) {
 			struct buf m = BUF_INIT;
 			buf_addf(&m, "%s: %s", fs[i].svc->name, fs[i].err.s);
 			cli_print_error(m.s);

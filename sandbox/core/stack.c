@@ -4,6 +4,7 @@
  * independent services in parallel, waits for readiness and takes them down.
  */
 #include "core/stack.h"
+#include "clients/docker.h"
 #include "core/config.h"
 #include "core/probe.h"
 #include "util/clock.h"
@@ -199,18 +200,12 @@ static void collect_frame(int stream, const char *data, size_t len, void *ctx)
 static int tail_container(struct stack *st, const char *id, int lines, struct buf *out,
 			  struct buf *err)
 {
-	struct docker_logs_opts o;
-	struct docker_container c;
+	struct stack_logs_opts o;
 	int ret;
 
 	memset(&o, 0, sizeof(o));
-	o.stdout_ = o.stderr_ = 1;
 	o.tail = lines;
-	if (!docker_container_inspect(st->d, id, &c, err)) {
-		o.tty = c.tty;
-		docker_container_release(&c);
-	}
-	ret = docker_container_logs(st->d, id, &o, collect_frame, out, err);
+	ret = stack_logs(st, id, &o, collect_frame, out, err);
 	buf_rtrim(out);
 	return ret;
 }
@@ -236,6 +231,147 @@ int stack_tail_logs(struct stack *st, const char *name, int lines, struct buf *o
 	ret = tail_container(st, cs[0].id, lines, out, err);
 	docker_containers_free(cs, n);
 	return ret;
+}
+
+/* ---- the engine ---- */
+
+struct docker *stack_engine_open(int *down, struct buf *err)
+{
+	struct docker *d;
+	int code = 0;
+
+	d = docker_open(NULL, &code, err);
+	*down = !d && (code == DOCKER_EUNREACH || code == DOCKER_ETIMEDOUT);
+	return d;
+}
+
+struct docker *stack_engine_new(struct buf *err)
+{
+	return docker_new(NULL, err);
+}
+
+void stack_engine_free(struct docker *d)
+{
+	docker_free(d);
+}
+
+int stack_connect(struct stack *st, struct buf *err)
+{
+	return docker_connect(st->d, err) ? -1 : 0;
+}
+
+double stack_silence_s(struct stack *st)
+{
+	return docker_silence_s(st->d);
+}
+
+const char *stack_endpoint(const struct stack *st)
+{
+	return docker_endpoint(st->d);
+}
+
+void stack_abort(struct stack *st)
+{
+	docker_abort(st->d);
+}
+
+/* ---- what a service's container says ---- */
+
+/* the client's codes the callers tell apart, as stack.h names them */
+static int stack_code(int ret)
+{
+	return ret == DOCKER_ECANCELED ? STACK_ECANCELED : ret == DOCKER_ENOTFOUND ? STACK_ENOTFOUND :
+	       ret;
+}
+
+int stack_logs(struct stack *st, const char *id, const struct stack_logs_opts *o,
+	       stack_frame_fn fn, void *ctx, struct buf *err)
+{
+	struct docker_logs_opts lo;
+	struct docker_container c;
+	struct buf ignored = BUF_INIT;
+
+	memset(&lo, 0, sizeof(lo));
+	lo.follow = o->follow;
+	lo.stdout_ = lo.stderr_ = 1;
+	lo.tail = o->tail;
+	lo.since = o->since;
+	lo.cancel = o->cancel;
+	/* a TTY's stream is raw bytes, not frames; if the inspect fails, the
+	 * logs call says why */
+	if (!docker_container_inspect(st->d, id, &c, &ignored)) {
+		lo.tty = c.tty;
+		docker_container_release(&c);
+	}
+	buf_release(&ignored);
+	return stack_code(docker_container_logs(st->d, id, &lo, fn, ctx, err));
+}
+
+struct stats_job {
+	struct docker *d;
+	struct stack_stats *out;
+	pthread_t th;
+	int started;
+};
+
+static void *stats_main(void *p)
+{
+	struct stats_job *j = p;
+	struct docker_stats s;
+	struct buf e = BUF_INIT;
+
+	if (!docker_container_stats(j->d, j->out->id, &s, &e)) {
+		j->out->cpu_total = s.cpu_total;
+		j->out->system_cpu = s.system_cpu;
+		j->out->online_cpus = s.online_cpus;
+		j->out->mem_used = docker_stats_mem_used(&s);
+		j->out->mem_limit = s.mem_limit;
+		j->out->ok = 1;
+	}
+	buf_release(&e);
+	return NULL;
+}
+
+void stack_stats(struct stack *st, const struct service_status *ss, struct stack_stats *out)
+{
+	struct stats_job jobs[SERVICE_MAX];
+	int k;
+
+	for (k = 0; k < st->n; k++) {
+		memset(&out[k], 0, sizeof(out[k]));
+		jobs[k].started = 0;
+		if (!ss[k].running)
+			continue;
+		snprintf(out[k].id, sizeof(out[k].id), "%s", ss[k].id);
+		out[k].started_at = ss[k].started_at;
+		jobs[k].d = st->d;
+		jobs[k].out = &out[k];
+		jobs[k].started = !pthread_create(&jobs[k].th, NULL, stats_main, &jobs[k]);
+	}
+	for (k = 0; k < st->n; k++)
+		if (jobs[k].started)
+			pthread_join(jobs[k].th, NULL);
+}
+
+double stack_cpu_percent(const struct stack_stats *prev, const struct stack_stats *cur)
+{
+	struct docker_stats a, b;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.cpu_total = prev->cpu_total;
+	a.system_cpu = prev->system_cpu;
+	a.online_cpus = prev->online_cpus;
+	b.cpu_total = cur->cpu_total;
+	b.system_cpu = cur->system_cpu;
+	b.online_cpus = cur->online_cpus;
+	return docker_stats_cpu_percent(&a, &b);
+}
+
+int stack_exec(struct stack *st, const char *id, const char *const *argv, struct buf *output,
+	       int *exit_code, long timeout_ms, struct buf *err)
+{
+	return docker_exec(st->d, id, argv, output, exit_code, timeout_ms, err) ? -1 : 0;
 }
 
 /* ---- pre-flight ---- */

@@ -8,10 +8,12 @@
 #define PANCAKE_STACK_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
-#include "clients/docker.h"
 #include "core/service.h"
 #include "util/buf.h"
+
+struct docker;                   /* the engine's handle, opaque (clients/docker.h) */
 
 enum stack_note_kind {
 	NOTE_INFO,        /* general progress */
@@ -91,6 +93,89 @@ int stack_restart_service(struct stack *st, const char *name, struct buf *err);
 /* last `lines` log lines of a service's container into `out` */
 int stack_tail_logs(struct stack *st, const char *name, int lines, struct buf *out,
 		    struct buf *err);
+
+/*
+ * ---- the engine, for the layers above core ----
+ * cmd-* and tui/ never call the Docker client: they hold the handle only
+ * to hand it to stack_open (or images_*), and ask the stack about it.
+ */
+/*
+ * Connects to $DOCKER_HOST (else the default socket) and pings it. new (free
+ * with stack_engine_free); NULL with `err` when it fails, *down set when no
+ * engine answers or it stalled (asking again will not help), else 0.
+ */
+struct docker *stack_engine_open(int *down, struct buf *err);
+/*
+ * The handle alone, without a word to the engine: a program that must not
+ * wait for it (the launcher) connects later with stack_connect. new (free
+ * with stack_engine_free); NULL with `err` for a malformed $DOCKER_HOST.
+ */
+struct docker *stack_engine_new(struct buf *err);
+void stack_engine_free(struct docker *d);
+/* pings the stack's engine and agrees on the API version; 0 or -1 with `err` */
+int stack_connect(struct stack *st, struct buf *err);
+/*
+ * Seconds the engine has kept the stack's calls waiting without a word
+ * (0 while it answers): a screen says the engine is stuck from it.
+ * Thread-safe.
+ */
+double stack_silence_s(struct stack *st);
+/* where the engine is: "unix:///var/run/docker.sock"; borrowed, valid until stack_engine_free */
+const char *stack_endpoint(const struct stack *st);
+/*
+ * Cuts short every call on the stack's engine, those under way and those to
+ * come (they fail with STACK_ECANCELED): for a program that is leaving and
+ * must not wait. The engine handle is good for nothing afterwards.
+ */
+void stack_abort(struct stack *st);
+
+/* ---- what a service's container says: logs, stats, a command's output ---- */
+enum stack_err {
+	STACK_ENOTFOUND = -2,        /* the container is gone */
+	STACK_ECANCELED = -6,        /* stopped by a cancel flag or stack_abort */
+};
+enum stack_stream { STACK_STDOUT = 1, STACK_STDERR = 2 };
+/* a piece of a log stream; `data` borrowed, valid during the call only */
+typedef void (*stack_frame_fn)(int stream, const char *data, size_t len, void *ctx);
+struct stack_logs_opts {
+	int follow;                  /* go on until the container stops or *cancel */
+	int tail;                    /* the last lines to begin with; < 0: all */
+	int64_t since;               /* unix seconds, 0: from the start */
+	volatile int *cancel;        /* may be NULL */
+};
+/*
+ * Streams the stdout and stderr of container `id` (a service_status's id)
+ * to `fn`, demultiplexed (a container with a TTY gives stdout only). 0 when
+ * the stream ended, STACK_ECANCELED, STACK_ENOTFOUND, or another negative
+ * code with `err`.
+ */
+int stack_logs(struct stack *st, const char *id, const struct stack_logs_opts *o,
+	       stack_frame_fn fn, void *ctx, struct buf *err);
+
+/* one sample of a container's CPU and memory */
+struct stack_stats {
+	int ok;                      /* the engine answered; the rest is set only then */
+	char id[80];                 /* the container sampled ... */
+	int64_t started_at;          /* ... and when it started (service_status) */
+	uint64_t cpu_total, system_cpu;   /* ns, cumulative */
+	int online_cpus;
+	uint64_t mem_used, mem_limit;     /* bytes; page cache excluded */
+};
+/*
+ * A sample of every running service of `ss` (st->n of them, as stack_status
+ * filled them) into out[k]; out[k].ok is 0 for the others and those that
+ * failed. All are asked at once: the engine answers stats on its 1 s tick.
+ */
+void stack_stats(struct stack *st, const struct service_status *ss, struct stack_stats *out);
+/* CPU % between two samples of the same container (100 = one core) */
+double stack_cpu_percent(const struct stack_stats *prev, const struct stack_stats *cur);
+
+/*
+ * Runs argv in container `id`, collects stdout and stderr (capped) into
+ * `output` and the exit code into *exit_code (-1: none). 0 or -1 with `err`.
+ */
+int stack_exec(struct stack *st, const char *id, const char *const *argv, struct buf *output,
+	       int *exit_code, long timeout_ms, struct buf *err);
 
 /* Pre-flight checks, also used by `doctor`. */
 /* every published port of `svcs` free; names the holder when not */

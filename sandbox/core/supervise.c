@@ -11,6 +11,7 @@
  *        within SUPERVISE_WINDOW_S (reported with the last log lines)
  */
 #include "core/supervise.h"
+#include "clients/docker.h"
 #include "core/config.h"
 #include "core/probe.h"
 #include "util/clock.h"

@@ -1,9 +1,13 @@
 /*
- * datapane: drawing and actions of the launcher's data screen. It reads the
- * job under its lock and never waits on a store.
+ * datapane: the launcher's data screen: the datasets on this machine, and
+ * the running or last job (generate, load with a progress bar per store,
+ * verify with a count per store). The work runs in a datajob (datajob.h);
+ * this pane only draws it and starts or cancels it, never waiting on a store.
  */
-#include "tui/datapane.h"
+#include "core/catalog.h"
 #include "tui/colors.h"
+#include "tui/datajob.h"
+#include "tui/pane.h"
 #include "tui/table.h"
 #include "util/clock.h"
 #include "util/human.h"
@@ -17,20 +21,24 @@
 #define NAME_W 14
 #define BAR_MIN 10
 #define BAR_MAX 30
+#define DATAPANE_SETS 64
+/* a drop asks first: a second X on the same dataset within this long starts it */
+#define DATAPANE_CONFIRM_S 5.0
 
-void datapane_init(struct datapane *p)
-{
-	memset(p, 0, sizeof(*p));
-	datajob_init(&p->job);
-	datapane_refresh(p);
-}
+struct datapane {
+	struct datajob job;
+	struct catalog_local sets[DATAPANE_SETS];
+	int nsets;
+	int sel;                 /* selected dataset */
+	int top;                 /* first dataset shown */
+	enum datajob_phase seen_phase;
+	unsigned seen_version;
+	char drop_armed[64];     /* a first X on this dataset ... */
+	double drop_armed_at;    /* ... at this time asks for a second */
+};
 
-void datapane_release(struct datapane *p)
-{
-	datajob_release(&p->job);
-}
-
-void datapane_refresh(struct datapane *p)
+/* lists the datasets again, keeping the selection on the same name */
+static void datapane_refresh(struct datapane *p)
 {
 	char keep[64] = "";
 	int i;
@@ -44,23 +52,6 @@ void datapane_refresh(struct datapane *p)
 			p->sel = i;
 }
 
-void datapane_up(struct datapane *p)
-{
-	if (p->sel > 0)
-		p->sel--;
-}
-
-void datapane_down(struct datapane *p)
-{
-	if (p->sel < p->nsets - 1)
-		p->sel++;
-}
-
-const char *datapane_selected(const struct datapane *p)
-{
-	return p->nsets ? p->sets[p->sel].name : NULL;
-}
-
 static int need_dataset(const struct datapane *p, struct buf *why)
 {
 	if (p->nsets)
@@ -70,7 +61,11 @@ static int need_dataset(const struct datapane *p, struct buf *why)
 	return -1;
 }
 
-int datapane_load(struct datapane *p, int skip_bad_lines, struct buf *why)
+/*
+ * Jobs on the selected dataset (generate makes one). -1 with a message for
+ * the user in `why` when there is no dataset or a job is running.
+ */
+static int datapane_load(struct datapane *p, int skip_bad_lines, struct buf *why)
 {
 	if (need_dataset(p, why))
 		return -1;
@@ -78,19 +73,21 @@ int datapane_load(struct datapane *p, int skip_bad_lines, struct buf *why)
 			    skip_bad_lines ? DS_SKIP : DS_ABORT, why);
 }
 
-int datapane_verify(struct datapane *p, struct buf *why)
+static int datapane_verify(struct datapane *p, struct buf *why)
 {
 	if (need_dataset(p, why))
 		return -1;
 	return datajob_verify(&p->job, p->sets[p->sel].dir, p->sets[p->sel].name, why);
 }
 
-int datapane_generate(struct datapane *p, const char *shape, struct buf *why)
+static int datapane_generate(struct datapane *p, const char *shape, struct buf *why)
 {
 	return datajob_generate(&p->job, shape, 1, why);
 }
 
-int datapane_drop(struct datapane *p, struct buf *why)
+/* the first call returns 1 with the question in `why`; a second one on
+ * the same dataset within DATAPANE_CONFIRM_S starts the job */
+static int datapane_drop(struct datapane *p, struct buf *why)
 {
 	const char *name;
 	double now = clock_s();
@@ -109,7 +106,8 @@ int datapane_drop(struct datapane *p, struct buf *why)
 	return datajob_drop(&p->job, name, why);
 }
 
-int datapane_cancel(struct datapane *p, struct buf *why)
+/* -1 with `why` when nothing runs */
+static int datapane_cancel(struct datapane *p, struct buf *why)
 {
 	int busy;
 
@@ -391,7 +389,8 @@ static void draw_job(struct datajob *j, int y, int rows)
 	}
 }
 
-void datapane_draw(struct datapane *p, int y, int rows)
+/* rows y .. y+rows-1, a rule first; takes the job's lock */
+static void datapane_draw(struct datapane *p, int y, int rows)
 {
 	char right[64];
 	int list_rows, job_rows;
@@ -419,7 +418,12 @@ void datapane_draw(struct datapane *p, int y, int rows)
 	datajob_unlock(&p->job);
 }
 
-int datapane_changed(struct datapane *p, int *finished, char *summary, size_t size)
+/*
+ * Whether the job changed since the last call (a redraw is due). When it
+ * has just finished, `*finished` is set to 1 and `summary` (size bytes)
+ * says how it ended, for the event line.
+ */
+static int datapane_changed(struct datapane *p, int *finished, char *summary, size_t size)
 {
 	struct datajob *j = &p->job;
 	int changed, done;
@@ -466,3 +470,170 @@ int datapane_changed(struct datapane *p, int *finished, char *summary, size_t si
 	}
 	return changed || done;
 }
+
+/* ---- the pane ---- */
+
+/* a job that could not start says why on the event line */
+static void result(struct pane_ctx *c, int ret, struct buf *why)
+{
+	if (ret)
+		poller_event(c->m, NOTE_INFO, "data", "%s", why->s);
+	buf_release(why);
+}
+
+static void key_up(void *pane, struct pane_ctx *c)
+{
+	struct datapane *p = pane;
+
+	(void)c;
+	if (p->sel > 0)
+		p->sel--;
+}
+
+static void key_down(void *pane, struct pane_ctx *c)
+{
+	struct datapane *p = pane;
+
+	(void)c;
+	if (p->sel < p->nsets - 1)
+		p->sel++;
+}
+
+static void key_load(void *pane, struct pane_ctx *c)
+{
+	struct buf why = BUF_INIT;
+
+	result(c, datapane_load(pane, 0, &why), &why);
+}
+
+static void key_load_skip(void *pane, struct pane_ctx *c)
+{
+	struct buf why = BUF_INIT;
+
+	result(c, datapane_load(pane, 1, &why), &why);
+}
+
+static void key_verify(void *pane, struct pane_ctx *c)
+{
+	struct buf why = BUF_INIT;
+
+	result(c, datapane_verify(pane, &why), &why);
+}
+
+static void key_generate(void *pane, struct pane_ctx *c)
+{
+	struct buf why = BUF_INIT;
+
+	result(c, datapane_generate(pane, "ml-1m", &why), &why);
+}
+
+static void key_drop(void *pane, struct pane_ctx *c)
+{
+	struct buf why = BUF_INIT;
+
+	/* 1: the question; it goes to the event line like a refusal */
+	result(c, datapane_drop(pane, &why), &why);
+}
+
+static void key_cancel(void *pane, struct pane_ctx *c)
+{
+	struct buf why = BUF_INIT;
+
+	result(c, datapane_cancel(pane, &why), &why);
+}
+
+static const struct pane_key keys[] = {
+	{ KEY_UP,    "Up k",    NULL,     key_up,        "select the previous dataset" },
+	{ 'k',       NULL,      NULL,     key_up,        NULL },
+	{ KEY_DOWN,  "Down j",  NULL,     key_down,      "select the next dataset" },
+	{ 'j',       NULL,      NULL,     key_down,      NULL },
+	{ '\r',      "Enter L", "load",   key_load,      "load the dataset into kafka, cassandra, elasticsearch, redis" },
+	{ KEY_ENTER, NULL,      NULL,     key_load,      NULL },
+	{ '\n',      NULL,      NULL,     key_load,      NULL },
+	{ 'L',       NULL,      NULL,     key_load,      NULL },
+	{ 'S',       "S",       NULL,     key_load_skip, "load, leaving out bad lines and reporting them" },
+	{ 'v',       "v",       "verify", key_verify,    "count what each store holds against the dataset" },
+	{ 'g',       "g",       "gen",    key_generate,  "generate an ML-1M-shaped dataset (seed 1, no network)" },
+	{ 'c',       "c",       "cancel", key_cancel,    "stop the running load (a later load resumes it)" },
+	{ 'X',       "X",       NULL,     key_drop,      "drop the dataset from every store (asks first)" },
+};
+
+static void *new(struct pane_ctx *c)
+{
+	struct datapane *p = xcalloc(1, sizeof(*p));
+
+	(void)c;
+	datajob_init(&p->job);
+	datapane_refresh(p);
+	return p;
+}
+
+/* cancels a running job and waits for it (a load stops resumable) */
+static void free_pane(void *pane)
+{
+	struct datapane *p = pane;
+
+	datajob_release(&p->job);
+	free(p);
+}
+
+static void enter(void *pane, struct pane_ctx *c)
+{
+	(void)c;
+	datapane_refresh(pane);
+}
+
+static void draw(void *pane, struct pane_ctx *c, int y, int rows)
+{
+	(void)c;
+	if (rows >= 2)
+		datapane_draw(pane, y, rows);
+}
+
+/* the job's news: a redraw, and its outcome on the event line */
+static int changed(void *pane, struct pane_ctx *c)
+{
+	char summary[256];
+	int finished = 0, ret;
+
+	ret = datapane_changed(pane, &finished, summary, sizeof(summary));
+	if (finished)
+		poller_event(c->m, NOTE_INFO, "data", "%s", summary);
+	return ret;
+}
+
+static int busy(void *pane, char *what, size_t size)
+{
+	struct datapane *p = pane;
+	int ret;
+
+	datajob_lock(&p->job);
+	ret = datajob_busy(&p->job);
+	if (ret)
+		snprintf(what, size, "stopping the %s of '%s' (a later load resumes it)",
+			 p->job.kind == DJ_LOAD ? "load" : "work", p->job.dataset);
+	datajob_unlock(&p->job);
+	return ret;
+}
+
+static void cancel(void *pane)
+{
+	struct datapane *p = pane;
+
+	datajob_cancel(&p->job);
+}
+
+const struct pane_ops data_pane = {
+	.name = "data",
+	.title = "data screen",
+	.about = "the data screen: datasets, loads into the stack, verify",
+	.new = new,
+	.free = free_pane,
+	.enter = enter,
+	.draw = draw,
+	.changed = changed,
+	.busy = busy,
+	.cancel = cancel,
+	.keys = keys,
+	.nkeys = ARRAY_SIZE(keys),
+};

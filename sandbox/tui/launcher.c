@@ -1,14 +1,14 @@
 /*
- * launcher: the screen, its key table and its drawing. It only reads the
- * model (under its lock) and queues jobs: it never waits on Docker.
+ * launcher: the frame around the panes (tui/pane.h): the title, the services
+ * table, the events, the key bar, the help and the loop. It only reads the
+ * poller's snapshot (under its lock) and queues jobs: it never waits on Docker.
  */
 #include "tui/launcher.h"
-#include "clients/docker.h"
 #include "util/human.h"
 
 #include "tui/colors.h"
-#include "tui/datapane.h"
-#include "tui/model.h"
+#include "tui/pane.h"
+#include "tui/poller.h"
 #include "tui/table.h"
 #include "tui/text.h"
 #include "util/xalloc.h"
@@ -23,30 +23,22 @@
 
 /* getch's timeout: how soon a quit or a resize is seen when idle */
 #define INPUT_TIMEOUT_MS 250
-
-enum log_layout { LOG_SPLIT, LOG_FULL };
-
-/* what the lower half shows: the selected service's logs, or the data screen */
-enum view { VIEW_SERVICES = 1 << 0, VIEW_DATA = 1 << 1 };
-#define VIEW_ALL (VIEW_SERVICES | VIEW_DATA)
+/* the keys one pane shows: its own, the switches, the frame's */
+#define SHOWN_MAX 48
 
 struct launcher {
-	struct model m;
-	struct datapane data;
-	enum view view;
+	struct poller m;
+	struct pane_ctx ctx;     /* what the panes share: ctx.m is &m */
+	void **panes;            /* each pane's state, as panes[] lists them */
+	size_t cur;              /* the pane shown: its index in panes[] */
 	int mono;
-	int sel;                 /* selected service */
-	enum log_layout layout;
 	int help;                /* the help overlay is shown */
 	int help_top;            /* its first line shown, when it scrolls */
 	int help_scroll_max;     /* its lines below the screen at the top; <= 0: none */
-	int scroll;              /* log lines hidden below the view; 0: following */
-	unsigned seen_added;     /* m.log_added when the scroll was last adjusted */
 	int quit;
-	int dirty;               /* redraw even if the model did not change */
+	int dirty;               /* redraw even if the snapshot did not change */
 	unsigned drawn_version;
 	time_t drawn_at;
-	int log_rows;            /* height of the log view last drawn */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -65,162 +57,7 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
-/* ---- keys ---- */
-
-static void key_up(struct launcher *l);
-static void key_down(struct launcher *l);
-static void key_start(struct launcher *l);
-static void key_stop(struct launcher *l);
-static void key_restart(struct launcher *l);
-static void key_start_all(struct launcher *l);
-static void key_logs(struct launcher *l);
-static void key_page_up(struct launcher *l);
-static void key_page_down(struct launcher *l);
-static void key_follow(struct launcher *l);
-static void key_help(struct launcher *l);
-static void key_redraw(struct launcher *l);
-static void key_quit(struct launcher *l);
-static void key_data(struct launcher *l);
-static void key_services(struct launcher *l);
-static void key_set_up(struct launcher *l);
-static void key_set_down(struct launcher *l);
-static void key_load(struct launcher *l);
-static void key_load_skip(struct launcher *l);
-static void key_verify(struct launcher *l);
-static void key_generate(struct launcher *l);
-static void key_cancel(struct launcher *l);
-static void key_drop(struct launcher *l);
-
-struct key_binding {
-	int key;
-	enum view views;         /* where the key works */
-	const char *name;        /* as the help shows it; NULL: an alias */
-	const char *bar;         /* its label in the key bar, or NULL */
-	void (*fn)(struct launcher *l);
-	const char *help;
-};
-
-#define S VIEW_SERVICES
-#define D VIEW_DATA
-#define A VIEW_ALL
-static const struct key_binding key_table[] = {
-	{ KEY_UP,    S, "Up k",      NULL,      key_up,        "select the previous service" },
-	{ 'k',       S, NULL,        NULL,      key_up,        NULL },
-	{ KEY_DOWN,  S, "Down j",    NULL,      key_down,      "select the next service" },
-	{ 'j',       S, NULL,        NULL,      key_down,      NULL },
-	{ 'u',       S, "u",         "start",   key_start,     "start the service, wait until ready, supervise it" },
-	{ 'd',       S, "d",         "stop",    key_stop,      "stop the service (and stop supervising it)" },
-	{ 'r',       S, "r",         "restart", key_restart,   "restart the service and wait until ready" },
-	{ 'U',       S, "U",         "all",     key_start_all, "start every service that is not running" },
-	{ 'l',       S, "l",         "logs",    key_logs,      "log pane: split or full screen" },
-	{ KEY_PPAGE, S, "PgUp PgDn", NULL,      key_page_up,   "scroll the log pane" },
-	{ KEY_NPAGE, S, NULL,        NULL,      key_page_down, NULL },
-	{ KEY_END,   S, "End G",     NULL,      key_follow,    "follow the newest log lines again" },
-	{ 'G',       S, NULL,        NULL,      key_follow,    NULL },
-	{ 'D',       S, "D",         "data",    key_data,      "the data screen: datasets, loads into the stack, verify" },
-	{ KEY_UP,    D, "Up k",      NULL,      key_set_up,    "select the previous dataset" },
-	{ 'k',       D, NULL,        NULL,      key_set_up,    NULL },
-	{ KEY_DOWN,  D, "Down j",    NULL,      key_set_down,  "select the next dataset" },
-	{ 'j',       D, NULL,        NULL,      key_set_down,  NULL },
-	{ '\r',      D, "Enter L",   "load",    key_load,      "load the dataset into kafka, cassandra, elasticsearch, redis" },
-	{ KEY_ENTER, D, NULL,        NULL,      key_load,      NULL },
-	{ '\n',      D, NULL,        NULL,      key_load,      NULL },
-	{ 'L',       D, NULL,        NULL,      key_load,      NULL },
-	{ 'S',       D, "S",         NULL,      key_load_skip, "load, leaving out bad lines and reporting them" },
-	{ 'v',       D, "v",         "verify",  key_verify,    "count what each store holds against the dataset" },
-	{ 'g',       D, "g",         "gen",     key_generate,  "generate an ML-1M-shaped dataset (seed 1, no network)" },
-	{ 'c',       D, "c",         "cancel",  key_cancel,    "stop the running load (a later load resumes it)" },
-	{ 'X',       D, "X",         NULL,      key_drop,      "drop the dataset from every store (asks first)" },
-	{ 'D',       D, "D Esc",     "services", key_services, "back to the services and their logs" },
-	{ 27,        D, NULL,        NULL,      key_services,  NULL },
-	{ '?',       A, "? F1",      "help",    key_help,      "show or hide this help" },
-	{ KEY_F(1),  A, NULL,        NULL,      key_help,      NULL },
-	{ 12,        A, "Ctrl-L",    NULL,      key_redraw,    "redraw the screen" },
-	{ 'q',       A, "q F10",     "quit",    key_quit,      "quit (the stack keeps running, unsupervised)" },
-	{ KEY_F(10), A, NULL,        NULL,      key_quit,      NULL },
-};
-#undef S
-#undef D
-#undef A
-
-static void key_up(struct launcher *l)
-{
-	if (l->sel > 0)
-		l->sel--;
-}
-
-static void key_down(struct launcher *l)
-{
-	if (l->sel < l->m.n - 1)
-		l->sel++;
-}
-
-static const char *sel_name(struct launcher *l)
-{
-	return l->m.st->svcs[l->sel].name;
-}
-
-static void queue(struct launcher *l, enum model_action a)
-{
-	struct buf why = BUF_INIT;
-
-	if (model_queue(&l->m, a, l->sel, &why))
-		model_event(&l->m, NOTE_INFO, a == ACT_START_ALL ? NULL : sel_name(l), "%s", why.s);
-	buf_release(&why);
-}
-
-static void key_start(struct launcher *l)
-{
-	int running, current;
-
-	model_lock(&l->m);
-	running = l->m.rows[l->sel].st.running;
-	current = l->m.rows[l->sel].st.config_current;
-	model_unlock(&l->m);
-	/* a start of a running service only waits; a changed one is replaced */
-	if (running && current)
-		model_event(&l->m, NOTE_INFO, sel_name(l),
-			    "'%s' is already running: r restarts it", sel_name(l));
-	else
-		queue(l, ACT_START);
-}
-
-static void key_stop(struct launcher *l)
-{
-	queue(l, ACT_STOP);
-}
-
-static void key_restart(struct launcher *l)
-{
-	queue(l, ACT_RESTART);
-}
-
-static void key_start_all(struct launcher *l)
-{
-	queue(l, ACT_START_ALL);
-}
-
-static void key_logs(struct launcher *l)
-{
-	l->layout = l->layout == LOG_SPLIT ? LOG_FULL : LOG_SPLIT;
-}
-
-static void key_page_up(struct launcher *l)
-{
-	l->scroll += l->log_rows > 2 ? l->log_rows - 1 : 1;
-}
-
-static void key_page_down(struct launcher *l)
-{
-	l->scroll -= l->log_rows > 2 ? l->log_rows - 1 : 1;
-	if (l->scroll < 0)
-		l->scroll = 0;
-}
-
-static void key_follow(struct launcher *l)
-{
-	l->scroll = 0;
-}
+/* ---- keys: the frame's own and the switches between panes ---- */
 
 static void key_help(struct launcher *l)
 {
@@ -239,79 +76,112 @@ static void key_quit(struct launcher *l)
 	l->quit = 1;
 }
 
-static void key_data(struct launcher *l)
+/* the frame's keys work in every pane, after the pane's own and the switches */
+struct frame_key {
+	int key;
+	const char *name;        /* as the help shows it; NULL: an alias */
+	const char *bar;         /* its label in the key bar, or NULL; such a key stays in a narrow bar */
+	void (*fn)(struct launcher *l);
+	const char *help;
+};
+
+static const struct frame_key frame_keys[] = {
+	{ '?',       "? F1",   "help", key_help,   "show or hide this help" },
+	{ KEY_F(1),  NULL,     NULL,   key_help,   NULL },
+	{ 12,        "Ctrl-L", NULL,   key_redraw, "redraw the screen" },
+	{ 'q',       "q F10",  "quit", key_quit,   "quit (the stack keeps running, unsupervised)" },
+	{ KEY_F(10), NULL,     NULL,   key_quit,   NULL },
+};
+
+#define ESC 27
+
+static void *cur_state(const struct launcher *l)
 {
-	l->view = VIEW_DATA;
-	datapane_refresh(&l->data);
+	return l->panes[l->cur];
 }
 
-static void key_services(struct launcher *l)
+static void switch_to(struct launcher *l, size_t i)
 {
-	l->view = VIEW_SERVICES;
+	l->cur = i;
+	if (panes[i].ops->enter)
+		panes[i].ops->enter(l->panes[i], &l->ctx);
 }
 
-static void key_set_up(struct launcher *l)
+/* the pane a key switches to from the one shown, or -1: another pane's key,
+ * and the shown one's own key or Esc back to the home pane */
+static int switch_target(const struct launcher *l, int ch)
 {
-	datapane_up(&l->data);
+	size_t i;
+
+	for (i = 0; i < npanes; i++)
+		if (i != l->cur && panes[i].key && ch == panes[i].key)
+			return (int)i;
+	if (l->cur && (ch == panes[l->cur].key || ch == ESC))
+		return 0;
+	return -1;
 }
 
-static void key_set_down(struct launcher *l)
+/* a key as the help and the key bar show it, with what it does */
+struct shown_key {
+	char name[24];
+	const char *bar;
+	const char *help;
+	int keep;                /* stays when the key bar is too narrow (help, quit) */
+};
+
+static void key_word(int key, char *out, size_t size)
 {
-	datapane_down(&l->data);
+	const char *k = keyname(key);
+
+	snprintf(out, size, "%s", k ? k : "?");
 }
 
-/* a job that could not start says why on the event line */
-static void data_result(struct launcher *l, int ret, struct buf *why)
+/* the shown pane's keys, then the switches to the others, then the frame's */
+static int shown_keys(const struct launcher *l, struct shown_key *out, int max)
 {
-	if (ret)
-		model_event(&l->m, NOTE_INFO, "data", "%s", why->s);
-	buf_release(why);
+	const struct pane_ops *ops = panes[l->cur].ops;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < ops->nkeys && n < max; i++) {
+		const struct pane_key *k = &ops->keys[i];
+		if (!k->name)
+			continue;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", k->name);
+		out[n].bar = k->bar;
+		out[n].help = k->help;
+		out[n].keep = 0;
+		n++;
+	}
+	for (i = 0; i < npanes && n < max; i++) {
+		char word[16];
+
+		if (i == l->cur)
+			continue;
+		if (i == 0) {
+			key_word(panes[l->cur].key, word, sizeof(word));
+			snprintf(out[n].name, sizeof(out[n].name), "%s Esc", word);
+		} else {
+			key_word(panes[i].key, out[n].name, sizeof(out[n].name));
+		}
+		out[n].bar = panes[i].ops->name;
+		out[n].help = panes[i].ops->about;
+		out[n].keep = 0;
+		n++;
+	}
+	for (i = 0; i < ARRAY_SIZE(frame_keys) && n < max; i++) {
+		if (!frame_keys[i].name)
+			continue;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", frame_keys[i].name);
+		out[n].bar = frame_keys[i].bar;
+		out[n].help = frame_keys[i].help;
+		out[n].keep = frame_keys[i].bar != NULL;
+		n++;
+	}
+	return n;
 }
 
-static void key_load(struct launcher *l)
-{
-	struct buf why = BUF_INIT;
-
-	data_result(l, datapane_load(&l->data, 0, &why), &why);
-}
-
-static void key_load_skip(struct launcher *l)
-{
-	struct buf why = BUF_INIT;
-
-	data_result(l, datapane_load(&l->data, 1, &why), &why);
-}
-
-static void key_verify(struct launcher *l)
-{
-	struct buf why = BUF_INIT;
-
-	data_result(l, datapane_verify(&l->data, &why), &why);
-}
-
-static void key_generate(struct launcher *l)
-{
-	struct buf why = BUF_INIT;
-
-	data_result(l, datapane_generate(&l->data, "ml-1m", &why), &why);
-}
-
-static void key_drop(struct launcher *l)
-{
-	struct buf why = BUF_INIT;
-
-	/* 1: the question; it goes to the event line like a refusal */
-	data_result(l, datapane_drop(&l->data, &why), &why);
-}
-
-static void key_cancel(struct launcher *l)
-{
-	struct buf why = BUF_INIT;
-
-	data_result(l, datapane_cancel(&l->data, &why), &why);
-}
-
-/* ---- drawing (under the model's lock) ---- */
+/* ---- drawing (under the poller's lock) ---- */
 
 enum col { COL_NAME, COL_STATE, COL_READY, COL_UPTIME, COL_CPU, COL_MEM, COL_RESTARTS,
 	   COL_PORTS, COL_DETAIL, NCOLS };
@@ -380,7 +250,7 @@ static void draw_rule(int y, const char *title, const char *right)
 
 static void draw_title(struct launcher *l)
 {
-	struct model *m = &l->m;
+	struct poller *m = &l->m;
 	char text[256], when[16] = "";
 	int k, ready = 0, running = 0, watched = 0;
 	time_t now = time(NULL);
@@ -410,7 +280,7 @@ static void draw_title(struct launcher *l)
 
 static void row_cells(struct launcher *l, int k, int y, const int *width, int selected)
 {
-	const struct model_row *r = &l->m.rows[k];
+	const struct poller_row *r = &l->m.rows[k];
 	const struct service_status *s = &r->st;
 	char buf[NCOLS][160];
 	enum ui_color color[NCOLS];
@@ -522,55 +392,15 @@ static void draw_table(struct launcher *l, int y)
 		x += width[c] + TABLE_GAP;
 	}
 	for (k = 0; k < l->m.n && y + 1 + k < LINES; k++)
-		row_cells(l, k, y + 1 + k, width, k == l->sel);
+		row_cells(l, k, y + 1 + k, width, k == l->ctx.sel);
 }
 
-static void draw_logs(struct launcher *l, int y, int rows)
-{
-	struct model *m = &l->m;
-	char title[128], right[96] = "";
-	int i, first, max_scroll;
-
-	/* keep the view where it is while new lines arrive */
-	if (l->scroll && m->log_added > l->seen_added)
-		l->scroll += (int)(m->log_added - l->seen_added);
-	l->seen_added = m->log_added;
-	max_scroll = m->nlog > rows ? m->nlog - rows : 0;
-	if (l->scroll > max_scroll)
-		l->scroll = max_scroll;
-	l->log_rows = rows;
-
-	snprintf(title, sizeof(title), "logs: %s", sel_name(l));
-	if (l->scroll)
-		snprintf(right, sizeof(right), "%d lines up (End follows)", l->scroll);
-	else if (m->log_service >= 0 && m->rows[m->log_service].st.running)
-		snprintf(right, sizeof(right), "following");
-	draw_rule(y, title, right);
-	if (rows <= 0)
-		return;
-	if (!m->nlog) {
-		const char *msg = m->log_state[0] ? m->log_state : !m->polled ? "waiting for the engine..." :
-				  "no log lines yet";
-		table_fit(y + 1, 1, msg, COLS - 2, colors_attr(m->log_state[0] ? UI_WAIT : UI_DIM));
-		return;
-	}
-	first = m->nlog - rows - l->scroll;
-	if (first < 0)
-		first = 0;
-	for (i = 0; i < rows && first + i < m->nlog; i++) {
-		const struct model_line *ln = model_log_at(m, first + i);
-		table_fit(y + 1 + i, 0, ln->text, COLS,
-			  colors_attr(ln->stream == 2 ? UI_STDERR : UI_NORMAL));
-	}
-	if (m->log_state[0] && rows > 1)
-		table_fit(y + rows, 0, m->log_state, COLS, colors_attr(UI_WAIT));
-}
 
 static void draw_events(struct launcher *l, int y, int rows)
 {
-	struct model *m = &l->m;
-	double silence = docker_silence_s(m->st->d);
-	int i, stalled = silence >= MODEL_STALLED_S;
+	struct poller *m = &l->m;
+	double silence = stack_silence_s(m->st);
+	int i, stalled = silence >= POLLER_STALLED_S;
 
 	/* the engine itself is the news: say so first, on two rows if there are more */
 	if (rows > 0 && (stalled || m->error[0])) {
@@ -579,7 +409,7 @@ static void draw_events(struct launcher *l, int y, int rows)
 
 		if (stalled)
 			snprintf(text, sizeof(text), "docker at '%s' has not answered for %.0f s (q quits)",
-				 docker_endpoint(m->st->d), silence);
+				 stack_endpoint(m->st), silence);
 		else
 			snprintf(text, sizeof(text), "%s", m->error);
 		used = table_wrap(y, 0, text, COLS, rows > 2 ? 2 : 1,
@@ -591,7 +421,7 @@ static void draw_events(struct launcher *l, int y, int rows)
 		table_fit(y, 0, "no events yet: starts, stops, restarts and failures show here; ? lists the keys",
 			  COLS, colors_attr(UI_DIM));
 	for (i = 0; i < rows; i++) {
-		const struct model_event *e = model_event_at(m, rows - 1 - i);
+		const struct poller_event *e = poller_event_at(m, rows - 1 - i);
 		const struct note_look *look;
 		char when[16], head[64];
 		int x;
@@ -615,12 +445,14 @@ static void draw_events(struct launcher *l, int y, int rows)
 }
 
 /* the key as typed: "q F10" shows as "q" */
-static void bar_key(const struct key_binding *b, char *out, size_t size)
+
+/* the key as typed: "q F10" shows as "q" */
+static void bar_key(const struct shown_key *b, char *out, size_t size)
 {
 	snprintf(out, size, "%.*s", (int)strcspn(b->name, " "), b->name);
 }
 
-static int bar_width(const struct key_binding *b)
+static int bar_width(const struct shown_key *b)
 {
 	char key[32];
 
@@ -629,21 +461,22 @@ static int bar_width(const struct key_binding *b)
 }
 
 /* whole entries only: when they do not all fit, help and quit stay */
-static void draw_key_bar(enum view view, int y)
+static void draw_key_bar(const struct launcher *l, int y)
 {
-	const struct key_binding *shown[ARRAY_SIZE(key_table)];
-	size_t i, n = 0;
-	int x = 0, total = 0;
+	struct shown_key keys[SHOWN_MAX];
+	const struct shown_key *shown[SHOWN_MAX];
+	int i, nkeys, n = 0, x = 0, total = 0;
 
-	for (i = 0; i < ARRAY_SIZE(key_table); i++)
-		if (key_table[i].bar && (key_table[i].views & view)) {
-			shown[n++] = &key_table[i];
-			total += bar_width(&key_table[i]);
+	nkeys = shown_keys(l, keys, SHOWN_MAX);
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].bar) {
+			shown[n++] = &keys[i];
+			total += bar_width(&keys[i]);
 		}
 	for (i = n; i-- > 0 && total > COLS;)
-		if (shown[i]->fn != key_help && shown[i]->fn != key_quit) {
+		if (!shown[i]->keep) {
 			total -= bar_width(shown[i]);
-			memmove(&shown[i], &shown[i + 1], (n - i - 1) * sizeof(shown[0]));
+			memmove(&shown[i], &shown[i + 1], (size_t)(n - i - 1) * sizeof(shown[0]));
 			n--;
 		}
 	fill_row(y, colors_attr(UI_KEYLABEL));
@@ -664,26 +497,24 @@ static void draw_key_bar(enum view view, int y)
 /* ---- the help overlay ---- */
 
 #define HELP_KEY_W 10            /* the key column */
-#define HELP_LINES_MAX (2 * ARRAY_SIZE(key_table) + 8)
+#define HELP_LINES_MAX (2 * SHOWN_MAX + 8)
 
 struct help_line {
-	const struct key_binding *b;  /* on its first line, else NULL */
+	const struct shown_key *b;    /* on its first line, else NULL */
 	const char *text;             /* a line of its help, `len` bytes */
 	size_t len;
 };
 
-/* the help's lines for a text column `tw` wide; returns how many */
-static int help_lines(enum view view, int tw, struct help_line *out, int max)
+/* the help's lines of `keys` for a text column `tw` wide; returns how many */
+static int help_lines(const struct shown_key *keys, int nkeys, int tw, struct help_line *out,
+		      int max)
 {
-	size_t i;
-	int n = 0;
+	int i, n = 0;
 
-	for (i = 0; i < ARRAY_SIZE(key_table); i++) {
-		const struct key_binding *b = &key_table[i];
+	for (i = 0; i < nkeys; i++) {
+		const struct shown_key *b = &keys[i];
 		const char *s = b->help;
 
-		if (!b->name || !(b->views & view))
-			continue;
 		do {
 			size_t next, len = text_line(s, tw, &next);
 
@@ -723,18 +554,21 @@ static void help_frame(int y0, int x0, int h, int w, attr_t a)
  */
 static void draw_help(struct launcher *l)
 {
+	struct shown_key keys[SHOWN_MAX];
 	struct help_line line[HELP_LINES_MAX];
-	const char *title = l->view == VIEW_DATA ? " pancake launcher keys: data screen " :
-			    " pancake launcher keys ";
-	char foot[96];
-	size_t i;
-	int n, want = 0, w, h, tw, body, y0, x0, y;
+	const char *pane_title = panes[l->cur].ops->title;
+	char title[96], foot[96];
+	int i, nkeys, n, want = 0, w, h, tw, body, y0, x0, y;
 	attr_t a = colors_attr(UI_HELP);
 
-	for (i = 0; i < ARRAY_SIZE(key_table); i++)
-		if (key_table[i].name && (key_table[i].views & l->view) &&
-		    text_width(key_table[i].help) > want)
-			want = text_width(key_table[i].help);
+	if (pane_title)
+		snprintf(title, sizeof(title), " pancake launcher keys: %s ", pane_title);
+	else
+		snprintf(title, sizeof(title), " pancake launcher keys ");
+	nkeys = shown_keys(l, keys, SHOWN_MAX);
+	for (i = 0; i < nkeys; i++)
+		if (text_width(keys[i].help) > want)
+			want = text_width(keys[i].help);
 	/* "│ key        text │" */
 	w = want + HELP_KEY_W + 5;
 	if (w < text_width(title) + 4)
@@ -744,7 +578,7 @@ static void draw_help(struct launcher *l)
 	tw = w - HELP_KEY_W - 5;
 	if (tw < 8 || LINES < 5)
 		return;
-	n = help_lines(l->view, tw, line, (int)ARRAY_SIZE(line));
+	n = help_lines(keys, nkeys, tw, line, (int)ARRAY_SIZE(line));
 	h = n + 2 < LINES ? n + 2 : LINES;
 	body = h - 2;
 	l->help_scroll_max = n - body;
@@ -775,8 +609,8 @@ static void draw_help(struct launcher *l)
 
 static void draw(struct launcher *l)
 {
-	struct model *m = &l->m;
-	int y, ev_rows, log_rows;
+	struct poller *m = &l->m;
+	int y, ev_rows, pane_rows;
 
 	erase();
 	if (COLS < 40 || LINES < 8) {
@@ -789,28 +623,22 @@ static void draw(struct launcher *l)
 	}
 	draw_title(l);
 	y = 1;
-	if (l->layout == LOG_SPLIT) {
+	if (!l->ctx.full) {
 		draw_table(l, y);
 		y += 1 + m->n;
 	}
 	ev_rows = LINES >= 40 ? 5 : LINES >= 30 ? 3 : 1;
-	/* title row, log rule, events, key bar */
-	log_rows = LINES - y - 1 - ev_rows - (ev_rows > 1) - 1;
-	if (l->view == VIEW_DATA && log_rows >= 1) {
-		datapane_draw(&l->data, y, 1 + log_rows);
-		y += 1 + log_rows;
-	} else if (log_rows >= 1) {
-		draw_logs(l, y, log_rows);
-		y += 1 + log_rows;
-	} else {
-		l->log_rows = 0;
-	}
+	/* title row, the pane (its rule and at least a line), events, key bar */
+	pane_rows = LINES - y - ev_rows - (ev_rows > 1) - 1;
+	panes[l->cur].ops->draw(cur_state(l), &l->ctx, y, pane_rows);
+	if (pane_rows >= 2)
+		y += pane_rows;
 	if (ev_rows > 1) {
 		draw_rule(y, "events", NULL);
 		y++;
 	}
 	draw_events(l, y, LINES - 1 - y);
-	draw_key_bar(l->view, LINES - 1);
+	draw_key_bar(l, LINES - 1);
 	if (l->help)
 		draw_help(l);
 }
@@ -819,7 +647,9 @@ static void draw(struct launcher *l)
 
 static void handle_key(struct launcher *l, int ch)
 {
+	const struct pane_ops *ops = panes[l->cur].ops;
 	size_t i;
+	int target;
 
 	if (ch == KEY_RESIZE) {
 		l->dirty = 1;
@@ -841,26 +671,38 @@ static void handle_key(struct launcher *l, int ch)
 		if (ch != 'q' && ch != KEY_F(10))
 			return;
 	}
-	for (i = 0; i < ARRAY_SIZE(key_table); i++)
-		if (key_table[i].key == ch && (key_table[i].views & l->view)) {
-			int before = l->sel;
-			key_table[i].fn(l);
-			if (l->sel != before) {
-				l->scroll = 0;
-				model_follow(&l->m, l->sel);
-			}
-			break;
-		}
 	l->dirty = 1;
+	for (i = 0; i < ops->nkeys; i++)
+		if (ops->keys[i].key == ch) {
+			ops->keys[i].fn(cur_state(l), &l->ctx);
+			return;
+		}
+	target = switch_target(l, ch);
+	if (target >= 0) {
+		switch_to(l, (size_t)target);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(frame_keys); i++)
+		if (frame_keys[i].key == ch) {
+			frame_keys[i].fn(l);
+			return;
+		}
 }
 
 struct launcher *launcher_new(const struct launcher_opts *o)
 {
 	struct launcher *l = xcalloc(1, sizeof(*l));
 
-	model_init(&l->m);
-	datapane_init(&l->data);
-	l->view = o && o->data ? VIEW_DATA : VIEW_SERVICES;
+	size_t i;
+
+	poller_init(&l->m);
+	l->ctx.m = &l->m;
+	l->panes = xcalloc(npanes, sizeof(*l->panes));
+	for (i = 0; i < npanes; i++) {
+		l->panes[i] = panes[i].ops->new(&l->ctx);
+		if (o && o->pane && !strcmp(o->pane, panes[i].ops->name))
+			l->cur = i;
+	}
 	l->mono = o && o->mono;
 	return l;
 }
@@ -869,7 +711,7 @@ void launcher_note(const struct stack_note *n, void *ctx)
 {
 	struct launcher *l = ctx;
 
-	model_note(n, &l->m);
+	poller_note(n, &l->m);
 }
 
 int launcher_run(struct launcher *l, struct stack *st)
@@ -877,6 +719,7 @@ int launcher_run(struct launcher *l, struct stack *st)
 	struct sigaction old_int, old_term, old_hup;
 	const char *term = getenv("TERM");
 	char busy[128];
+	size_t i;
 
 	/* the handlers from before ncurses (which installs its own) */
 	sigaction(SIGINT, NULL, &old_int);
@@ -901,22 +744,18 @@ int launcher_run(struct launcher *l, struct stack *st)
 	set_escdelay(25);
 	colors_init(l->mono);
 
-	model_start(&l->m, st);
-	model_follow(&l->m, l->sel);
+	poller_start(&l->m, st);
+	poller_follow(&l->m, l->ctx.sel);
 	l->dirty = 1;
 	while (!l->quit && !got_signal) {
 		time_t now = time(NULL);
 		int ch;
 
-		int data_finished = 0;
-		char summary[256];
-
-		/* the data job's news: a redraw, and its outcome on the event line */
-		if (datapane_changed(&l->data, &data_finished, summary, sizeof(summary)))
-			l->dirty = 1;
-		if (data_finished)
-			model_event(&l->m, NOTE_INFO, "data", "%s", summary);
-		model_lock(&l->m);
+		/* the panes' own news (a job's progress, its outcome), shown or not */
+		for (i = 0; i < npanes; i++)
+			if (panes[i].ops->changed && panes[i].ops->changed(l->panes[i], &l->ctx))
+				l->dirty = 1;
+		poller_lock(&l->m);
 		/* redraw on news, on a key, and once a second for the uptimes */
 		if (l->dirty || l->m.version != l->drawn_version || now != l->drawn_at) {
 			draw(l);
@@ -924,10 +763,10 @@ int launcher_run(struct launcher *l, struct stack *st)
 			l->drawn_at = now;
 			l->dirty = 0;
 			wnoutrefresh(stdscr);
-			model_unlock(&l->m);
+			poller_unlock(&l->m);
 			doupdate();
 		} else {
-			model_unlock(&l->m);
+			poller_unlock(&l->m);
 		}
 		ch = getch();
 		if (ch != ERR)
@@ -939,20 +778,23 @@ int launcher_run(struct launcher *l, struct stack *st)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
-	datajob_lock(&l->data.job);
-	if (datajob_busy(&l->data.job)) {
-		fprintf(stderr, "stopping the %s of '%s' (a later load resumes it)\n",
-			l->data.job.kind == DJ_LOAD ? "load" : "work", l->data.job.dataset);
-		fflush(stderr);
+	for (i = 0; i < npanes; i++) {
+		const struct pane_ops *ops = panes[i].ops;
+		char what[256];
+
+		if (ops->busy && ops->busy(l->panes[i], what, sizeof(what))) {
+			fprintf(stderr, "%s\n", what);
+			fflush(stderr);
+		}
+		if (ops->cancel)
+			ops->cancel(l->panes[i]);
 	}
-	datajob_unlock(&l->data.job);
-	datajob_cancel(&l->data.job);
-	if (model_busy_text(&l->m, busy, sizeof(busy))) {
+	if (poller_busy_text(&l->m, busy, sizeof(busy))) {
 		fprintf(stderr, "waiting for the %s to finish (Ctrl-C leaves it to docker; "
-			"a stuck engine is left after %d s)\n", busy, MODEL_STALLED_S);
+			"a stuck engine is left after %d s)\n", busy, POLLER_STALLED_S);
 		fflush(stderr);
 	}
-	model_stop(&l->m);
+	poller_stop(&l->m);
 	delscreen(screen);
 	screen = NULL;
 	/* Ctrl-C is a way to quit; a TERM or HUP from outside says so in the status */
@@ -961,9 +803,14 @@ int launcher_run(struct launcher *l, struct stack *st)
 
 void launcher_free(struct launcher *l)
 {
+	size_t i;
+
 	if (!l)
 		return;
-	datapane_release(&l->data);
-	model_release(&l->m);
+	for (i = 0; i < npanes; i++)
+		panes[i].ops->free(l->panes[i]);
+	free(l->panes);
+	poller_release(&l->m);
 	free(l);
 }
+

@@ -1,11 +1,10 @@
 /*
- * model: the launcher's background threads and the snapshot they share with
+ * poller: the launcher's background threads and the snapshot they share with
  * the UI. Every Docker, probe and stats call happens here, never on the UI
  * thread; the lock is never held across one of them.
  */
-#include "tui/model.h"
+#include "tui/poller.h"
 
-#include "clients/docker.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -16,18 +15,18 @@
 /* a log stream that failed is tried again after this long */
 #define LOG_RETRY_S 5
 
-void model_lock(struct model *m)
+void poller_lock(struct poller *m)
 {
 	pthread_mutex_lock(&m->lock);
 }
 
-void model_unlock(struct model *m)
+void poller_unlock(struct poller *m)
 {
 	pthread_mutex_unlock(&m->lock);
 }
 
 /* waits on m->wake for at most `s` seconds (0: until woken); lock held */
-static void wait_s(struct model *m, double s)
+static void wait_s(struct poller *m, double s)
 {
 	struct timespec ts;
 
@@ -45,8 +44,8 @@ static void wait_s(struct model *m, double s)
 	pthread_cond_timedwait(&m->wake, &m->lock, &ts);
 }
 
-/* waits on m->wake until clock_s() reaches `t` or the model stops; lock held */
-static void wait_until(struct model *m, double t)
+/* waits on m->wake until clock_s() reaches `t` or the poller stops; lock held */
+static void wait_until(struct poller *m, double t)
 {
 	double now;
 
@@ -54,7 +53,7 @@ static void wait_until(struct model *m, double t)
 		wait_s(m, t - now);
 }
 
-void model_init(struct model *m)
+void poller_init(struct poller *m)
 {
 	pthread_condattr_t ca;
 	int i;
@@ -74,21 +73,21 @@ void model_init(struct model *m)
 /* ---- events ---- */
 
 /* copies the first line of `text`; lock held */
-static void add_event(struct model *m, enum stack_note_kind kind, const char *service,
+static void add_event(struct poller *m, enum stack_note_kind kind, const char *service,
 		      const char *text)
 {
-	struct model_event *e;
-	const struct model_event *last = model_event_at(m, 0);
+	struct poller_event *e;
+	const struct poller_event *last = poller_event_at(m, 0);
 	size_t len = strcspn(text, "\n");
 
 	/* a start reports every change of its probe's answer: keep the latest */
 	if (last && kind == NOTE_WAITING && last->kind == NOTE_WAITING &&
 	    !strcmp(last->service, service ? service : ""))
-		e = &m->events[(m->event_next + MODEL_EVENTS - 1) % MODEL_EVENTS];
+		e = &m->events[(m->event_next + POLLER_EVENTS - 1) % POLLER_EVENTS];
 	else {
 		e = &m->events[m->event_next];
-		m->event_next = (m->event_next + 1) % MODEL_EVENTS;
-		if (m->nevents < MODEL_EVENTS)
+		m->event_next = (m->event_next + 1) % POLLER_EVENTS;
+		if (m->nevents < POLLER_EVENTS)
 			m->nevents++;
 	}
 	e->when = time(NULL);
@@ -109,26 +108,26 @@ static void add_event(struct model *m, enum stack_note_kind kind, const char *se
 	m->version++;
 }
 
-const struct model_event *model_event_at(const struct model *m, int i)
+const struct poller_event *poller_event_at(const struct poller *m, int i)
 {
 	if (i < 0 || i >= m->nevents)
 		return NULL;
-	return &m->events[(m->event_next + MODEL_EVENTS - 1 - i) % MODEL_EVENTS];
+	return &m->events[(m->event_next + POLLER_EVENTS - 1 - i) % POLLER_EVENTS];
 }
 
-void model_note(const struct stack_note *n, void *ctx)
+void poller_note(const struct stack_note *n, void *ctx)
 {
-	struct model *m = ctx;
+	struct poller *m = ctx;
 
-	model_lock(m);
+	poller_lock(m);
 	add_event(m, n->kind, n->service, n->text);
 	pthread_cond_broadcast(&m->wake);   /* a change: the poller looks again */
 	m->poke = n->kind == NOTE_READY || n->kind == NOTE_DIED || n->kind == NOTE_STOP ||
 		  n->kind == NOTE_START || n->kind == NOTE_FAILED || m->poke;
-	model_unlock(m);
+	poller_unlock(m);
 }
 
-void model_event(struct model *m, enum stack_note_kind kind, const char *service,
+void poller_event(struct poller *m, enum stack_note_kind kind, const char *service,
 		 const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
@@ -137,26 +136,26 @@ void model_event(struct model *m, enum stack_note_kind kind, const char *service
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	model_lock(m);
+	poller_lock(m);
 	add_event(m, kind, service, b.s);
-	model_unlock(m);
+	poller_unlock(m);
 	buf_release(&b);
 }
 
 /* ---- the log ring ---- */
 
-const struct model_line *model_log_at(const struct model *m, int i)
+const struct poller_line *poller_log_at(const struct poller *m, int i)
 {
 	if (i < 0 || i >= m->nlog)
 		return NULL;
-	return &m->log[(m->log_next + MODEL_LOG_LINES - m->nlog + i) % MODEL_LOG_LINES];
+	return &m->log[(m->log_next + POLLER_LOG_LINES - m->nlog + i) % POLLER_LOG_LINES];
 }
 
-static void clear_log(struct model *m)
+static void clear_log(struct poller *m)
 {
 	int i;
 
-	for (i = 0; i < MODEL_LOG_LINES; i++) {
+	for (i = 0; i < POLLER_LOG_LINES; i++) {
 		free(m->log[i].text);
 		m->log[i].text = NULL;
 	}
@@ -204,15 +203,15 @@ static char *sanitize(const char *s, size_t len)
 }
 
 /* lock held */
-static void push_line(struct model *m, int stream, const char *s, size_t len)
+static void push_line(struct poller *m, int stream, const char *s, size_t len)
 {
-	struct model_line *l = &m->log[m->log_next];
+	struct poller_line *l = &m->log[m->log_next];
 
 	free(l->text);
 	l->text = sanitize(s, len);
 	l->stream = stream;
-	m->log_next = (m->log_next + 1) % MODEL_LOG_LINES;
-	if (m->nlog < MODEL_LOG_LINES)
+	m->log_next = (m->log_next + 1) % POLLER_LOG_LINES;
+	if (m->nlog < POLLER_LOG_LINES)
 		m->nlog++;
 	m->log_added++;
 	m->version++;
@@ -220,13 +219,13 @@ static void push_line(struct model *m, int stream, const char *s, size_t len)
 
 static void on_frame(int stream, const char *data, size_t len, void *ctx)
 {
-	struct model *m = ctx;
+	struct poller *m = ctx;
 	struct buf *p;
 	size_t i;
 
-	if (stream != DOCKER_STDERR)
-		stream = DOCKER_STDOUT;
-	model_lock(m);
+	if (stream != STACK_STDERR)
+		stream = STACK_STDOUT;
+	poller_lock(m);
 	if (m->log_cancel || m->stop)
 		goto out;
 	p = &m->partial[stream];
@@ -234,24 +233,23 @@ static void on_frame(int stream, const char *data, size_t len, void *ctx)
 		if (data[i] == '\n') {
 			push_line(m, stream, p->s, p->len);
 			buf_reset(p);
-		} else if (p->len < MODEL_LOG_LINE_MAX) {
+		} else if (p->len < POLLER_LOG_LINE_MAX) {
 			buf_addch(p, data[i]);
 		}
 	}
 out:
-	model_unlock(m);
+	poller_unlock(m);
 }
 
 static void *follower_main(void *p)
 {
-	struct model *m = p;
+	struct poller *m = p;
 	double retry_at = 0;
 	int retry_err = 0;
 
-	model_lock(m);
+	poller_lock(m);
 	while (!m->stop) {
-		struct docker_logs_opts o;
-		struct docker_container c;
+		struct stack_logs_opts o;
 		struct buf err = BUF_INIT;
 		char key[sizeof(m->log_key)], id[80];
 		int k = m->log_service, same, ret, i;
@@ -281,7 +279,7 @@ static void *follower_main(void *p)
 		if (same) {
 			/* the same service started again: add what it says from now on */
 			since = m->rows[k].st.started_at;
-			push_line(m, DOCKER_STDOUT, "--- started again ---", 21);
+			push_line(m, STACK_STDOUT, "--- started again ---", 21);
 		} else {
 			clear_log(m);
 		}
@@ -292,23 +290,17 @@ static void *follower_main(void *p)
 		m->log_cancel = 0;
 		for (i = 0; i < 3; i++)
 			buf_reset(&m->partial[i]);
-		model_unlock(m);
+		poller_unlock(m);
 
 		memset(&o, 0, sizeof(o));
 		o.follow = 1;
-		o.stdout_ = o.stderr_ = 1;
-		o.tail = MODEL_LOG_TAIL;
+		o.tail = POLLER_LOG_TAIL;
 		o.since = since;
 		o.cancel = &m->log_cancel;
-		if (!docker_container_inspect(m->st->d, id, &c, &err)) {
-			o.tty = c.tty;
-			docker_container_release(&c);
-		}
-		buf_reset(&err);
-		ret = docker_container_logs(m->st->d, id, &o, on_frame, m, &err);
+		ret = stack_logs(m->st, id, &o, on_frame, m, &err);
 
-		model_lock(m);
-		if (m->log_cancel || ret == DOCKER_ECANCELED) {
+		poller_lock(m);
+		if (m->log_cancel || ret == STACK_ECANCELED) {
 			m->log_following = -1;      /* a new selection: start afresh */
 			m->log_key[0] = '\0';
 		} else {
@@ -317,7 +309,7 @@ static void *follower_main(void *p)
 					push_line(m, i, m->partial[i].s, m->partial[i].len);
 					buf_reset(&m->partial[i]);
 				}
-			retry_err = ret && ret != DOCKER_ENOTFOUND;
+			retry_err = ret && ret != STACK_ENOTFOUND;
 			if (retry_err)
 				snprintf(m->log_state, sizeof(m->log_state), "%.*s: trying again",
 					 (int)strcspn(err.s, "\n"), err.s);
@@ -326,13 +318,13 @@ static void *follower_main(void *p)
 		m->version++;
 		buf_release(&err);
 	}
-	model_unlock(m);
+	poller_unlock(m);
 	return NULL;
 }
 
-void model_follow(struct model *m, int k)
+void poller_follow(struct poller *m, int k)
 {
-	model_lock(m);
+	poller_lock(m);
 	if (k != m->log_service) {
 		m->log_service = k;
 		m->log_state[0] = '\0';
@@ -343,40 +335,19 @@ void model_follow(struct model *m, int k)
 		clear_log(m);
 		pthread_cond_broadcast(&m->wake);
 	}
-	model_unlock(m);
+	poller_unlock(m);
 }
 
 /* ---- the poller ---- */
 
-/* one container's stats: the engine answers them on its 1 s tick, so all
- * containers are asked at once rather than one after the other */
-struct stats_job {
-	struct docker *d;
-	char id[80];
-	int64_t started_at;
-	struct docker_stats s;
-	int ok;
-	pthread_t th;
-};
-
-static void *stats_main(void *p)
-{
-	struct stats_job *j = p;
-	struct buf e = BUF_INIT;
-
-	j->ok = !docker_container_stats(j->d, j->id, &j->s, &e);
-	buf_release(&e);
-	return NULL;
-}
-
 /* publishes a status; cpu and memory stay while the container is the same */
-static void publish_status(struct model *m, const struct service_status *ss, int probe,
+static void publish_status(struct poller *m, const struct service_status *ss, int probe,
 			   unsigned seq)
 {
 	int k;
 
 	for (k = 0; k < m->n; k++) {
-		struct model_row *r = &m->rows[k];
+		struct poller_row *r = &m->rows[k];
 		/* a finished job shows until a status taken after it arrives */
 		if (r->settle && seq >= r->settle) {
 			r->busy = BUSY_NONE;
@@ -397,18 +368,18 @@ static void publish_status(struct model *m, const struct service_status *ss, int
 
 /*
  * Pings the engine; lock held, released meanwhile. A failure is shown and
- * tried again MODEL_REFRESH_S after this try began (at once after a ping
+ * tried again POLLER_REFRESH_S after this try began (at once after a ping
  * that timed out). Returns 0 once connected.
  */
-static int connect_engine(struct model *m)
+static int connect_engine(struct poller *m)
 {
 	struct buf err = BUF_INIT;
 	double began = clock_s();
 	int ret;
 
-	model_unlock(m);
-	ret = docker_connect(m->st->d, &err);
-	model_lock(m);
+	poller_unlock(m);
+	ret = stack_connect(m->st, &err);
+	poller_lock(m);
 	if (ret) {
 		snprintf(m->error, sizeof(m->error), "%.*s", (int)strcspn(err.s, "\n"), err.s);
 	} else {
@@ -418,7 +389,7 @@ static int connect_engine(struct model *m)
 	m->version++;
 	buf_release(&err);
 	if (ret)
-		wait_until(m, began + MODEL_REFRESH_S);
+		wait_until(m, began + POLLER_REFRESH_S);
 	return ret;
 }
 
@@ -428,7 +399,7 @@ static int connect_engine(struct model *m)
  * does not replace them with the other one), and the supervisor. Lock held,
  * released meanwhile; tried again on the next poll when it fails.
  */
-static void start_supervising(struct model *m, const struct service_status *ss)
+static void start_supervising(struct poller *m, const struct service_status *ss)
 {
 	struct supervisor *sv;
 	struct buf err = BUF_INIT;
@@ -437,29 +408,29 @@ static void start_supervising(struct model *m, const struct service_status *ss)
 	for (k = 0; k < m->n; k++)
 		if (ss[k].exists && !strcmp(ss[k].profile, "small"))
 			m->st->profile = PROFILE_SMALL;
-	model_unlock(m);
+	poller_unlock(m);
 	sv = supervisor_start(m->st, &err);
-	model_lock(m);
+	poller_lock(m);
 	m->sv = sv;
 	if (!sv && !m->stop && !m->sv_failed) {
-		model_unlock(m);
-		model_event(m, NOTE_FAILED, NULL, "cannot supervise the stack: %.*s",
+		poller_unlock(m);
+		poller_event(m, NOTE_FAILED, NULL, "cannot supervise the stack: %.*s",
 			    (int)strcspn(err.s, "\n"), err.s);
-		model_lock(m);
+		poller_lock(m);
 		m->sv_failed = 1;
 	}
 	buf_release(&err);
 }
 
 /* nothing under way: every running service is ready, no job; lock held */
-static int steady(const struct model *m)
+static int steady(const struct poller *m)
 {
 	int k;
 
 	if (m->acting || m->nqueue || m->error[0] || !m->probed)
 		return 0;
 	for (k = 0; k < m->n; k++) {
-		const struct model_row *r = &m->rows[k];
+		const struct poller_row *r = &m->rows[k];
 		if (r->busy || (r->st.running && !r->st.ready) || r->sup.next_try_in > 0)
 			return 0;
 	}
@@ -468,19 +439,16 @@ static int steady(const struct model *m)
 
 static void *poller_main(void *p)
 {
-	struct model *m = p;
-	struct docker_stats prev[SERVICE_MAX];
-	char prev_id[SERVICE_MAX][80];
-	int64_t prev_start[SERVICE_MAX];
+	struct poller *m = p;
+	struct stack_stats prev[SERVICE_MAX];
 	int probe = 0, k;
 
-	memset(prev_id, 0, sizeof(prev_id));
-	memset(prev_start, 0, sizeof(prev_start));
-	model_lock(m);
+	memset(prev, 0, sizeof(prev));
+	poller_lock(m);
 	while (!m->stop) {
 		struct service_status ss[SERVICE_MAX];
 		struct supervise_state sup[SERVICE_MAX];
-		struct stats_job jobs[SERVICE_MAX];
+		struct stack_stats stats[SERVICE_MAX];
 		struct buf err = BUF_INIT;
 		double began = clock_s();
 		unsigned seq;
@@ -492,16 +460,16 @@ static void *poller_main(void *p)
 		}
 		seq = ++m->poll_seq;
 		m->poke = 0;
-		model_unlock(m);
+		poller_unlock(m);
 		ret = stack_status(m->st, ss, probe, &err);
-		model_lock(m);
+		poller_lock(m);
 		if (!ret && !m->sv)
 			start_supervising(m, ss);
-		model_unlock(m);
+		poller_unlock(m);
 		memset(sup, 0, sizeof(sup));
 		if (m->sv)
 			supervisor_snapshot(m->sv, sup);
-		model_lock(m);
+		poller_lock(m);
 		for (k = 0; k < m->n; k++)
 			m->rows[k].sup = sup[k];
 		if (ret) {
@@ -510,44 +478,33 @@ static void *poller_main(void *p)
 		} else {
 			publish_status(m, ss, probe, seq);
 		}
-		model_unlock(m);
+		poller_unlock(m);
 		buf_release(&err);
 
-		for (k = 0; k < m->n; k++) {
-			jobs[k].ok = 0;
-			jobs[k].id[0] = '\0';
-			if (ret || !ss[k].running)
-				continue;
-			jobs[k].d = m->st->d;
-			jobs[k].started_at = ss[k].started_at;
-			snprintf(jobs[k].id, sizeof(jobs[k].id), "%s", ss[k].id);
-			if (pthread_create(&jobs[k].th, NULL, stats_main, &jobs[k]))
-				jobs[k].id[0] = '\0';
-		}
-		for (k = 0; k < m->n; k++)
-			if (jobs[k].id[0])
-				pthread_join(jobs[k].th, NULL);
+		if (ret)
+			memset(stats, 0, sizeof(stats));
+		else
+			stack_stats(m->st, ss, stats);
 
-		model_lock(m);
+		poller_lock(m);
 		for (k = 0; k < m->n; k++) {
-			struct model_row *r = &m->rows[k];
-			if (!jobs[k].ok) {
-				prev_id[k][0] = '\0';
+			struct poller_row *r = &m->rows[k];
+			if (!stats[k].ok) {
+				prev[k].ok = 0;
 				continue;
 			}
-			if (strcmp(r->st.id, jobs[k].id) || r->st.started_at != jobs[k].started_at)
+			if (strcmp(r->st.id, stats[k].id) || r->st.started_at != stats[k].started_at)
 				continue;           /* replaced or restarted meanwhile */
 			r->have_mem = 1;
-			r->mem = docker_stats_mem_used(&jobs[k].s);
-			r->mem_limit = jobs[k].s.mem_limit;
+			r->mem = stats[k].mem_used;
+			r->mem_limit = stats[k].mem_limit;
 			/* CPU needs two samples of the same run of the same container */
-			if (!strcmp(prev_id[k], jobs[k].id) && prev_start[k] == jobs[k].started_at) {
-				r->cpu = docker_stats_cpu_percent(&prev[k], &jobs[k].s);
+			if (prev[k].ok && !strcmp(prev[k].id, stats[k].id) &&
+			    prev[k].started_at == stats[k].started_at) {
+				r->cpu = stack_cpu_percent(&prev[k], &stats[k]);
 				r->have_cpu = 1;
 			}
-			prev[k] = jobs[k].s;
-			snprintf(prev_id[k], sizeof(prev_id[k]), "%s", jobs[k].id);
-			prev_start[k] = jobs[k].started_at;
+			prev[k] = stats[k];
 		}
 		m->version++;
 		/* the first pass skips the probes to show something at once */
@@ -558,7 +515,7 @@ static void *poller_main(void *p)
 		/* the next poll: a refresh after this one began, or soon after a poke */
 		{
 			double t_min = clock_s() + 0.3;
-			double t_max = began + (steady(m) ? MODEL_REFRESH_IDLE_S : MODEL_REFRESH_S);
+			double t_max = began + (steady(m) ? POLLER_REFRESH_IDLE_S : POLLER_REFRESH_S);
 			if (t_max < t_min)
 				t_max = t_min;
 			for (;;) {
@@ -569,7 +526,7 @@ static void *poller_main(void *p)
 			}
 		}
 	}
-	model_unlock(m);
+	poller_unlock(m);
 	return NULL;
 }
 
@@ -580,7 +537,7 @@ static const char *const action_words[] = {
 	[ACT_START_ALL] = "start",
 };
 
-static void job_text(const struct model *m, const struct model_job *j, char *out, size_t size)
+static void job_text(const struct poller *m, const struct poller_job *j, char *out, size_t size)
 {
 	if (j->action == ACT_START_ALL)
 		snprintf(out, size, "start of all services");
@@ -588,36 +545,36 @@ static void job_text(const struct model *m, const struct model_job *j, char *out
 		snprintf(out, size, "%s of '%s'", action_words[j->action], m->st->svcs[j->k].name);
 }
 
-static void set_busy(struct model *m, int k, enum model_busy b)
+static void set_busy(struct poller *m, int k, enum poller_busy b)
 {
-	model_lock(m);
+	poller_lock(m);
 	m->rows[k].busy = b;
 	m->rows[k].settle = 0;
 	m->poke = 1;
 	m->version++;
 	pthread_cond_broadcast(&m->wake);
-	model_unlock(m);
+	poller_unlock(m);
 }
 
 /* reports a failure unless the stack already did (NOTE_FAILED for it) */
-static void report_failure(struct model *m, const struct model_job *j, const struct buf *err)
+static void report_failure(struct poller *m, const struct poller_job *j, const struct buf *err)
 {
 	const char *svc = j->action == ACT_START_ALL ? NULL : m->st->svcs[j->k].name;
-	const struct model_event *last;
+	const struct poller_event *last;
 	char what[96];
 	int noted;
 
-	model_lock(m);
-	last = model_event_at(m, 0);
+	poller_lock(m);
+	last = poller_event_at(m, 0);
 	noted = last && last->kind == NOTE_FAILED && svc && !strcmp(last->service, svc);
-	model_unlock(m);
+	poller_unlock(m);
 	if (noted)
 		return;
 	job_text(m, j, what, sizeof(what));
-	model_event(m, NOTE_FAILED, svc, "%s failed: %.*s", what, (int)strcspn(err->s, "\n"), err->s);
+	poller_event(m, NOTE_FAILED, svc, "%s failed: %.*s", what, (int)strcspn(err->s, "\n"), err->s);
 }
 
-static void run_job(struct model *m, struct supervisor *sv, const struct model_job *j)
+static void run_job(struct poller *m, struct supervisor *sv, const struct poller_job *j)
 {
 	struct stack *st = m->st;
 	struct supervise_state sup[SERVICE_MAX];
@@ -660,7 +617,7 @@ static void run_job(struct model *m, struct supervisor *sv, const struct model_j
 		const char *to_start[SERVICE_MAX + 1];
 		int nstart = 0;
 
-		model_lock(m);
+		poller_lock(m);
 		for (k = 0; k < st->n; k++) {
 			running[k] = m->rows[k].st.running;
 			if (!running[k]) {
@@ -671,9 +628,9 @@ static void run_job(struct model *m, struct supervisor *sv, const struct model_j
 		}
 		to_start[nstart] = NULL;
 		m->version++;
-		model_unlock(m);
+		poller_unlock(m);
 		if (!nstart) {
-			model_event(m, NOTE_INFO, NULL, "every service is already running");
+			poller_event(m, NOTE_INFO, NULL, "every service is already running");
 			break;
 		}
 		for (k = 0; k < st->n; k++)
@@ -701,12 +658,12 @@ static void run_job(struct model *m, struct supervisor *sv, const struct model_j
 
 static void *actor_main(void *p)
 {
-	struct model *m = p;
+	struct poller *m = p;
 	int k;
 
-	model_lock(m);
+	poller_lock(m);
 	while (!m->stop) {
-		struct model_job j;
+		struct poller_job j;
 		struct supervisor *sv;
 
 		/* nothing is done before the engine has said how things stand */
@@ -719,9 +676,9 @@ static void *actor_main(void *p)
 		m->acting = 1;
 		m->current = j;
 		sv = m->sv;
-		model_unlock(m);
+		poller_unlock(m);
 		run_job(m, sv, &j);
-		model_lock(m);
+		poller_lock(m);
 		m->acting = 0;
 		for (k = 0; k < m->n; k++)
 			if (m->rows[k].busy != BUSY_NONE && m->rows[k].busy != BUSY_QUEUED &&
@@ -731,11 +688,11 @@ static void *actor_main(void *p)
 		m->version++;
 		pthread_cond_broadcast(&m->wake);
 	}
-	model_unlock(m);
+	poller_unlock(m);
 	return NULL;
 }
 
-int model_queue(struct model *m, enum model_action a, int k, struct buf *why)
+int poller_queue(struct poller *m, enum poller_action a, int k, struct buf *why)
 {
 	static const char *const busy_words[] = {
 		[BUSY_NONE] = "", [BUSY_QUEUED] = "waiting its turn",
@@ -744,8 +701,8 @@ int model_queue(struct model *m, enum model_action a, int k, struct buf *why)
 	};
 	int i, ret = -1;
 
-	model_lock(m);
-	if (m->nqueue == MODEL_QUEUE) {
+	poller_lock(m);
+	if (m->nqueue == POLLER_QUEUE) {
 		buf_addstr(why, "too many actions waiting: let the queued ones finish first");
 		goto out;
 	}
@@ -773,59 +730,59 @@ int model_queue(struct model *m, enum model_action a, int k, struct buf *why)
 	pthread_cond_broadcast(&m->wake);
 	ret = 0;
 out:
-	model_unlock(m);
+	poller_unlock(m);
 	return ret;
 }
 
 /* ---- life cycle ---- */
 
-void model_start(struct model *m, struct stack *st)
+void poller_start(struct poller *m, struct stack *st)
 {
 	int k;
 
-	model_lock(m);
+	poller_lock(m);
 	m->st = st;
 	m->n = st->n;
 	for (k = 0; k < st->n; k++) {
 		m->rows[k].st.svc = &st->svcs[k];
 		snprintf(m->rows[k].st.state, sizeof(m->rows[k].st.state), "?");
 	}
-	model_unlock(m);
+	poller_unlock(m);
 	pthread_create(&m->poller, NULL, poller_main, m);
 	pthread_create(&m->actor, NULL, actor_main, m);
 	pthread_create(&m->follower, NULL, follower_main, m);
 	m->started = 1;
 }
 
-int model_busy_text(struct model *m, char *out, size_t size)
+int poller_busy_text(struct poller *m, char *out, size_t size)
 {
 	int busy;
 
-	model_lock(m);
+	poller_lock(m);
 	busy = m->acting;
 	if (busy)
 		job_text(m, &m->current, out, size);
 	else if (size)
 		out[0] = '\0';
-	model_unlock(m);
+	poller_unlock(m);
 	return busy;
 }
 
-void model_stop(struct model *m)
+void poller_stop(struct poller *m)
 {
 	if (!m->started)
 		return;
-	model_lock(m);
+	poller_lock(m);
 	m->stop = 1;
 	m->log_cancel = 1;
 	m->nqueue = 0;
 	pthread_cond_broadcast(&m->wake);
 	/* a job under way is let finish (the launcher says so), unless the
 	 * engine is stuck; nothing else is waited for */
-	while (m->acting && docker_silence_s(m->st->d) < MODEL_STALLED_S)
+	while (m->acting && stack_silence_s(m->st) < POLLER_STALLED_S)
 		wait_s(m, 0.25);
-	model_unlock(m);
-	docker_abort(m->st->d);
+	poller_unlock(m);
+	stack_abort(m->st);
 	pthread_join(m->actor, NULL);
 	pthread_join(m->poller, NULL);
 	pthread_join(m->follower, NULL);
@@ -834,12 +791,12 @@ void model_stop(struct model *m)
 	m->started = 0;
 }
 
-void model_release(struct model *m)
+void poller_release(struct poller *m)
 {
 	int i;
 
-	model_stop(m);
-	for (i = 0; i < MODEL_LOG_LINES; i++)
+	poller_stop(m);
+	for (i = 0; i < POLLER_LOG_LINES; i++)
 		free(m->log[i].text);
 	for (i = 0; i < 3; i++)
 		buf_release(&m->partial[i]);
