@@ -132,14 +132,17 @@ tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(LIB) $(MODEL_LIB)
 tests/tools/%: tests/tools/%.c $(LIB) $(MODEL_LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
+# checks that are scripts: ARCHITECTURE.md against the tree
+UNIT_SH := tests/unit/test-architecture.sh
+
 unit: $(UNIT_BIN)
-	@sh tests/run-unit $(UNIT_BIN)
+	@sh tests/run-unit $(UNIT_BIN) $(UNIT_SH)
 
 integration: pancake
 	@sh tests/run-integration
 
 test: pancake $(RECO) $(SERV) $(UNIT_BIN) fuzz-smoke
-	@sh tests/run-all $(UNIT_BIN)
+	@sh tests/run-all $(UNIT_BIN) $(UNIT_SH)
 
 # every benchmark, each beside its anchor in the same run (the stack is
 # brought up by the first and left up for the rest)
