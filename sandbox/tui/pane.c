@@ -1,16 +1,22 @@
 /*
  * pane: the table of the launcher's panes, the one place a screen is wired
- * in. A new pane is its file (const struct pane_ops NAME_pane) and the two
- * lines that name it here, as tmux's cmd.c lists its commands.
+ * in. A new pane is its file (const struct pane_ops NAME_pane) and one line
+ * here, PANE(NAME_pane, 'K'), that both declares it and puts it in panes[].
  */
 #include "tui/pane.h"
 #include "util/xalloc.h"
 
-extern const struct pane_ops services_pane;
-extern const struct pane_ops data_pane;
+/* every pane, the home first, in the order of the help: its ops and the key that shows it */
+#define PANES(PANE) \
+	PANE(services_pane, 0) \
+	PANE(data_pane,     'D')
+
+#define DECLARE(ops, key) extern const struct pane_ops ops;
+#define ROW(ops, key) { &ops, key },
+
+PANES(DECLARE)
 
 const struct pane_entry panes[] = {
-	{ &services_pane, 0 },
-	{ &data_pane,     'D' },
+	PANES(ROW)
 };
 const size_t npanes = ARRAY_SIZE(panes);

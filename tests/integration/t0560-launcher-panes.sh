@@ -14,7 +14,7 @@ trap tui_cleanup EXIT
 $PY - >"$tui_tmp/panes" <<'EOF'
 import glob, re, sys
 table = open("sandbox/tui/pane.c").read()
-entries = re.findall(r"\{\s*&(\w+),\s*('(.)'|0)\s*\}", table)
+entries = re.findall(r"^\s*PANE\((\w+),\s*('(.)'|0)\)", table, re.M)
 defined = {}
 for f in glob.glob("sandbox/tui/*.c"):
     for name in re.findall(r"^const struct pane_ops (\w+) = \{", open(f).read(), re.M):
