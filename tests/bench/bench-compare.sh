@@ -7,26 +7,36 @@
 #
 #   bash tests/bench/bench-compare.sh REV      (REV: a commit, tag or branch)
 #   BENCH_COMPARE_RUNS   turns of each measure (default 3; medians shown)
-#   BENCH_SECS           the launcher's idle window and wrk's length (default 20)
+#   BENCH_SECS           wrk's length (default 20)
+#   BENCH_IDLE_SECS      the launchers' idle window (default 60)
 #   BENCH_COMPARE_SHAPE  the dataset shape ALS trains on (default ml-10m)
 #
-# It uses the default stack's Redis (started if it was not, stopped again if
-# so), a temporary git worktree for REV and a temporary registry.
+# It uses the default stack (PANCAKE_PROJECT for another): Redis for
+# serving, then the whole stack under the launchers, as bench-launcher does;
+# what it started it stops again, and the volumes that came with it go. REV
+# is built in a temporary git worktree; models go to a temporary registry.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rev=${1:?usage: bench-compare.sh REV (the older revision to compare against)}
 runs=${BENCH_COMPARE_RUNS:-3}
 secs=${BENCH_SECS:-20}
+idle=${BENCH_IDLE_SECS:-60}
 shape=${BENCH_COMPARE_SHAPE:-ml-10m}
 base=${BENCH_SERVING_PORT_BASE:-18400}
 RPORT=${PANCAKE_REDIS_PORT_6379:-6379}
 P=./pancake
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pancake-bench-compare-XXXXXX")
 old=$tmp/old
-PIDS="" started_redis="" MINE=""
+PIDS="" MINE="" was_up="" vols_before=""
+project=${PANCAKE_PROJECT:-pancake}
 export PANCAKE_MODELS=$tmp/models
 
 die() { echo "bench-compare: $*" >&2; exit 1; }
+up_services() {	# the stack's running services, one per line
+	$P ps --json --no-probe | python3 -c 'import json, sys
+print("\n".join(s["service"] for s in json.load(sys.stdin) if s["running"]))'
+}
+volumes() { docker volume ls -q --filter "label=io.pancake.project=$project"; }
 cleanup() {
 	set +e
 	for p in $PIDS; do kill "$p" 2> /dev/null; done
@@ -38,13 +48,23 @@ cleanup() {
 			| xargs -r -n 1000 redis-cli -p "$RPORT" del > /dev/null
 		redis-cli -p "$RPORT" zrem pk:rec:versions "$MINE" > /dev/null
 	fi
-	[ -z "$started_redis" ] || $P down redis > /dev/null
+	# the services it started, and the volumes that came with them
+	now_up=$(up_services)
+	started=$(for s in $now_up; do case " $was_up " in *" $s "*) ;; *) echo "$s" ;; esac; done)
+	if [ -n "$started" ]; then
+		$P down $started > /dev/null
+		for v in $(volumes); do
+			case " $vols_before " in *" $v "*) ;; *) docker volume rm "$v" > /dev/null ;; esac
+		done
+	fi
 	git worktree remove --force "$old" 2> /dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 command -v wrk > /dev/null && command -v tmux > /dev/null || die "it needs wrk and tmux: apt-get install wrk tmux"
 oldrev=$(git rev-parse --short "$rev^{commit}") || die "no such revision '$rev'"
+was_up=$(up_services | tr '\n' ' ') || die "pancake ps failed"
+vols_before=$(volumes | tr '\n' ' ')
 
 echo "building this tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ', with changes')) and $oldrev"
 make -s -j2 all > /dev/null || die "make failed in this tree"
@@ -81,13 +101,7 @@ show "ALS s/iter ($shape, rank 10)" "median of $runs, lower is better" \
 	"$(median < "$tmp/als.new")" "$(median < "$tmp/als.old")"
 
 # serving, the Redis path, no cache: both servers on the same published lists
-ps_json=$($P ps --json --no-probe) || die "pancake ps failed"
-running=$(echo "$ps_json" | python3 -c 'import json, sys
-print([s["running"] for s in json.load(sys.stdin) if s["service"] == "redis"][0])')
-if [ "$running" != True ]; then
-	$P up --wait redis > "$tmp/up.log" 2>&1 || die "pancake up redis failed: $(tail -3 "$tmp/up.log")"
-	started_redis=1
-fi
+$P up --wait redis > "$tmp/up.log" 2>&1 || die "pancake up redis failed: $(tail -3 "$tmp/up.log")"
 R=services/recommender/recommender
 $R train "$d" --biases --iters 5 --out "$tmp/a.model" --register > "$tmp/train.log" 2>&1 \
 	|| die "train failed: $(tail -3 "$tmp/train.log")"
@@ -130,7 +144,8 @@ show "serving req/s (redis path, no cache)" "median of $runs, higher is better" 
 for p in $PIDS; do kill "$p" 2> /dev/null; wait "$p" 2> /dev/null || true; done
 PIDS=""
 
-# the launcher at idle: both at once, same size, same stack, same window
+# the launcher at idle: both at once, same size, the whole stack up, same window
+$P up --wait > "$tmp/up.log" 2>&1 || die "pancake up failed: $(tail -3 "$tmp/up.log")"
 tmux kill-session -t pcbench-cmp-new 2> /dev/null || true
 tmux kill-session -t pcbench-cmp-old 2> /dev/null || true
 tmux new-session -d -s pcbench-cmp-new -x 120 -y 40 "$PWD/pancake launcher"
@@ -139,13 +154,15 @@ sleep 8
 np=$(pgrep -f "^$PWD/pancake launcher" | head -1)
 op=$(pgrep -f "^$old/pancake launcher" | head -1)
 [ -n "$np" ] && [ -n "$op" ] || die "a launcher did not start"
+# CPU time of every thread, dead ones too (utime + stime), in clock ticks:
+# a tick is 10 ms, so the window is long enough for 0.02% steps
 hz=$(getconf CLK_TCK)
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 n0=$(ticks "$np"); o0=$(ticks "$op")
-sleep "$secs"
+sleep "$idle"
 n1=$(ticks "$np"); o1=$(ticks "$op")
-show "launcher idle CPU, % of a core" "over ${secs}s, lower is better" \
-	"$(printf '%.2f' "$(echo "($n1 - $n0) * 100 / $hz / $secs" | bc -l)")" \
-	"$(printf '%.2f' "$(echo "($o1 - $o0) * 100 / $hz / $secs" | bc -l)")"
-show "launcher RSS, KiB" "after ${secs}s idle, lower is better" "$(rss "$np")" "$(rss "$op")"
+show "launcher idle CPU, % of a core" "over ${idle}s, lower is better" \
+	"$(printf '%.3f' "$(echo "($n1 - $n0) * 100 / $hz / $idle" | bc -l)")" \
+	"$(printf '%.3f' "$(echo "($o1 - $o0) * 100 / $hz / $idle" | bc -l)")"
+show "launcher RSS, KiB" "after ${idle}s idle, lower is better" "$(rss "$np")" "$(rss "$op")"
