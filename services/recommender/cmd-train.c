@@ -297,12 +297,13 @@ int cmd_train(int argc, char **argv)
 	struct buf err = BUF_INIT;
 	char *name = NULL, *out = NULL;
 	uint8_t *marks = NULL;
-	json_t *iters = json_array(), *params = NULL, *metrics = NULL, *bmetrics = NULL;
+	json_t *iters = NULL, *params = NULL, *metrics = NULL, *bmetrics = NULL;
 	int ret = 1, have_model = 0, have_ts = 0, have_base = 0;
 
 	memset(&o, 0, sizeof(o));
 	if (parse(argc, argv, &o))
 		return 2;
+	iters = json_array();
 	/* where the model goes, and the registry, are checked before any training */
 	if (o.out && model_check_writable(o.out, &err)) {
 		error("%s", err.s);
