@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *home, *cache, *registry;
+static char *home, *cache, *registry, *state;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static int has_services(const char *dir)
@@ -56,6 +56,13 @@ static void resolve(void)
 		cache = xstrdup("/var/cache/pancake");
 	else
 		cache = xstrfmt("%s/.cache/pancake", getenv("HOME") ? getenv("HOME") : "/tmp");
+	e = getenv("PANCAKE_STATE");
+	if (e && *e)
+		state = xstrdup(e);
+	else if ((e = getenv("XDG_STATE_HOME")) && *e)
+		state = xstrfmt("%s/pancake", e);
+	else
+		state = xstrfmt("%s/.local/state/pancake", getenv("HOME") ? getenv("HOME") : "/tmp");
 }
 
 const char *config_home(void)
@@ -74,6 +81,12 @@ const char *config_registry(void)
 {
 	pthread_once(&once, resolve);
 	return registry;
+}
+
+const char *config_state(void)
+{
+	pthread_once(&once, resolve);
+	return state;
 }
 
 const char *config_project(void)

@@ -9,6 +9,8 @@ const char *config_home(void);
 const char *config_cache(void);
 /* the model registry: $PANCAKE_MODELS/registry, else <home>/models/registry */
 const char *config_registry(void);
+/* $PANCAKE_STATE, else $XDG_STATE_HOME/pancake, else ~/.local/state/pancake */
+const char *config_state(void);
 /* $PANCAKE_PROJECT, else "pancake"; labels and resource names use it */
 const char *config_project(void);
 /* creates a directory and its parents; 0 or -1 with errno */
