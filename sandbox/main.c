@@ -93,6 +93,28 @@ const struct command cmd_table[] = {
 	  "  list               every model in the registry\n"
 	  "  --registry DIR     the registry (default $PANCAKE_MODELS/registry or models/registry)\n"
 	  "  --json             machine-readable output\n" },
+	{ "lab", cmd_lab, CMD_JSON, "lab list [--json] | show LAB[/STEP] | start LAB | check [LAB[/STEP]] [--json] | hint [LAB/STEP] | solve [LAB/STEP] | reset [LAB] | next | test [LAB...] [--tap | --junit FILE]",
+	  "The workshop: labs of steps, each checked against the real stack.\n"
+	  "Progress is kept per stack (PANCAKE_PROJECT) in the state folder\n"
+	  "(PANCAKE_STATE, else $XDG_STATE_HOME/pancake or ~/.local/state/pancake).\n"
+	  "Without LAB/STEP, check, hint and solve are about the current step.",
+	  "  list [--json]      the labs, their steps done and the current one\n"
+	  "  show LAB[/STEP]    a lab's text and steps, or a step's text, commands and hints\n"
+	  "  start LAB          run the setup of its first step not done, and show that step\n"
+	  "  check [--json]     is the step done? exit 0 (and it is marked done) or 1 with\n"
+	  "                     what is still missing\n"
+	  "  hint               reveal the step's next hint\n"
+	  "  solve              do the step for you, then check it\n"
+	  "  reset [LAB]        cleanup, then setup: the lab is back at its start, its\n"
+	  "                     progress forgotten (a corrupt progress file is kept aside)\n"
+	  "  next               on to the next step (the current one must be done): its setup\n"
+	  "  test [LAB...]      headless, for CI and lab authors: per step setup, check (must\n"
+	  "                     fail), solve, check (must pass); cleanup at the end\n"
+	  "    --tap            TAP output\n"
+	  "    --junit FILE     also write a JUnit XML report to FILE\n"
+	  "  --labs DIR         another track (default $PANCAKE_LABS, else labs/)\n"
+	  "  Ctrl-C stops a running action's whole process group; progress stays as it was\n"
+	  "  (exit 130). Each action's last output is in the state folder, <lab>/<step>/.\n" },
 	{ "launcher", cmd_launcher, 0, "launcher [--mono] [--data]",
 	  "Open the terminal launcher: services live, logs, start/stop/restart keys,\n"
 	  "and (key D) the data screen: datasets, loads with a progress bar per store,\n"

@@ -403,6 +403,8 @@ int labrun_action(const struct labrun *r, const struct lab *l, const struct lab_
 		goto out;
 	}
 	labrun_environ(r, l, s, &env);
+	if (r->on_start)
+		r->on_start(l, s, a, r->ctx);
 	memset(&o, 0, sizeof(o));
 	o.path = script;
 	o.envp = env.v;

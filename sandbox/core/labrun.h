@@ -17,6 +17,9 @@
 
 /* one line of an action's output as it comes (no newline); strings borrowed */
 typedef void (*labrun_line_fn)(const char *line, int is_stderr, void *ctx);
+/* an action of a step is about to run (so that no wait is silent) */
+typedef void (*labrun_start_fn)(const struct lab *l, const struct lab_step *s,
+				enum lab_action a, void *ctx);
 
 /* how an action ended */
 enum labrun_end {
@@ -70,7 +73,8 @@ struct labrun {
 	char *home;
 	volatile sig_atomic_t *stop;     /* may be NULL */
 	labrun_line_fn on_line;          /* may be NULL: actions' output as it comes */
-	void *ctx;
+	labrun_start_fn on_start;        /* may be NULL: before each action that has a script */
+	void *ctx;                       /* for both */
 	int grace_ms;                    /* 0: LABRUN_GRACE_MS */
 };
 /*
