@@ -181,7 +181,7 @@ static int run_action(struct lab_ctx *c, const struct lab *l, const struct lab_s
 	int ret = RC_OK;
 
 	c->run.on_line = c->a->json || a == LAB_CHECK ? NULL : print_line;
-	c->run.on_start = a == LAB_CHECK && !c->a->json ? NULL : print_start;
+	c->run.on_start = c->a->json || a == LAB_CHECK ? NULL : print_start;
 	c->run.ctx = &c->a->json;
 	sig_catch(on_signal, 1);
 	if (labrun_action(&c->run, l, s, a, res, &err))
