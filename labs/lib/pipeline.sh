@@ -132,6 +132,33 @@ pl_wait_log() {
 	die "$1 did not say '$2' within ${3:-30} s: $(tail -2 "$LAB_SCRATCH/$1.log")"
 }
 
+# pl_topic: the topic of lab 09's live ratings exists (fold-in refuses a
+# topic that does not); created by a first record that is not a rating
+pl_topic() {
+	kcat -L -b "127.0.0.1:$KAFKA_PORT" -t live-ratings 2> /dev/null | grep -q 'partition 0' && return 0
+	echo "# live ratings of the workshop's fold-in lab" \
+		| kcat -P -b "127.0.0.1:$KAFKA_PORT" -t live-ratings -k 0 || die "could not create topic live-ratings"
+}
+
+# pl_foldin: the lab's fold-in of production from live-ratings runs in the
+# background (bounded to 10 minutes), ready to take ratings
+pl_foldin() {
+	pl_start foldin "$RECOMMENDER" foldin production --topic live-ratings --duration 600 \
+		--kafka "127.0.0.1:$KAFKA_PORT" --redis "127.0.0.1:$REDIS_PORT"
+	pl_wait_log foldin "ready:" 30
+}
+
+# pl_gone USER ITEM SECONDS: waits until ITEM has left USER's current list
+pl_gone() {
+	local i key
+	key="pk:rec:$(rcli GET pk:rec:current):user:$1"
+	for i in $(seq 1 $(($3 * 20))); do
+		[ -z "$(rcli ZSCORE "$key" "$2")" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # pl_drop_old: removes the published lists of every version but the
 # current one (pk:rec:V:*), so repeated runs do not fill Redis
 pl_drop_old() {
