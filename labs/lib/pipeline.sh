@@ -159,6 +159,15 @@ pl_gone() {
 	return 1
 }
 
+# pl_experiment POLICY: lab 10's serving (a=production, b=candidate) runs in
+# the background on the port in LAB_SCRATCH/experiment.port
+pl_experiment() {
+	pl_start experiment "$SERVING" --variant a=production --variant b=candidate --policy "$1" \
+		--port "$(cat "$LAB_SCRATCH/experiment.port")" --data "$LAB_DATASET" \
+		--redis "127.0.0.1:$REDIS_PORT" --kafka "127.0.0.1:$KAFKA_PORT"
+	pl_wait_log experiment "ready:" 30
+}
+
 # pl_drop_old: removes the published lists of every version but the
 # current one (pk:rec:V:*), so repeated runs do not fill Redis
 pl_drop_old() {
