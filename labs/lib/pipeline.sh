@@ -168,6 +168,46 @@ pl_experiment() {
 	pl_wait_log experiment "ready:" 30
 }
 
+# pl_supervise: a supervising 'pancake up' of lab 11's services runs in the
+# background (its log in LAB_SCRATCH/supervisor.log)
+pl_supervise() {
+	pl_start supervisor "$PANCAKE" up redis kafka serving
+	pl_wait_log supervisor "supervising" 120
+}
+
+# pl_back SERVICE: check helper: SERVICE started again since the step began
+# (LAB_SCRATCH/SERVICE.started) and is ready
+pl_back() {
+	local was now
+	was=$(cat "$LAB_SCRATCH/$1.started" 2> /dev/null || echo 0)
+	now=$(pl_started "$1")
+	[ "${now:-0}" -gt "$was" ] || fail "$1 has not restarted since the step began: kill it"
+	ready "$1" || fail "$1 restarted but is not ready yet: is the supervisor running?"
+}
+
+# pl_wait_restart SERVICE SECONDS: waits until SERVICE came back ready
+pl_wait_restart() {
+	local was i
+	was=$(cat "$LAB_SCRATCH/$1.started")
+	for i in $(seq 1 $(($2 * 2))); do
+		[ "$(pl_started "$1")" -gt "$was" ] && ready "$1" && return 0
+		sleep 0.5
+	done
+	die "$1 did not come back within $2 s: $(tail -3 "$LAB_SCRATCH/supervisor.log")"
+}
+
+# pl_intact: check helper: Redis holds the whole dataset (data verify) and
+# the current version's lists
+pl_intact() {
+	local v
+	"$PANCAKE" data verify "$LAB_DATASET" --json 2> /dev/null \
+		| jq -e '.[] | select(.target == "redis") | .ok' > /dev/null \
+		|| fail "redis's counts differ from the dataset: pancake data verify \"\$LAB_DATASET\""
+	v=$(rcli GET pk:rec:current)
+	[ -n "$v" ] && [ "$(rcli EXISTS "pk:rec:$v:user:1")" = 1 ] \
+		|| fail "the published lists are gone from redis (pk:rec:current '$v')"
+}
+
 # pl_drop_old: removes the published lists of every version but the
 # current one (pk:rec:V:*), so repeated runs do not fill Redis
 pl_drop_old() {
