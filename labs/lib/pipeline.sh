@@ -9,13 +9,13 @@ mkdir -p "$LAB_SCRATCH" "$PANCAKE_MODELS"
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 
 # pl_loaded STORE...: the track's dataset is in these stores (data verify
-# says so), loaded when it is not (a load re-run duplicates nothing)
+# --into STORE says so: the other stores may be down), loaded when it is not (a load re-run duplicates nothing)
 pl_loaded() {
 	local t
 	ensure_dataset
 	for t in "$@"; do
-		"$PANCAKE" data verify "$LAB_DATASET" --json 2> /dev/null \
-			| jq -e --arg t "$t" '.[] | select(.target == $t) | .ok' > /dev/null && continue
+		"$PANCAKE" data verify "$LAB_DATASET" --into "$t" --json 2> /dev/null \
+			| jq -e --arg t "$t" '.[] | select(.target == $t) | .ok' > /dev/null 2>&1 && continue
 		"$PANCAKE" data load "$LAB_DATASET" --into "$t" > "$LAB_SCRATCH/load.log" 2>&1 \
 			|| die "could not load $LAB_DATASET into $t: $(tail -2 "$LAB_SCRATCH/load.log")"
 	done
@@ -200,9 +200,9 @@ pl_wait_restart() {
 # the current version's lists
 pl_intact() {
 	local v
-	"$PANCAKE" data verify "$LAB_DATASET" --json 2> /dev/null \
-		| jq -e '.[] | select(.target == "redis") | .ok' > /dev/null \
-		|| fail "redis's counts differ from the dataset: pancake data verify \"\$LAB_DATASET\""
+	"$PANCAKE" data verify "$LAB_DATASET" --into redis --json 2> /dev/null \
+		| jq -e '.[] | select(.target == "redis") | .ok' > /dev/null 2>&1 \
+		|| fail "redis's counts differ from the dataset: pancake data verify \"\$LAB_DATASET\" --into redis"
 	v=$(rcli GET pk:rec:current)
 	[ -n "$v" ] && [ "$(rcli EXISTS "pk:rec:$v:user:1")" = 1 ] \
 		|| fail "the published lists are gone from redis (pk:rec:current '$v')"
