@@ -59,13 +59,15 @@ ensure_loaded() {
 cql() { "$LAB_TRACK/lib/cql" "$@"; }
 
 # kafka_lag GROUP TOPIC: prints how many records of TOPIC lie after GROUP's
-# committed offsets, committing nothing; fails (printing nothing) when the
-# group has no committed offset on some partition
+# committed offsets (all of a partition it never committed on), committing
+# nothing: kcat joins GROUP with offset storing off and reads to the end.
+# (auto.offset.reset=error would tell "never committed" apart, but kcat then
+# exits without leaving the group, and the next join waits out its session.)
 kafka_lag() {
 	local out
 	out=$(timeout 60 kcat -b "127.0.0.1:$KAFKA_PORT" -G "$1" -q -e -f '.\n' \
-		-X enable.auto.offset.store=false -X auto.offset.reset=error "$2" 2> /dev/null) \
-		|| return 1
+		-X enable.auto.offset.store=false -X auto.offset.reset=earliest \
+		-X session.timeout.ms=6000 "$2" 2> /dev/null) || return 1
 	[ -z "$out" ] && echo 0 || echo "$out" | wc -l
 }
 
