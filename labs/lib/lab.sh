@@ -71,16 +71,21 @@ kafka_lag() {
 	[ -z "$out" ] && echo 0 || echo "$out" | wc -l
 }
 
+# models_list: the registry's models as a JSON array ([] when it has none
+# yet: pancake models list --json then answers an error object)
+models_list() {
+	"$PANCAKE" models list --json 2> /dev/null | jq 'if type == "array" then . else [] end' 2> /dev/null \
+		|| echo '[]'
+}
+
 # models_snapshot: remembers which models the registry holds now (setup)
 # models_new: prints the models registered since, as a JSON array (check)
 models_snapshot() {
-	"$PANCAKE" models list --json 2> /dev/null | jq '[.[]?.id]' > "$LAB_SCRATCH/models.$(basename "$LAB_STEP_DIR")" \
-		|| echo '[]' > "$LAB_SCRATCH/models.$(basename "$LAB_STEP_DIR")"
+	models_list | jq '[.[].id]' > "$LAB_SCRATCH/models.$(basename "$LAB_STEP_DIR")"
 }
 models_new() {
-	local known="$LAB_SCRATCH/models.$(basename "$LAB_STEP_DIR")"
+	local known
+	known="$LAB_SCRATCH/models.$(basename "$LAB_STEP_DIR")"
 	[ -s "$known" ] || echo '[]' > "$known"
-	"$PANCAKE" models list --json 2> /dev/null \
-		| jq --slurpfile k "$known" '[.[]? | select(.id as $i | $k[0] | index($i) | not)]' \
-		|| echo '[]'
+	models_list | jq --slurpfile k "$known" '[.[] | select(.id as $i | $k[0] | index($i) | not)]'
 }
