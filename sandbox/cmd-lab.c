@@ -697,8 +697,6 @@ static int lab_test(struct lab_ctx *c)
 	size_t i, n = 0, total = 0;
 	int ret = RC_OK, interrupted = 0;
 
-	if (c->a->tap && c->a->junit)
-		return cli_bad_usage("lab", "--tap and --junit FILE: choose one");
 	memset(&t, 0, sizeof(t));
 	t.tap = c->a->tap;
 	t.keep = !!c->a->junit;

@@ -93,7 +93,7 @@ const struct command cmd_table[] = {
 	  "  list               every model in the registry\n"
 	  "  --registry DIR     the registry (default $PANCAKE_MODELS/registry or models/registry)\n"
 	  "  --json             machine-readable output\n" },
-	{ "lab", cmd_lab, CMD_JSON, "lab list [--json] | show LAB[/STEP] | start LAB | check [LAB[/STEP]] [--json] | hint [LAB/STEP] | solve [LAB/STEP] | reset [LAB] | next | test [LAB...] [--tap | --junit FILE]",
+	{ "lab", cmd_lab, CMD_JSON, "lab list [--json] | show LAB[/STEP] | start LAB | check [LAB[/STEP]] [--json] | hint [LAB/STEP] | solve [LAB/STEP] | reset [LAB] | next | test [LAB...] [--tap] [--junit FILE]",
 	  "The workshop: labs of steps, each checked against the real stack.\n"
 	  "Progress is kept per stack (PANCAKE_PROJECT) in the state folder\n"
 	  "(PANCAKE_STATE, else $XDG_STATE_HOME/pancake or ~/.local/state/pancake).\n"

@@ -30,11 +30,11 @@ fi
 
 # Debian packages: build tools and libraries, the engine, the image builders,
 # and for tests the independent clients that cross-check pancake.
-# (redis-cli and curl: the README's examples use them; jq, kcat and
+# (redis-cli and curl: the README's examples use them; jq, kcat, wrk and
 # python3-cassandra: the labs' commands and checks, labs/lib/cql)
 pkgs="build-essential pkg-config libcurl4-openssl-dev libjansson-dev librdkafka-dev
 libhiredis-dev libncurses-dev libopenblas-dev libgit2-dev libmicrohttpd-dev docker.io debootstrap maven tar curl
-ca-certificates unzip redis-tools jq kcat python3-cassandra"
+ca-certificates unzip redis-tools jq kcat wrk python3-cassandra"
 case "$mode" in
 test|deps-test)
 	pkgs="$pkgs tmux docker-compose procps socat bc strace git" ;;
