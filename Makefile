@@ -109,6 +109,12 @@ $(MODEL_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(LIB) $(
 TUI_UNIT := tests/unit/test-text
 $(TUI_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h sandbox/tui/%.o
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< sandbox/tui/$*.o
+# markdown wraps with text and keeps its lines in the library's buffers
+TUI_UNIT_LIB := tests/unit/test-markdown
+UNIT_BIN := $(filter-out $(TUI_UNIT_LIB),$(UNIT_BIN)) $(TUI_UNIT_LIB)
+$(TUI_UNIT_LIB): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h sandbox/tui/%.o \
+		sandbox/tui/text.o $(LIB)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< sandbox/tui/$*.o sandbox/tui/text.o $(LIBA) $(LIBS)
 
 # the launcher links the registry (pancake models), so libgit2 too
 pancake: $(APP_OBJ) $(LIB) $(MODEL_LIB)
