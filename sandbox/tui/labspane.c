@@ -892,8 +892,8 @@ static void render(struct labspane *p, int w)
 	if (p->md_width == w && p->md_lab == p->lab && p->md_step == p->step)
 		return;
 	markdown_release(&p->md);
-	markdown_render(&p->md, s->front.body, w);
-	buf_addf(&about, "\n\n# About %s: %s\n\n%s", l->name, l->front.title, l->front.body);
+	buf_addf(&about, "%s\n\n# About %s: %s\n\n%s", s->front.body, l->name, l->front.title,
+		 l->front.body);
 	markdown_render(&p->md, about.s, w);
 	buf_release(&about);
 	p->md_width = w;
@@ -1004,8 +1004,8 @@ static void draw_status(struct labspane *p, int y)
 			snprintf(text, sizeof(text), "solve %s/%s (pancake does the step)? y goes on, "
 				 "any other key: no", l->name, l->steps[p->step].name);
 		else
-			snprintf(text, sizeof(text), "reset %s (its cleanups, its scratch emptied, "
-				 "its progress forgotten)? y goes on, any other key: no", l->name);
+			snprintf(text, sizeof(text), "reset %s? y: its cleanups run, its scratch and "
+				 "progress go; any other key: no", l->name);
 		table_fit(y, 0, text, COLS, colors_attr(UI_WAIT) | A_BOLD);
 		return;
 	}
@@ -1047,6 +1047,8 @@ static void draw_output(struct labspane *p, int y, int rows)
 	pthread_mutex_lock(&p->lock);
 	if (p->act == LA_NONE)
 		snprintf(title, sizeof(title), "output");
+	else if (p->act == LA_RESET)
+		snprintf(title, sizeof(title), "output: reset of %s", p->track.labs[p->act_lab].name);
 	else
 		snprintf(title, sizeof(title), "output: %s of %s/%s", act_words[p->act],
 			 p->track.labs[p->act_lab].name, p->track.labs[p->act_lab].steps[p->act_step].name);
@@ -1195,6 +1197,12 @@ static int changed(void *pane, struct pane_ctx *c)
 	if (finished) {
 		poller_event(c->m, NOTE_INFO, "labs", "%s", status);
 		p->prog_stale = 1;
+		/* a lab reset is back at its first step */
+		if (p->act == LA_RESET && p->phase == LP_DONE) {
+			p->lab = p->act_lab;
+			p->step = 0;
+			p->text_top = 0;
+		}
 	}
 	if (p->run_open && (p->prog_stale || clock_s() - p->prog_at >= LABS_POLL_S)) {
 		news |= read_progress(p, p->prog_stale);
