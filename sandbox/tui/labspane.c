@@ -249,7 +249,11 @@ static void home_note(struct labspane *p, struct pane_ctx *c)
 	size_t i, done = 0, lab, step;
 
 	if (!p->track_ok) {
-		snprintf(c->home_note, sizeof(c->home_note), "labs: the track is refused: L says why");
+		/* no track folder at all (a home without labs): nothing to say at home */
+		if (access(p->dir, F_OK))
+			c->home_note[0] = '\0';
+		else
+			snprintf(c->home_note, sizeof(c->home_note), "labs: the track is refused: L says why");
 		return;
 	}
 	if (!p->run_open)
