@@ -109,6 +109,12 @@ $(MODEL_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(LIB) $(
 TUI_UNIT := tests/unit/test-text
 $(TUI_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h sandbox/tui/%.o
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< sandbox/tui/$*.o
+# markdown wraps with text and keeps its lines in the library's buffers
+TUI_UNIT_LIB := tests/unit/test-markdown
+UNIT_BIN := $(filter-out $(TUI_UNIT_LIB),$(UNIT_BIN)) $(TUI_UNIT_LIB)
+$(TUI_UNIT_LIB): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h sandbox/tui/%.o \
+		sandbox/tui/text.o $(LIB)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< sandbox/tui/$*.o sandbox/tui/text.o $(LIBA) $(LIBS)
 
 # the launcher links the registry (pancake models), so libgit2 too
 pancake: $(APP_OBJ) $(LIB) $(MODEL_LIB)
@@ -153,16 +159,17 @@ bench: pancake
 # fuzzing: tests/fuzz/fuzz-NAME.c, seeds in tests/fuzz/corpus/NAME/. The
 # parsers are compiled into each binary, with the fuzzing compiler's own
 # instrumentation, rather than taken from the $(CC)-built $(LIB).
-FUZZ_TARGETS := docker-stream cql service dataset model route feedback framing lab
+FUZZ_TARGETS := docker-stream cql service dataset model route feedback framing lab markdown
 FUZZ_SECONDS ?= 30
 FUZZ_CC      ?= $(shell command -v clang 2>/dev/null || command -v clang-14 2>/dev/null)
 FUZZ_LIB_SRC := $(wildcard sandbox/util/*.c) sandbox/clients/docker-stream.c \
            sandbox/clients/cql.c sandbox/core/service.c sandbox/core/lab.c \
-           sandbox/model/model.c services/serving/route.c
+           sandbox/model/model.c services/serving/route.c \
+           sandbox/tui/markdown.c sandbox/tui/text.c
 FUZZ_DEPS    := $(FUZZ_LIB_SRC) $(wildcard sandbox/util/*.h) \
            sandbox/clients/docker-stream.h sandbox/clients/cql.h \
            sandbox/core/service.h sandbox/core/dataset.h sandbox/core/lab.h \
-           sandbox/model/model.h \
+           sandbox/model/model.h sandbox/tui/markdown.h sandbox/tui/text.h \
            services/serving/route.h tests/fuzz/fuzz.h
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -pthread $(WARN) -O1 -g \
            -fno-omit-frame-pointer -fno-sanitize-recover=all -Isandbox \

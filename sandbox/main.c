@@ -115,12 +115,15 @@ const struct command cmd_table[] = {
 	  "  --labs DIR         another track (default $PANCAKE_LABS, else labs/)\n"
 	  "  Ctrl-C stops a running action's whole process group; progress stays as it was\n"
 	  "  (exit 130). Each action's last output is in the state folder, <lab>/<step>/.\n" },
-	{ "launcher", cmd_launcher, 0, "launcher [--mono] [--data]",
+	{ "launcher", cmd_launcher, 0, "launcher [--mono] [--data] [--pane NAME] [--labs DIR]",
 	  "Open the terminal launcher: services live, logs, start/stop/restart keys,\n"
-	  "and (key D) the data screen: datasets, loads with a progress bar per store,\n"
-	  "verify. It is what 'pancake' with no command opens on a terminal.",
+	  "(key D) the data screen: datasets, loads with a progress bar per store,\n"
+	  "verify, and (key L) the labs screen: the workshop's steps, run, check, hint,\n"
+	  "solve. It is what 'pancake' with no command opens on a terminal.",
 	  "  --mono             no colors\n"
-	  "  --data             open on the data screen\n" },
+	  "  --data             open on the data screen (--pane data)\n"
+	  "  --pane NAME        open on this screen: services, data or labs\n"
+	  "  --labs DIR         the labs screen's track (default $PANCAKE_LABS, else labs/)\n" },
 	{ "help", cmd_help, 0, "help [COMMAND]", "Show the commands, or one command's help.", "" },
 	{ NULL, NULL, 0, NULL, NULL, NULL },
 };

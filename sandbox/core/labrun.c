@@ -119,7 +119,8 @@ int labrun_spawn_run(const struct labrun_spawn *o, struct labrun_result *r, stru
 	int grace = o->grace_ms > 0 ? o->grace_ms : LABRUN_GRACE_MS;
 	enum labrun_end killing = LABRUN_EXITED;
 	double t0 = clock_s(), kill_at = 0, exit_at = 0, give_up = 0;
-	char *const argv[] = { (char *)o->path, NULL };
+	char *const alone[] = { (char *)o->path, NULL };
+	char *const *argv = o->argv ? o->argv : alone;
 	pid_t pid;
 
 	r->timeout_s = o->timeout_s;
@@ -371,20 +372,16 @@ void labrun_environ(const struct labrun *r, const struct lab *l, const struct la
 	strvec_clear(&mine);
 }
 
-int labrun_action(const struct labrun *r, const struct lab *l, const struct lab_step *s,
-		  enum lab_action a, struct labrun_result *res, struct buf *err)
+/* runs `argv` (argv[0] the program) in the environment of `s` with its timeout, output to `log` */
+static int run_step(const struct labrun *r, const struct lab *l, const struct lab_step *s,
+		    char *log, char *const *argv, struct labrun_result *res, struct buf *err,
+		    enum lab_action a)
 {
 	struct strvec env = STRVEC_INIT;
 	struct labrun_spawn o;
-	char *log = labrun_log(r, l, s, a), *script = lab_script(s, a), *slash, *scratch = NULL;
+	char *slash, *scratch = NULL;
 	int ret = -1, fd = -1;
 
-	res->timeout_s = s->timeout_s;
-	if (!s->has[a]) {
-		res->end = LABRUN_ABSENT;
-		ret = 0;
-		goto out;
-	}
 	slash = strrchr(log, '/');
 	*slash = '\0';
 	if (config_mkdirs(log)) {
@@ -403,10 +400,11 @@ int labrun_action(const struct labrun *r, const struct lab *l, const struct lab_
 		goto out;
 	}
 	labrun_environ(r, l, s, &env);
-	if (r->on_start)
+	if (r->on_start && a < LAB_NACTIONS)
 		r->on_start(l, s, a, r->ctx);
 	memset(&o, 0, sizeof(o));
-	o.path = script;
+	o.path = argv[0];
+	o.argv = argv;
 	o.envp = env.v;
 	o.cwd = r->home;
 	o.timeout_s = s->timeout_s;
@@ -421,7 +419,35 @@ out:
 		close(fd);
 	strvec_clear(&env);
 	free(scratch);
+	return ret;
+}
+
+int labrun_action(const struct labrun *r, const struct lab *l, const struct lab_step *s,
+		  enum lab_action a, struct labrun_result *res, struct buf *err)
+{
+	char *log = labrun_log(r, l, s, a), *script = lab_script(s, a);
+	char *const argv[] = { script, NULL };
+	int ret = 0;
+
+	res->timeout_s = s->timeout_s;
+	if (!s->has[a])
+		res->end = LABRUN_ABSENT;
+	else
+		ret = run_step(r, l, s, log, argv, res, err, a);
 	free(script);
+	free(log);
+	return ret;
+}
+
+int labrun_command(const struct labrun *r, const struct lab *l, const struct lab_step *s,
+		   const char *command, struct labrun_result *res, struct buf *err)
+{
+	char *log = xstrfmt("%s/%s/%s/command.log", r->state, l->name, s->name);
+	char *const argv[] = { "/bin/sh", "-c", (char *)command, NULL };
+	int ret;
+
+	res->timeout_s = s->timeout_s;
+	ret = run_step(r, l, s, log, argv, res, err, LAB_NACTIONS);
 	free(log);
 	return ret;
 }

@@ -47,7 +47,8 @@ void labrun_describe(const struct labrun_result *r, struct buf *out);
 
 /* running one program: the low level, for actions and tests */
 struct labrun_spawn {
-	const char *path;              /* executed as is, no arguments */
+	const char *path;              /* executed as is */
+	char *const *argv;             /* its arguments, argv[0] first; NULL: none */
 	char *const *envp;             /* the whole environment */
 	const char *cwd;               /* NULL: ours */
 	int timeout_s;                 /* 0: none */
@@ -105,6 +106,15 @@ void labrun_environ(const struct labrun *r, const struct lab *l, const struct la
  */
 int labrun_action(const struct labrun *r, const struct lab *l, const struct lab_step *s,
 		  enum lab_action a, struct labrun_result *res, struct buf *err);
+
+/*
+ * Runs one of a step's commands as the attendee would, with `sh -c`, in
+ * the environment, folder, process group and timeout of its scripts, its
+ * output to <state>/<lab>/<step>/command.log (and r->on_line; r->on_start
+ * is not called). 0 with `res` filled, or -1 with `err`.
+ */
+int labrun_command(const struct labrun *r, const struct lab *l, const struct lab_step *s,
+		   const char *command, struct labrun_result *res, struct buf *err);
 
 /* ---- the headless lab test ---- */
 enum labrun_phase { PH_SETUP, PH_BEFORE, PH_SOLVE, PH_AFTER, PH_CLEANUP, PH_N };

@@ -18,6 +18,7 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -623,7 +624,7 @@ static void draw(struct launcher *l)
 	}
 	draw_title(l);
 	y = 1;
-	if (!l->ctx.full) {
+	if (!l->ctx.full && !panes[l->cur].ops->full) {
 		draw_table(l, y);
 		y += 1 + m->n;
 	}
@@ -697,6 +698,7 @@ struct launcher *launcher_new(const struct launcher_opts *o)
 
 	poller_init(&l->m);
 	l->ctx.m = &l->m;
+	l->ctx.labs = o && o->labs ? o->labs : getenv("PANCAKE_LABS");
 	l->panes = xcalloc(npanes, sizeof(*l->panes));
 	for (i = 0; i < npanes; i++) {
 		l->panes[i] = panes[i].ops->new(&l->ctx);

@@ -13,6 +13,7 @@ struct launcher;
 struct launcher_opts {
 	int mono;              /* no colors, whatever the terminal offers */
 	const char *pane;      /* open on this pane (its name, "data"); NULL: the first */
+	const char *labs;      /* the workshop track's folder; NULL: $PANCAKE_LABS, else the labs beside pancake */
 };
 
 /* new (free with launcher_free); takes notes at once, before launcher_run */

@@ -9,7 +9,8 @@
 /* every pane, the home first, in the order of the help: its ops and the key that shows it */
 #define PANES(PANE) \
 	PANE(services_pane, 0) \
-	PANE(data_pane,     'D')
+	PANE(data_pane,     'D') \
+	PANE(labs_pane,     'L')
 
 #define DECLARE(ops, key) extern const struct pane_ops ops;
 #define ROW(ops, key) { &ops, key },

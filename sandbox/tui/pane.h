@@ -15,6 +15,9 @@ struct pane_ctx {
 	struct poller *m;        /* the stack's snapshot and the events line; borrowed */
 	int sel;                 /* the selected service (its table row) */
 	int full;                /* the pane fills the screen: the services table is hidden */
+	const char *labs;        /* the workshop track's folder (--labs DIR, $PANCAKE_LABS);
+				    NULL: the labs beside pancake */
+	char home_note[160];     /* a line a pane offers the home pane (the labs' progress); "" */
 };
 
 /* a key of a pane, for its dispatch, the help and the key bar */
@@ -34,6 +37,7 @@ struct pane_ops {
 	const char *name;        /* "data": its label in the key bar, as --data names it */
 	const char *title;       /* the help's title says "keys: TITLE"; NULL: none */
 	const char *about;       /* the help of the key that switches to it */
+	int full;                /* it fills the screen below the title: no services table */
 	/* new (free with free); before the poller starts */
 	void *(*new)(struct pane_ctx *c);
 	/* stops its work, waits for it, and frees the pane */

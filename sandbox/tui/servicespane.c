@@ -1,6 +1,7 @@
 /*
  * servicespane: the launcher's home pane: keys that start, stop and restart
- * the selected service, and its logs under the table, followed live.
+ * the selected service, and its logs under the table, followed live (with the
+ * line other panes offer home under them: the labs' progress).
  */
 #include "tui/colors.h"
 #include "tui/pane.h"
@@ -187,6 +188,11 @@ static void draw(void *pane, struct pane_ctx *c, int y, int rows)
 	if (rows < 2) {
 		p->log_rows = 0;
 		return;
+	}
+	/* another pane's line (the labs' progress) under the logs, when they keep three rows */
+	if (c->home_note[0] && rows >= 5) {
+		table_fit(y + rows - 1, 0, c->home_note, COLS, colors_attr(UI_DIM));
+		rows--;
 	}
 	draw_logs(p, c, y, rows - 1);
 }
