@@ -309,7 +309,7 @@ static void print_step(struct labprog *p, const struct lab *l, const struct lab_
 	if (s->front.body[0] && s->front.body[strlen(s->front.body) - 1] != '\n')
 		putchar('\n');
 	if (s->front.commands.n)
-		printf("\ncommands:\n");
+		printf("\ncommands (their variables: eval \"$(pancake lab env)\" in your shell):\n");
 	for (i = 0; i < s->front.commands.n; i++)
 		printf("  $ %s\n", s->front.commands.v[i]);
 	printf("\nhints: %zu (%d used: 'pancake lab hint')   timeout: %d s\n", s->front.hints.n,
@@ -464,6 +464,39 @@ static int with_step(struct lab_ctx *c, const char *verb, const struct lab **l,
 	if (ret)
 		labprog_release(p);
 	return ret;
+}
+
+/* the lab's environment as shell exports, for `eval "$(pancake lab env)"` */
+static int lab_env(struct lab_ctx *c)
+{
+	const struct lab *l;
+	const struct lab_step *s;
+	struct labprog p;
+	struct strvec vars = STRVEC_INIT;
+	size_t i;
+	int ret;
+
+	if ((ret = with_step(c, "env", &l, &s, &p)))
+		return ret;
+	labrun_vars(&c->run, l, s, &vars);
+	printf("# %s/%s: eval \"$(pancake lab env)\" gives this shell the lab's environment\n",
+	       l->name, s->name);
+	for (i = 0; i < vars.n; i++) {
+		const char *v = strchr(vars.v[i], '=');
+		if (!v)
+			continue;
+		printf("export %.*s='", (int)(v - vars.v[i]), vars.v[i]);
+		for (v++; *v; v++) {
+			if (*v == '\'')
+				fputs("'\\''", stdout);
+			else
+				putchar(*v);
+		}
+		printf("'\n");
+	}
+	strvec_clear(&vars);
+	labprog_release(&p);
+	return RC_OK;
 }
 
 static int lab_check(struct lab_ctx *c)
@@ -763,6 +796,7 @@ static const struct {
 	{ "solve", lab_solve, 0, 0 },
 	{ "reset", lab_reset, 0, 0 },
 	{ "next", lab_next, 0, 0 },
+	{ "env", lab_env, 0, 0 },
 	{ "test", lab_test, 0, 1 },
 };
 
@@ -804,7 +838,7 @@ int cmd_lab(int argc, char **argv)
 	}
 	if (!sub) {
 		ret = cli_bad_usage("lab", "which? list, show, start, check, hint, solve, reset, "
-				    "next or test");
+				    "next, env or test");
 		goto out;
 	}
 	for (k = 0; k < ARRAY_SIZE(lab_cmds); k++)
@@ -812,7 +846,7 @@ int cmd_lab(int argc, char **argv)
 			break;
 	if (k == ARRAY_SIZE(lab_cmds)) {
 		ret = cli_bad_usage("lab", "unknown lab command %s: use list, show, start, check, "
-				    "hint, solve, reset, next or test", quote(q, sub));
+				    "hint, solve, reset, next, env or test", quote(q, sub));
 		goto out;
 	}
 	if (a.json && !lab_cmds[k].json) {

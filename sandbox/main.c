@@ -93,7 +93,7 @@ const struct command cmd_table[] = {
 	  "  list               every model in the registry\n"
 	  "  --registry DIR     the registry (default $PANCAKE_MODELS/registry or models/registry)\n"
 	  "  --json             machine-readable output\n" },
-	{ "lab", cmd_lab, CMD_JSON, "lab list [--json] | show LAB[/STEP] | start LAB | check [LAB[/STEP]] [--json] | hint [LAB/STEP] | solve [LAB/STEP] | reset [LAB] | next | test [LAB...] [--tap] [--junit FILE]",
+	{ "lab", cmd_lab, CMD_JSON, "lab list [--json] | show LAB[/STEP] | start LAB | check [LAB[/STEP]] [--json] | hint [LAB/STEP] | solve [LAB/STEP] | reset [LAB] | next | env [LAB[/STEP]] | test [LAB...] [--tap] [--junit FILE]",
 	  "The workshop: labs of steps, each checked against the real stack.\n"
 	  "Progress is kept per stack (PANCAKE_PROJECT) in the state folder\n"
 	  "(PANCAKE_STATE, else $XDG_STATE_HOME/pancake or ~/.local/state/pancake).\n"
@@ -108,6 +108,8 @@ const struct command cmd_table[] = {
 	  "  reset [LAB]        cleanup, then setup: the lab is back at its start, its\n"
 	  "                     progress forgotten (a corrupt progress file is kept aside)\n"
 	  "  next               on to the next step (the current one must be done): its setup\n"
+	  "  env [LAB[/STEP]]   the lab's environment as shell exports, for the step's commands:\n"
+	  "                     eval \"$(pancake lab env)\" (the launcher's ! opens such a shell)\n"
 	  "  test [LAB...]      headless, for CI and lab authors: per step setup, check (must\n"
 	  "                     fail), solve, check (must pass); cleanup at the end\n"
 	  "    --tap            TAP output\n"

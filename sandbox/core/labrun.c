@@ -293,6 +293,8 @@ void labrun_init(struct labrun *r, const struct lab_track *t, const char *home,
 	else
 		strvec_pushf(&r->env, "LAB_DATASET=%s/datasets/generated/lab-100k", home);
 	strvec_pushf(&r->env, "LAB_TRACK=%s", t->dir);
+	/* pancake's own helpers, for a track kept elsewhere too */
+	strvec_pushf(&r->env, "LAB_LIB=%s/labs/lib", home);
 	/* the track's registry, one per stack, kept across labs */
 	e = getenv("PANCAKE_MODELS");
 	if (e && *e)
@@ -347,6 +349,19 @@ static int same_key(const char *kv, const char *entry)
 	return !strncmp(kv, entry, n) && entry[n] == '=';
 }
 
+void labrun_vars(const struct labrun *r, const struct lab *l, const struct lab_step *s,
+		 struct strvec *out)
+{
+	size_t i;
+
+	for (i = 0; i < r->env.n; i++)
+		strvec_push(out, r->env.v[i]);
+	strvec_pushf(out, "LAB_DIR=%s", l->dir);
+	strvec_push_nodup(out, xstrfmt("LAB_SCRATCH=%s/%s/scratch", r->state, l->name));
+	if (s)
+		strvec_pushf(out, "LAB_STEP_DIR=%s", s->dir);
+}
+
 void labrun_environ(const struct labrun *r, const struct lab *l, const struct lab_step *s,
 		    struct strvec *env)
 {
@@ -354,12 +369,7 @@ void labrun_environ(const struct labrun *r, const struct lab *l, const struct la
 	char **e;
 	size_t i;
 
-	for (i = 0; i < r->env.n; i++)
-		strvec_push(&mine, r->env.v[i]);
-	strvec_pushf(&mine, "LAB_DIR=%s", l->dir);
-	strvec_push_nodup(&mine, xstrfmt("LAB_SCRATCH=%s/%s/scratch", r->state, l->name));
-	if (s)
-		strvec_pushf(&mine, "LAB_STEP_DIR=%s", s->dir);
+	labrun_vars(r, l, s, &mine);
 	for (e = environ; e && *e; e++) {
 		int ours = 0;
 		for (i = 0; i < mine.n && !ours; i++)
@@ -439,15 +449,44 @@ int labrun_action(const struct labrun *r, const struct lab *l, const struct lab_
 	return ret;
 }
 
-int labrun_command(const struct labrun *r, const struct lab *l, const struct lab_step *s,
-		   const char *command, struct labrun_result *res, struct buf *err)
+/* `text` in single quotes for sh */
+static void sh_quote(struct buf *out, const char *text)
+{
+	buf_addch(out, '\'');
+	for (; *text; text++) {
+		if (*text == '\'')
+			buf_addstr(out, "'\\''");
+		else
+			buf_addch(out, *text);
+	}
+	buf_addch(out, '\'');
+}
+
+void labrun_commands_script(const struct lab_step *s, struct buf *out)
+{
+	size_t i;
+
+	buf_addstr(out, "set -e\n");
+	for (i = 0; i < s->front.commands.n; i++) {
+		buf_addstr(out, "printf '%s\\n' ");
+		sh_quote(out, s->front.commands.v[i]);
+		buf_addf(out, "\n%s\n", s->front.commands.v[i]);
+	}
+}
+
+int labrun_commands(const struct labrun *r, const struct lab *l, const struct lab_step *s,
+		    struct labrun_result *res, struct buf *err)
 {
 	char *log = xstrfmt("%s/%s/%s/command.log", r->state, l->name, s->name);
-	char *const argv[] = { "/bin/sh", "-c", (char *)command, NULL };
+	struct buf script = BUF_INIT;
+	char *argv[] = { "/bin/sh", "-c", NULL, NULL };
 	int ret;
 
+	labrun_commands_script(s, &script);
+	argv[2] = script.s;
 	res->timeout_s = s->timeout_s;
 	ret = run_step(r, l, s, log, argv, res, err, LAB_NACTIONS);
+	buf_release(&script);
 	free(log);
 	return ret;
 }

@@ -95,6 +95,13 @@ char *labrun_log(const struct labrun *r, const struct lab *l, const struct lab_s
 		 enum lab_action a);
 /* empties a lab's scratch folder (creating it); 0 or -1 with `err` */
 int labrun_clear_scratch(const struct labrun *r, const struct lab *l, struct buf *err);
+/*
+ * pancake's own variables of that environment alone ("K=V": the ports, the
+ * binaries, LAB_*, PATH, PANCAKE_MODELS), appended to `out`: what
+ * `pancake lab env` exports into an attendee's shell
+ */
+void labrun_vars(const struct labrun *r, const struct lab *l, const struct lab_step *s,
+		 struct strvec *out);
 /* the environment an action of `s` runs with (`s` NULL: the lab's); appended to `env` */
 void labrun_environ(const struct labrun *r, const struct lab *l, const struct lab_step *s,
 		    struct strvec *env);
@@ -108,13 +115,20 @@ int labrun_action(const struct labrun *r, const struct lab *l, const struct lab_
 		  enum lab_action a, struct labrun_result *res, struct buf *err);
 
 /*
- * Runs one of a step's commands as the attendee would, with `sh -c`, in
- * the environment, folder, process group and timeout of its scripts, its
+ * Runs a step's commands as the attendee would type them into one shell:
+ * one `sh -c` script, so a variable set or a job started by one command is
+ * there for the next (`wait` included); each is echoed as "$ COMMAND"
+ * before it runs and the first that fails stops the rest. In the
+ * environment, folder, process group and timeout of its scripts, its
  * output to <state>/<lab>/<step>/command.log (and r->on_line; r->on_start
- * is not called). 0 with `res` filled, or -1 with `err`.
+ * is not called). What a command leaves in the background goes on after
+ * the script (with its output cut: redirect it). 0 with `res` filled, or
+ * -1 with `err`.
  */
-int labrun_command(const struct labrun *r, const struct lab *l, const struct lab_step *s,
-		   const char *command, struct labrun_result *res, struct buf *err);
+int labrun_commands(const struct labrun *r, const struct lab *l, const struct lab_step *s,
+		    struct labrun_result *res, struct buf *err);
+/* the script labrun_commands runs for `s`, into `out` */
+void labrun_commands_script(const struct lab_step *s, struct buf *out);
 
 /* ---- the headless lab test ---- */
 enum labrun_phase { PH_SETUP, PH_BEFORE, PH_SOLVE, PH_AFTER, PH_CLEANUP, PH_N };

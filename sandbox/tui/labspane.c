@@ -419,42 +419,36 @@ out:
 	return ret;
 }
 
-/* the step's commands one after another, as the attendee would type them */
+/* the step's commands in one shell, as the attendee would type them */
 static int run_commands(struct labspane *p, const struct lab *l, const struct lab_step *s,
 			struct buf *why)
 {
-	size_t i;
+	struct labrun_result res;
+	struct buf how = BUF_INIT;
+	int ret = 0;
 
 	if (!s->front.commands.n) {
 		buf_addf(why, "%s/%s has no command to run: do what its text says, then c checks it",
 			 l->name, s->name);
 		return 0;
 	}
-	for (i = 0; i < s->front.commands.n; i++) {
-		const char *cmd = s->front.commands.v[i];
-		struct labrun_result res;
-		struct buf how = BUF_INIT;
-		int ret = 0;
-
-		say(p, "$ %s", cmd);
-		labrun_result_init(&res);
-		if (labrun_command(&p->run, l, s, cmd, &res, why))
-			ret = -1;
-		else if (res.end == LABRUN_INTERRUPTED)
-			ret = 1;
-		else if (!labrun_ok(&res)) {
-			labrun_describe(&res, &how);
-			buf_addf(why, "'%s' failed (%s): h shows a hint, s solves the step", cmd, how.s);
-			ret = -1;
-		}
-		labrun_result_release(&res);
-		buf_release(&how);
-		if (ret)
-			return ret;
+	labrun_result_init(&res);
+	if (labrun_commands(&p->run, l, s, &res, why)) {
+		ret = -1;
+	} else if (res.end == LABRUN_INTERRUPTED) {
+		ret = 1;
+	} else if (!labrun_ok(&res)) {
+		labrun_describe(&res, &how);
+		buf_addf(why, "the last command shown failed (%s): h shows a hint, s solves the step",
+			 how.s);
+		ret = -1;
+	} else {
+		buf_addf(why, "ran %s/%s's command%s: c checks the step", l->name, s->name,
+			 s->front.commands.n > 1 ? "s" : "");
 	}
-	buf_addf(why, "ran %s/%s's command%s: c checks the step", l->name, s->name,
-		 s->front.commands.n > 1 ? "s" : "");
-	return 0;
+	labrun_result_release(&res);
+	buf_release(&how);
+	return ret;
 }
 
 static int reset_lab(struct labspane *p, const struct lab *l, struct buf *why)

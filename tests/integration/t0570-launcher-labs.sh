@@ -28,7 +28,8 @@ EOF
 cat >"$track/01-files/01-make/step.md" <<'EOF'
 ---
 title: Make a file
-command: for i in 1 2 3; do echo "iteration $i of 3"; sleep 1; done; touch "$LAB_SCRATCH/made"
+command: n=3
+command: for i in $(seq 1 $n); do echo "iteration $i of $n"; sleep 1; done; touch "$LAB_SCRATCH/made"
 hint: touch a file named made in the scratch
 hint: touch "$LAB_SCRATCH/made"
 timeout: 60
@@ -115,10 +116,11 @@ tui_keys Enter
 tui_wait 10 "Enter did not show the command's first line" "iteration 1 of 3"
 grep -q "running for" "$tui_tmp/screen" || fail "the first line did not show while the command ran"
 grep -q "iteration 3 of 3" "$tui_tmp/screen" && fail "the output came all at once, not live"
-tui_wait 10 "the command did not finish" "ran 01-files/01-make's command: c checks the step"
+tui_wait 10 "the commands did not finish" "ran 01-files/01-make's commands: c checks the step"
+grep -q '\$ n=3' "$tui_tmp/screen" || fail "the commands were not shown as they ran"
 grep -q "iteration 3 of 3" "$tui_tmp/screen" || fail "the command's last line is not shown"
 [ -e "$scratch/made" ] || fail "the command did not run in the lab's scratch"
-pass "Enter runs the step's command in the lab's environment, its output live"
+pass "Enter runs the step's commands in one shell (a variable carries over), in the lab's environment, output live"
 
 tui_keys c
 tui_wait 10 "c after the command did not say done" "done ✓ 01-files/01-make"

@@ -216,6 +216,13 @@ run "reset of a corrupt file" 0 $PANCAKE lab reset
 run "list after that" 0 $PANCAKE lab list
 pass "progress across start, check, hint, next, solve, reset; --json shapes; a corrupt file refused with a way out"
 
+# lab env: the lab's environment as exports an attendee's shell can eval
+run "lab env" 0 $PANCAKE lab env 01-good/01-one
+got=$(bash -c 'eval "$1"; echo "$LAB_SCRATCH|$LAB_LIB|$REDIS_PORT|$(command -v recommender)"' _ "$out")
+[ "$got" = "$PANCAKE_STATE/labs/t0970/01-good/scratch|$PWD/labs/lib|16379|$PWD/services/recommender/recommender" ] \
+	|| fail "eval of lab env gives '$got'"
+pass "eval \"\$(pancake lab env)\" gives a shell the lab's scratch, helpers, ports and binaries"
+
 # (f) PANCAKE_PROJECT separates progress
 run "another project's list" 0 env PANCAKE_PROJECT=t0970b $PANCAKE lab list --json
 echo "$out" | $PY -c 'import json,sys; l=json.load(sys.stdin); assert l[0]["current_step"] is None and l[0]["done"] == 0, l' \
