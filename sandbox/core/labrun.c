@@ -466,12 +466,15 @@ void labrun_commands_script(const struct lab_step *s, struct buf *out)
 {
 	size_t i;
 
-	buf_addstr(out, "set -e\n");
+	/* as typed at a prompt: a command that fails (some are meant to) does
+	 * not stop the next, and says how it ended */
 	for (i = 0; i < s->front.commands.n; i++) {
 		buf_addstr(out, "printf '%s\\n' ");
 		sh_quote(out, s->front.commands.v[i]);
-		buf_addf(out, "\n%s\n", s->front.commands.v[i]);
+		buf_addf(out, "\n%s\nrc=$?; [ $rc = 0 ] || echo \"(exit $rc)\"\n",
+			 s->front.commands.v[i]);
 	}
+	buf_addstr(out, "exit $rc\n");
 }
 
 int labrun_commands(const struct labrun *r, const struct lab *l, const struct lab_step *s,

@@ -118,7 +118,9 @@ int labrun_action(const struct labrun *r, const struct lab *l, const struct lab_
  * Runs a step's commands as the attendee would type them into one shell:
  * one `sh -c` script, so a variable set or a job started by one command is
  * there for the next (`wait` included); each is echoed as "$ COMMAND"
- * before it runs and the first that fails stops the rest. In the
+ * before it runs and followed by "(exit N)" when it fails, and the next
+ * runs all the same (some commands show a refusal); the script ends as
+ * the last one did. In the
  * environment, folder, process group and timeout of its scripts, its
  * output to <state>/<lab>/<step>/command.log (and r->on_line; r->on_start
  * is not called). What a command leaves in the background goes on after

@@ -439,8 +439,8 @@ static int run_commands(struct labspane *p, const struct lab *l, const struct la
 		ret = 1;
 	} else if (!labrun_ok(&res)) {
 		labrun_describe(&res, &how);
-		buf_addf(why, "the last command shown failed (%s): h shows a hint, s solves the step",
-			 how.s);
+		buf_addf(why, "the last command failed (%s): c checks the step, h shows a hint, "
+			 "s solves it", how.s);
 		ret = -1;
 	} else {
 		buf_addf(why, "ran %s/%s's command%s: c checks the step", l->name, s->name,

@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 P=./pancake
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pancake-bench-labs-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# what the track loads stays for an attendee, not after a benchmark
+trap '$P data drop lab-100k > /dev/null 2>&1; rm -rf "$tmp"' EXIT
 die() { echo "bench-labs: $*" >&2; exit 1; }
 
 make -s -j2 all > /dev/null || die "make failed"
@@ -47,7 +48,7 @@ printf -- '---\ntitle: Print\ncommand: i=0; while [ $i -lt %d ]; do echo "line $
 printf '#!/bin/sh\nexit 1\n' > "$track/01-stream/01-print/check"
 chmod +x "$track/01-stream/01-print/check"
 tmux kill-session -t pcbench-labs 2> /dev/null || true
-trap 'tmux kill-session -t pcbench-labs 2> /dev/null; rm -rf "$tmp"' EXIT
+trap 'tmux kill-session -t pcbench-labs 2> /dev/null; $P data drop lab-100k > /dev/null 2>&1; rm -rf "$tmp"' EXIT
 PANCAKE_STATE=$tmp/state tmux new-session -d -s pcbench-labs -x 120 -y 40 \
 	"$PWD/pancake launcher --pane labs --labs $track"
 sleep 5

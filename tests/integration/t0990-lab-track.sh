@@ -6,7 +6,10 @@
 # well-formed, with one testcase per step and phase and no failure.
 . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# the track's dataset stays loaded for an attendee; a test leaves the stack
+# as it found it (a topic holds one dataset: the README's ml-1m load needs
+# 'ratings' free)
+trap '$PANCAKE data drop lab-100k > /dev/null 2>&1; rm -rf "$tmp"' EXIT
 # the attendee's progress is not the test's: its own state folder
 export PANCAKE_STATE="$tmp/state"
 unset PANCAKE_LABS PANCAKE_MODELS PANCAKE_LAB_DATASET
