@@ -220,38 +220,12 @@ static int must_run(struct lab_ctx *c, const struct lab *l, const struct lab_ste
 
 /* ---- progress changes (run under labprog_update's lock) ---- */
 
-struct change {
-	const char *lab, *step;
-	int set_current, mark_done, add_hint, hints_max, forget;
-	int hints;                 /* out: hints used after the change */
-};
-
-static int apply(struct labprog *p, void *ctx)
-{
-	struct change *ch = ctx;
-	struct labprog_step *e;
-
-	if (ch->forget)
-		labprog_forget(p, ch->lab);
-	if (ch->set_current)
-		labprog_set_current(p, ch->lab, ch->step);
-	if (ch->mark_done || ch->add_hint) {
-		e = labprog_get(p, ch->lab, ch->step, 1);
-		if (ch->mark_done)
-			e->done_at = (int64_t)time(NULL);
-		if (ch->add_hint && e->hints < ch->hints_max)
-			e->hints++;
-		ch->hints = e->hints;
-	}
-	return 0;
-}
-
-static int change(struct lab_ctx *c, struct change *ch, unsigned flags)
+static int change(struct lab_ctx *c, struct labprog_change *ch, unsigned flags)
 {
 	struct buf err = BUF_INIT;
 	int ret = RC_OK;
 
-	if (labprog_update(c->run.state, apply, ch, flags, &err))
+	if (labprog_update(c->run.state, labprog_change_apply, ch, flags, &err))
 		ret = cli_fail(RC_FAILED, "%s", err.s);
 	buf_release(&err);
 	return ret;
@@ -360,7 +334,7 @@ static int lab_show(struct lab_ctx *c)
 static int enter_step(struct lab_ctx *c, struct labprog *p, const struct lab *l,
 		      const struct lab_step *s)
 {
-	struct change ch = { l->name, s->name, 1, 0, 0, 0, 0, 0 };
+	struct labprog_change ch = { l->name, s->name, 1, 0, 0, 0, 0, 0 };
 	int ret = must_run(c, l, s, LAB_SETUP);
 
 	if (ret)
@@ -406,7 +380,7 @@ static int lab_start(struct lab_ctx *c)
 /* runs the check; marks the step done when it passes. RC_OK, RC_FAILED (printed) */
 static int do_check(struct lab_ctx *c, const struct lab *l, const struct lab_step *s)
 {
-	struct change ch = { l->name, s->name, 0, 1, 0, 0, 0, 0 };
+	struct labprog_change ch = { l->name, s->name, 0, 1, 0, 0, 0, 0 };
 	struct labrun_result res;
 	struct buf msg = BUF_INIT;
 	char *log = labrun_log(&c->run, l, s, LAB_CHECK);
@@ -518,7 +492,7 @@ static int lab_hint(struct lab_ctx *c)
 	const struct lab *l;
 	const struct lab_step *s;
 	struct labprog p;
-	struct change ch = { NULL, NULL, 0, 0, 1, 0, 0, 0 };
+	struct labprog_change ch = { NULL, NULL, 0, 0, 1, 0, 0, 0 };
 	int ret, i;
 
 	if ((ret = with_step(c, "hint", &l, &s, &p)))
@@ -563,7 +537,7 @@ static int lab_reset(struct lab_ctx *c)
 	const struct lab_step *s;
 	struct labprog p;
 	struct buf err = BUF_INIT;
-	struct change ch = { NULL, NULL, 1, 0, 0, 0, 1, 0 };
+	struct labprog_change ch = { NULL, NULL, 1, 0, 0, 0, 1, 0 };
 	size_t i;
 	int ret;
 
@@ -571,7 +545,7 @@ static int lab_reset(struct lab_ctx *c)
 		return cli_bad_usage("lab", "'lab reset' takes at most one LAB");
 	if (labprog_read(&p, c->run.state, &err)) {
 		/* the way out of a corrupt file: keep it aside, start over */
-		ret = change(c, &(struct change){ 0 }, LABPROG_DISCARD_CORRUPT);
+		ret = change(c, &(struct labprog_change){ 0 }, LABPROG_DISCARD_CORRUPT);
 		if (!ret)
 			printf("%s\nkept it aside; the labs start over\n", err.s);
 		buf_release(&err);

@@ -327,3 +327,23 @@ out:
 	free(lock);
 	return ret;
 }
+
+int labprog_change_apply(struct labprog *p, void *ctx)
+{
+	struct labprog_change *ch = ctx;
+	struct labprog_step *e;
+
+	if (ch->forget)
+		labprog_forget(p, ch->lab);
+	if (ch->set_current)
+		labprog_set_current(p, ch->lab, ch->step);
+	if (ch->mark_done || ch->add_hint) {
+		e = labprog_get(p, ch->lab, ch->step, 1);
+		if (ch->mark_done)
+			e->done_at = (int64_t)time(NULL);
+		if (ch->add_hint && e->hints < ch->hints_max)
+			e->hints++;
+		ch->hints = e->hints;
+	}
+	return 0;
+}

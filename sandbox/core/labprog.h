@@ -50,6 +50,19 @@ typedef int (*labprog_fn)(struct labprog *p, void *ctx);
 int labprog_update(const char *dir, labprog_fn fn, void *ctx, unsigned flags,
 		   struct buf *err);
 
+/*
+ * The changes the commands and the labs screen make, for labprog_update
+ * with labprog_change_apply as `fn` and the change as `ctx`: forget a
+ * lab's progress, make a step current, mark it done, reveal one more hint
+ * (up to hints_max); `hints` comes back with the hints revealed after it.
+ */
+struct labprog_change {
+	const char *lab, *step;
+	int set_current, mark_done, add_hint, hints_max, forget;
+	int hints;                 /* out */
+};
+int labprog_change_apply(struct labprog *p, void *ctx);
+
 /* the entry of a step; NULL, or with `create` a new empty one; borrowed */
 struct labprog_step *labprog_get(struct labprog *p, const char *lab, const char *step,
 				 int create);

@@ -308,33 +308,6 @@ static void on_line(const char *line, int is_stderr, void *ctx)
 	add_line(ctx, line, is_stderr);
 }
 
-/* a progress change, under labprog's lock */
-struct change {
-	const char *lab, *step;
-	int set_current, mark_done, add_hint, hints_max, forget;
-	int hints;               /* out: the hints revealed after it */
-};
-
-static int apply(struct labprog *pr, void *ctx)
-{
-	struct change *ch = ctx;
-	struct labprog_step *e;
-
-	if (ch->forget)
-		labprog_forget(pr, ch->lab);
-	if (ch->set_current)
-		labprog_set_current(pr, ch->lab, ch->step);
-	if (ch->mark_done || ch->add_hint) {
-		e = labprog_get(pr, ch->lab, ch->step, 1);
-		if (ch->mark_done)
-			e->done_at = (int64_t)time(NULL);
-		if (ch->add_hint && e->hints < ch->hints_max)
-			e->hints++;
-		ch->hints = e->hints;
-	}
-	return 0;
-}
-
 /* 0 done, 1 stopped, -1 failed with `why` */
 static int must(struct labspane *p, const struct lab *l, const struct lab_step *s,
 		enum lab_action a, struct buf *why)
@@ -370,10 +343,10 @@ static int must(struct labspane *p, const struct lab *l, const struct lab_step *
 static int start_step(struct labspane *p, const struct lab *l, const struct lab_step *s,
 		      struct buf *why)
 {
-	struct change ch = { l->name, s->name, 1, 0, 0, 0, 0, 0 };
+	struct labprog_change ch = { l->name, s->name, 1, 0, 0, 0, 0, 0 };
 	int ret = must(p, l, s, LAB_SETUP, why);
 
-	if (!ret && labprog_update(p->run.state, apply, &ch, 0, why))
+	if (!ret && labprog_update(p->run.state, labprog_change_apply, &ch, 0, why))
 		ret = -1;
 	return ret;
 }
@@ -382,7 +355,7 @@ static int start_step(struct labspane *p, const struct lab *l, const struct lab_
 static int check(struct labspane *p, const struct lab *l, const struct lab_step *s,
 		 struct buf *why)
 {
-	struct change ch = { l->name, s->name, 0, 1, 0, 0, 0, 0 };
+	struct labprog_change ch = { l->name, s->name, 0, 1, 0, 0, 0, 0 };
 	struct labrun_result res;
 	struct buf msg = BUF_INIT;
 	int ret;
@@ -402,7 +375,7 @@ static int check(struct labspane *p, const struct lab *l, const struct lab_step 
 	else if (res.end != LABRUN_EXITED)
 		labrun_describe(&res, &msg);
 	if (labrun_ok(&res)) {
-		if (labprog_update(p->run.state, apply, &ch, 0, why)) {
+		if (labprog_update(p->run.state, labprog_change_apply, &ch, 0, why)) {
 			ret = -1;
 			goto out;
 		}
@@ -453,7 +426,7 @@ static int run_commands(struct labspane *p, const struct lab *l, const struct la
 
 static int reset_lab(struct labspane *p, const struct lab *l, struct buf *why)
 {
-	struct change ch = { l->name, l->steps[0].name, 1, 0, 0, 0, 1, 0 };
+	struct labprog_change ch = { l->name, l->steps[0].name, 1, 0, 0, 0, 1, 0 };
 	size_t i;
 	int ret;
 
@@ -464,7 +437,8 @@ static int reset_lab(struct labspane *p, const struct lab *l, struct buf *why)
 		return -1;
 	if ((ret = must(p, l, &l->steps[0], LAB_SETUP, why)))
 		return ret;
-	if (labprog_update(p->run.state, apply, &ch, LABPROG_DISCARD_CORRUPT, why))
+	if (labprog_update(p->run.state, labprog_change_apply, &ch, LABPROG_DISCARD_CORRUPT,
+			   why))
 		return -1;
 	buf_addf(why, "%s is back at its start: %s/%s", l->name, l->name, l->steps[0].name);
 	return 0;
@@ -725,7 +699,7 @@ static void key_hint(void *pane, struct pane_ctx *c)
 	struct labspane *p = pane;
 	const struct lab *l;
 	const struct lab_step *s;
-	struct change ch = { NULL, NULL, 0, 0, 1, 0, 0, 0 };
+	struct labprog_change ch = { NULL, NULL, 0, 0, 1, 0, 0, 0 };
 	struct buf err = BUF_INIT;
 
 	if (!ready(p, c))
@@ -739,7 +713,7 @@ static void key_hint(void *pane, struct pane_ctx *c)
 	ch.lab = l->name;
 	ch.step = s->name;
 	ch.hints_max = (int)s->front.hints.n;
-	if (labprog_update(p->run.state, apply, &ch, 0, &err))
+	if (labprog_update(p->run.state, labprog_change_apply, &ch, 0, &err))
 		poller_event(c->m, NOTE_INFO, "labs", "%s", err.s);
 	else if (ch.hints == ch.hints_max && prog_of(p, p->lab, p->step) &&
 		 prog_of(p, p->lab, p->step)->hints == ch.hints)
