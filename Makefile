@@ -159,7 +159,7 @@ bench: pancake
 # fuzzing: tests/fuzz/fuzz-NAME.c, seeds in tests/fuzz/corpus/NAME/. The
 # parsers are compiled into each binary, with the fuzzing compiler's own
 # instrumentation, rather than taken from the $(CC)-built $(LIB).
-FUZZ_TARGETS := docker-stream cql service dataset model route feedback framing lab markdown
+FUZZ_TARGETS := docker-stream cql service dataset model route feedback framing lab markdown prom
 FUZZ_SECONDS ?= 30
 FUZZ_CC      ?= $(shell command -v clang 2>/dev/null || command -v clang-14 2>/dev/null)
 FUZZ_LIB_SRC := $(wildcard sandbox/util/*.c) sandbox/clients/docker-stream.c \
