@@ -29,6 +29,7 @@
 
 #include "clients/kafka.h"
 #include "core/catalog.h"
+#include "core/servingloc.h"
 #include "clients/redis.h"
 #include "ledger.h"
 #include "model/keys.h"
@@ -1066,6 +1067,14 @@ static enum MHD_Result metrics(struct MHD_Connection *conn, struct state *st)
 		buf_addf(&b, "pancake_arm_pulls_total{variant=\"%s\",policy=\"%s\"} %llu\n",
 			 arms[i].name, bandit_policy_name(S.bandit.policy),
 			 (unsigned long long)arms[i].pulls);
+	if (S.bandit.policy == BANDIT_AB) {
+		/* the bandits move their shares themselves: only A/B has weights */
+		buf_addstr(&b, "# HELP pancake_arm_weight A/B weight of each arm (relative).\n"
+			   "# TYPE pancake_arm_weight gauge\n");
+		for (int i = 0; i < n; i++)
+			buf_addf(&b, "pancake_arm_weight{variant=\"%s\"} %g\n", arms[i].name,
+				 arms[i].weight);
+	}
 	buf_addstr(&b, "# HELP pancake_arm_rewards_total Summed rewards per arm.\n"
 		   "# TYPE pancake_arm_rewards_total counter\n");
 	for (int i = 0; i < n; i++)
@@ -1694,7 +1703,7 @@ int server_run(const struct server_opts *o)
 {
 	struct buf err = BUF_INIT;
 	pthread_t tick;
-	int ret = 1, have_tick = 0;
+	int ret = 1, have_tick = 0, announced = 0;
 	char *name = NULL;
 
 	memset(&S, 0, sizeof(S));
@@ -1778,6 +1787,13 @@ int server_run(const struct server_opts *o)
 		cache = xcalloc((size_t)1 << CACHE_BITS, sizeof(*cache));
 	if (listen_start(&addr))
 		goto out;
+	/* found by the launcher and `pancake serving` while it listens */
+	if (servingloc_announce(o->bind, o->port, &err) == 0)
+		announced = 1;
+	else if (!o->quiet)
+		fprintf(stderr, "serving: warning: %s: the launcher will not list this serving\n",
+			err.s);
+	buf_reset(&err);
 	if (pthread_create(&tick, NULL, ticker, NULL) == 0)
 		have_tick = 1;
 	{
@@ -1799,6 +1815,8 @@ int server_run(const struct server_opts *o)
 		usleep(10 * 1000);
 	ret = 0;
 out:
+	if (announced)
+		servingloc_withdraw();
 	S.stop = 1;
 	if (have_tick)
 		pthread_join(tick, NULL);
