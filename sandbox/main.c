@@ -117,6 +117,27 @@ const struct command cmd_table[] = {
 	  "  --labs DIR         another track (default $PANCAKE_LABS, else labs/)\n"
 	  "  Ctrl-C stops a running action's whole process group; progress stays as it was\n"
 	  "  (exit 130). Each action's last output is in the state folder, <lab>/<step>/.\n" },
+	{ "serving", cmd_serving, CMD_JSON, "serving status [--url HOST:PORT] [--interval S] [--json] | recommend USER [--k N] [--variant V] [--json] | feedback REQUEST_ID ITEM [--reward R] [--json]",
+	  "Watch a serving and try it: its live figures from /metrics, one user's\n"
+	  "recommendations with titles and genres, feedback on one of them. The\n"
+	  "launcher's serving screen (key S) shows the same, refreshed every second.\n"
+	  "Without --url: the first that answers of the stack's serving container\n"
+	  "(PANCAKE_SERVING_PORT_8080, default 8080) and the serving processes\n"
+	  "running on this host (each announces itself in the state folder).",
+	  "  status             up or down and why; req/s and p50/p99 latency per route\n"
+	  "                     between two samples of /metrics; answers per source;\n"
+	  "                     errors; swaps; the model behind each variant; the\n"
+	  "                     experiment's arms: policy or weight, pulls, rewards,\n"
+	  "                     reward rate with its 95% interval, selection probability\n"
+	  "    --interval S     seconds between the two samples (default 1)\n"
+	  "  recommend USER     USER's recommendations, each item with its title and\n"
+	  "                     genres from the dataset the model was trained on\n"
+	  "    --k N            how many (default 10, at most 100)\n"
+	  "    --variant V      from this variant, not the experiment's choice\n"
+	  "  feedback REQUEST_ID ITEM   a reward for an answer (its request_id) and item\n"
+	  "    --reward R       0 to 1 (default 1: a click)\n"
+	  "  --url HOST:PORT    this serving, not the ones found\n"
+	  "  --json             machine-readable output\n" },
 	{ "launcher", cmd_launcher, 0, "launcher [--mono] [--data] [--pane NAME] [--labs DIR]",
 	  "Open the terminal launcher: services live, logs, start/stop/restart keys,\n"
 	  "(key D) the data screen: datasets, loads with a progress bar per store,\n"
