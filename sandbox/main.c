@@ -120,7 +120,7 @@ const struct command cmd_table[] = {
 	{ "serving", cmd_serving, CMD_JSON, "serving status [--url HOST:PORT] [--interval S] [--json] | recommend USER [--k N] [--variant V] [--json] | feedback REQUEST_ID ITEM [--reward R] [--json]",
 	  "Watch a serving and try it: its live figures from /metrics, one user's\n"
 	  "recommendations with titles and genres, feedback on one of them. The\n"
-	  "launcher's serving screen (key S) shows the same, refreshed every second.\n"
+	  "launcher's serving screen (key V) shows the same, refreshed every second.\n"
 	  "Without --url: the first that answers of the stack's serving container\n"
 	  "(PANCAKE_SERVING_PORT_8080, default 8080) and the serving processes\n"
 	  "running on this host (each announces itself in the state folder).",
@@ -141,11 +141,13 @@ const struct command cmd_table[] = {
 	{ "launcher", cmd_launcher, 0, "launcher [--mono] [--data] [--pane NAME] [--labs DIR]",
 	  "Open the terminal launcher: services live, logs, start/stop/restart keys,\n"
 	  "(key D) the data screen: datasets, loads with a progress bar per store,\n"
-	  "verify, and (key L) the labs screen: the workshop's steps, run, check, hint,\n"
-	  "solve. It is what 'pancake' with no command opens on a terminal.",
+	  "verify, (key L) the labs screen: the workshop's steps, run, check, hint,\n"
+	  "solve, and (key V) the serving screen: a serving's live figures and its\n"
+	  "experiment, a user's recommendations. It is what 'pancake' with no command\n"
+	  "opens on a terminal.",
 	  "  --mono             no colors\n"
 	  "  --data             open on the data screen (--pane data)\n"
-	  "  --pane NAME        open on this screen: services, data or labs\n"
+	  "  --pane NAME        open on this screen: services, data, labs or serving\n"
 	  "  --labs DIR         the labs screen's track (default $PANCAKE_LABS, else labs/)\n" },
 	{ "help", cmd_help, 0, "help [COMMAND]", "Show the commands, or one command's help.", "" },
 	{ NULL, NULL, 0, NULL, NULL, NULL },

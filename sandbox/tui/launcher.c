@@ -673,6 +673,8 @@ static void handle_key(struct launcher *l, int ch)
 			return;
 	}
 	l->dirty = 1;
+	if (ops->input && ops->input(cur_state(l), &l->ctx, ch))
+		return;
 	for (i = 0; i < ops->nkeys; i++)
 		if (ops->keys[i].key == ch) {
 			ops->keys[i].fn(cur_state(l), &l->ctx);

@@ -62,6 +62,12 @@ struct pane_ops {
 	int (*busy)(void *pane, char *what, size_t size);
 	/* on leaving: asks its work to stop soon, no wait; may be NULL */
 	void (*cancel)(void *pane);
+	/*
+	 * Sees every key first (the help's and a resize aside): 1 when it took
+	 * it, as an open prompt takes what is typed into it, Esc included. May
+	 * be NULL.
+	 */
+	int (*input)(void *pane, struct pane_ctx *c, int ch);
 	const struct pane_key *keys;  /* its own, before the switching and the frame's keys */
 	size_t nkeys;
 };

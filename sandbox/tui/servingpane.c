@@ -1,0 +1,934 @@
+/*
+ * servingpane: the launcher's serving screen: a serving's live figures
+ * from /metrics (core/servingmon), sparklines of req/s and p99, the
+ * experiment's arms with bars, one user's recommendations with titles and
+ * feedback on them. A thread of its own polls once a second, only while
+ * the screen is shown, and asks for recommendations; the UI thread only
+ * draws what it left under the pane's lock.
+ */
+#include "core/servingloc.h"
+#include "core/servingmon.h"
+#include "core/servingrec.h"
+#include "tui/colors.h"
+#include "tui/pane.h"
+#include "tui/table.h"
+#include "tui/text.h"
+#include "util/clock.h"
+#include "util/xalloc.h"
+
+#include <curses.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define POLL_S 1.0               /* between two samples of /metrics */
+#define SHOWN_S 2.5              /* not drawn for this long: another screen is shown */
+#define LOCS_S 5.0               /* the servings found again this often while shown */
+#define HIST 240                 /* samples kept for the sparklines: 4 minutes */
+#define ASK_K 10
+#define ASK_TIMEOUT_MS 3000
+#define USER_DIGITS 10
+
+/* one recommended item as drawn (copied: the titles stay the worker's) */
+struct shown_item {
+	uint32_t item;
+	double score;
+	char title[128];
+	char genres[160];
+	int year;
+	char outcome[48];        /* "" or what its feedback got: "rewarded (a)", "refused 409" */
+};
+
+struct servingpane {
+	pthread_t th;
+	int started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	/* under lock: what the UI asks of the worker */
+	int stop;
+	double drawn_at;         /* the last draw: polls only while recent */
+	int idle;                /* the worker waits for a draw to poll again */
+	int pick;                /* the endpoint wanted (index in locs), -1: the first that answers */
+	int pick_changed;
+	uint32_t ask_user;
+	int ask;                 /* a recommendation is asked */
+	char fb_id[32];
+	uint32_t fb_item;
+	int fb;                  /* a feedback is asked ... */
+	int fb_row;              /* ... for this row */
+	/* under lock: what the worker found */
+	struct servingloc locs[SERVINGLOC_MAX];
+	int nlocs;
+	int cur;                 /* the endpoint watched, -1 none yet */
+	struct servingmon_status st;
+	int have_st;
+	double down_since;       /* clock_s() when it went down, 0 up */
+	double rps_hist[HIST], p99_hist[HIST];   /* ring, NaN: down */
+	int hist_n, hist_head;
+	int busy;                /* a recommendation or feedback is under way */
+	char rec_head[256];      /* "user 12: variant a (model ...), source model, ..." */
+	char rec_note[400];      /* titles' note, or a failure */
+	int rec_failed;
+	char request_id[32];
+	struct shown_item items[ASK_K];
+	int nitems;
+	char news[256];          /* for the events line, taken by changed() */
+	int news_bad;
+	unsigned version;        /* bumped on every change */
+	/* the UI thread's own */
+	unsigned seen_version;
+	int prompt;              /* the user id prompt is open */
+	char typed[USER_DIGITS + 1];
+	int sel;                 /* the selected item */
+	int utf8;
+};
+
+/* ---- the worker ---- */
+
+/* the worker's own, never touched by the UI thread */
+struct worker_state {
+	struct servingmon mon;
+	int have_mon;
+	struct servingrec_titles titles;
+	double locs_at;
+};
+
+static void news(struct servingpane *p, int bad, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void news(struct servingpane *p, int bad, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->news, sizeof(p->news), fmt, ap);
+	va_end(ap);
+	p->news_bad = bad;
+}
+
+static void hist_push(struct servingpane *p, double rps, double p99)
+{
+	p->rps_hist[p->hist_head] = rps;
+	p->p99_hist[p->hist_head] = p99;
+	p->hist_head = (p->hist_head + 1) % HIST;
+	if (p->hist_n < HIST)
+		p->hist_n++;
+}
+
+/* the servings found (under lock); keeps the one watched by its address */
+static void refresh_locs(struct servingpane *p, struct worker_state *w)
+{
+	struct servingloc locs[SERVINGLOC_MAX];
+	int n = servingloc_list(locs, SERVINGLOC_MAX);
+	char was[80] = "";
+
+	pthread_mutex_lock(&p->lock);
+	if (p->cur >= 0)
+		servingloc_addr(&p->locs[p->cur], was, sizeof(was));
+	memcpy(p->locs, locs, sizeof(locs));
+	p->nlocs = n;
+	if (p->cur >= 0) {
+		p->cur = -1;
+		for (int i = 0; i < n; i++) {
+			char a[80];
+			servingloc_addr(&locs[i], a, sizeof(a));
+			if (!strcmp(a, was))
+				p->cur = i;
+		}
+		if (p->cur < 0 && w->have_mon) {
+			/* gone (a host serving that stopped): the first that answers next */
+			servingmon_release(&w->mon);
+			w->have_mon = 0;
+		}
+	}
+	p->version++;
+	pthread_mutex_unlock(&p->lock);
+	w->locs_at = clock_s();
+}
+
+/* watches endpoint `i` from now on (under lock) */
+static void watch(struct servingpane *p, struct worker_state *w, int i)
+{
+	char addr[80];
+
+	if (w->have_mon)
+		servingmon_release(&w->mon);
+	servingloc_addr(&p->locs[i], addr, sizeof(addr));
+	servingmon_init(&w->mon, addr);
+	w->have_mon = 1;
+	p->cur = i;
+	p->hist_n = p->hist_head = 0;
+	p->have_st = 0;
+	p->down_since = 0;
+}
+
+/* one sample of the endpoint watched; the first time, the first endpoint that answers */
+static void poll_once(struct servingpane *p, struct worker_state *w)
+{
+	struct servingmon_status *st = xcalloc(1, sizeof(*st));
+	int first = 0;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->pick_changed && p->pick >= 0 && p->pick < p->nlocs) {
+		watch(p, w, p->pick);
+		p->pick_changed = 0;
+	} else if (!w->have_mon && p->nlocs) {
+		first = 1;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (first) {
+		/* none chosen yet: try each (a refusal on loopback is at once) */
+		int i, chosen = 0;
+		for (i = 0; i < p->nlocs; i++) {
+			struct servingmon m;
+			char addr[80];
+			servingloc_addr(&p->locs[i], addr, sizeof(addr));
+			servingmon_init(&m, addr);
+			int up = servingmon_sample(&m, st) == 0;
+			servingmon_release(&m);
+			if (up) {
+				chosen = i;
+				break;
+			}
+		}
+		pthread_mutex_lock(&p->lock);
+		watch(p, w, chosen);
+		pthread_mutex_unlock(&p->lock);
+	}
+	if (!w->have_mon)
+		goto out;
+	servingmon_sample(&w->mon, st);
+	pthread_mutex_lock(&p->lock);
+	if (p->have_st && p->st.up && !st->up) {
+		p->down_since = clock_s();
+		news(p, 1, "serving at %s is down: %s", st->addr, st->reason);
+	} else if (p->have_st && !p->st.up && st->up) {
+		news(p, 0, "serving at %s is back up", st->addr);
+		p->down_since = 0;
+	} else if (!p->have_st && !st->up) {
+		p->down_since = clock_s();
+	}
+	p->st = *st;
+	p->have_st = 1;
+	/* the first sample after a start has no rate: it starts the curves only once known */
+	if (!st->up)
+		hist_push(p, NAN, NAN);
+	else if (st->interval_s > 0)
+		hist_push(p, st->rps, st->p99_ms);
+	p->version++;
+	pthread_mutex_unlock(&p->lock);
+out:
+	free(st);
+}
+
+static void do_ask(struct servingpane *p, struct worker_state *w, const char *addr, uint32_t user)
+{
+	struct servingrec_answer *a = xcalloc(1, sizeof(*a));
+	struct servingapi_result r;
+	int ret = servingrec_ask(addr, user, ASK_K, NULL, ASK_TIMEOUT_MS, &w->titles, a, &r, NULL);
+
+	pthread_mutex_lock(&p->lock);
+	p->busy = 0;
+	p->rec_failed = ret != 0;
+	p->nitems = 0;
+	p->request_id[0] = '\0';
+	if (ret) {
+		snprintf(p->rec_head, sizeof(p->rec_head), "user %u", user);
+		snprintf(p->rec_note, sizeof(p->rec_note), "no recommendations from %s: %s", addr,
+			 r.reason);
+	} else {
+		snprintf(p->rec_head, sizeof(p->rec_head), "user %u: variant %s (model %s), source %s, "
+			 "p %.2f, request %s", user, a->r.variant, a->r.version, a->r.source,
+			 a->r.probability, a->r.request_id);
+		snprintf(p->request_id, sizeof(p->request_id), "%s", a->r.request_id);
+		if (w->titles.n)
+			snprintf(p->rec_note, sizeof(p->rec_note), "titles from dataset %s",
+				 w->titles.dataset);
+		else
+			snprintf(p->rec_note, sizeof(p->rec_note), "%s", w->titles.note);
+		for (int i = 0; i < a->r.n && i < ASK_K; i++) {
+			struct shown_item *it = &p->items[p->nitems++];
+			const struct servingrec_movie *m = a->movies[i];
+			memset(it, 0, sizeof(*it));
+			it->item = a->r.items[i].item;
+			it->score = a->r.items[i].score;
+			if (m) {
+				snprintf(it->title, sizeof(it->title), "%s", m->title);
+				snprintf(it->genres, sizeof(it->genres), "%s", m->genres);
+				it->year = m->year;
+			}
+		}
+	}
+	p->sel = 0;
+	p->version++;
+	pthread_mutex_unlock(&p->lock);
+	free(a);
+}
+
+static void do_feedback(struct servingpane *p, const char *addr, const char *id, uint32_t item,
+			int row)
+{
+	struct servingapi_feedback fb;
+	struct servingapi_result r;
+	int ret = servingapi_feedback(addr, id, item, 1.0, ASK_TIMEOUT_MS, &fb, &r, NULL);
+
+	pthread_mutex_lock(&p->lock);
+	p->busy = 0;
+	if (row < p->nitems && p->items[row].item == item) {
+		if (ret == 0)
+			snprintf(p->items[row].outcome, sizeof(p->items[row].outcome), "rewarded (%s)",
+				 fb.variant);
+		else
+			snprintf(p->items[row].outcome, sizeof(p->items[row].outcome), "refused %d",
+				 r.http_status);
+	}
+	if (ret == 0)
+		news(p, 0, "feedback on item %u of %s: reward 1 attributed to variant %s", item, id,
+		     fb.variant);
+	else
+		news(p, 1, "feedback on item %u of %s: %s", item, id, r.reason);
+	p->version++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *worker(void *arg)
+{
+	struct servingpane *p = arg;
+	struct worker_state w;
+	double next_poll = 0;
+
+	memset(&w, 0, sizeof(w));
+	servingrec_titles_init(&w.titles);
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		double now = clock_s();
+		int shown = now - p->drawn_at < SHOWN_S;
+		char addr[80] = "";
+
+		if (p->cur >= 0)
+			servingloc_addr(&p->locs[p->cur], addr, sizeof(addr));
+		if (p->ask) {
+			uint32_t user = p->ask_user;
+			p->ask = 0;
+			pthread_mutex_unlock(&p->lock);
+			do_ask(p, &w, addr, user);
+			pthread_mutex_lock(&p->lock);
+			continue;
+		}
+		if (p->fb) {
+			char id[32];
+			uint32_t item = p->fb_item;
+			int row = p->fb_row;
+			snprintf(id, sizeof(id), "%s", p->fb_id);
+			p->fb = 0;
+			pthread_mutex_unlock(&p->lock);
+			do_feedback(p, addr, id, item, row);
+			pthread_mutex_lock(&p->lock);
+			continue;
+		}
+		if (shown && (now >= next_poll || p->pick_changed)) {
+			p->idle = 0;
+			pthread_mutex_unlock(&p->lock);
+			if (!w.locs_at || now - w.locs_at >= LOCS_S)
+				refresh_locs(p, &w);
+			next_poll = now + POLL_S;
+			poll_once(p, &w);
+			pthread_mutex_lock(&p->lock);
+			continue;
+		}
+		if (!shown) {
+			/* another screen: nothing until a draw wakes us */
+			p->idle = 1;
+			pthread_cond_wait(&p->wake, &p->lock);
+			continue;
+		}
+		struct timespec until;
+		double t = next_poll - clock_s();
+		clock_gettime(CLOCK_REALTIME, &until);
+		if (t > 0) {
+			until.tv_sec += (time_t)t;
+			until.tv_nsec += (long)((t - (double)(time_t)t) * 1e9);
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&p->wake, &p->lock, &until);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (w.have_mon)
+		servingmon_release(&w.mon);
+	servingrec_titles_release(&w.titles);
+	return NULL;
+}
+
+/* ---- drawing (UI thread, the pane's lock held) ---- */
+
+static void rule(int y, const char *title, const char *right)
+{
+	table_rule(y, title, right, colors_attr(UI_PANE));
+}
+
+static const char *fmt_ms(char *out, size_t size, double v)
+{
+	if (!isfinite(v))
+		snprintf(out, size, "-");
+	else
+		snprintf(out, size, v < 10 ? "%.2f" : v < 1000 ? "%.0f" : "%.1fs", v < 1000 ? v : v / 1000);
+	return out;
+}
+
+static const char *fmt_rate(char *out, size_t size, double v)
+{
+	snprintf(out, size, v < 10 ? "%.1f" : "%.0f", v);
+	return out;
+}
+
+/* the last `w` values of a ring as a sparkline at (y, x); NaN (down) as a gap */
+static void sparkline(const struct servingpane *p, const double *ring, int y, int x, int w,
+		      double *max_out)
+{
+	static const char *const blocks[] = { "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
+		"\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88" };
+	static const char ascii[] = "_.-:=+*#";
+	int n = p->hist_n < w ? p->hist_n : w;
+	double max = 0;
+
+	for (int i = 0; i < n; i++) {
+		double v = ring[(p->hist_head - n + i + HIST) % HIST];
+		if (isfinite(v) && v > max)
+			max = v;
+	}
+	*max_out = max;
+	for (int i = 0; i < n; i++) {
+		double v = ring[(p->hist_head - n + i + HIST) % HIST];
+		int level;
+		if (!isfinite(v)) {
+			table_put(y, x + i, " ", 1, A_NORMAL);
+			continue;
+		}
+		level = max > 0 ? (int)(v / max * 7 + 0.5) : 0;
+		if (level > 7)
+			level = 7;
+		if (p->utf8) {
+			table_put(y, x + i, blocks[level], 1, colors_attr(UI_GOOD));
+		} else {
+			char c[2] = { ascii[level], 0 };
+			table_put(y, x + i, c, 1, colors_attr(UI_GOOD));
+		}
+	}
+}
+
+/* "[####....]" of w cells + 2 at (y, x) */
+static void bar(int y, int x, int w, double f, enum ui_color c)
+{
+	int fill = isfinite(f) ? (int)(f * w + 0.5) : 0;
+
+	if (fill > w)
+		fill = w;
+	if (fill < 0)
+		fill = 0;
+	mvaddch(y, x, '[');
+	for (int i = 0; i < w; i++)
+		mvaddch(y, x + 1 + i, (chtype)(i < fill ? '#' : '.') |
+			(i < fill ? colors_attr(c) : colors_attr(UI_DIM)));
+	mvaddch(y, x + 1 + w, ']');
+}
+
+static void draw_endpoints(struct servingpane *p, int y)
+{
+	int x = table_put(y, 0, "e ", COLS, colors_attr(UI_KEY));
+
+	if (!p->nlocs) {
+		table_fit(y, x, "looking for servings...", COLS - x, colors_attr(UI_DIM));
+		return;
+	}
+	for (int i = 0; i < p->nlocs && x < COLS; i++) {
+		char text[128];
+		attr_t a = colors_attr(UI_DIM);
+		if (i == p->cur) {
+			a = p->have_st ? colors_attr(p->st.up ? UI_GOOD : UI_BAD) | A_BOLD : A_BOLD;
+			a |= A_REVERSE;
+		}
+		snprintf(text, sizeof(text), "%s %s:%d", p->locs[i].label, p->locs[i].host,
+			 p->locs[i].port);
+		x += table_fit(y, x, text, COLS - x, a);
+		x += table_put(y, x, "  ", COLS - x, A_NORMAL);
+	}
+}
+
+static void draw_status(struct servingpane *p, int y)
+{
+	const struct servingmon_status *st = &p->st;
+	char text[512], a[16], b[16];
+
+	if (!p->have_st) {
+		table_fit(y, 0, p->cur >= 0 ? "asking /metrics..." : "", COLS, colors_attr(UI_DIM));
+		return;
+	}
+	if (!st->up) {
+		snprintf(text, sizeof(text), "DOWN %s: %s (for %.0f s; asking again every second)",
+			 st->addr, st->reason, p->down_since ? clock_s() - p->down_since : 0);
+		table_wrap(y, 0, text, COLS, 1, colors_attr(UI_BAD) | A_BOLD);
+		return;
+	}
+	int x = table_put(y, 0, "UP ", COLS, colors_attr(UI_GOOD) | A_BOLD);
+	snprintf(text, sizeof(text), "%s  %s req/s  p99 %s ms  5xx %llu  redis err %llu  kafka err "
+		 "%llu  swaps %llu/%llu failed", st->addr, fmt_rate(a, sizeof(a), st->rps),
+		 fmt_ms(b, sizeof(b), st->p99_ms), (unsigned long long)st->http_5xx,
+		 (unsigned long long)st->redis_errors, (unsigned long long)st->kafka_errors,
+		 (unsigned long long)st->swaps, (unsigned long long)st->swap_failures);
+	table_fit(y, x, text, COLS - x, colors_attr(st->http_5xx || st->swap_failures ? UI_WAIT :
+						    UI_NORMAL));
+}
+
+static void draw_sparks(struct servingpane *p, int y, int rows)
+{
+	char label[48], a[16];
+	double max;
+	int lw = 22, w = COLS - lw;
+
+	if (w < 8 || rows < 1)
+		return;
+	sparkline(p, p->rps_hist, y, lw, w, &max);
+	snprintf(label, sizeof(label), "req/s (max %s)", fmt_rate(a, sizeof(a), max));
+	table_cell(y, 0, lw - 1, TABLE_LEFT, label, colors_attr(UI_DIM));
+	if (rows < 2)
+		return;
+	sparkline(p, p->p99_hist, y + 1, lw, w, &max);
+	snprintf(label, sizeof(label), "p99 ms (max %s)", fmt_ms(a, sizeof(a), max));
+	table_cell(y + 1, 0, lw - 1, TABLE_LEFT, label, colors_attr(UI_DIM));
+}
+
+/* the routes, busiest first; returns the rows used */
+static int draw_routes(struct servingpane *p, int y, int rows)
+{
+	const struct servingmon_status *st = &p->st;
+	int order[SERVINGMON_ROUTES], n = 0, used = 0;
+
+	if (rows < 2)
+		return 0;
+	for (int i = 0; i < st->nroutes; i++)
+		order[n++] = i;
+	/* by requests since start, the most first (a stable order from sample to sample) */
+	for (int i = 1; i < n; i++)
+		for (int k = i; k > 0 && st->routes[order[k]].requests > st->routes[order[k - 1]].requests; k--) {
+			int t = order[k];
+			order[k] = order[k - 1];
+			order[k - 1] = t;
+		}
+	mvhline(y, 0, ' ' | colors_attr(UI_HEADER), COLS);
+	table_put(y, 0, "ROUTE             REQ/S   P50 MS   P99 MS   REQUESTS       5XX", COLS,
+		  colors_attr(UI_HEADER));
+	used++;
+	for (int i = 0; i < n && used < rows; i++, used++) {
+		const struct servingmon_route *r = &st->routes[order[i]];
+		char text[160], a[16], b[16], c[16];
+		snprintf(text, sizeof(text), "%-16s %6s %8s %8s %10llu %9llu", r->name,
+			 fmt_rate(a, sizeof(a), r->rps), fmt_ms(b, sizeof(b), r->p50_ms),
+			 fmt_ms(c, sizeof(c), r->p99_ms), (unsigned long long)r->requests,
+			 (unsigned long long)r->errors);
+		table_fit(y + used, 0, text, COLS, colors_attr(r->errors ? UI_WAIT : UI_NORMAL));
+	}
+	return used;
+}
+
+static void draw_sources(struct servingpane *p, int y)
+{
+	const struct servingmon_status *st = &p->st;
+	char text[256], r[16];
+	size_t used = 0;
+
+	used += (size_t)snprintf(text, sizeof(text), "answers from");
+	for (int s = 0; s < SM_SOURCES && used < sizeof(text); s++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "  %s %s/s (%llu)",
+					 servingmon_source_name(s),
+					 fmt_rate(r, sizeof(r), st->source_rps[s]),
+					 (unsigned long long)st->sources[s]);
+	table_fit(y, 0, text, COLS, A_NORMAL);
+}
+
+static const struct servingmon_variant *variant_of(const struct servingmon_status *st,
+						   const char *name)
+{
+	for (int i = 0; i < st->nvariants; i++)
+		if (!strcmp(st->variants[i].name, name))
+			return &st->variants[i];
+	return NULL;
+}
+
+/* a row per arm: its model, policy or weight, a bar of its pulls, probability, reward rate */
+static int draw_arms(struct servingpane *p, int y, int rows)
+{
+	const struct servingmon_status *st = &p->st;
+	int used = 0, bw = COLS >= 100 ? 20 : COLS >= 80 ? 10 : 6;
+
+	if (rows < 2 || !st->narms)
+		return 0;
+	char head[160];
+	snprintf(head, sizeof(head), "%-10s %-12s %-8s %-*s  %%    PROB  RATE (95%%)      PULLS",
+		 "ARM", "MODEL", "WEIGHT", bw + 2, "SHARE");
+	mvhline(y, 0, ' ' | colors_attr(UI_HEADER), COLS);
+	table_put(y, 0, head, COLS, colors_attr(UI_HEADER));
+	used++;
+	for (int i = 0; i < st->narms && used < rows; i++, used++) {
+		const struct servingmon_arm *a = &st->arms[i];
+		const struct servingmon_variant *v = variant_of(st, a->name);
+		char w[16], text[200], rate[48], prob[16];
+		int x = 0;
+
+		if (isfinite(a->weight))
+			snprintf(w, sizeof(w), "%g", a->weight);
+		else
+			snprintf(w, sizeof(w), "%s", a->policy);
+		table_cell(y + used, x, 10, TABLE_LEFT, a->name, A_BOLD);
+		x += 11;
+		table_cell(y + used, x, 12, TABLE_LEFT, v ? v->version : "?", A_NORMAL);
+		x += 13;
+		table_cell(y + used, x, 8, TABLE_LEFT, w, colors_attr(UI_DIM));
+		x += 9;
+		if (x + bw + 2 >= COLS)
+			continue;
+		bar(y + used, x, bw, a->pull_share, UI_GOOD);
+		x += bw + 3;
+		if (isfinite(a->rate))
+			snprintf(rate, sizeof(rate), "%.3f (%.2f-%.2f)", a->rate, a->rate_lo, a->rate_hi);
+		else
+			snprintf(rate, sizeof(rate), "- (no feedback)");
+		snprintf(prob, sizeof(prob), isfinite(a->probability) ? "%.2f" : "-", a->probability);
+		snprintf(text, sizeof(text), "%3.0f%%  %4s  %-16s %llu", 100 * a->pull_share, prob, rate,
+			 (unsigned long long)a->pulls);
+		table_fit(y + used, x, text, COLS - x, A_NORMAL);
+	}
+	return used;
+}
+
+static void draw_recs(struct servingpane *p, int y, int rows)
+{
+	if (rows < 1)
+		return;
+	if (p->prompt) {
+		char text[96];
+		snprintf(text, sizeof(text), "user id: %s_   (Enter asks, Esc cancels)", p->typed);
+		table_fit(y, 0, text, COLS, colors_attr(UI_WAIT) | A_BOLD);
+		return;
+	}
+	if (p->busy) {
+		table_fit(y, 0, "asking serving...", COLS, colors_attr(UI_WAIT));
+		return;
+	}
+	if (!p->rec_head[0]) {
+		table_fit(y, 0, "u asks for a user's recommendations; f then rewards the selected item",
+			  COLS, colors_attr(UI_DIM));
+		return;
+	}
+	table_fit(y, 0, p->rec_head, COLS, A_BOLD);
+	if (rows < 2)
+		return;
+	table_fit(y + 1, 0, p->rec_note, COLS, colors_attr(p->rec_failed ? UI_BAD : UI_DIM));
+	int top = 0, list = rows - 2;
+	if (list <= 0)
+		return;
+	if (p->sel >= list)
+		top = p->sel - list + 1;
+	for (int i = 0; i < list && top + i < p->nitems; i++) {
+		const struct shown_item *it = &p->items[top + i];
+		int sel = top + i == p->sel, row = y + 2 + i;
+		attr_t a = sel ? colors_attr(UI_SELECTED) : A_NORMAL;
+		char text[320];
+
+		if (sel)
+			mvhline(row, 0, ' ' | a, COLS);
+		/* the feedback's outcome before the title: a narrow screen cuts the genres, not it */
+		if (it->title[0])
+			snprintf(text, sizeof(text), "%s%2d %6u %6.3f  %s%s%s%s%s%.0d%s  %s", sel ? ">" : " ",
+				 top + i + 1, it->item, it->score, it->outcome[0] ? "[" : "", it->outcome,
+				 it->outcome[0] ? "] " : "", it->title, it->year ? " (" : "", it->year,
+				 it->year ? ")" : "", it->genres);
+		else
+			snprintf(text, sizeof(text), "%s%2d %6u %6.3f  %s%s%s(no title)", sel ? ">" : " ",
+				 top + i + 1, it->item, it->score, it->outcome[0] ? "[" : "", it->outcome,
+				 it->outcome[0] ? "] " : "");
+		table_fit(row, 0, text, COLS, a);
+	}
+}
+
+static void servingpane_draw(struct servingpane *p, int y, int rows)
+{
+	char right[96] = "";
+
+	if (p->have_st && p->st.up && p->st.policy[0])
+		snprintf(right, sizeof(right), "%d variant%s, %s", p->st.nvariants,
+			 p->st.nvariants == 1 ? "" : "s", p->st.policy);
+	rule(y, "serving: live from /metrics", right);
+	if (rows < 2)
+		return;
+	draw_endpoints(p, y + 1);
+	if (rows < 3)
+		return;
+	draw_status(p, y + 2);
+	y += 3;
+	rows -= 3;
+	if (rows < 1)
+		return;
+	/*
+	 * The rest: the recommendations at the bottom (their rule, then a line,
+	 * or a head, a note and the items), and above them the sparklines, the
+	 * routes, the sources and the arms, each getting what is left.
+	 */
+	int rec_rows = p->prompt || p->busy || !p->rec_head[0] ? 1 : 2 + p->nitems;
+	if (rec_rows > rows / 2)
+		rec_rows = rows / 2 > 1 ? rows / 2 : 1;
+	int left = rows - rec_rows - 1;
+	if (left < 0) {
+		rec_rows = rows;
+		left = 0;
+	}
+	if (p->have_st && p->st.up && left > 0) {
+		int y0 = y, arms = p->st.narms ? 1 + p->st.narms : 0;
+		int spark = left >= 12 ? 2 : left >= 8 ? 1 : 0;
+		/* the arms before the routes: the experiment is what this screen is for */
+		if (arms > left - spark)
+			arms = left - spark;
+		int routes = left - spark - arms - 1;
+		if (routes > 1 + p->st.nroutes)
+			routes = 1 + p->st.nroutes;
+		draw_sparks(p, y, spark);
+		y += spark;
+		y += draw_routes(p, y, routes < 2 ? 0 : routes);
+		if (y < y0 + left - arms) {
+			draw_sources(p, y);
+			y++;
+		}
+		draw_arms(p, y, arms);
+		y = y0 + left;
+	} else if (left > 0) {
+		draw_sparks(p, y, left < 2 ? left : 2);
+		y += left;
+	}
+	if (left >= 0 && rows > rec_rows) {
+		rule(y, "recommendations", p->request_id[0] ? p->request_id : NULL);
+		y++;
+	}
+	draw_recs(p, y, rec_rows);
+}
+
+/* ---- the pane ---- */
+
+static void *new(struct pane_ctx *c)
+{
+	struct servingpane *p = xcalloc(1, sizeof(*p));
+
+	(void)c;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	p->cur = -1;
+	p->pick = -1;
+	if (pthread_create(&p->th, NULL, worker, p) == 0)
+		p->started = 1;
+	return p;
+}
+
+static void free_pane(void *pane)
+{
+	struct servingpane *p = pane;
+
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	if (p->started)
+		pthread_join(p->th, NULL);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+static void enter(void *pane, struct pane_ctx *c)
+{
+	struct servingpane *p = pane;
+
+	(void)c;
+	pthread_mutex_lock(&p->lock);
+	p->drawn_at = clock_s();
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void draw(void *pane, struct pane_ctx *c, int y, int rows)
+{
+	struct servingpane *p = pane;
+
+	(void)c;
+	pthread_mutex_lock(&p->lock);
+	p->drawn_at = clock_s();
+	if (p->idle) {
+		p->idle = 0;
+		pthread_cond_signal(&p->wake);	/* shown again: polls start again */
+	}
+	/* the locale is set once the screen is: known at the first draw */
+	p->utf8 = strcmp(text_ellipsis(), "...") != 0;
+	if (rows >= 2)
+		servingpane_draw(p, y, rows);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static int changed(void *pane, struct pane_ctx *c)
+{
+	struct servingpane *p = pane;
+	char text[256] = "";
+	int ret, bad = 0;
+
+	pthread_mutex_lock(&p->lock);
+	ret = p->version != p->seen_version;
+	p->seen_version = p->version;
+	if (p->news[0]) {
+		snprintf(text, sizeof(text), "%s", p->news);
+		bad = p->news_bad;
+		p->news[0] = '\0';
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (text[0])
+		poller_event(c->m, bad ? NOTE_FAILED : NOTE_INFO, "serving", "%s", text);
+	return ret;
+}
+
+/* ---- keys ---- */
+
+static void key_endpoint(void *pane, struct pane_ctx *c)
+{
+	struct servingpane *p = pane;
+
+	(void)c;
+	pthread_mutex_lock(&p->lock);
+	if (p->nlocs) {
+		p->pick = ((p->cur < 0 ? -1 : p->cur) + 1) % p->nlocs;
+		p->pick_changed = 1;
+		pthread_cond_signal(&p->wake);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void key_user(void *pane, struct pane_ctx *c)
+{
+	struct servingpane *p = pane;
+
+	(void)c;
+	p->prompt = 1;
+	p->typed[0] = '\0';
+}
+
+static void key_feedback(void *pane, struct pane_ctx *c)
+{
+	struct servingpane *p = pane;
+	const char *why = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->busy)
+		why = "wait: serving is being asked";
+	else if (!p->nitems || !p->request_id[0])
+		why = "no recommendation to reward yet: u asks for a user's";
+	else {
+		snprintf(p->fb_id, sizeof(p->fb_id), "%s", p->request_id);
+		p->fb_item = p->items[p->sel].item;
+		p->fb_row = p->sel;
+		p->fb = 1;
+		p->busy = 1;
+		pthread_cond_signal(&p->wake);
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (why)
+		poller_event(c->m, NOTE_INFO, "serving", "%s", why);
+}
+
+static void key_up(void *pane, struct pane_ctx *c)
+{
+	struct servingpane *p = pane;
+
+	(void)c;
+	pthread_mutex_lock(&p->lock);
+	if (p->sel > 0)
+		p->sel--;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void key_down(void *pane, struct pane_ctx *c)
+{
+	struct servingpane *p = pane;
+
+	(void)c;
+	pthread_mutex_lock(&p->lock);
+	if (p->sel < p->nitems - 1)
+		p->sel++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+#define ESC 27
+
+/* the user id prompt takes every key while open */
+static int input(void *pane, struct pane_ctx *c, int ch)
+{
+	struct servingpane *p = pane;
+	size_t n = strlen(p->typed);
+
+	if (!p->prompt)
+		return 0;
+	if (ch >= '0' && ch <= '9') {
+		if (n < USER_DIGITS) {
+			p->typed[n] = (char)ch;
+			p->typed[n + 1] = '\0';
+		}
+	} else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n) {
+		p->typed[n - 1] = '\0';
+	} else if (ch == ESC) {
+		p->prompt = 0;
+	} else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
+		unsigned long long user = strtoull(p->typed, NULL, 10);
+		if (!n || user > UINT32_MAX) {
+			poller_event(c->m, NOTE_INFO, "serving", "a user id is a number up to %u",
+				     UINT32_MAX);
+			return 1;
+		}
+		p->prompt = 0;
+		pthread_mutex_lock(&p->lock);
+		if (p->cur < 0) {
+			pthread_mutex_unlock(&p->lock);
+			poller_event(c->m, NOTE_INFO, "serving", "no serving found yet to ask");
+			return 1;
+		}
+		p->ask_user = (uint32_t)user;
+		p->ask = 1;
+		p->busy = 1;
+		pthread_cond_signal(&p->wake);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return 1;
+}
+
+static const struct pane_key keys[] = {
+	{ 'e',      "e",      "endpoint", key_endpoint, "watch the next serving found (the stack's, host processes)" },
+	{ 'u',      "u",      "user",     key_user,     "ask for a user's recommendations (type the id, Enter; Esc cancels)" },
+	{ 'f',      "f",      "feedback", key_feedback, "reward the selected recommended item (reward 1, a click)" },
+	{ KEY_UP,   "Up k",   NULL,       key_up,       "select the previous recommended item" },
+	{ 'k',      NULL,     NULL,       key_up,       NULL },
+	{ KEY_DOWN, "Down j", NULL,       key_down,     "select the next recommended item" },
+	{ 'j',      NULL,     NULL,       key_down,     NULL },
+};
+
+const struct pane_ops serving_pane = {
+	.name = "serving",
+	.title = "serving screen",
+	.about = "the serving screen: live metrics, the experiment, recommendations",
+	.full = 1,
+	.new = new,
+	.free = free_pane,
+	.enter = enter,
+	.draw = draw,
+	.changed = changed,
+	.input = input,
+	.keys = keys,
+	.nkeys = ARRAY_SIZE(keys),
+};
