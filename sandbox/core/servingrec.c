@@ -137,10 +137,11 @@ int servingrec_ask(const char *addr, uint32_t user, int k, const char *variant, 
 		return ret;
 	variant_dataset(addr, out->r.variant, timeout_ms, out->dataset, sizeof(out->dataset));
 	if (!out->dataset[0]) {
+		char q[QUOTE_BUF];
 		titles_clear(t);
 		t->dataset[0] = '\0';
 		snprintf(t->note, sizeof(t->note), "no titles: /metrics does not say which dataset "
-			 "variant '%s' was trained on", out->r.variant);
+			 "variant %s was trained on", quote(q, out->r.variant));
 		return 0;
 	}
 	if (servingrec_titles_load(t, out->dataset))
