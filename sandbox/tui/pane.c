@@ -10,7 +10,8 @@
 #define PANES(PANE) \
 	PANE(services_pane, 0) \
 	PANE(data_pane,     'D') \
-	PANE(labs_pane,     'L')
+	PANE(labs_pane,     'L') \
+	PANE(models_pane,   'M')
 
 #define DECLARE(ops, key) extern const struct pane_ops ops;
 #define ROW(ops, key) { &ops, key },
