@@ -161,17 +161,18 @@ bench: pancake
 # parsers are compiled into each binary, with the fuzzing compiler's own
 # instrumentation, rather than taken from the $(CC)-built $(LIB).
 FUZZ_TARGETS := docker-stream cql service dataset model route feedback framing lab markdown \
-           chart
+           progress chart
 FUZZ_SECONDS ?= 30
 FUZZ_CC      ?= $(shell command -v clang 2>/dev/null || command -v clang-14 2>/dev/null)
 FUZZ_LIB_SRC := $(wildcard sandbox/util/*.c) sandbox/clients/docker-stream.c \
            sandbox/clients/cql.c sandbox/core/service.c sandbox/core/lab.c \
-           sandbox/model/model.c services/serving/route.c \
+           sandbox/model/model.c sandbox/model/progress.c services/serving/route.c \
            sandbox/tui/markdown.c sandbox/tui/text.c sandbox/tui/chart.c
 FUZZ_DEPS    := $(FUZZ_LIB_SRC) $(wildcard sandbox/util/*.h) \
            sandbox/clients/docker-stream.h sandbox/clients/cql.h \
            sandbox/core/service.h sandbox/core/dataset.h sandbox/core/lab.h \
-           sandbox/model/model.h sandbox/tui/markdown.h sandbox/tui/text.h sandbox/tui/chart.h \
+           sandbox/model/model.h sandbox/model/progress.h sandbox/tui/markdown.h sandbox/tui/text.h \
+           sandbox/tui/chart.h \
            services/serving/route.h tests/fuzz/fuzz.h
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -pthread $(WARN) -O1 -g \
            -fno-omit-frame-pointer -fno-sanitize-recover=all -Isandbox \
