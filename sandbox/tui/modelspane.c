@@ -133,8 +133,11 @@ struct modelspane {
 	char job_cand[41], job_prod[41]; /* the refs when it started */
 	double job_started, job_ended;
 	size_t job_seen;
+	enum modeljob_state job_state;   /* as it ended */
 	char job_status[400];            /* how it went, once ended */
 	enum ui_color job_color;
+	char last[400];                  /* the newest outcome: a job's, a promote's... */
+	enum ui_color last_color;
 	struct progress_event last_iter, last_pub;
 	int have_iter, have_pub;
 	int iters;                       /* asked for */
@@ -297,11 +300,16 @@ static int parse_diff(const char *text, struct drow **out, size_t *n)
 		snprintf(r->key, sizeof(r->key), "%s", key);
 		value_text(a, r->a, sizeof(r->a));
 		value_text(b, r->b, sizeof(r->b));
-		if (json_is_number(delta) && json_is_number(pct))
-			snprintf(r->delta, sizeof(r->delta), "%+.4f (%+.2f%%)", json_number_value(delta),
-				 json_number_value(pct));
-		else if (json_is_number(delta))
-			snprintf(r->delta, sizeof(r->delta), "%+.4f", json_number_value(delta));
+		if (json_is_number(delta)) {
+			/* counts (predicted, cold) differ by whole numbers */
+			const char *f = json_is_integer(a) && json_is_integer(b) ? "%+.0f" : "%+.4f";
+			size_t used = (size_t)snprintf(r->delta, sizeof(r->delta), f,
+						       json_number_value(delta));
+
+			if (json_is_number(pct) && used < sizeof(r->delta))
+				snprintf(r->delta + used, sizeof(r->delta) - used, " (%+.2f%%)",
+					 json_number_value(pct));
+		}
 		if (dir >= 0 && json_is_number(a) && json_is_number(b) &&
 		    json_number_value(a) != json_number_value(b)) {
 			int b_higher = json_number_value(b) > json_number_value(a);
@@ -726,6 +734,9 @@ static void job_ended(struct modelspane *p, struct pane_ctx *c)
 			 "is current", p->job_name, secs, version[0] ? version : "?");
 		p->job_color = UI_GOOD;
 	}
+	p->job_state = st;
+	snprintf(p->last, sizeof(p->last), "%s", p->job_status);
+	p->last_color = p->job_color;
 	poller_event(c->m, NOTE_INFO, "models", "%s", p->job_status);
 	modeljob_free(p->job);
 	p->job = NULL;
@@ -847,6 +858,7 @@ static void train_start(struct modelspane *p, struct pane_ctx *c)
 	p->job_ended = 0;
 	p->job_seen = 0;
 	p->job_status[0] = '\0';
+	p->job_state = MODELJOB_RUNNING;
 	p->have_iter = 0;
 	p->iters = f->iters;
 	job_refs(p);
@@ -884,6 +896,7 @@ static void publish_start(struct modelspane *p, struct pane_ctx *c)
 	p->job_ended = 0;
 	p->job_seen = 0;
 	p->job_status[0] = '\0';
+	p->job_state = MODELJOB_RUNNING;
 	p->have_pub = 0;
 	job_refs(p);
 	p->detail = DT_PUBLISH;
@@ -1131,8 +1144,8 @@ static void key_promote(void *pane, struct pane_ctx *c)
 	short_of(was, prod);
 	p->confirm = 'p';
 	snprintf(p->confirm_id, sizeof(p->confirm_id), "%s", id);
-	snprintf(p->confirm_text, sizeof(p->confirm_text), "promote %s? production %s -> %s: "
-		 "y promotes, any other key: no", sid, was, sid);
+	snprintf(p->confirm_text, sizeof(p->confirm_text), "promote %s? production %s -> %s  "
+		 "y: yes, other key: no", sid, was, sid);
 }
 
 static void key_rollback(void *pane, struct pane_ctx *c)
@@ -1222,25 +1235,25 @@ enum col { C_VERSION, C_REFS, C_RMSE, C_NDCG, C_PREC, C_DATASET, C_RANK, C_KIND,
 	   C_ITERS, C_WHEN, NCOLS };
 
 static const struct table_col columns[NCOLS] = {
-	[C_VERSION] = { "VERSION",   8, 12, 9, TABLE_LEFT },
+	[C_VERSION] = { "VERSION",  12, 12, 9, TABLE_LEFT },
 	[C_REFS]    = { "REFS",      9, 20, 8, TABLE_LEFT },
 	[C_RMSE]    = { "RMSE",      6,  6, 7, TABLE_RIGHT },
 	[C_NDCG]    = { "NDCG@10",   7,  7, 6, TABLE_RIGHT },
 	[C_PREC]    = { "P@10",      6,  6, 5, TABLE_RIGHT },
 	[C_DATASET] = { "DATASET",   8, 16, 4, TABLE_LEFT },
 	[C_RANK]    = { "RANK",      4,  4, 3, TABLE_RIGHT },
-	[C_KIND]    = { "KIND",      8,  8, 2, TABLE_LEFT },
+	[C_KIND]    = { "KIND",      4,  8, 2, TABLE_LEFT },
 	[C_LAMBDA]  = { "LAMBDA",    6,  6, 1, TABLE_RIGHT },
 	[C_ITERS]   = { "ITERS",     5,  5, 1, TABLE_RIGHT },
 	[C_WHEN]    = { "WHEN",     11, 11, 0, TABLE_LEFT },
 };
 
-static void row_text(const struct mrow *r, int refs_w, char text[NCOLS][48])
+static void row_text(const struct mrow *r, const int *width, char text[NCOLS][48])
 {
 	time_t t = (time_t)r->time;
 
 	snprintf(text[C_VERSION], 48, "%s", r->short_id);
-	if (refs_w >= 20)
+	if (width[C_REFS] >= 20)
 		snprintf(text[C_REFS], 48, "%s%s%s", r->production ? "production" : "",
 			 r->production && r->candidate ? " " : "", r->candidate ? "candidate" : "");
 	else
@@ -1251,7 +1264,8 @@ static void row_text(const struct mrow *r, int refs_w, char text[NCOLS][48])
 	fixed(text[C_PREC], 48, r->prec);
 	snprintf(text[C_DATASET], 48, "%s", r->dataset[0] ? r->dataset : "-");
 	snprintf(text[C_RANK], 48, r->rank ? "%d" : "-", r->rank);
-	snprintf(text[C_KIND], 48, "%s", r->kind[0] ? r->kind : "-");
+	/* "expl" and "impl" where "explicit" does not fit */
+	snprintf(text[C_KIND], 48, "%.*s", width[C_KIND] < 8 ? 4 : 47, r->kind[0] ? r->kind : "-");
 	if (isnan(r->lambda))
 		snprintf(text[C_LAMBDA], 48, "-");
 	else
@@ -1292,7 +1306,7 @@ static void draw_list(struct modelspane *p, int y, int rows)
 		int sel = p->top + (size_t)i == p->sel;
 		attr_t a = sel ? colors_attr(UI_SELECTED) : colors_attr(UI_NORMAL);
 
-		row_text(r, width[C_REFS], text);
+		row_text(r, width, text);
 		if (sel)
 			mvhline(y + i, 0, ' ' | a, COLS);
 		mark[0] = sel ? '>' : ' ';
@@ -1391,9 +1405,9 @@ static void draw_train(struct modelspane *p, int y, int rows)
 		fixed(b, sizeof(b), it->train_rmse);
 		fixed(d, sizeof(d), it->test_rmse);
 		fixed(e, sizeof(e), it->ndcg);
-		snprintf(text, sizeof(text), "iteration %d/%d  %.2f s  loss %s  train rmse %s  test "
-			 "rmse %s  ndcg@10 %s", it->iter, it->iters ? it->iters : p->iters,
-			 it->seconds, a, b, d, e);
+		snprintf(text, sizeof(text), "iteration %d/%d: loss %s, rmse train %s test %s, "
+			 "ndcg@10 %s, %.2f s", it->iter, it->iters ? it->iters : p->iters, a, b, d, e,
+			 it->seconds);
 	} else {
 		snprintf(text, sizeof(text), "iteration 0/%d: reading the dataset...", p->iters);
 	}
@@ -1592,12 +1606,9 @@ static void draw_status(struct modelspane *p, int y)
 		snprintf(text, sizeof(text), "%s %s (%s) for %.0f s: c cancels",
 			 job_words[p->job_kind], p->job_name, p->job_what, now - p->job_started);
 		color = UI_WAIT;
-	} else if (p->job_status[0]) {
-		snprintf(text, sizeof(text), "%s", p->job_status);
-		color = p->job_color;
-	} else if (p->outcome[0]) {
-		snprintf(text, sizeof(text), "%s", p->outcome);
-		color = p->outcome_bad ? UI_BAD : UI_GOOD;
+	} else if (p->last[0]) {
+		snprintf(text, sizeof(text), "%s", p->last);
+		color = p->last_color;
 	} else {
 		snprintf(text, sizeof(text), "t trains a model, d d diffs two, p promotes, R rolls "
 			 "back, P publishes, F folds in new ratings");
@@ -1605,16 +1616,27 @@ static void draw_status(struct modelspane *p, int y)
 	table_fit(y, 0, text, COLS, colors_attr(color));
 }
 
+/* "3.2 ms", or "-" before there is a figure */
+static void millis(char *out, size_t size, double ms)
+{
+	if (isnan(ms))
+		snprintf(out, size, "-");
+	else
+		snprintf(out, size, "%.1f ms", ms);
+}
+
 static void draw_fold(struct modelspane *p, int y)
 {
 	char text[400];
 
-	if (p->fold && p->have_fold)
-		snprintf(text, sizeof(text), "fold-in into production: %llu ratings folded, event to "
-			 "redis p50 %.1f ms p99 %.1f ms (F stops)",
-			 (unsigned long long)p->last_fold.events, p->last_fold.p50_ms,
-			 p->last_fold.p99_ms);
-	else if (p->fold)
+	if (p->fold && p->have_fold) {
+		char p50[24], p99[24];
+
+		millis(p50, sizeof(p50), p->last_fold.p50_ms);
+		millis(p99, sizeof(p99), p->last_fold.p99_ms);
+		snprintf(text, sizeof(text), "fold-in: %llu ratings folded, event to redis p50 %s "
+			 "p99 %s; F stops", (unsigned long long)p->last_fold.events, p50, p99);
+	} else if (p->fold)
 		snprintf(text, sizeof(text), "fold-in into production: starting, waiting for ratings "
 			 "(F stops)");
 	else
@@ -1665,8 +1687,9 @@ static void draw_pane(struct modelspane *p, int y, int rows)
 	if (p->form.open)
 		snprintf(title, sizeof(title), "train a model");
 	else if (p->detail == DT_TRAIN)
-		snprintf(title, sizeof(title), "%s %s", job_running(p) ? "training" : "trained",
-			 p->job_what);
+		snprintf(title, sizeof(title), "%s %s", job_running(p) ? "training" :
+			 p->job_state == MODELJOB_DONE ? "trained" :
+			 p->job_state == MODELJOB_CANCELLED ? "cancelled" : "failed", p->job_what);
 	else if (p->detail == DT_PUBLISH)
 		snprintf(title, sizeof(title), "publish %s", p->job_name);
 	else if (p->detail == DT_DIFF)
@@ -1768,6 +1791,8 @@ static int changed(void *pane, struct pane_ctx *c)
 	if (p->outcome_seq != p->seen_outcome) {
 		p->seen_outcome = p->outcome_seq;
 		memcpy(outcome, p->outcome, sizeof(outcome));
+		memcpy(p->last, p->outcome, sizeof(p->last));
+		p->last_color = p->outcome_bad ? UI_BAD : UI_GOOD;
 		report = 1;
 	}
 	if (p->confirm == 'r' && p->ask_ready) {
@@ -1787,8 +1812,8 @@ static int changed(void *pane, struct pane_ctx *c)
 		} else {
 			short_of(was, prod);
 			p->confirm = 'R';
-			snprintf(p->confirm_text, sizeof(p->confirm_text), "roll back production %s -> "
-				 "%.12s? y rolls back, any other key: no", was, target);
+			snprintf(p->confirm_text, sizeof(p->confirm_text), "roll back? production %s -> "
+				 "%.12s  y: yes, other key: no", was, target);
 		}
 	}
 	/* a running job's clock moves every second: the frame redraws then anyway */
