@@ -1647,7 +1647,7 @@ static void draw_fold(struct modelspane *p, int y)
 static void draw_pane(struct modelspane *p, int y, int rows)
 {
 	char right[64], title[200];
-	int list_rows, fold_rows = p->fold || p->fold_status[0], want, big;
+	int list_rows, fold_rows = p->fold || p->fold_status[0], want, big, chart_min;
 
 	pthread_mutex_lock(&p->lock);
 	p->drawn_at = clock_s();
@@ -1659,8 +1659,12 @@ static void draw_pane(struct modelspane *p, int y, int rows)
 	rows--;
 	/* the list, a status line (and fold-in's), then the detail under its rule */
 	big = p->form.open || p->detail != DT_MODEL;
+	/* the chart's headline and its least size, before a long list */
+	chart_min = !p->form.open && p->detail == DT_TRAIN ? 1 + CHART_MIN_H : 0;
 	want = 1 + (int)(p->nrows ? p->nrows : 1);
 	list_rows = big ? (rows - 2 - fold_rows) / 3 : rows - 2 - fold_rows - 6;
+	if (chart_min && list_rows > rows - 2 - fold_rows - chart_min)
+		list_rows = rows - 2 - fold_rows - chart_min;
 	if (list_rows > want)
 		list_rows = want;
 	if (list_rows < 2)
@@ -1684,6 +1688,9 @@ static void draw_pane(struct modelspane *p, int y, int rows)
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
+	/* short of rows, the chart goes without its rule */
+	if (chart_min && rows - 1 < chart_min)
+		goto detail;
 	if (p->form.open)
 		snprintf(title, sizeof(title), "train a model");
 	else if (p->detail == DT_TRAIN)
@@ -1699,6 +1706,7 @@ static void draw_pane(struct modelspane *p, int y, int rows)
 	rule(y, title, NULL);
 	y++;
 	rows--;
+detail:
 	if (p->form.open)
 		draw_form(p, y, rows);
 	else if (p->detail == DT_TRAIN)
