@@ -1178,6 +1178,12 @@ static void key_yes(void *pane, struct pane_ctx *c)
 	}
 }
 
+static void key_no(void *pane, struct pane_ctx *c)
+{
+	if (!settled(pane, c))
+		note(c, "%s", "nothing to say no to: p promotes, R rolls back, each asking first");
+}
+
 static void key_publish(void *pane, struct pane_ctx *c)
 {
 	if (!settled(pane, c))
@@ -1212,6 +1218,7 @@ static const struct pane_key keys[] = {
 	{ 'p',       "p",          "promote", key_promote,   "make the selected model production (asks first)" },
 	{ 'R',       "R",          NULL,      key_rollback,  "roll production back to the model before it (asks first)" },
 	{ 'y',       "y",          NULL,      key_yes,       "yes to the promote or rollback asked about (any other key: no)" },
+	{ 'n',       "n",          NULL,      key_no,        "no to the promote or rollback asked about" },
 	{ 'P',       "P",          "publish", key_publish,   "publish the selected model's lists to redis and make it current" },
 	{ 'F',       "F",          "foldin",  key_foldin,    "start or stop folding new ratings from kafka into production" },
 };
@@ -1253,10 +1260,10 @@ static void row_text(const struct mrow *r, const int *width, char text[NCOLS][48
 	time_t t = (time_t)r->time;
 
 	snprintf(text[C_VERSION], 48, "%s", r->short_id);
-	if (width[C_REFS] >= 20)
-		snprintf(text[C_REFS], 48, "%s%s%s", r->production ? "production" : "",
-			 r->production && r->candidate ? " " : "", r->candidate ? "candidate" : "");
-	else
+	/* the words where they fit, else "prod cand" */
+	snprintf(text[C_REFS], 48, "%s%s%s", r->production ? "production" : "",
+		 r->production && r->candidate ? " " : "", r->candidate ? "candidate" : "");
+	if ((int)strlen(text[C_REFS]) > width[C_REFS])
 		snprintf(text[C_REFS], 48, "%s%s%s", r->production ? "prod" : "",
 			 r->production && r->candidate ? " " : "", r->candidate ? "cand" : "");
 	fixed(text[C_RMSE], 48, r->rmse);
