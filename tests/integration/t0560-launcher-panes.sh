@@ -89,7 +89,8 @@ export PANCAKE_PROJECT=t0560
 name_of() { sed -n 's/^[[:space:]]*\.name = "\([^"]*\)".*/\1/p' "$1"; }
 home=$(name_of "$(head -1 "$tui_tmp/panes" | cut -d' ' -f3)")
 # no engine: the panes draw at once, whatever the engine does
-tui_start 100 50 "DOCKER_HOST=unix://$tui_tmp/no-engine.sock ./pancake launcher"
+# wide enough for the longest key bar (the labs pane's, with a switch per pane)
+tui_start 140 50 "DOCKER_HOST=unix://$tui_tmp/no-engine.sock ./pancake launcher"
 tui_wait 10 "the launcher did not draw" "q quit"
 while read -r name key file; do
 	if [ "$key" != - ]; then
