@@ -1,7 +1,7 @@
 #!/bin/bash
 # t0560: the pane table (sandbox/tui/pane.c) is the one place a launcher
 # screen is wired in. Every pane a file under sandbox/tui/ defines is in the
-# table; in a real terminal (tmux, 100x50, no engine needed) each pane's '?'
+# table; in a real terminal (tmux, 140x50, no engine needed) each pane's '?'
 # help lists every key of its own table with its text, the key of every
 # other pane with what that pane is, and the frame's keys; its key bar shows
 # its own labels and the other panes' names; the key or Esc goes back home.
