@@ -87,9 +87,10 @@ out:
 	return ret;
 }
 
-/* the log's default place: <state>/jobs/JOB-YYYYmmdd-HHMMSS-PID.log (new string) */
+/* the log's default place: <state>/jobs/JOB-YYYYmmdd-HHMMSS-PID-N.log (new string) */
 static char *default_log(const char *job, struct buf *err)
 {
+	static unsigned seq;	/* two jobs started in one second get two logs */
 	char *dir = xstrfmt("%s/jobs", config_state()), stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -102,7 +103,7 @@ static char *default_log(const char *job, struct buf *err)
 	}
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	path = xstrfmt("%s/%s-%s-%ld.log", dir, job, stamp, (long)getpid());
+	path = xstrfmt("%s/%s-%s-%ld-%u.log", dir, job, stamp, (long)getpid(), ++seq);
 out:
 	free(dir);
 	return path;

@@ -25,6 +25,9 @@ static const char *const kind_names[] = {
 
 enum field_type { F_STR, F_U64, F_INT, F_NUM };
 
+/* a figure's magnitude at most: beyond it a line neither carries nor accepts one */
+#define FIGURE_MAX 1e300
+
 #define K(kind) (1u << (kind))
 
 /* every member an event of a kind carries, in the order lines show them */
@@ -156,7 +159,9 @@ void progress_format(const struct progress_event *ev, struct buf *out)
 			break;
 		case F_NUM:
 			d = *(const double *)(p + f->off);
-			if (isfinite(d))	/* JSON has no NaN: an absent figure is left out */
+			/* JSON has no NaN: an absent figure is left out, and one too
+			 * large to read back once rounded to 10 digits is absent too */
+			if (isfinite(d) && fabs(d) <= FIGURE_MAX)
 				v = json_real(d);
 			break;
 		}
@@ -218,14 +223,14 @@ static int parse_field(const struct field *f, json_t *v, struct progress_event *
 		*(int *)p = (int)i;
 		return 0;
 	case F_NUM:
-		if (!json_is_number(v))
+		if (!json_is_number(v) || fabs(json_number_value(v)) > FIGURE_MAX)
 			goto type;
 		*(double *)p = json_number_value(v);
 		return 0;
 	}
 type:
 	buf_addf(err, "progress line: \"%s\" is not %s", f->name,
-		 f->type == F_STR ? "a string" : f->type == F_NUM ? "a number"
+		 f->type == F_STR ? "a string" : f->type == F_NUM ? "a number in range"
 		 : "a whole number in range");
 	return -1;
 }

@@ -70,6 +70,9 @@ static void test_kinds(void)
 	   same(back.loss, 10), "left-out figures read back as NaN");
 	ev.loss = INFINITY;
 	ok(!round_trip(&ev, &back, &line) && isnan(back.loss), "an infinite figure is left out too");
+	ev.loss = 1.7976931348623157e308;
+	ok(!round_trip(&ev, &back, &line) && isnan(back.loss),
+	   "so is one that would not read back once rounded");
 
 	progress_init(&ev, PROGRESS_PUBLISH);
 	ev.done = 1234;
@@ -154,6 +157,7 @@ static const struct bad bad_lines[] = {
 	{ "{\"event\":\"done\",\"version\":\"0123456789abcdef0123456789abcdef012345678\"}",
 	  "\"version\" is longer than 40" },
 	{ "{\"event\":\"foldin\",\"p99_ms\":NaN}", "not JSON" },
+	{ "{\"event\":\"iter\",\"loss\":1.7976931348623157e308}", "\"loss\" is not a number" },
 	{ "{\"event\":\"iter\"} {\"event\":\"iter\"}", "not JSON" },
 };
 
