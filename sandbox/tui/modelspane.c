@@ -149,7 +149,6 @@ struct modelspane {
 
 	/* fold-in, on its own beside them */
 	struct modeljob *fold;
-	size_t fold_seen;
 	struct progress_event last_fold;
 	int have_fold;
 	double fold_started;
@@ -920,7 +919,6 @@ static void foldin_toggle(struct modelspane *p, struct pane_ctx *c)
 		return;
 	}
 	buf_release(&err);
-	p->fold_seen = 0;
 	p->have_fold = 0;
 	p->fold_started = clock_s();
 	p->fold_status[0] = '\0';
