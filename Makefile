@@ -109,8 +109,9 @@ $(MODEL_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(LIB) $(
 TUI_UNIT := tests/unit/test-text
 $(TUI_UNIT): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h sandbox/tui/%.o
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< sandbox/tui/$*.o
-# markdown wraps with text and keeps its lines in the library's buffers
-TUI_UNIT_LIB := tests/unit/test-markdown
+# markdown wraps with text and keeps its lines in the library's buffers; chart
+# keeps its points and grid text in them
+TUI_UNIT_LIB := tests/unit/test-markdown tests/unit/test-chart
 UNIT_BIN := $(filter-out $(TUI_UNIT_LIB),$(UNIT_BIN)) $(TUI_UNIT_LIB)
 $(TUI_UNIT_LIB): tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h sandbox/tui/%.o \
 		sandbox/tui/text.o $(LIB)
@@ -159,17 +160,19 @@ bench: pancake
 # fuzzing: tests/fuzz/fuzz-NAME.c, seeds in tests/fuzz/corpus/NAME/. The
 # parsers are compiled into each binary, with the fuzzing compiler's own
 # instrumentation, rather than taken from the $(CC)-built $(LIB).
-FUZZ_TARGETS := docker-stream cql service dataset model route feedback framing lab markdown prom
+FUZZ_TARGETS := docker-stream cql service dataset model route feedback framing lab markdown \
+           progress chart prom
 FUZZ_SECONDS ?= 30
 FUZZ_CC      ?= $(shell command -v clang 2>/dev/null || command -v clang-14 2>/dev/null)
 FUZZ_LIB_SRC := $(wildcard sandbox/util/*.c) sandbox/clients/docker-stream.c \
            sandbox/clients/cql.c sandbox/core/service.c sandbox/core/lab.c \
-           sandbox/model/model.c services/serving/route.c \
-           sandbox/tui/markdown.c sandbox/tui/text.c
+           sandbox/model/model.c sandbox/model/progress.c services/serving/route.c \
+           sandbox/tui/markdown.c sandbox/tui/text.c sandbox/tui/chart.c
 FUZZ_DEPS    := $(FUZZ_LIB_SRC) $(wildcard sandbox/util/*.h) \
            sandbox/clients/docker-stream.h sandbox/clients/cql.h \
            sandbox/core/service.h sandbox/core/dataset.h sandbox/core/lab.h \
-           sandbox/model/model.h sandbox/tui/markdown.h sandbox/tui/text.h \
+           sandbox/model/model.h sandbox/model/progress.h sandbox/tui/markdown.h sandbox/tui/text.h \
+           sandbox/tui/chart.h \
            services/serving/route.h tests/fuzz/fuzz.h
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -pthread $(WARN) -O1 -g \
            -fno-omit-frame-pointer -fno-sanitize-recover=all -Isandbox \

@@ -86,13 +86,39 @@ const struct command cmd_table[] = {
 	  "  list [--json]      show the images and their content hashes\n"
 	  "  save FILE [NAME..] write the built images (all, or those named) into FILE\n"
 	  "  load FILE          load a bundle written by 'save'\n" },
-	{ "models", cmd_models, CMD_JSON, "models list [--registry DIR] [--json]",
-	  "List the recommender's trained models in the registry, newest first.\n"
-	  "What 'recommender models list' shows: id, time, production or candidate,\n"
-	  "summary and metrics.",
-	  "  list               every model in the registry\n"
+	{ "models", cmd_models, CMD_JSON, "models list | show REV | diff REV REV | promote [REV] | rollback | train NAME|DIR [--implicit] [--rank N] [--lambda X] [--alpha X] [--iters N] [--split X] [--no-register] | publish [REV] [--redis HOST:PORT] | foldin [REV] [--redis HOST:PORT] [--kafka HOST:PORT] [--for S] [--registry DIR] [--json]",
+	  "The recommender's model registry and its jobs: list, show and compare the\n"
+	  "trained models, move production, and run training, publishing and fold-in\n"
+	  "with their progress as it comes (the launcher's models screen does the same).\n"
+	  "Ctrl-C cancels a job: a training moves no ref, a publish leaves\n"
+	  "pk:rec:current alone, a fold-in stops after its batch.",
+	  "  list               every model, newest first ('recommender models list')\n"
+	  "  show REV           one model's parameters and metrics\n"
+	  "  diff REV REV       parameters and metrics side by side, with deltas\n"
+	  "  promote [REV]      point production at REV (default candidate); prints\n"
+	  "                     production before and after\n"
+	  "  rollback           point production back at what it was before\n"
+	  "  train NAME|DIR     train ALS on a dataset, one line per iteration, and register\n"
+	  "                     it (candidate moves)\n"
+	  "    --implicit       implicit feedback (ratings as strengths)\n"
+	  "    --rank N         factors (default 10)   --iters N   iterations (default 10)\n"
+	  "    --lambda X       regularisation (default 0.1)\n"
+	  "    --alpha X        implicit confidence (default 1)\n"
+	  "    --split X        share held out for the test figures (default 0.2; 0 none)\n"
+	  "    --no-register    train and save only\n"
+	  "  publish [REV]      every user's and item's list into Redis (default candidate),\n"
+	  "                     then pk:rec:current; a progress bar, rate and ETA\n"
+	  "  foldin [REV]       fold new ratings from Kafka into REV's lists (default\n"
+	  "                     production), events and event-to-Redis p50/p99 each second\n"
+	  "    --for S          stop after S seconds (default: at Ctrl-C)\n"
+	  "  --redis HOST:PORT, --kafka HOST:PORT   default: the project's, on 127.0.0.1\n"
 	  "  --registry DIR     the registry (default $PANCAKE_MODELS/registry or models/registry)\n"
-	  "  --json             machine-readable output\n" },
+	  "  --verbose          the recommender's command line and its log's path\n"
+	  "  --json             list, show, diff: as 'recommender models --json'; promote,\n"
+	  "                     rollback: {\"ref\",\"action\",\"before\",\"after\",...}; jobs: their\n"
+	  "                     progress events, one JSON object a line, then one summary\n"
+	  "                     {\"state\",\"version\",\"reason\",\"seconds\",\"log\",\"job\",...}\n"
+	  "  A job's output goes to a log under the state folder's jobs/.\n" },
 	{ "lab", cmd_lab, CMD_JSON, "lab list [--json] | show LAB[/STEP] | start LAB | check [LAB[/STEP]] [--json] | hint [LAB/STEP] | solve [LAB/STEP] | reset [LAB] | next | env [LAB[/STEP]] | test [LAB...] [--tap] [--junit FILE]",
 	  "The workshop: labs of steps, each checked against the real stack.\n"
 	  "Progress is kept per stack (PANCAKE_PROJECT) in the state folder\n"

@@ -1155,6 +1155,23 @@ out:
 	return ret;
 }
 
+int registry_rollback_target(struct registry *r, char id[41], struct buf *err)
+{
+	git_oid cur, target;
+	int ret;
+
+	id[0] = '\0';
+	if ((ret = read_ref(r, REF_PRODUCTION, &cur, err)) < 0)
+		return ret;
+	if (!ret)
+		return fail(err, REGISTRY_ENOTFOUND, "no model 'production' in the registry at '%s': "
+			    "promote one first with '%s'", r->dir, HINT_PROMOTE);
+	if ((ret = rollback_target(r, &cur, &target, err)))
+		return ret;
+	git_oid_tostr(id, 41, &target);
+	return 0;
+}
+
 int registry_production_log(struct registry *r, struct registry_move **out, size_t *n,
 			    struct buf *err)
 {

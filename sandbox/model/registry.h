@@ -117,6 +117,14 @@ int registry_promote(struct registry *r, const char *rev, struct registry_entry 
  */
 int registry_rollback(struct registry *r, struct registry_entry *out, struct buf *err);
 
+/*
+ * Where registry_rollback would move production now, without moving it:
+ * its full id into `id`, so a screen can ask "production X -> Y?" first.
+ * REGISTRY_ENOTFOUND with no production, REGISTRY_ENOHISTORY with no
+ * earlier value, as registry_rollback fails.
+ */
+int registry_rollback_target(struct registry *r, char id[41], struct buf *err);
+
 /* one move of production, from its reflog */
 struct registry_move {
 	char id[41];			/* production after the move */

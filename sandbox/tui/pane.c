@@ -11,7 +11,8 @@
 	PANE(services_pane, 0) \
 	PANE(data_pane,     'D') \
 	PANE(labs_pane,     'L') \
-	PANE(serving_pane,  'V')
+	PANE(serving_pane,  'V') \
+	PANE(models_pane,   'M')
 
 #define DECLARE(ops, key) extern const struct pane_ops ops;
 #define ROW(ops, key) { &ops, key },

@@ -11,9 +11,12 @@
 const char *progname = "pancake";
 void (*die_hook)(void);
 void (*die_message_hook)(const char *msg);
+void (*error_message_hook)(const char *msg);
 
 /* the message with its control bytes escaped: nothing echoed drives the terminal */
-static void report(const char *prefix, const char *fmt, va_list ap, int is_die)
+enum report_kind { R_DIE, R_ERROR, R_OTHER };
+
+static void report(const char *prefix, const char *fmt, va_list ap, enum report_kind kind)
 {
 	char msg[4096];
 	struct buf b = BUF_INIT;
@@ -22,8 +25,10 @@ static void report(const char *prefix, const char *fmt, va_list ap, int is_die)
 	buf_addstr(&b, prefix);
 	quote_text(&b, msg);
 	fprintf(stderr, "%s\n", b.s);
-	if (is_die && die_message_hook)
+	if (kind == R_DIE && die_message_hook)
 		die_message_hook(msg);
+	if (kind == R_ERROR && error_message_hook)
+		error_message_hook(msg);
 	buf_release(&b);
 }
 
@@ -34,7 +39,7 @@ void die(const char *fmt, ...)
 	if (die_hook)
 		die_hook();
 	va_start(ap, fmt);
-	report("fatal: ", fmt, ap, 1);
+	report("fatal: ", fmt, ap, R_DIE);
 	va_end(ap);
 	exit(RC_FAILED);
 }
@@ -44,7 +49,7 @@ int error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	report("error: ", fmt, ap, 0);
+	report("error: ", fmt, ap, R_ERROR);
 	va_end(ap);
 	return -1;
 }
@@ -54,7 +59,7 @@ void warning(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	report("warning: ", fmt, ap, 0);
+	report("warning: ", fmt, ap, R_OTHER);
 	va_end(ap);
 }
 
@@ -67,7 +72,7 @@ void bug_fl(const char *file, int line, const char *fmt, ...)
 		die_hook();
 	snprintf(prefix, sizeof(prefix), "BUG: %s:%d: ", file, line);
 	va_start(ap, fmt);
-	report(prefix, fmt, ap, 0);
+	report(prefix, fmt, ap, R_OTHER);
 	va_end(ap);
 	abort();
 }

@@ -39,5 +39,7 @@ void bug_fl(const char *file, int line, const char *fmt, ...);
 extern void (*die_hook)(void);
 /* called by die() with its message once printed (e.g. to print it as JSON too) */
 extern void (*die_message_hook)(const char *msg);
+/* called by error() with its message once printed (e.g. to report it elsewhere too) */
+extern void (*error_message_hook)(const char *msg);
 
 #endif

@@ -29,6 +29,10 @@
 #include "util/jsonout.h"
 
 #define BATCH 256
+/* progress events: percentiles over at most this many of the newest latencies ... */
+#define RECENT 4096
+/* ... that are at most this old (ms) */
+#define RECENT_MS 10000.0
 
 /* one user's ratings by model item index (what the solve reads) */
 struct ulist {
@@ -57,6 +61,9 @@ struct foldin {
 	uint64_t events, malformed, unknown_item, new_users;
 	double *lat;
 	size_t nlat, lat_alloc;
+	/* the recent window the progress events' percentiles are over */
+	struct { double at, ms; } recent[RECENT];
+	size_t nrecent;			/* ever recorded; the ring holds the last RECENT */
 };
 
 static double wall_ms(void)
@@ -208,17 +215,38 @@ static double pct(const double *sorted, size_t n, double q)
 	return sorted[i ? i - 1 : 0];
 }
 
+/* a "foldin" event: ratings folded so far, p50/p99 over the recent window */
+static void report(const struct foldin *f, double now)
+{
+	static double window[RECENT];
+	struct progress_event ev;
+	size_t n = 0, i, have = f->nrecent < RECENT ? f->nrecent : RECENT;
+
+	progress_init(&ev, PROGRESS_FOLDIN);
+	ev.events = f->events;
+	for (i = 0; i < have; i++)
+		if (now - f->recent[i].at <= RECENT_MS)
+			window[n++] = f->recent[i].ms;
+	if (n) {
+		qsort(window, n, sizeof(double), dcmp);
+		ev.p50_ms = pct(window, n, 0.5);
+		ev.p99_ms = pct(window, n, 0.99);
+	}
+	rec_progress(&ev);
+}
+
 int cmd_foldin(int argc, char **argv)
 {
 	enum { O_DATA = 256, O_TOPIC, O_GROUP, O_KAFKA, O_REDIS, O_TOP, O_MAX, O_DUR,
-	       O_REGISTRY, O_JSON, O_BEGIN };
+	       O_REGISTRY, O_JSON, O_BEGIN, O_PROGRESS };
 	static const struct option longs[] = {
 		{ "data", 1, NULL, O_DATA }, { "topic", 1, NULL, O_TOPIC },
 		{ "group", 1, NULL, O_GROUP }, { "kafka", 1, NULL, O_KAFKA },
 		{ "redis", 1, NULL, O_REDIS }, { "top", 1, NULL, O_TOP },
 		{ "max-events", 1, NULL, O_MAX }, { "duration", 1, NULL, O_DUR },
 		{ "registry", 1, NULL, O_REGISTRY }, { "json", 0, NULL, O_JSON },
-		{ "from-beginning", 0, NULL, O_BEGIN }, { NULL, 0, NULL, 0 },
+		{ "from-beginning", 0, NULL, O_BEGIN }, { "progress-fd", 1, NULL, O_PROGRESS },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *data = NULL, *topic = getenv("PANCAKE_KAFKA_TOPIC"), *group = "pancake-foldin";
 	const char *kafka = NULL, *redis = NULL, *registry = NULL;
@@ -258,6 +286,9 @@ int cmd_foldin(int argc, char **argv)
 		case O_REGISTRY: registry = optarg; break;
 		case O_JSON: json = 1; break;
 		case O_BEGIN: from_beginning = 1; break;
+		case O_PROGRESS:
+			if (rec_progress_open("foldin", optarg)) return 2;
+			break;
 		default: return rec_bad_usage("foldin", "unknown option");
 		}
 	}
@@ -324,7 +355,9 @@ int cmd_foldin(int argc, char **argv)
 		goto out;
 	}
 
-	double start = wall_ms(), last_report = start;
+	rec_progress_start("foldin", 0, "model %s from kafka topic '%s' (group %s) to redis at "
+			   "%s:%d", f.ver, topic, group, rhost, rport);
+	double start = wall_ms(), last_report = start, last_event = start;
 	int announced = 0;
 	while (!rec_interrupted) {
 		int n = 0;
@@ -405,11 +438,18 @@ int cmd_foldin(int argc, char **argv)
 					f.lat = xrealloc(f.lat, sizeof(double) * f.lat_alloc);
 				}
 				f.lat[f.nlat++] = t - (double)batch[i].timestamp_ms;
+				f.recent[f.nrecent % RECENT].at = t;
+				f.recent[f.nrecent % RECENT].ms = t - (double)batch[i].timestamp_ms;
+				f.nrecent++;
 			}
 			kafka_consumer_done(kc, batch[i].partition, batch[i].offset);
 			kafka_record_release(&batch[i]);
 		}
 		f.events += (uint64_t)queued;
+		if (rec_progress_fd >= 0 && t - last_event >= 1000) {
+			report(&f, t);
+			last_event = t;
+		}
 		if (!json && t - last_report > 5000 && f.events) {
 			fprintf(stderr, "  %llu ratings folded in\n", (unsigned long long)f.events);
 			last_report = t;
@@ -418,8 +458,12 @@ int cmd_foldin(int argc, char **argv)
 	if (kafka_consumer_commit(kc, &err))
 		fprintf(stderr, "warning: %s\n", err.s);
 
+	if (rec_progress_fd >= 0)
+		report(&f, wall_ms());
 	qsort(f.lat, f.nlat, sizeof(double), dcmp);
 	double secs = (wall_ms() - start) / 1000;
+	rec_progress_done(f.ver, "folded in %llu rating(s) in %.1f s", (unsigned long long)f.events,
+			  secs);
 	if (json) {
 		json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:f}", "version", f.ver,
 				      "events", (json_int_t)f.events,

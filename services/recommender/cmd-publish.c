@@ -25,7 +25,8 @@ struct pub {
 	const char *ver;
 	struct buf err;
 	uint64_t done, total, keys;
-	double started, shown;
+	uint64_t all;			/* lists of both phases, for the progress events */
+	double started, shown, reported;
 	int tty, failed;
 };
 
@@ -44,6 +45,25 @@ static void progress(struct pub *p, const char *what, int final)
 		fprintf(stderr, "\n");
 }
 
+/* a "publish" event at most five times a second, and the last one always */
+static void report(struct pub *p, int final)
+{
+	struct progress_event ev;
+	double t = clock_s(), secs = t - p->started;
+
+	if (rec_progress_fd < 0 || (!final && t - p->reported < 0.2))
+		return;
+	p->reported = t;
+	progress_init(&ev, PROGRESS_PUBLISH);
+	ev.done = p->keys;
+	ev.total = p->all;
+	if (secs > 0 && p->keys) {
+		ev.rate = p->keys / secs;
+		ev.eta = p->all > p->keys ? (p->all - p->keys) / ev.rate : 0;
+	}
+	rec_progress(&ev);
+}
+
 static int write_user(uint32_t u, const uint32_t *items, const float *scores, int n, void *ctx)
 {
 	struct pub *p = ctx;
@@ -60,6 +80,7 @@ static int write_user(uint32_t u, const uint32_t *items, const float *scores, in
 	p->done++;
 	p->keys++;
 	progress(p, "users", 0);
+	report(p, 0);
 	return rec_interrupted;
 }
 
@@ -80,18 +101,20 @@ static int write_similar(uint32_t i, const uint32_t *items, const float *scores,
 	p->done++;
 	p->keys++;
 	progress(p, "similar", 0);
+	report(p, 0);
 	return rec_interrupted;
 }
 
 int cmd_publish(int argc, char **argv)
 {
-	enum { O_DATA = 256, O_TOP, O_SIMILAR, O_REDIS, O_NOCUR, O_REGISTRY, O_JSON, O_THREADS };
+	enum { O_DATA = 256, O_TOP, O_SIMILAR, O_REDIS, O_NOCUR, O_REGISTRY, O_JSON, O_THREADS,
+	       O_PROGRESS };
 	static const struct option longs[] = {
 		{ "data", 1, NULL, O_DATA }, { "top", 1, NULL, O_TOP },
 		{ "similar", 1, NULL, O_SIMILAR }, { "redis", 1, NULL, O_REDIS },
 		{ "no-current", 0, NULL, O_NOCUR }, { "registry", 1, NULL, O_REGISTRY },
 		{ "json", 0, NULL, O_JSON }, { "threads", 1, NULL, O_THREADS },
-		{ NULL, 0, NULL, 0 },
+		{ "progress-fd", 1, NULL, O_PROGRESS }, { NULL, 0, NULL, 0 },
 	};
 	const char *data = NULL, *redis = NULL, *registry = NULL;
 	long top = 20, similar = 20, threads = sysconf(_SC_NPROCESSORS_ONLN);
@@ -119,6 +142,9 @@ int cmd_publish(int argc, char **argv)
 		case O_JSON: json = 1; break;
 		case O_THREADS:
 			if (rec_int("publish", "--threads", optarg, 1, 256, &threads)) return 2;
+			break;
+		case O_PROGRESS:
+			if (rec_progress_open("publish", optarg)) return 2;
 			break;
 		default: return rec_bad_usage("publish", "unknown option");
 		}
@@ -158,6 +184,9 @@ int cmd_publish(int argc, char **argv)
 	p.ver = ver;
 	p.tty = isatty(2) && !json;
 	p.started = clock_s();
+	p.all = m.nusers + (similar > 0 ? m.nitems : 0);
+	rec_progress_start("publish", p.all, "model %s (%s, rank %u) to redis at %s:%d", ver,
+			   m.dataset, m.rank, host, port);
 	if (!json)
 		fprintf(stderr, "publishing model %s (%s, rank %u) to redis at %s:%d\n", ver,
 			m.dataset, m.rank, host, port);
@@ -188,12 +217,17 @@ int cmd_publish(int argc, char **argv)
 		goto out;
 	}
 	if (rec_interrupted) {
-		fprintf(stderr, "interrupted: %llu lists written under pk:rec:%s:, which "
-			"nothing points at; run the same command again\n",
-			(unsigned long long)p.keys, ver);
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "interrupted: %llu lists written under pk:rec:%s:, "
+			 "which nothing points at; run the same command again",
+			 (unsigned long long)p.keys, ver);
+		fprintf(stderr, "%s\n", msg);
+		rec_progress_fail(msg);
 		ret = 130;
 		goto out;
 	}
+	report(&p, 1);
 
 	/* the meta, then the pointer: a reader never follows it to a partial version */
 	char metakey[64], n1[24], n2[24], n3[24], n4[24], at[24], news[64];
@@ -228,6 +262,8 @@ int cmd_publish(int argc, char **argv)
 		goto out;
 	}
 	double secs = clock_s() - p.started;
+	rec_progress_done(ver, "published %llu lists in %.2f s%s", (unsigned long long)p.keys,
+			  secs, set_current ? "; pk:rec:current points at it" : "");
 	if (json) {
 		json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:I, s:f, s:b, s:I}", "version", ver,
 				      "dataset", m.dataset, "users", (int)m.nusers,

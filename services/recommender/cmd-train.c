@@ -71,6 +71,23 @@ static int on_iter(const struct als_iter *it, const struct model *m, void *ctx)
 	if (it->fixed)
 		json_object_set_new(j, "rows_regularised", json_integer((json_int_t)it->fixed));
 	json_array_append_new(pr->iters, j);
+	if (rec_progress_fd >= 0) {
+		struct progress_event ev;
+
+		progress_init(&ev, PROGRESS_ITER);
+		ev.iter = it->iter;
+		ev.iters = pr->o->p.iters;
+		ev.seconds = it->seconds;
+		ev.loss = it->loss;
+		if (!(m->flags & MODEL_IMPLICIT)) {
+			ev.train_rmse = it->train_rmse;
+			if (pr->ts->ntest)
+				ev.test_rmse = er.rmse;
+		}
+		if (pr->ts->ntest)
+			ev.ndcg = er.ndcg;
+		rec_progress(&ev);
+	}
 	if (!pr->o->json) {
 		fprintf(stderr, "  iter %3d/%d  %6.3f s  loss %.5f", it->iter, pr->o->p.iters,
 			it->seconds, it->loss);
@@ -170,7 +187,7 @@ static int parse(int argc, char **argv, struct train_opts *o)
 	enum {
 		O_RANK = 256, O_LAMBDA, O_ITERS, O_BIASES, O_IMPLICIT, O_ALPHA, O_SOLVER,
 		O_CG, O_THREADS, O_SEED, O_SPLIT, O_K, O_EVAL_USERS, O_OUT, O_REGISTER,
-		O_REGISTRY, O_ONERR, O_JSON, O_FROM,
+		O_REGISTRY, O_ONERR, O_JSON, O_FROM, O_PROGRESS,
 	};
 	static const struct option longs[] = {
 		{ "rank", 1, NULL, O_RANK }, { "lambda", 1, NULL, O_LAMBDA },
@@ -182,7 +199,7 @@ static int parse(int argc, char **argv, struct train_opts *o)
 		{ "eval-users", 1, NULL, O_EVAL_USERS }, { "out", 1, NULL, O_OUT },
 		{ "register", 0, NULL, O_REGISTER }, { "registry", 1, NULL, O_REGISTRY },
 		{ "on-error", 1, NULL, O_ONERR }, { "json", 0, NULL, O_JSON },
-		{ "from", 1, NULL, O_FROM },
+		{ "from", 1, NULL, O_FROM }, { "progress-fd", 1, NULL, O_PROGRESS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct buf err = BUF_INIT;
@@ -257,6 +274,9 @@ static int parse(int argc, char **argv, struct train_opts *o)
 			}
 			break;
 		case O_JSON: o->json = 1; break;
+		case O_PROGRESS:
+			if (rec_progress_open("train", optarg)) return -1;
+			break;
 		case O_FROM:
 			if (!strcmp(optarg, "cassandra"))
 				o->from_cassandra = 1;
@@ -359,18 +379,16 @@ int cmd_train(int argc, char **argv)
 			o.p.implicit ? "implicit" : "explicit", rec_color("\033[0m"), name,
 			nratings, (unsigned long long)ts.ntest, ts.nusers, ts.nitems, o.p.rank,
 			o.p.lambda, o.p.threads);
+	rec_progress_start("train", (uint64_t)o.p.iters, "als %s rank %d on %s",
+			   o.p.implicit ? "implicit" : "explicit", o.p.rank, name);
 	struct progress pr = { .o = &o, .ts = &ts, .iters = iters };
 	int r = als_train(&m, &ts.train, &ts.train_t, &o.p, on_iter, &pr, &err);
 	if (r < 0) {
 		error("%s", err.s);
 		goto out;
 	}
-	if (r > 0) {
-		fprintf(stderr, "interrupted after %u iteration(s): nothing was saved or "
-			"registered\n", m.iters);
-		ret = 130;
-		goto out;
-	}
+	if (r > 0)
+		goto interrupted;
 
 	/* evaluation beside the baseline */
 	int ranking = ts.ntest > 0;
@@ -390,6 +408,9 @@ int cmd_train(int argc, char **argv)
 			     o.p.threads, &eb);
 	}
 
+	/* a signal during the evaluation stops it too: nothing saved, no ref moved */
+	if (rec_interrupted)
+		goto interrupted;
 	out = o.out ? xstrdup(o.out) : default_out(name);
 	if (model_save(&m, out, &err)) {
 		error("%s", err.s);
@@ -482,8 +503,25 @@ int cmd_train(int argc, char **argv)
 			       "('recommender models promote' makes it production)\n", ent.short_id);
 	}
 	if (registered)
+		rec_progress_done(ent.id, "registered as %s: candidate now points at it",
+				  ent.short_id);
+	else
+		rec_progress_done("", "the model went to %s (version %.12s); not registered", out,
+				  m.checksum);
+	if (registered)
 		registry_entry_release(&ent);
 	ret = 0;
+	goto out;
+interrupted:
+	{
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "interrupted after %u iteration(s): nothing was "
+			 "saved or registered", m.iters);
+		fprintf(stderr, "%s\n", msg);
+		rec_progress_fail(msg);
+		ret = 130;
+	}
 out:
 	json_decref(iters);
 	json_decref(params);

@@ -7,7 +7,7 @@
 
 const struct command rec_cmds[] = {
 	{ "train", cmd_train, 0,
-	  "train NAME|DIR [--rank R] [--lambda L] [--iters N] [--biases | --implicit [--alpha A] [--solver cholesky|cg]] [--split S] [--out FILE] [--register] [--json]",
+	  "train NAME|DIR [--rank R] [--lambda L] [--iters N] [--biases | --implicit [--alpha A] [--solver cholesky|cg]] [--split S] [--out FILE] [--register] [--json] [--progress-fd N]",
 	  "Train ALS on a dataset, evaluate it on held-out ratings beside the\n"
 	  "mean-plus-biases baseline, save the model and register it.",
 	  "  --rank R           factors per user and item (default 10)\n"
@@ -30,9 +30,11 @@ const struct command rec_cmds[] = {
 	  "  --on-error=skip    leave bad lines of the dataset out (default: refuse the file)\n"
 	  "  --from cassandra   read NAME's ratings from the stack's cassandra (what\n"
 	  "                     'pancake data load NAME' put there) instead of its files\n"
-	  "  --json             one JSON object on stdout, with every iteration's figures\n" },
+	  "  --json             one JSON object on stdout, with every iteration's figures\n"
+	  "  --progress-fd N    also write progress events, one JSON line each, to file\n"
+	  "                     descriptor N (what 'pancake models' and the launcher read)\n" },
 	{ "publish", cmd_publish, 0,
-	  "publish MODEL [--data NAME|DIR] [--top N] [--similar N] [--redis HOST:PORT] [--json]",
+	  "publish MODEL [--data NAME|DIR] [--top N] [--similar N] [--redis HOST:PORT] [--json] [--progress-fd N]",
 	  "Write each user's top-N recommendations and each item's similar items to\n"
 	  "Redis under the model's version (pk:rec:VERSION:*), then point\n"
 	  "pk:rec:current at it. MODEL is a file or a registry revision.",
@@ -43,7 +45,9 @@ const struct command rec_cmds[] = {
 	  "  --redis HOST:PORT  default: the stack's redis\n"
 	  "  --no-current       leave pk:rec:current as it is\n"
 	  "  --registry DIR     where MODEL revisions are looked up\n"
-	  "  --json             machine-readable summary\n" },
+	  "  --json             machine-readable summary\n"
+	  "  --progress-fd N    also write progress events, one JSON line each, to file\n"
+	  "                     descriptor N (what 'pancake models' and the launcher read)\n" },
 	{ "models", cmd_models, 0,
 	  "models list | show REV | promote [REV] | rollback | diff REV REV [--registry DIR] [--json]",
 	  "The model registry: a git repository (libgit2, no git needed) with one\n"
@@ -56,7 +60,7 @@ const struct command rec_cmds[] = {
 	  "  --registry DIR     default $PANCAKE_MODELS/registry or models/registry\n"
 	  "  --json             machine-readable output\n" },
 	{ "foldin", cmd_foldin, 0,
-	  "foldin MODEL [--data NAME|DIR] [--topic T] [--group G] [--kafka HOST:PORT] [--redis HOST:PORT] [--max-events N] [--duration S] [--json]",
+	  "foldin MODEL [--data NAME|DIR] [--topic T] [--group G] [--kafka HOST:PORT] [--redis HOST:PORT] [--max-events N] [--duration S] [--json] [--progress-fd N]",
 	  "Consume new ratings from Kafka and, for each, solve that user's factors\n"
 	  "exactly against the fixed item factors, rescore and rewrite the user's\n"
 	  "recommendations in Redis. At-least-once: offsets are committed after the\n"
@@ -70,7 +74,9 @@ const struct command rec_cmds[] = {
 	  "  --max-events N     stop after N ratings\n"
 	  "  --duration S       stop after S seconds\n"
 	  "  --registry DIR     where MODEL revisions are looked up\n"
-	  "  --json             print the latency summary as JSON when it stops\n" },
+	  "  --json             print the latency summary as JSON when it stops\n"
+	  "  --progress-fd N    also write progress events, one JSON line each, to file\n"
+	  "                     descriptor N (what 'pancake models' and the launcher read)\n" },
 	{ "split", cmd_split, 0,
 	  "split NAME|DIR --out DIR [--split S] [--seed S]",
 	  "Write the train and test ratings of a split as train.csv and test.csv\n"
@@ -131,5 +137,8 @@ int main(int argc, char **argv)
 	}
 	if (command_has_word(argc - 1, argv + 1, "--help", "-h"))
 		return usage_one(c->name);
-	return c->fn(argc - 1, argv + 1);
+	int ret = c->fn(argc - 1, argv + 1);
+	if (ret)
+		rec_progress_fail(NULL);
+	return ret;
 }

@@ -1,5 +1,6 @@
 /* rec: the helpers the recommender's subcommands share. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -222,4 +223,91 @@ const char *rec_color(const char *code)
 		use = isatty(2) && !(nc && *nc) && !(t && !strcmp(t, "dumb"));
 	}
 	return use ? code : "";
+}
+
+int rec_progress_fd = -1;
+static char last_error[256];
+static int progress_ended;
+
+/* the first line of an error() message, for the "error" event */
+static void keep_error(const char *msg)
+{
+	size_t n = strcspn(msg, "\n");
+
+	snprintf(last_error, sizeof(last_error), "%.*s", (int)n, msg);
+}
+
+/* die() exits at once: its message is the end line */
+static void end_on_die(const char *msg)
+{
+	keep_error(msg);
+	rec_progress_fail(NULL);
+}
+
+int rec_progress_open(const char *cmd, const char *arg)
+{
+	long fd;
+
+	if (rec_int(cmd, "--progress-fd", arg, 0, 1 << 20, &fd))
+		return -1;
+	if (fcntl((int)fd, F_GETFD) < 0) {
+		rec_bad_usage(cmd, "--progress-fd %ld is not an open file descriptor", fd);
+		return -1;
+	}
+	rec_progress_fd = (int)fd;
+	signal(SIGPIPE, SIG_IGN);
+	error_message_hook = keep_error;
+	die_message_hook = end_on_die;
+	return 0;
+}
+
+void rec_progress(const struct progress_event *ev)
+{
+	if (rec_progress_fd >= 0)
+		progress_write(rec_progress_fd, ev);
+}
+
+void rec_progress_start(const char *job, uint64_t total, const char *fmt, ...)
+{
+	struct progress_event ev;
+	va_list ap;
+
+	if (rec_progress_fd < 0)
+		return;
+	progress_init(&ev, PROGRESS_START);
+	snprintf(ev.job, sizeof(ev.job), "%s", job);
+	ev.total = total;
+	va_start(ap, fmt);
+	vsnprintf(ev.what, sizeof(ev.what), fmt, ap);
+	va_end(ap);
+	rec_progress(&ev);
+}
+
+void rec_progress_done(const char *version, const char *fmt, ...)
+{
+	struct progress_event ev;
+	va_list ap;
+
+	if (rec_progress_fd < 0 || progress_ended)
+		return;
+	progress_ended = 1;
+	progress_init(&ev, PROGRESS_DONE);
+	snprintf(ev.version, sizeof(ev.version), "%s", version);
+	va_start(ap, fmt);
+	vsnprintf(ev.message, sizeof(ev.message), fmt, ap);
+	va_end(ap);
+	rec_progress(&ev);
+}
+
+void rec_progress_fail(const char *message)
+{
+	struct progress_event ev;
+
+	if (rec_progress_fd < 0 || progress_ended)
+		return;
+	progress_ended = 1;
+	progress_init(&ev, PROGRESS_ERROR);
+	snprintf(ev.message, sizeof(ev.message), "%s",
+		 message ? message : *last_error ? last_error : "failed (its log says why)");
+	rec_progress(&ev);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "core/dataset.h"
 #include "model/model.h"
+#include "model/progress.h"
 #include "util/buf.h"
 #include "util/command.h"
 
@@ -67,6 +68,31 @@ int rec_load_model(const char *arg, const char *registry, struct model *m);
 /* SIGINT/SIGTERM set this instead of killing the process */
 extern volatile int rec_interrupted;
 void rec_catch_signals(void);
+
+/*
+ * --progress-fd N: where a command's progress events go, one JSON line
+ * each (model/progress.h), for the parent that started it; -1 when not
+ * asked. rec_progress_open checks that N is open, ignores SIGPIPE (a
+ * reader that went away is not the job's failure: it goes on) and
+ * remembers error()'s messages for rec_progress_fail. -1 with the usage
+ * printed.
+ */
+extern int rec_progress_fd;
+int rec_progress_open(const char *cmd, const char *arg);
+/* writes `ev` when --progress-fd was given */
+void rec_progress(const struct progress_event *ev);
+/* the "start" line: the job, its total (iterations, lists, 0) and a summary */
+void rec_progress_start(const char *job, uint64_t total, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* the "done" line, once: the version made (or "") and a one-line message */
+void rec_progress_done(const char *version, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * The "error" line, unless an end line went already: `message`, or when
+ * NULL the first line of the last error() message (main calls it so for
+ * every command that failed).
+ */
+void rec_progress_fail(const char *message);
 
 /* the colors of the terminal, or "" when not a terminal or NO_COLOR */
 const char *rec_color(const char *code);

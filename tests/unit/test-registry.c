@@ -374,9 +374,12 @@ static void test_promote_rollback(struct registry *r)
 	struct registry_entry e;
 	struct registry_move *log = NULL;
 	struct buf err = BUF_INIT;
-	char abbrev[9], (*hist)[41] = NULL, msg[64];
+	char abbrev[9], (*hist)[41] = NULL, msg[64], target[41];
 	size_t n = 0;
 
+	is_int(registry_rollback_target(r, target, &err), REGISTRY_ENOTFOUND,
+	       "no production: no rollback target");
+	buf_reset(&err);
 	is_int(registry_promote(r, NULL, &e, &err), 0, "promote the candidate: %s", err.s);
 	is_str(e.id, ids[2], "production is model 3");
 	ok(e.is_production && e.is_candidate, "the entry is production and candidate");
@@ -401,15 +404,23 @@ static void test_promote_rollback(struct registry *r)
 	   !strcmp(hist[2], ids[2]), "is models 2, 1, 3, newest first");
 	free(hist);
 
+	is_int(registry_rollback_target(r, target, &err), 0, "rollback target: %s", err.s);
+	is_str(target, ids[0], "a rollback would go to model 1");
+	is_str(id_of(r, "production"), ids[1], "and asking moved nothing");
 	is_int(registry_rollback(r, &e, &err), 0, "rollback: %s", err.s);
 	is_str(e.id, ids[0], "goes back to model 1");
 	ok(e.is_production, "whose entry is production");
 	registry_entry_release(&e);
 	is_str(id_of(r, "production"), ids[0], "show production agrees");
+	is_int(registry_rollback_target(r, target, &err), 0, "rollback target again");
+	is_str(target, ids[2], "the next rollback would go to model 3");
 	is_int(registry_rollback(r, &e, &err), 0, "rollback again: %s", err.s);
 	is_str(e.id, ids[2], "goes back to model 3, the first promoted");
 	registry_entry_release(&e);
 
+	is_int(registry_rollback_target(r, target, &err), REGISTRY_ENOHISTORY,
+	       "with nowhere to go, the target is ENOHISTORY too");
+	ok(!target[0], "and empty");
 	buf_reset(&err);
 	is_int(registry_rollback(r, &e, &err), REGISTRY_ENOHISTORY,
 	       "a third rollback has nowhere to go: ENOHISTORY");
