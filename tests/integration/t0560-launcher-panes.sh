@@ -1,7 +1,7 @@
 #!/bin/bash
 # t0560: the pane table (sandbox/tui/pane.c) is the one place a launcher
 # screen is wired in. Every pane a file under sandbox/tui/ defines is in the
-# table; in a real terminal (tmux, 160x50, no engine needed) each pane's '?'
+# table; in a real terminal (tmux, 160x60, no engine needed) each pane's '?'
 # help lists every key of its own table with its text, the key of every
 # other pane with what that pane is, and the frame's keys; its key bar shows
 # its own labels and the other panes' names; the key or Esc goes back home.
@@ -90,7 +90,7 @@ name_of() { sed -n 's/^[[:space:]]*\.name = "\([^"]*\)".*/\1/p' "$1"; }
 home=$(name_of "$(head -1 "$tui_tmp/panes" | cut -d' ' -f3)")
 # no engine: the panes draw at once, whatever the engine does
 # wide enough for the longest key bar (the labs pane's, with a switch per pane)
-tui_start 160 50 "DOCKER_HOST=unix://$tui_tmp/no-engine.sock ./pancake launcher"
+tui_start 160 60 "DOCKER_HOST=unix://$tui_tmp/no-engine.sock ./pancake launcher"
 tui_wait 10 "the launcher did not draw" "q quit"
 while read -r name key file; do
 	if [ "$key" != - ]; then
