@@ -268,6 +268,8 @@ static void status_text(const struct found *f)
 		const struct servingmon_variant *v = &st->variants[i];
 		printf("%-12s %-14s %-16s %-12s %d\n", v->name, v->version, v->rev, v->dataset, v->rank);
 	}
+	if (!st->nvariants)
+		printf("(no model loaded yet: publish one with 'pancake models publish')\n");
 	if (!st->narms)
 		return;
 	printf("\n%-12s %-9s %8s %6s %9s %9s %7s %-15s %6s\n", "ARM", "WEIGHT", "PULLS", "SHARE",

@@ -720,16 +720,16 @@ static void job_ended(struct modelspane *p, struct pane_ctx *c)
 			 modeljob_log(p->job));
 		p->job_color = UI_BAD;
 	} else if (p->job_kind == JK_TRAIN && version[0]) {
-		snprintf(p->job_status, sizeof(p->job_status), "trained %s in %.0f s: registered "
+		snprintf(p->job_status, sizeof(p->job_status), "trained %s in %.1f s: registered "
 			 "%.12s, now the candidate", p->job_name, secs, version);
 		snprintf(p->want_sel, sizeof(p->want_sel), "%s", version);
 		p->job_color = UI_GOOD;
 	} else if (p->job_kind == JK_TRAIN) {
-		snprintf(p->job_status, sizeof(p->job_status), "trained %s in %.0f s, not registered: "
+		snprintf(p->job_status, sizeof(p->job_status), "trained %s in %.1f s, not registered: "
 			 "%s", p->job_name, secs, done && done->message[0] ? done->message : "");
 		p->job_color = UI_GOOD;
 	} else {
-		snprintf(p->job_status, sizeof(p->job_status), "published %s in %.0f s: version %s "
+		snprintf(p->job_status, sizeof(p->job_status), "published %s in %.1f s: version %s "
 			 "is current", p->job_name, secs, version[0] ? version : "?");
 		p->job_color = UI_GOOD;
 	}

@@ -660,7 +660,9 @@ static void servingpane_draw(struct servingpane *p, int y, int rows)
 {
 	char right[96] = "";
 
-	if (p->have_st && p->st.up && p->st.policy[0])
+	if (p->have_st && p->st.up && !p->st.nvariants)
+		snprintf(right, sizeof(right), "no model loaded yet: publish one (M, then P)");
+	else if (p->have_st && p->st.up && p->st.policy[0])
 		snprintf(right, sizeof(right), "%d variant%s, %s", p->st.nvariants,
 			 p->st.nvariants == 1 ? "" : "s", p->st.policy);
 	rule(y, "serving: live from /metrics", right);

@@ -1013,15 +1013,17 @@ static enum MHD_Result feedback(struct MHD_Connection *conn, struct req *rq, str
 	}
 }
 
+/* st is NULL while no model is loaded: the counters alone, no variant */
 static enum MHD_Result metrics(struct MHD_Connection *conn, struct state *st)
 {
 	struct buf b = BUF_INIT;
 	struct bandit_arm arms[BANDIT_MAX_ARMS];
 	static const char *const cls[3] = { "2xx", "4xx", "5xx" };
 	const char *vname[NV];
+	int nv = st ? st->n : 0;	/* no model loaded yet: the counters alone */
 
 	for (int v = 0; v < NV; v++)
-		vname[v] = v < st->n ? st->v[v].name : "none";
+		vname[v] = v < nv ? st->v[v].name : "none";
 	buf_addstr(&b, "# HELP pancake_requests_total Requests by route, variant and status class.\n"
 		   "# TYPE pancake_requests_total counter\n");
 	for (int r = 0; r <= ROUTE_COUNT; r++)
@@ -1056,7 +1058,7 @@ static enum MHD_Result metrics(struct MHD_Connection *conn, struct state *st)
 		}
 	buf_addstr(&b, "# HELP pancake_recommendations_source_total Where answers came from.\n"
 		   "# TYPE pancake_recommendations_source_total counter\n");
-	for (int v = 0; v < st->n; v++)
+	for (int v = 0; v < nv; v++)
 		for (int s = 0; s < SRC_COUNT; s++)
 			buf_addf(&b, "pancake_recommendations_source_total{variant=\"%s\",source=\"%s\"} "
 				 "%llu\n", vname[v], source_names[s], (unsigned long long)S.sources[v][s]);
@@ -1118,7 +1120,7 @@ static enum MHD_Result metrics(struct MHD_Connection *conn, struct state *st)
 		 (unsigned long long)S.swaps, (unsigned long long)S.swap_failures);
 	buf_addstr(&b, "# HELP pancake_model_info The model version each variant serves.\n"
 		   "# TYPE pancake_model_info gauge\n");
-	for (int v = 0; v < st->n; v++)
+	for (int v = 0; v < nv; v++)
 		buf_addf(&b, "pancake_model_info{variant=\"%s\",version=\"%s\",rev=\"%s\","
 			 "dataset=\"%s\",rank=\"%u\"} 1\n", st->v[v].name, st->v[v].version,
 			 st->v[v].rev, st->v[v].m.dataset, st->v[v].m.rank);
@@ -1321,6 +1323,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		json_decref(j);
 		ret = reply(conn, 200, "application/json", &b);
 		buf_release(&b);
+		count(rt.kind, -1, 200, rq->t0);
+		return ret;
+	}
+	if (!st && rt.kind == ROUTE_METRICS) {
+		/* a monitor sees a serving waiting for its model as up, with no variant */
+		ret = metrics(conn, NULL);
 		count(rt.kind, -1, 200, rq->t0);
 		return ret;
 	}
