@@ -162,3 +162,4 @@ jq -se --arg v "$V" 'map(select(.event == "done"))[0].version == $v' "$W/fold.js
 	|| fail "fold-in's done event names the version"
 last=$(jq -sc 'map(select(.event == "foldin" and .p50_ms != null))[-1]' "$W/fold.jsonl")
 pass "fold-in: $(jq .events <<< "$last") rating(s) folded, p50 $(jq .p50_ms <<< "$last") ms, p99 $(jq .p99_ms <<< "$last") ms"
+echo "t0817 passed"
