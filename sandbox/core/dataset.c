@@ -3,6 +3,7 @@
  * into one in-memory form, with a file:line reason for every refused line.
  */
 #include "core/dataset.h"
+#include "util/utf8.h"
 #include "util/quote.h"
 #include "util/xalloc.h"
 
@@ -163,37 +164,6 @@ static void src_close(struct src *f)
 }
 
 /* ---- UTF-8 ---- */
-
-/* length of the valid sequence at p, or 0 */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *e)
-{
-	unsigned c = p[0];
-	size_t n, i;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if ((size_t)(e - p) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, past U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
 
 /* offset of the first invalid byte in [p, e), or -1 */
 static long utf8_invalid_at(const char *p, const char *e)

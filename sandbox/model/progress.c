@@ -3,6 +3,7 @@
  * table of members per event, so the writer and the reader never disagree.
  */
 #include "model/progress.h"
+#include "util/utf8.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -73,35 +74,6 @@ void progress_init(struct progress_event *ev, enum progress_kind kind)
 			*(double *)((char *)ev + fields[i].off) = NAN;
 }
 
-/* the length of the UTF-8 sequence at s (at most n bytes), 0 when invalid */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /*
  * A field's text as JSON can hold it on one line: valid UTF-8 kept, a
  * broken byte as '?', control bytes as spaces. Escaped, it is then at
@@ -113,7 +85,7 @@ static json_t *clean_string(const char *s, size_t size)
 	size_t n = strnlen(s, size - 1), i = 0, o = 0, l;
 
 	while (i < n) {
-		l = utf8_len((const unsigned char *)s + i, n - i);
+		l = utf8_seq((const unsigned char *)s + i, (const unsigned char *)s + n);
 		if (!l) {
 			out[o++] = '?';
 			i++;

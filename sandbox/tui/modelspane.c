@@ -1338,18 +1338,7 @@ static void draw_list(struct modelspane *p, int y, int rows)
 /* "[#####.....]" of width w + 2 at (y, x); returns the columns used */
 static int bar(int y, int x, int w, double f, enum ui_color c)
 {
-	int fill = (int)(f * w + 0.5), i;
-
-	if (fill > w)
-		fill = w;
-	if (fill < 0)
-		fill = 0;
-	mvaddch(y, x, '[');
-	for (i = 0; i < w; i++)
-		mvaddch(y, x + 1 + i, (chtype)(i < fill ? '#' : '.') |
-			(i < fill ? colors_attr(c) : colors_attr(UI_DIM)));
-	mvaddch(y, x + 1 + w, ']');
-	return w + 2;
+	return table_bar(y, x, w, f, colors_attr(c), colors_attr(UI_DIM));
 }
 
 /* the colour of a series: the marks tell them apart in monochrome */

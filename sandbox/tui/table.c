@@ -2,6 +2,7 @@
 #include "tui/table.h"
 #include "tui/text.h"
 
+#include <math.h>
 #include <string.h>
 
 void table_layout(const struct table_col *cols, int n, int total, int *width)
@@ -159,4 +160,19 @@ void table_rule(int y, const char *title, const char *right, attr_t attr)
 			table_put(y, COLS - 3, " ", 1, attr);
 		}
 	}
+}
+
+int table_bar(int y, int x, int w, double f, attr_t fill, attr_t rest)
+{
+	int n = isfinite(f) ? (int)(f * w + 0.5) : 0, i;
+
+	if (n > w)
+		n = w;
+	if (n < 0)
+		n = 0;
+	mvaddch(y, x, '[');
+	for (i = 0; i < w; i++)
+		mvaddch(y, x + 1 + i, i < n ? (chtype)'#' | fill : (chtype)'.' | rest);
+	mvaddch(y, x + 1 + w, ']');
+	return w + 2;
 }

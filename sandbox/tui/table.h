@@ -58,4 +58,11 @@ void table_cell(int y, int x, int w, enum table_align a, const char *s, attr_t a
  */
 void table_rule(int y, const char *title, const char *right, attr_t attr);
 
+/*
+ * A bar "[####....]" of `w` cells plus its brackets at (y, x): the share `f`
+ * (0..1, clamped; NaN or infinite: empty) in `fill`, the rest as dots in
+ * `rest`. Returns the columns used, w + 2.
+ */
+int table_bar(int y, int x, int w, double f, attr_t fill, attr_t rest);
+
 #endif

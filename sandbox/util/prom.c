@@ -4,6 +4,7 @@
  * half-read), and the lookups the serving monitor asks of it.
  */
 #include "util/prom.h"
+#include "util/utf8.h"
 #include "util/quote.h"
 #include "util/xalloc.h"
 
@@ -193,40 +194,6 @@ static size_t name_len(const struct lex *x, int colon)
 	return n;
 }
 
-/* the number of bytes of the UTF-8 sequence at p (< e), 0 when invalid */
-static size_t utf8_len(const unsigned char *p, const unsigned char *e)
-{
-	size_t n, i;
-	uint32_t c;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0) {
-		n = 2;
-		c = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = p[0] & 0x0f;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		n = 4;
-		c = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if ((size_t)(e - p) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	return n;
-}
-
 /*
  * Unescapes `s`..`e` into `out` (\\ and \n always, \" when `quoted`); a
  * quoted value ends at its closing quote, *stop then points at it. -1 with
@@ -260,7 +227,7 @@ static int unescape(const char *s, const char *e, int quoted, struct buf *out,
 			}
 			p += 2;
 		} else {
-			size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
+			size_t n = utf8_seq((const unsigned char *)p, (const unsigned char *)e);
 			if (!n) {
 				*why = "bytes that are not UTF-8";
 				return -1;
