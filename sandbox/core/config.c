@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *home, *cache, *registry, *state;
+static char *home, *cache, *models, *registry, *state;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static int has_services(const char *dir)
@@ -48,7 +48,8 @@ static void resolve(void)
 			home = xstrdup(".");
 	}
 	e = getenv("PANCAKE_MODELS");
-	registry = e && *e ? xstrfmt("%s/registry", e) : xstrfmt("%s/models/registry", home);
+	models = e && *e ? xstrdup(e) : xstrfmt("%s/models", home);
+	registry = xstrfmt("%s/registry", models);
 	e = getenv("PANCAKE_CACHE");
 	if (e && *e)
 		cache = xstrdup(e);
@@ -75,6 +76,12 @@ const char *config_cache(void)
 {
 	pthread_once(&once, resolve);
 	return cache;
+}
+
+const char *config_models(void)
+{
+	pthread_once(&once, resolve);
+	return models;
 }
 
 const char *config_registry(void)

@@ -7,7 +7,9 @@
 const char *config_home(void);
 /* $PANCAKE_CACHE, else /var/cache/pancake as root, else ~/.cache/pancake */
 const char *config_cache(void);
-/* the model registry: $PANCAKE_MODELS/registry, else <home>/models/registry */
+/* the models' folder: $PANCAKE_MODELS, else <home>/models */
+const char *config_models(void);
+/* the model registry: <models>/registry */
 const char *config_registry(void);
 /* $PANCAKE_STATE, else $XDG_STATE_HOME/pancake, else ~/.local/state/pancake */
 const char *config_state(void);

@@ -170,7 +170,7 @@ static void print_row(const char *label, const struct eval_result *r, int implic
 
 static char *default_out(const char *name)
 {
-	char *dir = xstrfmt("%s/models", config_home());
+	char *dir = xstrdup(config_models());
 	char *path;
 
 	if (config_mkdirs(dir) < 0) {

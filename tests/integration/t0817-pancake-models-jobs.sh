@@ -18,7 +18,6 @@ KAFKA_PORT=${PANCAKE_KAFKA_PORT_9092:-9092}
 RCLI="redis-cli -p $REDIS_PORT"
 TOPIC=t0817-ratings
 DS=datasets/generated/lab-100k
-MODEL_FILE=models/lab-100k.model
 export PANCAKE_MODELS=$W/models PANCAKE_STATE=$W/state PANCAKE_KAFKA_TOPIC=$TOPIC
 REG=$W/models/registry
 PID=
@@ -36,13 +35,11 @@ cleanup() {
 		elif [ "$($RCLI get pk:rec:current)" = "$V" ]; then $RCLI del pk:rec:current > /dev/null; fi
 		drop_rec_versions "$REDIS_PORT" "$V"
 	fi
-	# the model file the recommender writes beside the tree, as it was
-	if [ -f "$W/model.saved" ]; then cp "$W/model.saved" "$MODEL_FILE"; else rm -f "$MODEL_FILE"; fi
 	[ -n "$MADE_DS" ] && rm -rf "$DS"
 	rm -rf "$W"
 }
 trap cleanup EXIT
-[ -f "$MODEL_FILE" ] && cp "$MODEL_FILE" "$W/model.saved"
+[ -f models/lab-100k.model ] && stat -c %Y models/lab-100k.model > "$W/tree-model.mtime"
 if [ ! -f "$DS/ratings.csv" ]; then
 	MADE_DS=1
 	$PANCAKE data gen --shape ml-100k --seed 1 --out "$DS" > /dev/null || fail "generate lab-100k"
@@ -64,7 +61,14 @@ A=$(tail -1 "$W/train.jsonl" | jq -r 'select(.state == "done" and .job == "train
 [ "$(jq -r 'select(.event == "done") | .version' "$W/train.jsonl")" = "$A" ] \
 	|| fail "the done event and the summary agree"
 [ "$(git --git-dir="$REG" rev-parse candidate)" = "$A" ] || fail "candidate moved to the reported $A"
-pass "train: 8 iteration lines with a falling loss; candidate is the reported $A"
+[ -s "$PANCAKE_MODELS/lab-100k.model" ] || fail "the model file went to \$PANCAKE_MODELS"
+if [ -f "$W/tree-model.mtime" ]; then
+	[ "$(stat -c %Y models/lab-100k.model)" = "$(cat "$W/tree-model.mtime")" ] \
+		|| fail "the tree's models/lab-100k.model was left alone"
+else
+	[ ! -e models/lab-100k.model ] || fail "no model file written in the tree's models/"
+fi
+pass "train: 8 iteration lines with a falling loss; candidate is the reported $A; the file in \$PANCAKE_MODELS"
 jq -r 'select(.event == "iter") | "\(.iter) \(.loss)"' "$W/train.jsonl" | tr '\n' ' ' | sed 's/^/  loss per iteration: /'; echo
 
 $PANCAKE models train lab-100k --rank 4 --iters 4 --lambda 0.2 > "$W/train2.out" 2>&1 \
