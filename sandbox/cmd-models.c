@@ -27,6 +27,7 @@ enum models_opt {
 	MO_RANK = 1 << 4, MO_LAMBDA = 1 << 5, MO_ALPHA = 1 << 6, MO_ITERS = 1 << 7,
 	MO_SPLIT = 1 << 8, MO_NOREG = 1 << 9, MO_REDIS = 1 << 10, MO_KAFKA = 1 << 11,
 	MO_FOR = 1 << 12,
+	MO_DATA = 1 << 13,
 };
 
 static const struct option long_opts[] = {
@@ -34,7 +35,7 @@ static const struct option long_opts[] = {
 	{ "implicit", 0, NULL, 'I' }, { "rank", 1, NULL, 'k' }, { "lambda", 1, NULL, 'l' },
 	{ "alpha", 1, NULL, 'a' }, { "iters", 1, NULL, 'n' }, { "split", 1, NULL, 's' },
 	{ "no-register", 0, NULL, 'N' }, { "redis", 1, NULL, 'R' }, { "kafka", 1, NULL, 'K' },
-	{ "for", 1, NULL, 'f' }, { NULL, 0, NULL, 0 },
+	{ "for", 1, NULL, 'f' }, { "data", 1, NULL, 'd' }, { NULL, 0, NULL, 0 },
 };
 
 /* getopt's letter -> the option's bit and name */
@@ -48,12 +49,12 @@ static const struct {
 	{ 'k', MO_RANK, "--rank" }, { 'l', MO_LAMBDA, "--lambda" }, { 'a', MO_ALPHA, "--alpha" },
 	{ 'n', MO_ITERS, "--iters" }, { 's', MO_SPLIT, "--split" },
 	{ 'N', MO_NOREG, "--no-register" }, { 'R', MO_REDIS, "--redis" },
-	{ 'K', MO_KAFKA, "--kafka" }, { 'f', MO_FOR, "--for" },
+	{ 'K', MO_KAFKA, "--kafka" }, { 'f', MO_FOR, "--for" }, { 'd', MO_DATA, "--data" },
 };
 
 struct models_opts {
 	unsigned given;
-	const char *registry, *redis, *kafka;
+	const char *registry, *redis, *kafka, *data;
 	int json, verbose;
 	struct modeljob_train t;
 	double for_s;
@@ -496,6 +497,7 @@ static int models_publish(struct models_opts *o)
 {
 	struct modeljob_publish p = {
 		.rev = o->nargs ? o->args[0] : NULL, .registry = registry_of(o), .redis = o->redis,
+		.data = o->data,
 	};
 	struct run run = { .o = o };
 	struct buf err = BUF_INIT;
@@ -539,7 +541,7 @@ static int models_foldin(struct models_opts *o)
 {
 	struct modeljob_foldin f = {
 		.rev = o->nargs ? o->args[0] : NULL, .registry = registry_of(o),
-		.redis = o->redis, .kafka = o->kafka,
+		.redis = o->redis, .kafka = o->kafka, .data = o->data,
 	};
 	struct run run = { .o = o };
 	struct buf err = BUF_INIT;
@@ -593,9 +595,10 @@ static const struct verb {
 	{ "rollback", models_rollback, 0, 0, MO_REGISTRY | MO_JSON },
 	{ "train", models_train, 1, 1, MO_REGISTRY | MO_JSON | MO_VERBOSE | MO_IMPLICIT |
 	  MO_RANK | MO_LAMBDA | MO_ALPHA | MO_ITERS | MO_SPLIT | MO_NOREG },
-	{ "publish", models_publish, 0, 1, MO_REGISTRY | MO_JSON | MO_VERBOSE | MO_REDIS },
+	{ "publish", models_publish, 0, 1, MO_REGISTRY | MO_JSON | MO_VERBOSE | MO_REDIS |
+	  MO_DATA },
 	{ "foldin", models_foldin, 0, 1, MO_REGISTRY | MO_JSON | MO_VERBOSE | MO_REDIS |
-	  MO_KAFKA | MO_FOR },
+	  MO_KAFKA | MO_FOR | MO_DATA },
 };
 
 /* a number for `opt` within [lo, hi] (whole when `whole`); -1 after the usage error */
@@ -637,6 +640,7 @@ static int parse(int argc, char **argv, struct models_opts *o)
 		case 'N': o->t.do_register = 0; break;
 		case 'R': o->redis = optarg; break;
 		case 'K': o->kafka = optarg; break;
+		case 'd': o->data = optarg; break;
 		case 'k':
 			if (number("--rank", optarg, 1, 1024, 1, &v)) return -1;
 			o->t.rank = (int)v;

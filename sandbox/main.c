@@ -86,7 +86,7 @@ const struct command cmd_table[] = {
 	  "  list [--json]      show the images and their content hashes\n"
 	  "  save FILE [NAME..] write the built images (all, or those named) into FILE\n"
 	  "  load FILE          load a bundle written by 'save'\n" },
-	{ "models", cmd_models, CMD_JSON, "models list | show REV | diff REV REV | promote [REV] | rollback | train NAME|DIR [--implicit] [--rank N] [--lambda X] [--alpha X] [--iters N] [--split X] [--no-register] | publish [REV] [--redis HOST:PORT] | foldin [REV] [--redis HOST:PORT] [--kafka HOST:PORT] [--for S] [--registry DIR] [--json]",
+	{ "models", cmd_models, CMD_JSON, "models list | show REV | diff REV REV | promote [REV] | rollback | train NAME|DIR [--implicit] [--rank N] [--lambda X] [--alpha X] [--iters N] [--split X] [--no-register] | publish [REV] [--redis HOST:PORT] [--data NAME|DIR] | foldin [REV] [--redis HOST:PORT] [--kafka HOST:PORT] [--data NAME|DIR] [--for S] [--registry DIR] [--json]",
 	  "The recommender's model registry and its jobs: list, show and compare the\n"
 	  "trained models, move production, and run training, publishing and fold-in\n"
 	  "with their progress as it comes (the launcher's models screen does the same).\n"
@@ -111,6 +111,8 @@ const struct command cmd_table[] = {
 	  "  foldin [REV]       fold new ratings from Kafka into REV's lists (default\n"
 	  "                     production), events and event-to-Redis p50/p99 each second\n"
 	  "    --for S          stop after S seconds (default: at Ctrl-C)\n"
+	  "  --data NAME|DIR    publish, foldin: the ratings the model was trained on\n"
+	  "                     (default: its dataset, by name)\n"
 	  "  --redis HOST:PORT, --kafka HOST:PORT   default: the project's, on 127.0.0.1\n"
 	  "  --registry DIR     the registry (default $PANCAKE_MODELS/registry or models/registry)\n"
 	  "  --verbose          the recommender's command line and its log's path\n"

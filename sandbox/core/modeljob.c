@@ -4,6 +4,7 @@
  */
 #include "core/modeljob.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -87,6 +88,38 @@ out:
 	return ret;
 }
 
+#define MODELJOB_LOGS_KEPT 100
+
+static int older_first(const struct dirent **a, const struct dirent **b)
+{
+	/* JOB-YYYYmmdd-HHMMSS-...: the stamp after the job's name orders them */
+	const char *x = strchr((*a)->d_name, '-'), *y = strchr((*b)->d_name, '-');
+	return strcmp(x ? x : (*a)->d_name, y ? y : (*b)->d_name);
+}
+
+static int is_log(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return n > 4 && !strcmp(d->d_name + n - 4, ".log");
+}
+
+/* the oldest logs in `dir` go, so that a new one makes MODELJOB_LOGS_KEPT */
+static void prune_logs(const char *dir)
+{
+	struct dirent **all = NULL;
+	int n = scandir(dir, &all, is_log, older_first), i;
+
+	for (i = 0; i < n; i++) {
+		if (i <= n - MODELJOB_LOGS_KEPT) {
+			char *path = xstrfmt("%s/%s", dir, all[i]->d_name);
+			unlink(path);	/* best effort: a log is not worth failing a job */
+			free(path);
+		}
+		free(all[i]);
+	}
+	free(all);
+}
+
 /* the log's default place: <state>/jobs/JOB-YYYYmmdd-HHMMSS-PID-N.log (new string) */
 static char *default_log(const char *job, struct buf *err)
 {
@@ -101,6 +134,7 @@ static char *default_log(const char *job, struct buf *err)
 			 "writable folder)", dir, strerror(errno));
 		goto out;
 	}
+	prune_logs(dir);
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	path = xstrfmt("%s/%s-%s-%ld-%u.log", dir, job, stamp, (long)getpid(), ++seq);
@@ -308,6 +342,8 @@ int modeljob_publish_start(struct modeljob **out, const struct modeljob_publish 
 	strvec_push(&args, p->rev && *p->rev ? p->rev : "candidate");
 	strvec_pushf(&args, "--registry=%s", p->registry ? p->registry : config_registry());
 	strvec_pushf(&args, "--redis=%s", redis.s);
+	if (p->data)
+		strvec_pushf(&args, "--data=%s", p->data);
 	strvec_pushf(&args, "--progress-fd=%d", CHILD_FD);
 	ret = start(out, "publish", &args, log, err);
 out:
@@ -339,6 +375,8 @@ int modeljob_foldin_start(struct modeljob **out, const struct modeljob_foldin *f
 	strvec_pushf(&args, "--registry=%s", f->registry ? f->registry : config_registry());
 	strvec_pushf(&args, "--redis=%s", redis.s);
 	strvec_pushf(&args, "--kafka=%s", kafka.s);
+	if (f->data)
+		strvec_pushf(&args, "--data=%s", f->data);
 	strvec_pushf(&args, "--progress-fd=%d", CHILD_FD);
 	ret = start(out, "foldin", &args, log, err);
 out:

@@ -32,6 +32,7 @@ struct modeljob_publish {
 	const char *rev;	/* NULL: "candidate" */
 	const char *registry;	/* NULL: config_registry() */
 	const char *redis;	/* host:port; NULL: the project's Redis on loopback */
+	const char *data;	/* the model's ratings (a name or folder); NULL: its dataset's name */
 };
 
 /* folding ratings from Kafka into a published model's lists */
@@ -40,6 +41,7 @@ struct modeljob_foldin {
 	const char *registry;	/* NULL: config_registry() */
 	const char *redis;	/* host:port; NULL: the project's */
 	const char *kafka;	/* host:port; NULL: the project's */
+	const char *data;	/* the model's ratings (a name or folder); NULL: its dataset's name */
 };
 
 enum modeljob_state {
@@ -55,7 +57,8 @@ struct modeljob;
  * Starts a job: 0 with *out new (free with modeljob_free), or -1 with `err`
  * saying why (no recommender, a bad parameter, fork failed). The child's
  * stdout and stderr go to `log` (NULL: a file under config_state()'s jobs/);
- * its argv is what `pancake models ... --verbose` prints.
+ * its argv is what `pancake models ... --verbose` prints. The jobs/ folder
+ * keeps the newest 100 logs: starting a job removes older ones.
  */
 int modeljob_train_start(struct modeljob **out, const struct modeljob_train *t,
 			 const char *log, struct buf *err);

@@ -8,6 +8,8 @@
 #include "util/clock.h"
 #include "util/xalloc.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -93,6 +95,39 @@ static struct modeljob *train(const char *mode)
 		printf("#   %s\n", err.s);
 	buf_release(&err);
 	return j;
+}
+
+/* the jobs folder keeps the newest 100 logs: the oldest go as a job starts */
+static void test_prune(void)
+{
+	char *dir = xstrfmt("%s/jobs", tmp), *path;
+	struct modeljob *j;
+	struct dirent *d;
+	DIR *dh;
+	int i, n = 0, old = 0;
+
+	for (i = 0; i < 120; i++) {
+		path = xstrfmt("%s/train-19990101-%06d-1-1.log", dir, i);
+		close(open(path, O_WRONLY | O_CREAT, 0644));
+		free(path);
+	}
+	j = train("ok");
+	ok(j != NULL, "a job starts beside 120 old logs");
+	modeljob_free(j);
+	dh = opendir(dir);
+	while (dh && (d = readdir(dh))) {
+		if (strstr(d->d_name, ".log"))
+			n++;
+		if (strstr(d->d_name, "19990101-0000") && atoi(d->d_name + 15) < 30)
+			old++;
+	}
+	if (dh)
+		closedir(dh);
+	ok(n == 100, "the jobs folder keeps 100 logs (it has %d)", n);
+	path = xstrfmt("%s/train-19990101-000119-1-1.log", dir);
+	ok(!access(path, F_OK) && !old, "the newest stay, the oldest went");
+	free(path);
+	free(dir);
 }
 
 static void test_ok(void)
@@ -295,6 +330,7 @@ int main(void)
 	test_ends();
 	test_cancel();
 	test_start();
+	test_prune();
 	tap_rmtree(tmp);
 	return tap_done();
 }
