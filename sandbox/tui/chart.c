@@ -20,7 +20,7 @@ const char chart_marks[CHART_SERIES_MAX] = { '*', 'o', 'x', '#', '@', '%' };
 void chart_init(struct chart *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->xlo = c->xhi = NAN;
+	c->xlo = c->xhi = c->y_from = NAN;
 }
 
 void chart_release(struct chart *c)
@@ -224,11 +224,26 @@ static int legend(const struct chart *c, int w, int both, struct chart_grid *g)
 		}
 		x += len;
 	}
+	if (c->nseries && isfinite(c->y_from)) {
+		/* what a clipped point's mark means (chart.y_from) */
+		static const char clip[] = "^ v beyond the axis";
+		int len = (int)strlen(clip) > w ? w : (int)strlen(clip);
+
+		if (x && x + 2 + len > w) {
+			x = 0;
+			y++;
+		} else if (x) {
+			x += 2;
+		}
+		if (g)
+			puts_at(g, x, y, clip, len, CHART_NOTE, -1);
+	}
 	return c->nseries ? y + 1 : 0;
 }
 
-/* the range of the points on y axis `axis` (-1: x); 0 when there are none */
-static int range(const struct chart *c, int axis, double *min, double *max)
+/* the points' x range (axis -1) or y range on `axis` of those at x >= from
+ * (NaN: all); 0 when there are none */
+static int range_from(const struct chart *c, int axis, double from, double *min, double *max)
 {
 	int i, have = 0;
 	size_t k;
@@ -238,6 +253,9 @@ static int range(const struct chart *c, int axis, double *min, double *max)
 			continue;
 		for (k = 0; k < c->s[i].n; k++) {
 			double v = axis < 0 ? c->s[i].v[k].x : c->s[i].v[k].y;
+
+			if (c->s[i].v[k].x < from)	/* false for a NaN from */
+				continue;
 
 			if (!have || v < *min)
 				*min = v;
@@ -249,11 +267,17 @@ static int range(const struct chart *c, int axis, double *min, double *max)
 	return have;
 }
 
+static int range(const struct chart *c, int axis, double *min, double *max)
+{
+	return range_from(c, axis, NAN, min, max);
+}
+
 static int fit_y(const struct chart *c, int axis, int maxticks, struct chart_axis *a)
 {
 	double min = 0, max = 1;
 
-	range(c, axis, &min, &max);
+	if (!range_from(c, axis, c->y_from, &min, &max))
+		range(c, axis, &min, &max);
 	return chart_axis_fit(a, min, max, maxticks, 0);
 }
 
@@ -289,9 +313,20 @@ static int col_of(const struct chart_axis *a, double v, int x0, int pw)
 	return x0 + (int)lround((v - a->lo) / (a->hi - a->lo) * (pw - 1));
 }
 
+/* a value's row, clamped to the plot (a point beyond the axis: chart.y_from) */
 static int row_of(const struct chart_axis *a, double v, int y0, int ph)
 {
+	if (v > a->hi)
+		return y0;
+	if (v < a->lo)
+		return y0 + ph - 1;
 	return y0 + (int)lround((a->hi - v) / (a->hi - a->lo) * (ph - 1));
+}
+
+/* a point's mark: the series' own, or the way it is off the axis */
+static char mark_of(const struct chart_axis *a, double v, int series)
+{
+	return v > a->hi ? CHART_CLIP_UP : v < a->lo ? CHART_CLIP_DOWN : chart_marks[series];
 }
 
 /* dots from one mark to the next (Bresenham), leaving other cells' marks alone */
@@ -448,7 +483,8 @@ int chart_render(const struct chart *c, int w, int h, struct chart_grid *g, stru
 
 		for (k = 0; k < c->s[i].n; k++)
 			put(g, col_of(&xa, c->s[i].v[k].x, x0 + 1, pw),
-			    row_of(y, c->s[i].v[k].y, top, ph), chart_marks[i], CHART_MARK, i);
+			    row_of(y, c->s[i].v[k].y, top, ph), mark_of(y, c->s[i].v[k].y, i),
+			    CHART_MARK, i);
 	}
 	return 0;
 }

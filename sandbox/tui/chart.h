@@ -36,7 +36,18 @@ struct chart {
 	/* the x axis spans at least [xlo, xhi]; NaN (chart_init's): the points' own */
 	double xlo, xhi;
 	int x_whole;               /* x values are counts: x ticks on whole numbers */
+	/*
+	 * The y axes fit only the points at x >= y_from (NaN, chart_init's: all
+	 * points; all of them too while none is that far): a first iteration
+	 * from random factors then does not flatten the curve. A point beyond
+	 * an axis is drawn at its edge with CHART_CLIP_UP or CHART_CLIP_DOWN.
+	 */
+	double y_from;
 };
+
+#define CHART_CLIP_UP '^'
+#define CHART_CLIP_DOWN 'v'
+
 
 void chart_init(struct chart *c);
 /* frees the points; the chart is as chart_init left it */

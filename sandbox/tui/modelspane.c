@@ -141,8 +141,16 @@ struct modelspane {
 	struct progress_event last_iter, last_pub;
 	int have_iter, have_pub;
 	int iters;                       /* asked for */
-	struct chart chart;
-	int s_loss, s_train, s_test, s_ndcg;
+	/*
+	 * Two views of one run, fed alike, one drawn (g switches): the errors
+	 * (train and test RMSE) and the loss, each beside NDCG@10 on the right
+	 * axis. The first iteration's loss, from random factors, is several
+	 * times the RMSE: on one axis it would flatten the RMSE curves.
+	 */
+	struct chart charts[2];
+	int view;                        /* CV_ERRORS or CV_LOSS */
+	int implicit;                    /* the run has no RMSE: the loss view only */
+	int s_loss, s_train, s_test, s_ndcg, s_ndcg2;
 	unsigned chart_version, grid_version;
 	struct chart_grid grid;
 	char grid_err[120];
@@ -653,16 +661,31 @@ static int fold_running(const struct modelspane *p)
 	return p->fold && modeljob_state(p->fold) == MODELJOB_RUNNING;
 }
 
+enum { CV_ERRORS, CV_LOSS };
+
+static void charts_xhi(struct modelspane *p, double xhi)
+{
+	p->charts[CV_ERRORS].xhi = p->charts[CV_LOSS].xhi = xhi > 1 ? xhi : 2;
+}
+
 static void chart_start(struct modelspane *p, int implicit, int iters)
 {
-	chart_release(&p->chart);
-	p->chart.x_whole = 1;
-	p->chart.xlo = 1;
-	p->chart.xhi = iters > 1 ? iters : 2;
-	p->s_loss = chart_series(&p->chart, "loss", 0);
-	p->s_train = implicit ? -1 : chart_series(&p->chart, "train rmse", 0);
-	p->s_test = implicit ? -1 : chart_series(&p->chart, "test rmse", 0);
-	p->s_ndcg = chart_series(&p->chart, "ndcg@10", 1);
+	for (int i = 0; i < 2; i++) {
+		chart_release(&p->charts[i]);
+		p->charts[i].x_whole = 1;
+		p->charts[i].xlo = 1;
+		p->charts[i].y_from = 2;	/* the first iteration starts from random factors */
+	}
+	charts_xhi(p, iters);
+	p->implicit = implicit;
+	if (implicit)
+		p->view = CV_LOSS;
+	p->s_train = chart_series(&p->charts[CV_ERRORS], "train rmse", 0);
+	p->s_test = chart_series(&p->charts[CV_ERRORS], "test rmse", 0);
+	p->s_ndcg = chart_series(&p->charts[CV_ERRORS], "ndcg@10", 1);
+	/* loss keeps its mark and colour in both views: series 0 there too */
+	p->s_loss = chart_series(&p->charts[CV_LOSS], "loss", 0);
+	p->s_ndcg2 = chart_series(&p->charts[CV_LOSS], "ndcg@10", 1);
 	p->chart_version++;
 }
 
@@ -672,17 +695,18 @@ static void job_event(struct modelspane *p, const struct progress_event *ev)
 	case PROGRESS_START:
 		snprintf(p->job_what, sizeof(p->job_what), "%s", ev->what);
 		if (p->job_kind == JK_TRAIN && ev->total)
-			p->chart.xhi = (double)ev->total > 1 ? (double)ev->total : 2;
+			charts_xhi(p, (double)ev->total);
 		break;
 	case PROGRESS_ITER:
 		p->last_iter = *ev;
 		p->have_iter = 1;
 		if (ev->iters > 1)
-			p->chart.xhi = ev->iters;
-		chart_add(&p->chart, p->s_loss, ev->iter, ev->loss);
-		chart_add(&p->chart, p->s_train, ev->iter, ev->train_rmse);
-		chart_add(&p->chart, p->s_test, ev->iter, ev->test_rmse);
-		chart_add(&p->chart, p->s_ndcg, ev->iter, ev->ndcg);
+			charts_xhi(p, ev->iters);
+		chart_add(&p->charts[CV_LOSS], p->s_loss, ev->iter, ev->loss);
+		chart_add(&p->charts[CV_LOSS], p->s_ndcg2, ev->iter, ev->ndcg);
+		chart_add(&p->charts[CV_ERRORS], p->s_train, ev->iter, ev->train_rmse);
+		chart_add(&p->charts[CV_ERRORS], p->s_test, ev->iter, ev->test_rmse);
+		chart_add(&p->charts[CV_ERRORS], p->s_ndcg, ev->iter, ev->ndcg);
 		p->chart_version++;
 		break;
 	case PROGRESS_PUBLISH:
@@ -1194,6 +1218,20 @@ static void key_foldin(void *pane, struct pane_ctx *c)
 		foldin_toggle(pane, c);
 }
 
+static void key_view(void *pane, struct pane_ctx *c)
+{
+	struct modelspane *p = pane;
+
+	(void)c;
+	if (p->implicit) {
+		snprintf(p->last, sizeof(p->last), "an implicit run has no RMSE: its chart is the loss");
+		p->last_color = UI_DIM;
+		return;
+	}
+	p->view = p->view == CV_ERRORS ? CV_LOSS : CV_ERRORS;
+	p->chart_version++;
+}
+
 static const struct pane_key keys[] = {
 	{ KEY_UP,    "Up k",       NULL,      key_up,        "select the previous model (in the form: the previous field)" },
 	{ 'k',       NULL,         NULL,      key_up,        NULL },
@@ -1219,6 +1257,7 @@ static const struct pane_key keys[] = {
 	{ 'n',       "n",          NULL,      key_no,        "no to the promote or rollback asked about" },
 	{ 'P',       "P",          "publish", key_publish,   "publish the selected model's lists to redis and make it current" },
 	{ 'F',       "F",          "foldin",  key_foldin,    "start or stop folding new ratings from kafka into production" },
+	{ 'g',       "g",          NULL,      key_view,      "the training chart: train and test RMSE, or the loss (each with NDCG@10)" },
 };
 
 /* ---- drawing (UI thread, under the poller's lock) ---- */
@@ -1367,7 +1406,7 @@ static void draw_chart(struct modelspane *p, int y, int rows)
 
 	if (p->grid.w != COLS || p->grid.h != rows || p->grid_version != p->chart_version) {
 		p->grid_err[0] = '\0';
-		if (chart_render(&p->chart, COLS, rows, &p->grid, &err))
+		if (chart_render(&p->charts[p->view], COLS, rows, &p->grid, &err))
 			snprintf(p->grid_err, sizeof(p->grid_err), "%s: make the window larger", err.s);
 		p->grid_version = p->chart_version;
 		buf_release(&err);
@@ -1724,7 +1763,8 @@ static void *new(struct pane_ctx *c)
 	p->dir = config_registry();
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
-	chart_init(&p->chart);
+	chart_init(&p->charts[CV_ERRORS]);
+	chart_init(&p->charts[CV_LOSS]);
 	p->form.rank = 4;           /* 10, lambda 0.1, alpha 1: the recommender's defaults */
 	p->form.lambda = 5;
 	p->form.alpha = 2;
@@ -1753,7 +1793,8 @@ static void free_pane(void *pane)
 	modeljob_free(p->fold);
 	free(p->rows);
 	free(p->diff);
-	chart_release(&p->chart);
+	chart_release(&p->charts[CV_ERRORS]);
+	chart_release(&p->charts[CV_LOSS]);
 	chart_grid_release(&p->grid);
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);

@@ -46,13 +46,13 @@ $PANCAKE data load lab-100k --into kafka > "$state/load.log" 2>&1 || { cat "$sta
 rev() { git --git-dir="$REG" rev-parse --verify -q "$1" 2> /dev/null || echo none; }
 # the iteration counter on the screen, 0 before the first
 iteration() { tui_capture; grep -oE 'iteration [0-9]+/' "$tui_tmp/screen" | grep -oE '[0-9]+' | tail -1 || echo 0; }
-# the loss marks ('*') inside the chart: below its legend, above its x axis
-loss_marks() {
+# the first series' marks ('*': train RMSE) inside the chart: below its legend, above its x axis
+first_marks() {
 	tui_capture
 	$PY - "$tui_tmp/screen" <<'EOF'
 import sys
 lines = open(sys.argv[1]).read().splitlines()
-top = next(i for i, l in enumerate(lines) if l.startswith("* loss"))
+top = next(i for i, l in enumerate(lines) if l.startswith("* train rmse"))
 bottom = next(i for i in range(top, len(lines)) if lines[i].lstrip().startswith("++"))
 print(sum(l.count("*") for l in lines[top + 1:bottom]))
 EOF
@@ -76,18 +76,23 @@ tui_wait 5 "Right did not raise the iterations to 40" "iterations +< 40 >"
 tui_keys Enter
 tui_wait 60 "the run's first iteration did not show" "iteration [1-9][0-9]*/40"
 n1=$(iteration)
-m1=$(loss_marks)
+m1=$(first_marks)
 deadline=$((SECONDS + 60))
 until n2=$(iteration); [ "$n2" -ge $((n1 + 3)) ] || [ "$n2" -ge 40 ]; do
 	[ $SECONDS -ge $deadline ] && fail "the iteration counter stayed at $n1"
 	sleep 0.5
 done
-m2=$(loss_marks)
-[ "$m2" -gt "$m1" ] || fail "the chart did not grow: $m1 loss marks at iteration $n1, $m2 at $n2"
-pass "the chart grows while it trains: iteration $n1 -> $n2, loss marks $m1 -> $m2"
-grep -q "ndcg@10 (right)" "$tui_tmp/screen" || fail "the chart's legend lacks ndcg@10"
+m2=$(first_marks)
+[ "$m2" -gt "$m1" ] || fail "the chart did not grow: $m1 train RMSE marks at iteration $n1, $m2 at $n2"
+pass "the chart grows while it trains: iteration $n1 -> $n2, train RMSE marks $m1 -> $m2"
+grep -q "test rmse  x ndcg@10 (right)" "$tui_tmp/screen" || fail "the chart's legend lacks test rmse and ndcg@10"
 grep -qE "^ *[0-9.]+\+" "$tui_tmp/screen" || fail "the chart's y axis has no values"
-tui_wait 120 "the first run did not end registered" "trained lab-100k in [0-9]+ s: registered [0-9a-f]{12}"
+tui_keys g
+tui_wait 5 "g did not switch the chart to the loss" "^\* loss  o ndcg@10 \(right\)"
+tui_keys g
+tui_wait 5 "g did not switch the chart back to the errors" "^\* train rmse  o test rmse"
+pass "g switches the chart between the errors and the loss"
+tui_wait 120 "the first run did not end registered" "trained lab-100k in [0-9.]+ s: registered [0-9a-f]{12}"
 id1=$(grep -oE "registered [0-9a-f]{12}" "$tui_tmp/screen" | head -1 | cut -d' ' -f2)
 case "$(rev candidate)" in "$id1"*) ;; *) fail "candidate is $(rev candidate), not the $id1 shown";; esac
 tui_wait 10 "the new model is not in the list, selected" "^> $id1 +candidate"
@@ -100,7 +105,7 @@ tui_keys -N 32 Left
 tui_wait 5 "Left did not lower the iterations to 8" "iterations +< 8 >"
 tui_keys Enter
 # the first run's outcome stays in the events: wait for another id
-another() { grep -oE "trained lab-100k in [0-9]+ s: registered [0-9a-f]{12}" "$tui_tmp/screen" \
+another() { grep -oE "trained lab-100k in [0-9.]+ s: registered [0-9a-f]{12}" "$tui_tmp/screen" \
 	| grep -oE "[0-9a-f]{12}$" | grep -v "^$id1$" | head -1; }
 deadline=$((SECONDS + 120))
 until tui_capture; id2=$(another); [ -n "$id2" ]; do
@@ -146,7 +151,7 @@ pass "R y: production back to $id1 (git and the screen); n moves nothing"
 
 # publish the production model: the version shown is Redis's current
 tui_keys Down P
-tui_wait 60 "the publish did not end" "published $id1 in [0-9]+ s: version [0-9a-f]+ is current"
+tui_wait 60 "the publish did not end" "published $id1 in [0-9.]+ s: version [0-9a-f]+ is current"
 ver=$(grep -oE "version [0-9a-f]+ is current" "$tui_tmp/screen" | head -1 | cut -d' ' -f2)
 published=$ver
 grep -qE "lists \[#+\] 100.0%" "$tui_tmp/screen" || fail "the publish's bar is not full"

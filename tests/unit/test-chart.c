@@ -121,7 +121,8 @@ static const char *text(const struct chart_grid *g)
 	return b.s;
 }
 
-/* the cells: printable, marks only where the series' marks are, a series only where it belongs */
+/* the cells: printable, marks only where the series' marks (or a clipped point's) are, a
+ * series only where it belongs */
 static int cells_sane(const struct chart_grid *g)
 {
 	int k;
@@ -134,7 +135,8 @@ static int cells_sane(const struct chart_grid *g)
 		if ((c->role == CHART_MARK || c->role == CHART_LINE || c->role == CHART_LEGEND) !=
 		    (c->series >= 0))
 			return 0;
-		if (c->role == CHART_MARK && c->ch != chart_marks[(int)c->series])
+		if (c->role == CHART_MARK && c->ch != chart_marks[(int)c->series] &&
+		    c->ch != CHART_CLIP_UP && c->ch != CHART_CLIP_DOWN)
 			return 0;
 	}
 	return 1;
@@ -243,11 +245,53 @@ static void test_render(void)
 	buf_release(&err);
 }
 
+/* y_from: the axis fits the later points; an earlier one off it is drawn at its edge */
+static void test_clip(void)
+{
+	struct chart c;
+	struct chart_grid g = CHART_GRID_INIT;
+	const char *t, *row1, *row2;
+
+	chart_init(&c);
+	c.x_whole = 1;
+	c.y_from = 2;
+	chart_series(&c, "rmse", 0);
+	chart_add(&c, 0, 1, 10);	/* from random factors */
+	chart_add(&c, 0, 2, 1);
+	chart_add(&c, 0, 3, 2);
+	chart_add(&c, 0, 4, 1.5);
+	ok(!chart_render(&c, 40, 9, &g, NULL), "a chart with a point beyond its axis renders");
+	t = text(&g);
+	ok(!strstr(t, "10+") && strstr(t, "2.0+"), "the y axis fits the points from x = 2 on: %s", t);
+	ok(!strncmp(t, "* rmse  ^ v beyond the axis\n", 28), "the legend says what '^' means: %s", t);
+	/* the plot's top row, the first after the legend, holds the clipped point */
+	row1 = strchr(t, '\n') + 1;
+	row2 = strchr(row1, '\n') + 1;
+	ok(memchr(row1, '^', (size_t)(row2 - row1)) && !strchr(row2, '^'),
+	   "the first point is a '^' on the plot's top row, and only it");
+	ok(cells_sane(&g), "every cell is printable");
+
+	/* while no point is that far, the axis fits them all (no clipping) */
+	chart_release(&c);
+	chart_init(&c);
+	c.y_from = 5;
+	chart_series(&c, "rmse", 0);
+	chart_add(&c, 0, 1, 10);
+	chart_add(&c, 0, 2, 1);
+	ok(!chart_render(&c, 40, 9, &g, NULL), "a chart with no point past y_from renders");
+	t = text(&g);
+	ok(strstr(t, "10+") && !strchr(t + strlen("* rmse  ^ v beyond the axis\n"), '^'),
+	   "its axis spans every point, none clipped: %s", t);
+	chart_release(&c);
+	chart_grid_release(&g);
+}
+
 int main(void)
 {
 	test_axes();
 	test_axis_refusals();
 	test_points();
 	test_render();
+	test_clip();
 	return tap_done();
 }
