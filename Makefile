@@ -62,7 +62,7 @@ RECO_OBJ := $(RECO_CORE_OBJ) $(patsubst %.c,%.o,$(wildcard $(RECO_DIR)/cmd-*.c))
            $(RECO_DIR)/rec.o $(RECO_DIR)/main.o
 RECO_UNIT := tests/unit/test-als
 # the model library's own tests, with libgit2 and OpenBLAS
-MODEL_UNIT := tests/unit/test-registry tests/unit/test-keys
+MODEL_UNIT := tests/unit/test-registry tests/unit/test-keys tests/unit/test-servingrun
 UNIT_BIN := $(filter-out $(RECO_UNIT) $(MODEL_UNIT),$(UNIT_BIN)) $(RECO_UNIT) $(MODEL_UNIT)
 
 # the serving binary (services/serving): libmicrohttpd, and the model library
