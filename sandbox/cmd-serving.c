@@ -1,24 +1,33 @@
 /*
- * cmd-serving: `pancake serving status|recommend|feedback`: the launcher's
- * serving screen on the command line: a serving's live figures from two
- * samples of /metrics, one user's recommendations with titles, feedback.
+ * cmd-serving: `pancake serving status|recommend|feedback|experiment|simulate`:
+ * the launcher's serving screen on the command line: a serving's live
+ * figures, one user's recommendations with titles, feedback, an
+ * experiment's serving started and stopped, simulated users.
  */
 #include "cli.h"
 #include "core/servingloc.h"
 #include "core/servingmon.h"
 #include "core/servingrec.h"
+#include "core/servingrun.h"
+#include "core/servingsim.h"
+#include "util/clock.h"
+#include "util/sig.h"
+#include "util/strvec.h"
 #include "util/hostport.h"
 #include "util/jsonout.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define ASK_TIMEOUT_MS 5000
+/* how long `experiment start` waits for serving to announce itself */
+#define START_WAIT_S 60.0
 
 /* what every subcommand takes */
 struct opts {
@@ -26,8 +35,13 @@ struct opts {
 	double interval;         /* status: seconds between the samples */
 	int json;
 	int k;                   /* recommend */
-	const char *variant;
+	const char *variant;     /* recommend: the last --variant */
 	double reward;           /* feedback */
+	struct strvec variants;  /* experiment start: every --variant NAME=REV */
+	const char *policy;
+	int port;                /* experiment: 0 the default */
+	double seconds, rate;    /* simulate */
+	struct servingsim_rule rule;
 };
 
 /* ---- finding the serving ---- */
@@ -455,67 +469,399 @@ out:
 	return ret;
 }
 
+/* ---- experiment ---- */
+
+static json_t *plan_json(const struct servingrun_plan *p)
+{
+	json_t *o = json_object(), *a = json_array();
+
+	for (int i = 0; i < p->nvariants; i++) {
+		json_t *v = json_object();
+		json_object_set_new(v, "name", json_string(p->names[i]));
+		json_object_set_new(v, "rev", json_string(p->revs[i]));
+		json_object_set_new(v, "version", json_string(p->ids[i]));
+		json_array_append_new(a, v);
+	}
+	json_object_set_new(o, "variants", a);
+	json_object_set_new(o, "policy", json_string(p->policy));
+	json_object_set_new(o, "data", json_string(p->data));
+	json_object_set_new(o, "redis", json_string(p->redis));
+	json_object_set_new(o, "kafka", json_string(p->kafka));
+	json_object_set_new(o, "registry", json_string(p->registry));
+	return o;
+}
+
+/*
+ * Starts the experiment's serving in a session of its own and waits until
+ * it announces itself (or ends): it is left running, `experiment stop`
+ * stops it.
+ */
+static int experiment_start(const struct opts *o)
+{
+	struct servingrun_opts ro = { .policy = o->policy, .port = o->port };
+	struct servingrun_plan p;
+	struct servingrun *r = NULL;
+	struct buf err = BUF_INIT, what = BUF_INIT;
+	double until = clock_s() + START_WAIT_S;
+	int ret = RC_FAILED;
+
+	if (o->variants.n > SERVINGRUN_VARIANTS)
+		return cli_bad_usage("serving", "at most %d --variant", SERVINGRUN_VARIANTS);
+	for (size_t i = 0; i < o->variants.n; i++)
+		ro.variants[ro.nvariants++] = o->variants.v[i];
+	if (servingrun_plan(&p, &ro, &err)) {
+		ret = cli_fail(RC_FAILED, "cannot start the experiment: %s", err.s);
+		goto out;
+	}
+	servingrun_describe(&p, &what);
+	if (servingrun_start(&r, &p, 1, &err)) {
+		ret = cli_fail(RC_FAILED, "cannot start the experiment: %s", err.s);
+		goto out;
+	}
+	if (!o->json)
+		fprintf(stderr, "starting %s (pid %ld, log %s)\n", what.s, (long)servingrun_pid(r),
+			servingrun_log(r));
+	while (servingrun_state(r) == SERVINGRUN_STARTING && clock_s() < until) {
+		usleep(100000);
+		servingrun_poll(r);
+	}
+	if (servingrun_state(r) == SERVINGRUN_ENDED) {
+		ret = cli_fail(RC_FAILED, "the experiment's serving ended before it was ready: %s "
+			       "(its log: %s)", servingrun_reason(r), servingrun_log(r));
+		goto out;
+	}
+	if (servingrun_state(r) != SERVINGRUN_READY) {
+		servingrun_free(r);
+		r = NULL;
+		ret = cli_fail(RC_FAILED, "the experiment's serving was not ready within %.0f s, so it "
+			       "was stopped; its log says why", START_WAIT_S);
+		goto out;
+	}
+	if (o->json) {
+		json_t *j = plan_json(&p);
+		json_object_set_new(j, "pid", json_integer(servingrun_pid(r)));
+		json_object_set_new(j, "addr", json_string(servingrun_addr(r)));
+		json_object_set_new(j, "port", json_integer(servingrun_port(r)));
+		json_object_set_new(j, "log", json_string(servingrun_log(r)));
+		jsonout_print(j);
+	} else {
+		printf("%s: up, pid %ld\nlog  %s\nwatch it: pancake serving status --url %s (or the "
+		       "launcher's serving screen, key V)\nload it: pancake serving simulate --url %s\n"
+		       "stop it: pancake serving experiment stop --port %d\n", what.s,
+		       (long)servingrun_pid(r), servingrun_log(r), servingrun_addr(r),
+		       servingrun_addr(r), servingrun_port(r));
+	}
+	ret = 0;
+out:
+	servingrun_release(r);	/* it stays: a detached start */
+	buf_release(&err);
+	buf_release(&what);
+	return ret;
+}
+
+static int experiment_stop(const struct opts *o)
+{
+	struct servingloc found[SERVINGLOC_MAX];
+	struct buf err = BUF_INIT;
+	json_t *stopped = json_array();
+	int n = servingrun_find(found, SERVINGLOC_MAX, o->port), ret = 0;
+
+	if (!n) {
+		json_decref(stopped);
+		if (o->port)
+			return cli_fail(RC_FAILED, "no serving pancake started listens on port %d: "
+					"'pancake serving status' lists the servings found", o->port);
+		return cli_fail(RC_FAILED, "no serving pancake started is running: 'pancake serving "
+				"experiment start' starts one");
+	}
+	for (int i = 0; i < n; i++) {
+		char addr[80];
+		servingloc_addr(&found[i], addr, sizeof(addr));
+		buf_reset(&err);
+		if (servingrun_kill(&found[i], &err)) {
+			ret = cli_fail(RC_FAILED, "%s", err.s);
+			continue;
+		}
+		if (o->json) {
+			json_t *x = json_object();
+			json_object_set_new(x, "pid", json_integer(found[i].pid));
+			json_object_set_new(x, "addr", json_string(addr));
+			json_array_append_new(stopped, x);
+		} else {
+			printf("stopped serving pid %ld on %s\n", (long)found[i].pid, addr);
+		}
+	}
+	if (o->json && !ret) {
+		json_t *j = json_object();
+		json_object_set_new(j, "stopped", stopped);
+		jsonout_print(j);
+	} else {
+		json_decref(stopped);
+	}
+	buf_release(&err);
+	return ret;
+}
+
+/* ---- simulate ---- */
+
+static int sim_stop;
+
+static void on_sim_stop(int sig)
+{
+	(void)sig;
+	__atomic_store_n(&sim_stop, 1, __ATOMIC_RELAXED);
+}
+
+/* a line every 5 s while it runs (text output only) */
+static void sim_progress(const struct servingsim_stats *st, void *ctx)
+{
+	double *next = ctx;
+
+	if (st->done || st->elapsed < *next)
+		return;
+	*next += 5;
+	fprintf(stderr, "%5.1f s: %llu requests", st->elapsed, (unsigned long long)st->requests);
+	for (int i = 0; i < st->narms; i++)
+		fprintf(stderr, ", %s %llu (%llu clicks)", st->arms[i].name,
+			(unsigned long long)st->arms[i].requests, (unsigned long long)st->arms[i].clicks);
+	fprintf(stderr, "\n");
+}
+
+static int serving_simulate(const struct opts *o)
+{
+	struct servingsim_opts so = { .seconds = o->seconds, .rate = o->rate, .rule = o->rule };
+	struct servingsim_stats *st = xcalloc(1, sizeof(*st));
+	struct servingloc mine[1];
+	struct buf err = BUF_INIT;
+	char addr[80];
+	double next = 5;
+	int ret;
+
+	/* the experiment pancake started first, else the first serving that answers */
+	if (o->url) {
+		snprintf(addr, sizeof(addr), "%s", o->url);
+	} else if (servingrun_find(mine, 1, 0) == 1) {
+		servingloc_addr(&mine[0], addr, sizeof(addr));
+	} else {
+		struct found f;
+		ret = find_serving(o, &f);
+		snprintf(addr, sizeof(addr), "%s", f.st.addr);
+		found_release(&f);
+		if (ret)
+			goto out;
+	}
+	so.addr = addr;
+	sim_stop = 0;
+	sig_catch(on_sim_stop, 1);
+	if (!o->json)
+		fprintf(stderr, "simulating users against %s for %.0f s, at most %.0f requests a "
+			"second (Ctrl-C stops)\n", addr, o->seconds, o->rate);
+	ret = servingsim_run(&so, &sim_stop, o->json ? NULL : sim_progress, &next, st, &err);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (ret && !st->requests) {
+		ret = cli_fail(RC_FAILED, "%s", err.s);
+		goto out;
+	}
+	if (o->json) {
+		json_t *j = json_object(), *a = json_array();
+		json_object_set_new(j, "addr", json_string(st->addr));
+		json_object_set_new(j, "label", json_string(st->label));
+		json_object_set_new(j, "users", json_string(st->users));
+		json_object_set_new(j, "seconds", json_real(st->seconds));
+		json_object_set_new(j, "rate", json_real(st->rate));
+		json_object_set_new(j, "elapsed", json_real(st->elapsed));
+		json_object_set_new(j, "requests", json_integer((json_int_t)st->requests));
+		json_object_set_new(j, "clicks", json_integer((json_int_t)st->clicks));
+		json_object_set_new(j, "failed", json_integer((json_int_t)st->failed));
+		json_object_set_new(j, "stopped", json_boolean(st->stopped));
+		json_object_set_new(j, "error", st->error[0] ? json_string(st->error) : json_null());
+		for (int i = 0; i < st->narms; i++) {
+			const struct servingsim_arm *m = &st->arms[i];
+			json_t *x = json_object();
+			json_object_set_new(x, "name", json_string(m->name));
+			json_object_set_new(x, "chance", json_real(m->chance));
+			json_object_set_new(x, "requests", json_integer((json_int_t)m->requests));
+			json_object_set_new(x, "share", st->requests ?
+					    json_real((double)m->requests / (double)st->requests) :
+					    json_null());
+			json_object_set_new(x, "clicks", json_integer((json_int_t)m->clicks));
+			json_object_set_new(x, "refused", json_integer((json_int_t)m->refused));
+			json_array_append_new(a, x);
+		}
+		json_object_set_new(j, "arms", a);
+		jsonout_print(j);
+	} else {
+		printf("%s (%s) against %s\n%llu requests in %.1f s (%.1f a second), %llu clicks%s%s\n",
+		       st->label, st->users, st->addr, (unsigned long long)st->requests, st->elapsed,
+		       st->elapsed > 0 ? (double)st->requests / st->elapsed : 0,
+		       (unsigned long long)st->clicks, st->stopped ? "; stopped early" : "",
+		       st->failed ? "; some asks failed" : "");
+		printf("\n%-12s %6s %9s %6s %7s %6s\n", "ARM", "CHANCE", "REQUESTS", "SHARE", "CLICKS",
+		       "RATE");
+		for (int i = 0; i < st->narms; i++) {
+			const struct servingsim_arm *m = &st->arms[i];
+			char rate[16] = "-";
+			if (m->requests)
+				snprintf(rate, sizeof(rate), "%.3f", (double)m->clicks / (double)m->requests);
+			printf("%-12s %5.0f%% %9llu %5.0f%% %7llu %6s\n", m->name, 100 * m->chance,
+			       (unsigned long long)m->requests,
+			       st->requests ? 100.0 * (double)m->requests / (double)st->requests : 0,
+			       (unsigned long long)m->clicks, rate);
+		}
+		printf("\nthe arms as serving counts them: pancake serving status --url %s\n", st->addr);
+	}
+	if (st->error[0]) {
+		ret = cli_fail(RC_FAILED, "%s", st->error);
+		goto out;
+	}
+	ret = st->stopped ? RC_INTERRUPTED : 0;
+out:
+	free(st);
+	buf_release(&err);
+	return ret;
+}
+
 int cmd_serving(int argc, char **argv)
 {
-	enum { O_URL = 256, O_INTERVAL, O_JSON, O_K, O_VARIANT, O_REWARD };
+	enum { O_URL = 256, O_INTERVAL, O_JSON, O_K, O_VARIANT, O_REWARD, O_POLICY, O_PORT,
+	       O_SECONDS, O_RATE, O_CLICK };
 	static const struct option longs[] = {
 		{ "url", 1, NULL, O_URL }, { "interval", 1, NULL, O_INTERVAL },
 		{ "json", 0, NULL, O_JSON }, { "k", 1, NULL, O_K }, { "variant", 1, NULL, O_VARIANT },
-		{ "reward", 1, NULL, O_REWARD }, { NULL, 0, NULL, 0 },
+		{ "reward", 1, NULL, O_REWARD }, { "policy", 1, NULL, O_POLICY },
+		{ "port", 1, NULL, O_PORT }, { "seconds", 1, NULL, O_SECONDS },
+		{ "rate", 1, NULL, O_RATE }, { "click", 1, NULL, O_CLICK }, { NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .interval = 1, .k = 10, .reward = 1 };
+	struct opts o = { .interval = 1, .k = 10, .reward = 1, .seconds = SERVINGSIM_SECONDS,
+			  .rate = SERVINGSIM_RATE };
+	struct buf err = BUF_INIT;
 	const char *sub;
 	char q[QUOTE_BUF], *end;
-	int c, nargs;
+	int c, nargs, ret;
 
+	strvec_init(&o.variants);
+	servingsim_rule_default(&o.rule);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case O_URL: o.url = optarg; break;
 		case O_JSON: o.json = 1; break;
-		case O_VARIANT: o.variant = optarg; break;
+		case O_VARIANT:
+			o.variant = optarg;
+			strvec_push(&o.variants, optarg);
+			break;
+		case O_POLICY:
+			if (!servingrun_policy_ok(optarg)) {
+				ret = cli_bad_usage("serving", "--policy is thompson, ab, egreedy or ucb1, "
+						    "not %s", quote(q, optarg));
+				goto out;
+			}
+			o.policy = optarg;
+			break;
+		case O_PORT:
+			o.port = (int)strtol(optarg, &end, 10);
+			if (*end || o.port < 1 || o.port > 65535) {
+				ret = cli_bad_usage("serving", "--port is 1 to 65535, not %s",
+						    quote(q, optarg));
+				goto out;
+			}
+			break;
+		case O_SECONDS:
+			o.seconds = strtod(optarg, &end);
+			if (*end || !(o.seconds >= 1 && o.seconds <= SERVINGSIM_SECONDS_MAX)) {
+				ret = cli_bad_usage("serving", "--seconds is 1 to %.0f, not %s",
+						    SERVINGSIM_SECONDS_MAX, quote(q, optarg));
+				goto out;
+			}
+			break;
+		case O_RATE:
+			o.rate = strtod(optarg, &end);
+			if (*end || !(o.rate >= 0.1 && o.rate <= SERVINGSIM_RATE_MAX)) {
+				ret = cli_bad_usage("serving", "--rate is 0.1 to %.0f requests a second, "
+						    "not %s", SERVINGSIM_RATE_MAX, quote(q, optarg));
+				goto out;
+			}
+			break;
+		case O_CLICK:
+			if (servingsim_rule_add(&o.rule, optarg, &err)) {
+				ret = cli_bad_usage("serving", "%s", err.s);
+				goto out;
+			}
+			break;
 		case O_INTERVAL:
 			o.interval = strtod(optarg, &end);
-			if (*end || !(o.interval >= 0.1 && o.interval <= 60))
-				return cli_bad_usage("serving", "--interval is 0.1 to 60 seconds, not %s",
-						     quote(q, optarg));
+			if (*end || !(o.interval >= 0.1 && o.interval <= 60)) {
+				ret = cli_bad_usage("serving", "--interval is 0.1 to 60 seconds, not %s",
+						    quote(q, optarg));
+				goto out;
+			}
 			break;
 		case O_K:
 			o.k = (int)strtol(optarg, &end, 10);
-			if (*end || o.k < 1 || o.k > SERVINGAPI_K_MAX)
-				return cli_bad_usage("serving", "--k is 1 to %d, not %s", SERVINGAPI_K_MAX,
-						     quote(q, optarg));
+			if (*end || o.k < 1 || o.k > SERVINGAPI_K_MAX) {
+				ret = cli_bad_usage("serving", "--k is 1 to %d, not %s", SERVINGAPI_K_MAX,
+						    quote(q, optarg));
+				goto out;
+			}
 			break;
 		case O_REWARD:
 			o.reward = strtod(optarg, &end);
-			if (*end || !(o.reward >= 0 && o.reward <= 1))
-				return cli_bad_usage("serving", "--reward is a number from 0 to 1, not %s",
-						     quote(q, optarg));
+			if (*end || !(o.reward >= 0 && o.reward <= 1)) {
+				ret = cli_bad_usage("serving", "--reward is a number from 0 to 1, not %s",
+						    quote(q, optarg));
+				goto out;
+			}
 			break;
 		default:
-			return cli_bad_option("serving", argv);
+			ret = cli_bad_option("serving", argv);
+			goto out;
 		}
 	}
-	if (optind >= argc)
-		return cli_bad_usage("serving", "which? status, recommend or feedback");
+	if (optind >= argc) {
+		ret = cli_bad_usage("serving", "which? status, recommend, feedback, experiment or "
+				    "simulate");
+		goto out;
+	}
 	sub = argv[optind];
 	nargs = argc - optind - 1;
 	if (!strcmp(sub, "status")) {
 		if (nargs)
-			return cli_bad_usage("serving", "unexpected argument %s for 'serving status'",
-					     quote(q, argv[optind + 1]));
-		return serving_status(&o);
-	}
-	if (!strcmp(sub, "recommend")) {
+			ret = cli_bad_usage("serving", "unexpected argument %s for 'serving status'",
+					    quote(q, argv[optind + 1]));
+		else
+			ret = serving_status(&o);
+	} else if (!strcmp(sub, "recommend")) {
 		if (nargs != 1)
-			return cli_bad_usage("serving", "'serving recommend' takes one USER");
-		return serving_recommend(&o, argv[optind + 1]);
-	}
-	if (!strcmp(sub, "feedback")) {
+			ret = cli_bad_usage("serving", "'serving recommend' takes one USER");
+		else
+			ret = serving_recommend(&o, argv[optind + 1]);
+	} else if (!strcmp(sub, "feedback")) {
 		if (nargs != 2)
-			return cli_bad_usage("serving", "'serving feedback' takes a REQUEST_ID and an ITEM");
-		return serving_feedback(&o, argv[optind + 1], argv[optind + 2]);
+			ret = cli_bad_usage("serving", "'serving feedback' takes a REQUEST_ID and an ITEM");
+		else
+			ret = serving_feedback(&o, argv[optind + 1], argv[optind + 2]);
+	} else if (!strcmp(sub, "experiment")) {
+		const char *what = nargs == 1 ? argv[optind + 1] : "";
+		if (!strcmp(what, "start"))
+			ret = experiment_start(&o);
+		else if (!strcmp(what, "stop"))
+			ret = experiment_stop(&o);
+		else
+			ret = cli_bad_usage("serving", "'serving experiment' takes start or stop");
+	} else if (!strcmp(sub, "simulate")) {
+		if (nargs)
+			ret = cli_bad_usage("serving", "unexpected argument %s for 'serving simulate'",
+					    quote(q, argv[optind + 1]));
+		else
+			ret = serving_simulate(&o);
+	} else {
+		ret = cli_bad_usage("serving", "unknown serving command %s: use status, recommend, "
+				    "feedback, experiment or simulate", quote(q, sub));
 	}
-	return cli_bad_usage("serving", "unknown serving command %s: use status, recommend or feedback",
-			     quote(q, sub));
+out:
+	strvec_clear(&o.variants);
+	buf_release(&err);
+	return ret;
 }

@@ -145,10 +145,12 @@ const struct command cmd_table[] = {
 	  "  --labs DIR         another track (default $PANCAKE_LABS, else labs/)\n"
 	  "  Ctrl-C stops a running action's whole process group; progress stays as it was\n"
 	  "  (exit 130). Each action's last output is in the state folder, <lab>/<step>/.\n" },
-	{ "serving", cmd_serving, CMD_JSON, "serving status [--url HOST:PORT] [--interval S] [--json] | recommend USER [--k N] [--variant V] [--json] | feedback REQUEST_ID ITEM [--reward R] [--json]",
+	{ "serving", cmd_serving, CMD_JSON, "serving status [--url HOST:PORT] [--interval S] [--json] | recommend USER [--k N] [--variant V] [--json] | feedback REQUEST_ID ITEM [--reward R] [--json] | experiment start [--policy P] [--port N] [--variant NAME=REV]... [--json] | experiment stop [--port N] [--json] | simulate [--url HOST:PORT] [--seconds S] [--rate N] [--click NAME=CHANCE]... [--json]",
 	  "Watch a serving and try it: its live figures from /metrics, one user's\n"
-	  "recommendations with titles and genres, feedback on one of them. The\n"
-	  "launcher's serving screen (key V) shows the same, refreshed every second.\n"
+	  "recommendations with titles and genres, feedback on one of them; start\n"
+	  "an experiment's serving on this host and play simulated users against it.\n"
+	  "The launcher's serving screen (key V) shows the same, refreshed every\n"
+	  "second (x starts and stops its experiment, s simulates users).\n"
 	  "Without --url: the first that answers of the stack's serving container\n"
 	  "(PANCAKE_SERVING_PORT_8080, default 8080) and the serving processes\n"
 	  "running on this host (each announces itself in the state folder).",
@@ -164,6 +166,25 @@ const struct command cmd_table[] = {
 	  "    --variant V      from this variant, not the experiment's choice\n"
 	  "  feedback REQUEST_ID ITEM   a reward for an answer (its request_id) and item\n"
 	  "    --reward R       0 to 1 (default 1: a click)\n"
+	  "  experiment start   serving with variants from the registry (default\n"
+	  "                     a=production b=candidate) on 127.0.0.1, the project's Redis\n"
+	  "                     and Kafka, left running once it is ready; prints its pid,\n"
+	  "                     address and log (under the state folder's jobs/)\n"
+	  "    --policy P       thompson (default), ab, egreedy or ucb1\n"
+	  "    --port N         default: the stack's serving port + 1 (must be free)\n"
+	  "    --variant NAME=REV   an arm: a registry revision (production, candidate, an id)\n"
+	  "  experiment stop    stop the servings pancake started (found by their\n"
+	  "                     announcement; --port N: the one on that port)\n"
+	  "  simulate           simulated users, one after the other: each asks for a\n"
+	  "                     user's list (users of the model's dataset, else 1..1000) and\n"
+	  "                     sends feedback on its first item, a click (reward 1) with a\n"
+	  "                     chance per variant, else reward 0; at the end each arm's\n"
+	  "                     requests and clicks. Default: the experiment pancake started,\n"
+	  "                     else the first serving that answers\n"
+	  "    --seconds S      how long (default 30)   --rate N   requests a second (default\n"
+	  "                     and at most 50)\n"
+	  "    --click NAME=CHANCE  NAME's click chance (0.6 or 60%); other=CHANCE for the\n"
+	  "                     rest. Default: the second variant 60%, others 15%\n"
 	  "  --url HOST:PORT    this serving, not the ones found\n"
 	  "  --json             machine-readable output\n" },
 	{ "launcher", cmd_launcher, 0, "launcher [--mono] [--data] [--pane NAME] [--labs DIR]",

@@ -261,10 +261,16 @@ int servingrun_plan(struct servingrun_plan *p, const struct servingrun_opts *o, 
 		}
 		if (!reg) {
 			struct buf why = BUF_INIT;
-			if (registry_open(&reg, p->registry, 0, &why)) {
-				buf_addf(err, "no model registry at '%s' (%s): train a model first (t on the "
+			int r2 = registry_open(&reg, p->registry, 0, &why);
+			if (r2 == REGISTRY_ENOTFOUND) {
+				buf_addf(err, "no model registry at '%s': train a model first (t on the "
 					 "models screen, key M, or 'pancake models train lab-100k')",
-					 p->registry, why.s);
+					 p->registry);
+				buf_release(&why);
+				goto out;
+			}
+			if (r2) {
+				buf_addf(err, "%s", why.s);
 				buf_release(&why);
 				goto out;
 			}
