@@ -2,13 +2,18 @@
  * servingpane: the launcher's serving screen: a serving's live figures
  * from /metrics (core/servingmon), sparklines of req/s and p99, the
  * experiment's arms with bars, one user's recommendations with titles and
- * feedback on them. A thread of its own polls once a second, only while
- * the screen is shown, and asks for recommendations; the UI thread only
- * draws what it left under the pane's lock.
+ * feedback on them, an experiment's serving started and stopped here
+ * (core/servingrun) and simulated users against the shown serving
+ * (core/servingsim). A thread of its own polls once a second, only while
+ * the screen is shown, and asks for recommendations; the simulation has a
+ * thread of its own; the UI thread only draws what they left under the
+ * pane's lock, and polls the experiment's child without waiting.
  */
 #include "core/servingloc.h"
 #include "core/servingmon.h"
 #include "core/servingrec.h"
+#include "core/servingrun.h"
+#include "core/servingsim.h"
 #include "tui/colors.h"
 #include "tui/pane.h"
 #include "tui/table.h"
@@ -19,6 +24,7 @@
 #include <curses.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +81,13 @@ struct servingpane {
 	char request_id[32];
 	struct shown_item items[ASK_K];
 	int nitems;
-	char news[256];          /* for the events line, taken by changed() */
+	char want_addr[80];      /* watch this endpoint once it is listed (the experiment), "" */
+	/* under lock: the simulated users (their own thread) */
+	struct servingsim_stats sim;
+	int sim_have;            /* `sim` holds a run's figures */
+	int sim_running;         /* its thread runs */
+	int sim_stop;            /* asks it to stop (atomic) */
+	char news[300];          /* for the events line, taken by changed() */
 	int news_bad;
 	unsigned version;        /* bumped on every change */
 	/* the UI thread's own */
@@ -84,6 +96,15 @@ struct servingpane {
 	char typed[USER_DIGITS + 1];
 	int sel;                 /* the selected item */
 	int utf8;
+	pthread_t sim_th;
+	int sim_started;         /* sim_th is to be joined */
+	struct servingrun *run;  /* the experiment's serving started here, NULL none */
+	char run_what[256];      /* "serving a=production (...) vs ..., on ..." */
+	char run_short[200];     /* "a=production vs b=candidate, thompson, 127.0.0.1:8081" */
+	int confirm;             /* 'x': start it?  'X': stop it?  0: no question */
+	char confirm_text[400];
+	struct servingrun_plan plan;   /* what 'x' would start */
+	int policy;              /* index in servingrun_policies */
 };
 
 /* ---- the worker ---- */
@@ -294,6 +315,68 @@ static void do_feedback(struct servingpane *p, const char *addr, const char *id,
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* ---- the simulated users' thread ---- */
+
+struct sim_arg {
+	struct servingpane *p;
+	struct servingsim_opts o;
+	char addr[80];
+};
+
+static void sim_seen(const struct servingsim_stats *st, void *ctx)
+{
+	struct servingpane *p = ctx;
+
+	pthread_mutex_lock(&p->lock);
+	p->sim = *st;
+	p->sim_have = 1;
+	p->version++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* "a 10%, b 90%": each arm's share of the simulation's answers */
+static void sim_shares(const struct servingsim_stats *st, char *out, size_t size)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < st->narms && used < size; i++)
+		used += (size_t)snprintf(out + used, size - used, "%s%s %.0f%%", i ? ", " : "",
+					 st->arms[i].name, st->requests ? 100.0 *
+					 (double)st->arms[i].requests / (double)st->requests : 0);
+}
+
+static void *sim_main(void *arg)
+{
+	struct sim_arg *a = arg;
+	struct servingpane *p = a->p;
+	struct servingsim_stats *st = xcalloc(1, sizeof(*st));
+	struct buf err = BUF_INIT;
+	char shares[160];
+	int ret;
+
+	a->o.addr = a->addr;
+	ret = servingsim_run(&a->o, &p->sim_stop, sim_seen, p, st, &err);
+	sim_shares(st, shares, sizeof(shares));
+	pthread_mutex_lock(&p->lock);
+	p->sim = *st;
+	p->sim_have = 1;
+	p->sim_running = 0;
+	if (ret)
+		news(p, 1, "simulated users: %s", err.s);
+	else
+		news(p, 0, "simulated users %s against %s: %llu requests in %.0f s, %llu clicks; "
+		     "answers %s", st->stopped ? "stopped" : "done", st->addr,
+		     (unsigned long long)st->requests, st->elapsed, (unsigned long long)st->clicks,
+		     shares);
+	p->version++;
+	pthread_mutex_unlock(&p->lock);
+	buf_release(&err);
+	free(st);
+	free(a);
+	return NULL;
+}
+
 static void *worker(void *arg)
 {
 	struct servingpane *p = arg;
@@ -327,6 +410,25 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&p->lock);
 			do_feedback(p, addr, id, item, row);
 			pthread_mutex_lock(&p->lock);
+			continue;
+		}
+		if (shown && p->want_addr[0]) {
+			/* the experiment started here answers: list it and watch it */
+			char want[80];
+			snprintf(want, sizeof(want), "%s", p->want_addr);
+			pthread_mutex_unlock(&p->lock);
+			refresh_locs(p, &w);
+			pthread_mutex_lock(&p->lock);
+			for (int i = 0; i < p->nlocs; i++) {
+				char a[80];
+				servingloc_addr(&p->locs[i], a, sizeof(a));
+				if (!strcmp(a, want)) {
+					p->pick = i;
+					p->pick_changed = 1;
+				}
+			}
+			if (!strcmp(want, p->want_addr))
+				p->want_addr[0] = '\0';
 			continue;
 		}
 		if (shown && (now >= next_poll || p->pick_changed)) {
@@ -656,6 +758,84 @@ static void draw_recs(struct servingpane *p, int y, int rows)
 	}
 }
 
+/*
+ * The experiment's line: its serving's state, or what x does; a question
+ * takes up to three (`rows` allowing): the question wrapped, then its
+ * answers. Returns the rows used.
+ */
+static int draw_experiment(struct servingpane *p, int y, int rows)
+{
+	char text[600];
+	attr_t a = colors_attr(UI_DIM);
+
+	if (p->confirm) {
+		const char *answers = p->confirm == 'x' ? "y: yes   o or Left/Right: another policy "
+			"(thompson, ab, egreedy, ucb1)   any other key: no" : "y: yes   any other key: no";
+		if (rows < 2) {
+			char both[800];
+			snprintf(both, sizeof(both), "%s  %s", p->confirm_text, answers);
+			table_fit(y, 0, both, COLS, colors_attr(UI_WAIT) | A_BOLD);
+			return 1;
+		}
+		int used = table_wrap(y, 0, p->confirm_text, COLS, rows - 1,
+				      colors_attr(UI_WAIT) | A_BOLD);
+		table_fit(y + used, 0, answers, COLS, colors_attr(UI_WAIT));
+		return used + 1;
+	}
+	if (!p->run) {
+		snprintf(text, sizeof(text), "x starts an experiment here (a=production vs "
+			 "b=candidate, %s); s: simulated users against the shown serving",
+			 servingrun_policies[p->policy]);
+	} else if (servingrun_state(p->run) == SERVINGRUN_ENDED) {
+		int stopped = servingrun_stopping(p->run);
+		snprintf(text, sizeof(text), "experiment %s: %s%s%s", stopped ? "stopped" : "ended",
+			 servingrun_reason(p->run), stopped ? "" : "  (log ", stopped ? "" :
+			 servingrun_log(p->run));
+		if (!stopped)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), ")");
+		a = stopped ? colors_attr(UI_DIM) : colors_attr(UI_BAD) | A_BOLD;
+	} else if (servingrun_stopping(p->run)) {
+		snprintf(text, sizeof(text), "experiment: stopping %s (pid %ld)", p->run_what,
+			 (long)servingrun_pid(p->run));
+		a = colors_attr(UI_WAIT);
+	} else {
+		int up = servingrun_state(p->run) == SERVINGRUN_READY;
+		snprintf(text, sizeof(text), "experiment %s (x stops it): %s, pid %ld",
+			 up ? "up" : "starting", p->run_short, (long)servingrun_pid(p->run));
+		a = colors_attr(up ? UI_GOOD : UI_WAIT);
+	}
+	table_fit(y, 0, text, COLS, a);
+	return 1;
+}
+
+/* the simulation's line, while it runs and after: 0 rows when there was none */
+static int draw_sim(struct servingpane *p, int y, int rows)
+{
+	const struct servingsim_stats *st = &p->sim;
+	char text[600], shares[160];
+
+	if (rows < 1 || (!p->sim_have && !p->sim_running))
+		return 0;
+	sim_shares(st, shares, sizeof(shares));
+	if (p->sim_running && !st->label[0])
+		snprintf(text, sizeof(text), "simulated users: asking %s what it serves...", st->addr);
+	else if (p->sim_running)
+		snprintf(text, sizeof(text), "%s  %.0f/%.0f s  %llu requests  %llu clicks  (s stops)  "
+			 "%s, %s", st->label, st->elapsed, st->seconds,
+			 (unsigned long long)st->requests, (unsigned long long)st->clicks, st->users,
+			 st->addr);
+	else if (st->error[0] && !st->requests)
+		snprintf(text, sizeof(text), "simulated users: %s", st->error);
+	else
+		snprintf(text, sizeof(text), "%s  %s after %.0f s: %llu requests, %llu clicks; "
+			 "answers %s (%s)", st->label, st->error[0] ? "failed" : st->stopped ?
+			 "stopped" : "done", st->elapsed, (unsigned long long)st->requests,
+			 (unsigned long long)st->clicks, shares, st->addr);
+	table_fit(y, 0, text, COLS, colors_attr(p->sim_running ? UI_WAIT : st->error[0] ? UI_BAD :
+						UI_DIM));
+	return 1;
+}
+
 static void servingpane_draw(struct servingpane *p, int y, int rows)
 {
 	char right[96] = "";
@@ -674,6 +854,18 @@ static void servingpane_draw(struct servingpane *p, int y, int rows)
 	draw_status(p, y + 2);
 	y += 3;
 	rows -= 3;
+	if (rows < 1)
+		return;
+	{
+		int used = draw_experiment(p, y, rows >= 8 ? 3 : rows >= 6 ? 2 : 1);
+		y += used;
+		rows -= used;
+	}
+	if (rows >= 4) {
+		int used = draw_sim(p, y, 1);
+		y += used;
+		rows -= used;
+	}
 	if (rows < 1)
 		return;
 	/*
@@ -738,6 +930,11 @@ static void free_pane(void *pane)
 {
 	struct servingpane *p = pane;
 
+	/* the simulated users first (they talk to the experiment), then its serving */
+	__atomic_store_n(&p->sim_stop, 1, __ATOMIC_RELAXED);
+	if (p->sim_started)
+		pthread_join(p->sim_th, NULL);
+	servingrun_free(p->run);
 	pthread_mutex_lock(&p->lock);
 	p->stop = 1;
 	pthread_cond_signal(&p->wake);
@@ -778,14 +975,52 @@ static void draw(void *pane, struct pane_ctx *c, int y, int rows)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* the experiment's child, polled without waiting: 1 when its state changed */
+static int poll_run(struct servingpane *p, struct pane_ctx *c)
+{
+	if (!p->run || !servingrun_poll(p->run))
+		return 0;
+	switch (servingrun_state(p->run)) {
+	case SERVINGRUN_READY:
+		poller_event(c->m, NOTE_INFO, "serving", "experiment up: %s, pid %ld (x stops it)",
+			     p->run_what, (long)servingrun_pid(p->run));
+		pthread_mutex_lock(&p->lock);
+		snprintf(p->want_addr, sizeof(p->want_addr), "%s", servingrun_addr(p->run));
+		pthread_cond_signal(&p->wake);
+		pthread_mutex_unlock(&p->lock);
+		break;
+	case SERVINGRUN_ENDED:
+		if (servingrun_stopping(p->run))
+			poller_event(c->m, NOTE_INFO, "serving", "the experiment's serving on %s %s",
+				     servingrun_addr(p->run), servingrun_reason(p->run));
+		else
+			poller_event(c->m, NOTE_FAILED, "serving", "the experiment's serving on %s "
+				     "ended: %s (log %s)", servingrun_addr(p->run),
+				     servingrun_reason(p->run), servingrun_log(p->run));
+		break;
+	case SERVINGRUN_STARTING:
+		break;
+	}
+	return 1;
+}
+
 static int changed(void *pane, struct pane_ctx *c)
 {
 	struct servingpane *p = pane;
-	char text[256] = "";
-	int ret, bad = 0;
+	char text[300] = "";
+	int ret, bad = 0, joined = 0;
 
+	ret = poll_run(p, c);
 	pthread_mutex_lock(&p->lock);
-	ret = p->version != p->seen_version;
+	if (p->sim_started && !p->sim_running)
+		joined = 1;	/* it has ended: the join returns at once */
+	pthread_mutex_unlock(&p->lock);
+	if (joined) {
+		pthread_join(p->sim_th, NULL);
+		p->sim_started = 0;
+	}
+	pthread_mutex_lock(&p->lock);
+	ret |= p->version != p->seen_version;
 	p->seen_version = p->version;
 	if (p->news[0]) {
 		snprintf(text, sizeof(text), "%s", p->news);
@@ -868,14 +1103,156 @@ static void key_down(void *pane, struct pane_ctx *c)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* the start question: what it would run, and how to answer */
+static void ask_start(struct servingpane *p)
+{
+	struct buf what = BUF_INIT;
+
+	servingrun_describe(&p->plan, &what);
+	snprintf(p->confirm_text, sizeof(p->confirm_text), "start %s?", what.s);
+	buf_release(&what);
+}
+
+static void key_experiment(void *pane, struct pane_ctx *c)
+{
+	struct servingpane *p = pane;
+	struct servingrun_opts o = { .policy = servingrun_policies[p->policy] };
+	struct buf err = BUF_INIT;
+
+	if (p->run && servingrun_state(p->run) != SERVINGRUN_ENDED) {
+		if (servingrun_stopping(p->run)) {
+			poller_event(c->m, NOTE_INFO, "serving", "the experiment's serving is stopping "
+				     "already (SIGKILL %.0f s after the SIGTERM)",
+				     SERVINGRUN_KILL_AFTER_S);
+			return;
+		}
+		p->confirm = 'X';
+		snprintf(p->confirm_text, sizeof(p->confirm_text), "stop the experiment's serving on "
+			 "%s (pid %ld)?", servingrun_addr(p->run),
+			 (long)servingrun_pid(p->run));
+		return;
+	}
+	/* one that ended is forgotten: free returns at once */
+	servingrun_free(p->run);
+	p->run = NULL;
+	if (servingrun_plan(&p->plan, &o, &err)) {
+		poller_event(c->m, NOTE_FAILED, "serving", "cannot start an experiment: %s", err.s);
+		buf_release(&err);
+		return;
+	}
+	p->confirm = 'x';
+	ask_start(p);
+	buf_release(&err);
+}
+
+/* y to the question asked */
+static void confirmed(struct servingpane *p, struct pane_ctx *c)
+{
+	struct buf err = BUF_INIT, what = BUF_INIT;
+
+	if (p->confirm == 'X') {
+		servingrun_stop(p->run);
+		poller_event(c->m, NOTE_INFO, "serving", "stopping the experiment's serving on %s "
+			     "(SIGTERM; SIGKILL if it is still there %.0f s later)",
+			     servingrun_addr(p->run), SERVINGRUN_KILL_AFTER_S);
+		return;
+	}
+	servingrun_describe(&p->plan, &what);
+	if (servingrun_start(&p->run, &p->plan, 0, &err)) {
+		poller_event(c->m, NOTE_FAILED, "serving", "cannot start the experiment: %s", err.s);
+	} else {
+		size_t used = 0;
+		snprintf(p->run_what, sizeof(p->run_what), "%s", what.s);
+		for (int i = 0; i < p->plan.nvariants && used < sizeof(p->run_short); i++)
+			used += (size_t)snprintf(p->run_short + used, sizeof(p->run_short) - used,
+						 "%s%s=%s", i ? " vs " : "", p->plan.names[i],
+						 p->plan.revs[i]);
+		if (used < sizeof(p->run_short))
+			snprintf(p->run_short + used, sizeof(p->run_short) - used, ", %s, %s",
+				 p->plan.policy, servingrun_addr(p->run));
+		poller_event(c->m, NOTE_INFO, "serving", "starting %s (pid %ld, log %s)", what.s,
+			     (long)servingrun_pid(p->run), servingrun_log(p->run));
+	}
+	buf_release(&err);
+	buf_release(&what);
+}
+
+static void key_simulate(void *pane, struct pane_ctx *c)
+{
+	struct servingpane *p = pane;
+	struct sim_arg *a;
+	const char *why = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->sim_running) {
+		__atomic_store_n(&p->sim_stop, 1, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&p->lock);
+		poller_event(c->m, NOTE_INFO, "serving", "stopping the simulated users");
+		return;
+	}
+	if (p->sim_started)
+		why = "the last simulation is still ending: s again in a moment";
+	else if (p->cur < 0)
+		why = "no serving found yet to simulate users against";
+	if (why) {
+		pthread_mutex_unlock(&p->lock);
+		poller_event(c->m, NOTE_INFO, "serving", "%s", why);
+		return;
+	}
+	a = xcalloc(1, sizeof(*a));
+	a->p = p;
+	servingloc_addr(&p->locs[p->cur], a->addr, sizeof(a->addr));
+	a->o.seconds = SERVINGSIM_SECONDS;
+	a->o.rate = SERVINGSIM_RATE;
+	servingsim_rule_default(&a->o.rule);
+	memset(&p->sim, 0, sizeof(p->sim));
+	snprintf(p->sim.addr, sizeof(p->sim.addr), "%s", a->addr);
+	p->sim_have = 0;
+	p->sim_running = 1;
+	p->sim_stop = 0;
+	if (pthread_create(&p->sim_th, NULL, sim_main, a)) {
+		p->sim_running = 0;
+		pthread_mutex_unlock(&p->lock);
+		free(a);
+		poller_event(c->m, NOTE_FAILED, "serving", "cannot start a thread for the simulated "
+			     "users");
+		return;
+	}
+	p->sim_started = 1;
+	p->version++;
+	pthread_mutex_unlock(&p->lock);
+}
+
 #define ESC 27
 
-/* the user id prompt takes every key while open */
+/*
+ * An open question takes the next key (y: yes, o or Left/Right: the
+ * policy, anything else: no); the user id prompt takes every key while open.
+ */
 static int input(void *pane, struct pane_ctx *c, int ch)
 {
 	struct servingpane *p = pane;
 	size_t n = strlen(p->typed);
 
+	if (p->confirm && ch != KEY_RESIZE) {
+		if (ch == 'y' || ch == 'Y') {
+			confirmed(p, c);
+			p->confirm = 0;
+		} else if (p->confirm == 'x' && (ch == 'o' || ch == KEY_RIGHT || ch == KEY_LEFT)) {
+			int np = 0;
+			while (servingrun_policies[np])
+				np++;
+			p->policy = (p->policy + (ch == KEY_LEFT ? np - 1 : 1)) % np;
+			snprintf(p->plan.policy, sizeof(p->plan.policy), "%s",
+				 servingrun_policies[p->policy]);
+			ask_start(p);
+		} else {
+			poller_event(c->m, NOTE_INFO, "serving", "%s", p->confirm == 'x' ?
+				     "no experiment started" : "the experiment keeps running");
+			p->confirm = 0;
+		}
+		return 1;
+	}
 	if (!p->prompt)
 		return 0;
 	if (ch >= '0' && ch <= '9') {
@@ -914,11 +1291,41 @@ static const struct pane_key keys[] = {
 	{ 'e',      "e",      "endpoint", key_endpoint, "watch the next serving found (the stack's, host processes)" },
 	{ 'u',      "u",      "user",     key_user,     "ask for a user's recommendations (type the id, Enter; Esc cancels)" },
 	{ 'f',      "f",      "feedback", key_feedback, "reward the selected recommended item (reward 1, a click)" },
+	{ 'x',      "x",      "experiment", key_experiment, "start an experiment's serving here: a=production vs b=candidate on 127.0.0.1, the stack's serving port + 1 (asks first: y yes, o or Left/Right the policy); x again stops it (asks first)" },
+	{ 's',      "s",      "simulate", key_simulate, "simulated users against the shown serving: 30 s, up to 50 a second, each asks one user's list and clicks its first item (b 60%, others 15%); s again stops them" },
 	{ KEY_UP,   "Up k",   NULL,       key_up,       "select the previous recommended item" },
 	{ 'k',      NULL,     NULL,       key_up,       NULL },
 	{ KEY_DOWN, "Down j", NULL,       key_down,     "select the next recommended item" },
 	{ 'j',      NULL,     NULL,       key_down,     NULL },
 };
+
+static int busy(void *pane, char *what, size_t size)
+{
+	struct servingpane *p = pane;
+	int run = p->run && servingrun_state(p->run) != SERVINGRUN_ENDED, sim;
+
+	pthread_mutex_lock(&p->lock);
+	sim = p->sim_running;
+	pthread_mutex_unlock(&p->lock);
+	if (!run && !sim)
+		return 0;
+	if (run)
+		snprintf(what, size, "stopping the experiment's serving on %s (pid %ld)%s",
+			 servingrun_addr(p->run), (long)servingrun_pid(p->run),
+			 sim ? " and the simulated users" : "");
+	else
+		snprintf(what, size, "stopping the simulated users");
+	return 1;
+}
+
+static void cancel(void *pane)
+{
+	struct servingpane *p = pane;
+
+	__atomic_store_n(&p->sim_stop, 1, __ATOMIC_RELAXED);
+	if (p->run)
+		servingrun_stop(p->run);
+}
 
 const struct pane_ops serving_pane = {
 	.name = "serving",
@@ -930,6 +1337,8 @@ const struct pane_ops serving_pane = {
 	.enter = enter,
 	.draw = draw,
 	.changed = changed,
+	.busy = busy,
+	.cancel = cancel,
 	.input = input,
 	.keys = keys,
 	.nkeys = ARRAY_SIZE(keys),
