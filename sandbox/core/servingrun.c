@@ -161,10 +161,10 @@ static void missing(struct buf *err, const char *reg, const char *rev)
 	char q[QUOTE_BUF];
 
 	if (!strcmp(rev, "production"))
-		buf_addf(err, "the registry '%s' has no production model: promote one (p on the "
+		buf_addf(err, "no production model in the registry '%s': promote one (p on the "
 			 "models screen, key M, or 'pancake models promote')", reg);
 	else if (!strcmp(rev, "candidate"))
-		buf_addf(err, "the registry '%s' has no candidate model: train one (t on the models "
+		buf_addf(err, "no candidate model in the registry '%s': train one (t on the models "
 			 "screen, key M, or 'pancake models train lab-100k')", reg);
 	else
 		buf_addf(err, "no model %s in the registry '%s': 'pancake models list' shows them",
