@@ -100,7 +100,7 @@ struct servingpane {
 	int sim_started;         /* sim_th is to be joined */
 	struct servingrun *run;  /* the experiment's serving started here, NULL none */
 	char run_what[256];      /* "serving a=production (...) vs ..., on ..." */
-	char run_short[200];     /* "a=production vs b=candidate, thompson, 127.0.0.1:8081" */
+	char run_short[200];     /* "a=production vs b=candidate, thompson" */
 	int confirm;             /* 'x': start it?  'X': stop it?  0: no question */
 	char confirm_text[400];
 	struct servingrun_plan plan;   /* what 'x' would start */
@@ -800,8 +800,9 @@ static int draw_experiment(struct servingpane *p, int y, int rows)
 		a = colors_attr(UI_WAIT);
 	} else {
 		int up = servingrun_state(p->run) == SERVINGRUN_READY;
-		snprintf(text, sizeof(text), "experiment %s (x stops it): %s, pid %ld",
-			 up ? "up" : "starting", p->run_short, (long)servingrun_pid(p->run));
+		snprintf(text, sizeof(text), "experiment %s on %s, pid %ld (x stops it): %s",
+			 up ? "up" : "starting", servingrun_addr(p->run), (long)servingrun_pid(p->run),
+			 p->run_short);
 		a = colors_attr(up ? UI_GOOD : UI_WAIT);
 	}
 	table_fit(y, 0, text, COLS, a);
@@ -820,7 +821,7 @@ static int draw_sim(struct servingpane *p, int y, int rows)
 	if (p->sim_running && !st->label[0])
 		snprintf(text, sizeof(text), "simulated users: asking %s what it serves...", st->addr);
 	else if (p->sim_running)
-		snprintf(text, sizeof(text), "%s  %.0f/%.0f s  %llu requests  %llu clicks  (s stops)  "
+		snprintf(text, sizeof(text), "%s  %.0f/%.0f s (s stops)  %llu requests  %llu clicks  "
 			 "%s, %s", st->label, st->elapsed, st->seconds,
 			 (unsigned long long)st->requests, (unsigned long long)st->clicks, st->users,
 			 st->addr);
@@ -1168,8 +1169,8 @@ static void confirmed(struct servingpane *p, struct pane_ctx *c)
 						 "%s%s=%s", i ? " vs " : "", p->plan.names[i],
 						 p->plan.revs[i]);
 		if (used < sizeof(p->run_short))
-			snprintf(p->run_short + used, sizeof(p->run_short) - used, ", %s, %s",
-				 p->plan.policy, servingrun_addr(p->run));
+			snprintf(p->run_short + used, sizeof(p->run_short) - used, ", %s",
+				 p->plan.policy);
 		poller_event(c->m, NOTE_INFO, "serving", "starting %s (pid %ld, log %s)", what.s,
 			     (long)servingrun_pid(p->run), servingrun_log(p->run));
 	}

@@ -77,10 +77,10 @@ tui_wait 5 "o picks the next policy" "\($B\), ab, on 127\.0\.0\.1:$PORT\?"
 tui_keys Left
 tui_wait 5 "Left goes back to thompson" "\($B\), thompson, on 127\.0\.0\.1:$PORT\?"
 tui_keys y
-tui_wait 30 "the experiment comes up" "experiment up \(x stops it\): a=production vs b=candidate, thompson, 127\.0\.0\.1:$PORT, pid [0-9]+"
+tui_wait 30 "the experiment comes up" "experiment up on 127\.0\.0\.1:$PORT, pid [0-9]+ \(x stops it\): a=production vs b=candidate, thompson"
 tui_wait 10 "the screen watches it once it answers" "UP 127\.0\.0\.1:$PORT "
 tui_capture
-SPID=$(grep -oE "experiment up .* pid [0-9]+" "$tui_tmp/screen" | grep -oE "[0-9]+$")
+SPID=$(grep -oE "experiment up on [^ ]+, pid [0-9]+" "$tui_tmp/screen" | grep -oE "[0-9]+$")
 PIDS="$PIDS $SPID"
 grep -Eq "host pid $SPID 127\.0\.0\.1:$PORT" "$tui_tmp/screen" || fail "the endpoints do not list host pid $SPID"
 grep -qx "port=$PORT" "$PANCAKE_STATE/serving/$SPID" || fail "serving $SPID did not announce port $PORT"
@@ -194,9 +194,9 @@ pass "x, y stopped serving $SPID: no process, no announcement, not listed"
 tui_keys x
 tui_wait 5 "x asks again" "start serving a=production"
 tui_keys y
-tui_wait 30 "the second experiment comes up" "experiment up \(x stops it\).* pid [0-9]+"
+tui_wait 30 "the second experiment comes up" "experiment up on 127\.0\.0\.1:$PORT, pid [0-9]+"
 tui_capture
-SPID2=$(grep -oE "experiment up .* pid [0-9]+" "$tui_tmp/screen" | grep -oE "[0-9]+$")
+SPID2=$(grep -oE "experiment up on [^ ]+, pid [0-9]+" "$tui_tmp/screen" | grep -oE "[0-9]+$")
 PIDS="$PIDS $SPID2"
 tui_keys q
 tui_ended 20 "q quits with the experiment running"
