@@ -471,6 +471,15 @@ out:
 
 /* ---- experiment ---- */
 
+/* Ctrl-C (or a TERM, a HUP) while a start waits or a simulation runs */
+static int sim_stop;
+
+static void on_sim_stop(int sig)
+{
+	(void)sig;
+	__atomic_store_n(&sim_stop, 1, __ATOMIC_RELAXED);
+}
+
 static json_t *plan_json(const struct servingrun_plan *p)
 {
 	json_t *o = json_object(), *a = json_array();
@@ -521,9 +530,22 @@ static int experiment_start(const struct opts *o)
 	if (!o->json)
 		fprintf(stderr, "starting %s (pid %ld, log %s)\n", what.s, (long)servingrun_pid(r),
 			servingrun_log(r));
-	while (servingrun_state(r) == SERVINGRUN_STARTING && clock_s() < until) {
+	sim_stop = 0;
+	sig_catch(on_sim_stop, 1);
+	while (servingrun_state(r) == SERVINGRUN_STARTING && clock_s() < until &&
+	       !__atomic_load_n(&sim_stop, __ATOMIC_RELAXED)) {
 		usleep(100000);
 		servingrun_poll(r);
+	}
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (sim_stop && servingrun_state(r) == SERVINGRUN_STARTING) {
+		servingrun_free(r);
+		r = NULL;
+		ret = cli_fail(RC_INTERRUPTED, "interrupted before the experiment's serving was "
+			       "ready: it was stopped");
+		goto out;
 	}
 	if (servingrun_state(r) == SERVINGRUN_ENDED) {
 		ret = cli_fail(RC_FAILED, "the experiment's serving ended before it was ready: %s "
@@ -603,14 +625,6 @@ static int experiment_stop(const struct opts *o)
 }
 
 /* ---- simulate ---- */
-
-static int sim_stop;
-
-static void on_sim_stop(int sig)
-{
-	(void)sig;
-	__atomic_store_n(&sim_stop, 1, __ATOMIC_RELAXED);
-}
 
 /* a line every 5 s while it runs (text output only) */
 static void sim_progress(const struct servingsim_stats *st, void *ctx)
