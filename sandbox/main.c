@@ -192,8 +192,8 @@ const struct command cmd_table[] = {
 	  "(key D) the data screen: datasets, loads with a progress bar per store,\n"
 	  "verify, (key L) the labs screen: the workshop's steps, run, check, hint,\n"
 	  "solve, and (key V) the serving screen: a serving's live figures and its\n"
-	  "experiment, a user's recommendations. It is what 'pancake' with no command\n"
-	  "opens on a terminal.",
+	  "experiment (x starts one here, s plays simulated users), a user's\n"
+	  "recommendations. It is what 'pancake' with no command opens on a terminal.",
 	  "  --mono             no colors\n"
 	  "  --data             open on the data screen (--pane data)\n"
 	  "  --pane NAME        open on this screen: services, data, labs or serving\n"
