@@ -77,6 +77,11 @@ void servingmon_wilson(double successes, double trials, double z, double *lo, do
 	half = z * sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / denom;
 	*lo = center - half < 0 ? 0 : center - half;
 	*hi = center + half > 1 ? 1 : center + half;
+	/* the bounds hold the rate itself: exactly 0 or 1 at the ends, not 1e-17 off */
+	if (p == 0)
+		*lo = 0;
+	if (p == 1)
+		*hi = 1;
 }
 
 double servingmon_increase(double was, double now)

@@ -22,12 +22,22 @@ W=$(mktemp -d /tmp/t0835.XXXXXX)
 NAME=t0835-s35
 DATA=datasets/generated/$NAME
 SPID=
+OLD_CURRENT=
+V=
 export PANCAKE_MODELS=$W/models PANCAKE_STATE=$W/state
 container() { docker ps -aq --filter "label=io.pancake.project=$PROJECT" --filter label=io.pancake.service=serving; }
 cleanup() {
 	[ -n "$SPID" ] && kill "$SPID" 2> /dev/null
 	[ -n "$(container)" ] && docker start "$(container)" > /dev/null 2>&1
 	tui_cleanup
+	# Redis as it was: the pointer back, this test's published lists gone
+	if [ -n "$V" ]; then
+		if [ -n "$OLD_CURRENT" ]; then redis-cli -p "$REDIS_PORT" set pk:rec:current "$OLD_CURRENT" > /dev/null
+		elif [ "$(redis-cli -p "$REDIS_PORT" get pk:rec:current)" = "$V" ]; then
+			redis-cli -p "$REDIS_PORT" del pk:rec:current > /dev/null
+		fi
+		drop_rec_versions "$REDIS_PORT" "$V"
+	fi
 	rm -rf "$W" "$DATA"
 }
 trap cleanup EXIT
@@ -38,7 +48,9 @@ $RECO train "$DATA" --iters 3 --seed 1 --out "$W/a.model" --register > "$W/train
 $RECO models promote > /dev/null || fail "promote"
 $RECO train "$DATA" --iters 3 --seed 2 --biases --rank 16 --out "$W/b.model" --register >> "$W/train.log" 2>&1 || fail "train b"
 # the container follows pk:rec:current: give it a model to serve
+OLD_CURRENT=$(redis-cli -p "$REDIS_PORT" get pk:rec:current)
 $RECO publish production --redis "127.0.0.1:$REDIS_PORT" > "$W/publish.log" 2>&1 || { cat "$W/publish.log"; fail "publish"; }
+V=$(redis-cli -p "$REDIS_PORT" get pk:rec:current)
 HP=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 $SERV --variant a=production --variant b=candidate --policy thompson --port "$HP" --data "$DATA" \
 	--redis "127.0.0.1:$REDIS_PORT" --kafka "127.0.0.1:$KAFKA_PORT" > "$W/serving.log" 2>&1 &

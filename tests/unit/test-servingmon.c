@@ -68,6 +68,15 @@ static void test_wilson(void)
 	ok(lo == 0 && hi == 1, "no trials: the whole of 0..1");
 	servingmon_wilson(3, 2, 1.96, &lo, &hi);
 	ok(lo >= 0 && hi <= 1 && lo <= hi, "more successes than trials stays within 0..1");
+	/* a rate of exactly 0 or 1 is inside its interval, not 1e-17 outside it */
+	for (double n = 1; n <= 1e6; n *= 7) {
+		servingmon_wilson(0, n, 1.96, &lo, &hi);
+		if (!ok(lo == 0 && hi > 0, "no success in %g: the interval starts at 0", n))
+			printf("#   got lo %g\n", lo);
+		servingmon_wilson(n, n, 1.96, &lo, &hi);
+		if (!ok(hi == 1 && lo < 1, "all %g successes: the interval ends at 1", n))
+			printf("#   got hi %.17g\n", hi);
+	}
 	/* it narrows with more trials at the same rate */
 	double lo2, hi2;
 	servingmon_wilson(50, 100, 1.96, &lo, &hi);
