@@ -587,6 +587,20 @@ static void draw_status(struct servingpane *p, int y)
 						    UI_NORMAL));
 }
 
+/* what to do about a serving that is down: it depends on what went away */
+static void draw_way_out(struct servingpane *p, int y, int rows)
+{
+	const char *how;
+
+	if (p->cur >= 0 && p->locs[p->cur].kind == SERVINGLOC_CONTAINER)
+		how = "The stack's serving: start it with u on the services screen (its row) or "
+		      "'pancake up serving'. It answers once a model is published (M, then P).";
+	else
+		how = "A serving on this host: its process is gone or not answering. e shows "
+		      "another serving; x starts an experiment's.";
+	table_wrap(y, 0, how, COLS, rows > 2 ? 2 : rows, colors_attr(UI_DIM));
+}
+
 static void draw_sparks(struct servingpane *p, int y, int rows)
 {
 	char label[48], a[16];
@@ -901,7 +915,10 @@ static void servingpane_draw(struct servingpane *p, int y, int rows)
 		draw_arms(p, y, arms);
 		y = y0 + left;
 	} else if (left > 0) {
-		draw_sparks(p, y, left < 2 ? left : 2);
+		int spark = left < 2 ? left : 2;
+		draw_sparks(p, y, spark);
+		if (p->have_st && !p->st.up && left > spark)
+			draw_way_out(p, y + spark, left - spark);
 		y += left;
 	}
 	if (left >= 0 && rows > rec_rows) {
