@@ -4,29 +4,24 @@
  */
 #include "core/modeljob.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/catalog.h"
+#include "core/childproc.h"
 #include "core/config.h"
-#include "core/service.h"
-#include "util/clock.h"
 #include "util/quote.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
 /* the descriptor the child writes its events to (--progress-fd) */
-#define CHILD_FD 3
+#define CHILD_FD CHILDPROC_EXTRA_FD
 /* SIGTERM, then SIGKILL this much later; free waits a little longer */
 #define KILL_AFTER_S 5.0
 #define FREE_WAIT_S 6.0
@@ -36,16 +31,11 @@
  * oldest half of the rest, so a job running for days stays small.
  */
 #define EVENTS_MAX 10240
-/* the tail of the log read for the last line */
-#define LOG_TAIL 4096
 
 struct modeljob {
-	pid_t pid;
+	struct childproc proc;		/* its stopping is a cancel */
 	int fd;				/* the pipe's read end, -1 once closed */
 	enum modeljob_state state;
-	int reaped, status;		/* waitpid's */
-	int cancelled, killed;
-	double cancel_at;		/* clock_s() of the SIGTERM */
 	struct buf partial;		/* a line read in part */
 	size_t lineno;			/* lines read, for messages */
 	struct progress_event *ev;
@@ -53,184 +43,41 @@ struct modeljob {
 	char *log, *reason;
 };
 
-/* ---- finding things ---- */
-
-/* the recommender: $RECOMMENDER, else beside pancake (new string) */
-static char *recommender_path(void)
-{
-	const char *e = getenv("RECOMMENDER");
-
-	if (e && *e)
-		return xstrdup(e);
-	return xstrfmt("%s/services/recommender/recommender", config_home());
-}
-
-/*
- * "127.0.0.1:PORT" where the project publishes `service`'s `cport`, from
- * its definition and PANCAKE_<SERVICE>_PORT_<N> (reading files only: this
- * runs on the launcher's UI thread).
- */
-static int project_endpoint(const char *service, int cport, struct buf *out, struct buf *err)
-{
-	char *path = xstrfmt("%s/services/%s/service.conf", config_home(), service);
-	struct service s;
-	int hp, ret = -1;
-
-	memset(&s, 0, sizeof(s));
-	if (service_load(&s, service, path, err) || service_apply_env(&s, err))
-		goto out;
-	hp = service_host_port(&s, cport);
-	buf_addf(out, "127.0.0.1:%d", hp > 0 ? hp : cport);
-	ret = 0;
-out:
-	service_release(&s);
-	free(path);
-	return ret;
-}
-
-#define MODELJOB_LOGS_KEPT 100
-
-static int older_first(const struct dirent **a, const struct dirent **b)
-{
-	/* JOB-YYYYmmdd-HHMMSS-...: the stamp after the job's name orders them */
-	const char *x = strchr((*a)->d_name, '-'), *y = strchr((*b)->d_name, '-');
-	return strcmp(x ? x : (*a)->d_name, y ? y : (*b)->d_name);
-}
-
-static int is_log(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-	return n > 4 && !strcmp(d->d_name + n - 4, ".log");
-}
-
-/* the oldest logs in `dir` go, so that a new one makes MODELJOB_LOGS_KEPT */
-static void prune_logs(const char *dir)
-{
-	struct dirent **all = NULL;
-	int n = scandir(dir, &all, is_log, older_first), i;
-
-	for (i = 0; i < n; i++) {
-		if (i <= n - MODELJOB_LOGS_KEPT) {
-			char *path = xstrfmt("%s/%s", dir, all[i]->d_name);
-			unlink(path);	/* best effort: a log is not worth failing a job */
-			free(path);
-		}
-		free(all[i]);
-	}
-	free(all);
-}
-
-/* the log's default place: <state>/jobs/JOB-YYYYmmdd-HHMMSS-PID-N.log (new string) */
-static char *default_log(const char *job, struct buf *err)
-{
-	static unsigned seq;	/* two jobs started in one second get two logs */
-	char *dir = xstrfmt("%s/jobs", config_state()), stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	char *path = NULL;
-
-	if (config_mkdirs(dir) < 0) {
-		buf_addf(err, "cannot create '%s' for the job's log: %s (set PANCAKE_STATE to a "
-			 "writable folder)", dir, strerror(errno));
-		goto out;
-	}
-	prune_logs(dir);
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	path = xstrfmt("%s/%s-%s-%ld-%u.log", dir, job, stamp, (long)getpid(), ++seq);
-out:
-	free(dir);
-	return path;
-}
-
 /* ---- starting ---- */
 
-/* in the child, between fork and exec: async-signal-safe calls only */
-static void child(const char *prog, char *const argv[], int pipe_w, int log_fd)
-{
-	static const int reset[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD };
-	struct sigaction sa;
-	sigset_t none;
-	int devnull, w, l;
-	size_t i;
-
-	setpgid(0, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (i = 0; i < ARRAY_SIZE(reset); i++)
-		sigaction(reset[i], &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* out of the way of 0..3 first, whatever numbers they had */
-	w = fcntl(pipe_w, F_DUPFD_CLOEXEC, 10);
-	l = fcntl(log_fd, F_DUPFD_CLOEXEC, 10);
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (w < 0 || l < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(l, 1) < 0 ||
-	    dup2(l, 2) < 0 || dup2(w, CHILD_FD) < 0)
-		_exit(127);
-	/* nothing else of the parent's (sockets, the terminal's files) goes along */
-	close_range(CHILD_FD + 1, ~0u, 0);
-	execv(prog, argv);
-	{
-		static const char msg[] = "error: cannot run the recommender\n";
-		ssize_t ignored = write(2, msg, sizeof(msg) - 1);
-		(void)ignored;
-	}
-	_exit(127);
-}
-
-/* forks `args` (args->v[0] the program) with its events on a pipe and its output in the log */
+/* starts `args` (args->v[0] the program) with its events on a pipe and its output in the log */
 static int start(struct modeljob **out, const char *job, struct strvec *args,
 		 const char *log, struct buf *err)
 {
 	struct modeljob *j = NULL;
-	int fds[2] = { -1, -1 }, log_fd = -1;
-	char *path = log ? xstrdup(log) : default_log(job, err);
-	struct buf head = BUF_INIT;
-	size_t i;
-	pid_t pid;
+	int fds[2] = { -1, -1 };
+	char *path = log ? xstrdup(log) : childproc_log_new(job, "the job's", CHILDPROC_LOG_PRUNE,
+							    err);
+	struct childproc_exec x = {
+		.argv = args->v, .log = path, .whose = "the job's", .what = "the recommender",
+		.kill_after = KILL_AFTER_S,
+	};
+	struct childproc proc;
 
 	*out = NULL;
 	if (!path)
 		goto fail;
-	log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (log_fd < 0) {
-		buf_addf(err, "cannot write the job's log '%s': %s", path, strerror(errno));
-		goto fail;
-	}
-	/* the command first, so the log says what ran */
-	buf_addstr(&head, "$");
-	for (i = 0; i < args->n; i++)
-		buf_addf(&head, " %s", args->v[i]);
-	buf_addch(&head, '\n');
-	if (write(log_fd, head.s, head.len) != (ssize_t)head.len) {
-		buf_addf(err, "cannot write the job's log '%s': %s", path, strerror(errno));
-		goto fail;
-	}
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		buf_addf(err, "cannot make a pipe for the job: %s", strerror(errno));
 		goto fail;
 	}
-	pid = fork();
-	if (pid < 0) {
-		buf_addf(err, "cannot start the recommender: fork: %s", strerror(errno));
+	x.extra_fd = fds[1];
+	if (childproc_start(&proc, &x, err))
 		goto fail;
-	}
-	if (pid == 0)
-		child(args->v[0], args->v, fds[1], log_fd);
-	/* both sides set the group, so a cancel right away reaches it */
-	setpgid(pid, pid);
 	close(fds[1]);
-	close(log_fd);
 	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
 	j = xcalloc(1, sizeof(*j));
-	j->pid = pid;
+	j->proc = proc;
 	j->fd = fds[0];
 	j->state = MODELJOB_RUNNING;
 	buf_init(&j->partial, 0);
 	j->log = path;
 	j->reason = xstrdup("");
-	buf_release(&head);
 	*out = j;
 	return 0;
 fail:
@@ -238,17 +85,14 @@ fail:
 		close(fds[0]);
 	if (fds[1] >= 0)
 		close(fds[1]);
-	if (log_fd >= 0)
-		close(log_fd);
 	free(path);
-	buf_release(&head);
 	return -1;
 }
 
 /* the recommender's path as args->v[0], or -1 with `err` when it cannot be run */
 static int push_recommender(struct strvec *args, struct buf *err)
 {
-	char *prog = recommender_path();
+	char *prog = childproc_program("RECOMMENDER", "services/recommender/recommender");
 
 	if (access(prog, X_OK) < 0) {
 		buf_addf(err, "no recommender at '%s': build it with 'make', or name it with "
@@ -334,7 +178,7 @@ int modeljob_publish_start(struct modeljob **out, const struct modeljob_publish 
 	*out = NULL;
 	if (p->redis)
 		buf_addstr(&redis, p->redis);
-	else if (project_endpoint("redis", 6379, &redis, err))
+	else if (childproc_endpoint("redis", 6379, &redis, err))
 		goto out;
 	if (push_recommender(&args, err))
 		goto out;
@@ -362,11 +206,11 @@ int modeljob_foldin_start(struct modeljob **out, const struct modeljob_foldin *f
 	*out = NULL;
 	if (f->redis)
 		buf_addstr(&redis, f->redis);
-	else if (project_endpoint("redis", 6379, &redis, err))
+	else if (childproc_endpoint("redis", 6379, &redis, err))
 		goto out;
 	if (f->kafka)
 		buf_addstr(&kafka, f->kafka);
-	else if (project_endpoint("kafka", 9092, &kafka, err))
+	else if (childproc_endpoint("kafka", 9092, &kafka, err))
 		goto out;
 	if (push_recommender(&args, err))
 		goto out;
@@ -400,37 +244,10 @@ static void add_event(struct modeljob *j, const struct progress_event *ev)
 	j->ev[j->nev++] = *ev;
 }
 
-/* the newest non-empty line of the log, else "" (new string) */
-static char *log_last_line(const char *path)
-{
-	char tail[LOG_TAIL + 1], *end, *start;
-	ssize_t n = 0;
-	off_t size;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return xstrdup("");
-	size = lseek(fd, 0, SEEK_END);
-	if (size > 0 && lseek(fd, size > LOG_TAIL ? size - LOG_TAIL : 0, SEEK_SET) >= 0)
-		n = read(fd, tail, LOG_TAIL);
-	close(fd);
-	tail[n > 0 ? n : 0] = '\0';
-	end = tail + strlen(tail);
-	while (end > tail && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		*--end = '\0';
-	start = strrchr(tail, '\n');
-	start = start ? start + 1 : tail;
-	/* the command line the log opens with is not a reason */
-	if (start == tail && n < LOG_TAIL && *start == '$')
-		return xstrdup("");
-	return xstrdup(start);
-}
-
 /* why it ended, once it has: see modeljob_reason */
 static void set_reason(struct modeljob *j)
 {
 	const struct progress_event *e = modeljob_last(j, PROGRESS_ERROR);
-	char *line;
 
 	if (*j->reason)
 		return;	/* a malformed line said it already */
@@ -443,18 +260,7 @@ static void set_reason(struct modeljob *j)
 		j->reason = xstrdup("");
 		return;
 	}
-	line = log_last_line(j->log);
-	if (*line) {
-		j->reason = line;
-		return;
-	}
-	free(line);
-	if (WIFEXITED(j->status))
-		j->reason = xstrfmt("exited with status %d", WEXITSTATUS(j->status));
-	else if (WIFSIGNALED(j->status))
-		j->reason = xstrfmt("killed by signal %d", WTERMSIG(j->status));
-	else
-		j->reason = xstrdup("ended, how is not known");
+	j->reason = childproc_reason(j->log, j->proc.status);
 }
 
 /*
@@ -562,32 +368,14 @@ static void settle(struct modeljob *j)
 
 	if (j->state != MODELJOB_RUNNING)
 		return;
-	if (j->cancelled)
+	if (j->proc.stopping)
 		j->state = MODELJOB_CANCELLED;
-	else if (WIFEXITED(j->status) && WEXITSTATUS(j->status) == 0 &&
+	else if (WIFEXITED(j->proc.status) && WEXITSTATUS(j->proc.status) == 0 &&
 		 !(last && last->kind == PROGRESS_ERROR))
 		j->state = MODELJOB_DONE;
 	else
 		j->state = MODELJOB_FAILED;
 	set_reason(j);
-}
-
-/* waitpid without waiting; 1 when it has been reaped (now or before) */
-static int reap(struct modeljob *j)
-{
-	pid_t r;
-
-	if (j->reaped)
-		return 1;
-	do
-		r = waitpid(j->pid, &j->status, WNOHANG);
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		return 0;
-	if (r < 0)	/* ECHILD: someone else reaped it (SIGCHLD ignored) */
-		j->status = 0;
-	j->reaped = 1;
-	return 1;
 }
 
 int modeljob_poll(struct modeljob *j, struct buf *err)
@@ -600,7 +388,7 @@ int modeljob_poll(struct modeljob *j, struct buf *err)
 			return -1;
 		events += r;
 	}
-	if (!j->reaped && reap(j)) {
+	if (!j->proc.reaped && childproc_reap(&j->proc)) {
 		/* what it wrote before it ended is read before it is settled */
 		r = read_pipe(j, err);
 		if (r < 0)
@@ -612,11 +400,7 @@ int modeljob_poll(struct modeljob *j, struct buf *err)
 		}
 		settle(j);
 	}
-	if (!j->reaped && j->cancelled && !j->killed &&
-	    clock_s() - j->cancel_at >= KILL_AFTER_S) {
-		killpg(j->pid, SIGKILL);
-		j->killed = 1;
-	}
+	childproc_tick(&j->proc);
 	return events;
 }
 
@@ -662,37 +446,19 @@ const char *modeljob_log(const struct modeljob *j)
 
 pid_t modeljob_pid(const struct modeljob *j)
 {
-	return j->pid;
+	return j->proc.pid;
 }
 
 void modeljob_cancel(struct modeljob *j)
 {
-	if (j->reaped || j->cancelled)
-		return;
-	j->cancelled = 1;
-	j->cancel_at = clock_s();
-	killpg(j->pid, SIGTERM);
+	childproc_stop(&j->proc);
 }
 
 void modeljob_free(struct modeljob *j)
 {
-	double until;
-
 	if (!j)
 		return;
-	if (!j->reaped) {
-		modeljob_cancel(j);
-		until = clock_s() + FREE_WAIT_S;
-		while (!reap(j) && clock_s() < until) {
-			if (!j->killed && clock_s() - j->cancel_at >= KILL_AFTER_S) {
-				killpg(j->pid, SIGKILL);
-				j->killed = 1;
-			}
-			usleep(20000);
-		}
-		if (!j->reaped)	/* a last try; a zombie then is the init's to reap */
-			killpg(j->pid, SIGKILL);
-	}
+	childproc_wait(&j->proc, FREE_WAIT_S);
 	if (j->fd >= 0)
 		close(j->fd);
 	buf_release(&j->partial);

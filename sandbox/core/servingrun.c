@@ -16,14 +16,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "core/catalog.h"
+#include "core/childproc.h"
 #include "core/config.h"
-#include "core/service.h"
 #include "model/registry.h"
 #include "util/clock.h"
 #include "util/quote.h"
@@ -33,7 +32,6 @@
 #define BIND "127.0.0.1"
 /* free waits this long for a stopped serving, a little past the SIGKILL */
 #define FREE_WAIT_S (SERVINGRUN_KILL_AFTER_S + 1)
-#define LOG_TAIL 4096
 
 const char *const servingrun_policies[] = { "thompson", "ab", "egreedy", "ucb1", NULL };
 
@@ -46,52 +44,15 @@ int servingrun_policy_ok(const char *p)
 }
 
 struct servingrun {
-	pid_t pid;
+	struct childproc proc;
 	int port;
 	enum servingrun_state state;
-	int reaped, status;
-	int stopping, killed;
 	int changed;
-	double stop_at;
 	char *log, *reason, *announce;
 	char addr[80];
 };
 
 /* ---- the plan ---- */
-
-/* the serving program: $SERVING, else beside pancake (new string) */
-static char *serving_path(void)
-{
-	const char *e = getenv("SERVING");
-
-	if (e && *e)
-		return xstrdup(e);
-	return xstrfmt("%s/services/serving/serving", config_home());
-}
-
-/*
- * "127.0.0.1:PORT" where the project publishes `service`'s `cport`, from
- * its definition and PANCAKE_<SERVICE>_PORT_<N>: files only, as modeljob
- * finds the recommender's Redis and Kafka.
- */
-static int project_endpoint(const char *service, int cport, char *out, size_t size,
-			    struct buf *err)
-{
-	char *path = xstrfmt("%s/services/%s/service.conf", config_home(), service);
-	struct service s;
-	int hp, ret = -1;
-
-	memset(&s, 0, sizeof(s));
-	if (service_load(&s, service, path, err) || service_apply_env(&s, err))
-		goto out;
-	hp = service_host_port(&s, cport);
-	snprintf(out, size, "127.0.0.1:%d", hp > 0 ? hp : cport);
-	ret = 0;
-out:
-	service_release(&s);
-	free(path);
-	return ret;
-}
 
 /* 0 when nothing listens on BIND:port now (a bind for an instant), else -1 with `err` */
 static int port_free(int port, struct buf *err)
@@ -211,8 +172,9 @@ static int add_variant(struct servingrun_plan *p, const char *spec, struct buf *
 int servingrun_plan(struct servingrun_plan *p, const struct servingrun_opts *o, struct buf *err)
 {
 	struct registry *reg = NULL;
-	char *prog = serving_path(), *dir = NULL, *name = NULL, q[QUOTE_BUF], dataset[64] = "";
+	char *prog = childproc_program("SERVING", "services/serving/serving"), *dir = NULL, *name = NULL, q[QUOTE_BUF], dataset[64] = "";
 	struct servingloc stack;
+	struct buf ep = BUF_INIT;
 	int ret = -1;
 
 	memset(p, 0, sizeof(*p));
@@ -299,14 +261,20 @@ int servingrun_plan(struct servingrun_plan *p, const struct servingrun_opts *o, 
 
 	if (o->redis)
 		snprintf(p->redis, sizeof(p->redis), "%s", o->redis);
-	else if (project_endpoint("redis", 6379, p->redis, sizeof(p->redis), err))
+	else if (childproc_endpoint("redis", 6379, &ep, err))
 		goto out;
+	else
+		snprintf(p->redis, sizeof(p->redis), "%s", ep.s);
+	buf_reset(&ep);
 	if (o->kafka)
 		snprintf(p->kafka, sizeof(p->kafka), "%s", o->kafka);
-	else if (project_endpoint("kafka", 9092, p->kafka, sizeof(p->kafka), err))
+	else if (childproc_endpoint("kafka", 9092, &ep, err))
 		goto out;
+	else
+		snprintf(p->kafka, sizeof(p->kafka), "%s", ep.s);
 	ret = 0;
 out:
+	buf_release(&ep);
 	if (reg)
 		registry_close(reg);
 	free(prog);
@@ -325,70 +293,20 @@ void servingrun_describe(const struct servingrun_plan *p, struct buf *out)
 
 /* ---- starting ---- */
 
-/* <state>/jobs/experiment-YYYYmmdd-HHMMSS-PID-N.log (new string), or NULL with `err` */
-static char *new_log(struct buf *err)
-{
-	static unsigned seq;
-	char *dir = xstrfmt("%s/jobs", config_state()), stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	char *path = NULL;
-
-	if (config_mkdirs(dir) < 0) {
-		buf_addf(err, "cannot create '%s' for serving's log: %s (set PANCAKE_STATE to a "
-			 "writable folder)", dir, strerror(errno));
-		goto out;
-	}
-	localtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	path = xstrfmt("%s/experiment-%s-%ld-%u.log", dir, stamp, (long)getpid(), ++seq);
-out:
-	free(dir);
-	return path;
-}
-
-/* in the child, between fork and exec: async-signal-safe calls only */
-static void child(char *const argv[], char *const envp[], int log_fd, int detach)
-{
-	static const int reset[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD };
-	struct sigaction sa;
-	sigset_t none;
-	int devnull, l;
-
-	if (detach)
-		setsid();
-	else
-		setpgid(0, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (size_t i = 0; i < ARRAY_SIZE(reset); i++)
-		sigaction(reset[i], &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	l = fcntl(log_fd, F_DUPFD_CLOEXEC, 10);
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (l < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(l, 1) < 0 || dup2(l, 2) < 0)
-		_exit(127);
-	close_range(3, ~0u, 0);
-	execve(argv[0], argv, envp);
-	{
-		static const char msg[] = "error: cannot run serving\n";
-		ssize_t ignored = write(2, msg, sizeof(msg) - 1);
-		(void)ignored;
-	}
-	_exit(127);
-}
-
 int servingrun_start(struct servingrun **out, const struct servingrun_plan *p, int detach,
 		     struct buf *err)
 {
 	extern char **environ;
 	struct strvec args = STRVEC_INIT, env = STRVEC_INIT;
-	struct buf head = BUF_INIT;
-	char *log = new_log(err);
-	int log_fd = -1, ret = -1;
+	/* jobs/experiment-YYYYmmdd-HHMMSS-PID-N.log; servings prune no logs */
+	char *log = childproc_log_new("experiment", "serving's", 0, err);
+	struct childproc_exec x = {
+		.log = log, .whose = "serving's", .what = "serving", .extra_fd = -1,
+		.flags = detach ? CHILDPROC_SESSION : 0, .kill_after = SERVINGRUN_KILL_AFTER_S,
+	};
+	struct childproc proc;
+	int ret = -1;
 	struct servingrun *r;
-	pid_t pid;
 
 	*out = NULL;
 	if (!log)
@@ -409,31 +327,12 @@ int servingrun_start(struct servingrun **out, const struct servingrun_plan *p, i
 			strvec_push(&env, *e);
 	strvec_push(&env, SERVINGRUN_ENV "=1");
 
-	log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (log_fd < 0) {
-		buf_addf(err, "cannot write serving's log '%s': %s", log, strerror(errno));
+	x.argv = args.v;
+	x.envp = env.v;
+	if (childproc_start(&proc, &x, err))
 		goto out;
-	}
-	buf_addstr(&head, "$");
-	for (size_t i = 0; i < args.n; i++)
-		buf_addf(&head, " %s", args.v[i]);
-	buf_addch(&head, '\n');
-	if (write(log_fd, head.s, head.len) != (ssize_t)head.len) {
-		buf_addf(err, "cannot write serving's log '%s': %s", log, strerror(errno));
-		goto out;
-	}
-	pid = fork();
-	if (pid < 0) {
-		buf_addf(err, "cannot start serving: fork: %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0)
-		child((char *const *)args.v, (char *const *)env.v, log_fd, detach);
-	/* both sides set the group, so a stop right away reaches it (a session: the child's own) */
-	if (!detach)
-		setpgid(pid, pid);
 	r = xcalloc(1, sizeof(*r));
-	r->pid = pid;
+	r->proc = proc;
 	r->port = p->port;
 	r->state = SERVINGRUN_STARTING;
 	r->log = log;
@@ -441,90 +340,32 @@ int servingrun_start(struct servingrun **out, const struct servingrun_plan *p, i
 	r->reason = xstrdup("");
 	{
 		char *d = servingloc_dir();
-		r->announce = xstrfmt("%s/%ld", d, (long)pid);
+		r->announce = xstrfmt("%s/%ld", d, (long)proc.pid);
 		free(d);
 	}
 	snprintf(r->addr, sizeof(r->addr), "%s:%d", p->bind, p->port);
 	*out = r;
 	ret = 0;
 out:
-	if (log_fd >= 0)
-		close(log_fd);
 	free(log);
 	strvec_clear(&args);
 	strvec_clear(&env);
-	buf_release(&head);
 	return ret;
 }
 
 /* ---- polling ---- */
 
-/* the newest non-empty line of the log that is not its command line (new string) */
-static char *log_last_line(const char *path)
-{
-	char tail[LOG_TAIL + 1], *end, *start;
-	ssize_t n = 0;
-	off_t size;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return xstrdup("");
-	size = lseek(fd, 0, SEEK_END);
-	if (size > 0 && lseek(fd, size > LOG_TAIL ? size - LOG_TAIL : 0, SEEK_SET) >= 0)
-		n = read(fd, tail, LOG_TAIL);
-	close(fd);
-	tail[n > 0 ? n : 0] = '\0';
-	end = tail + strlen(tail);
-	while (end > tail && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		*--end = '\0';
-	start = strrchr(tail, '\n');
-	start = start ? start + 1 : tail;
-	if (start == tail && n < LOG_TAIL && *start == '$')
-		return xstrdup("");
-	return xstrdup(start);
-}
-
 static void set_reason(struct servingrun *r)
 {
-	char *line;
+	int st = r->proc.status;
 
 	free(r->reason);
-	if (r->stopping && (WIFSIGNALED(r->status) || (WIFEXITED(r->status) &&
-						       WEXITSTATUS(r->status) == 0))) {
-		r->reason = xstrdup(r->killed ? "stopped (killed: it did not stop within 10 s)" :
+	if (r->proc.stopping && (WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) == 0))) {
+		r->reason = xstrdup(r->proc.killed ? "stopped (killed: it did not stop within 10 s)" :
 				    "stopped");
 		return;
 	}
-	line = log_last_line(r->log);
-	if (*line) {
-		r->reason = line;
-		return;
-	}
-	free(line);
-	if (WIFEXITED(r->status))
-		r->reason = xstrfmt("exited with status %d", WEXITSTATUS(r->status));
-	else if (WIFSIGNALED(r->status))
-		r->reason = xstrfmt("killed by signal %d", WTERMSIG(r->status));
-	else
-		r->reason = xstrdup("ended, how is not known");
-}
-
-/* waitpid without waiting; 1 once reaped */
-static int reap(struct servingrun *r)
-{
-	pid_t got;
-
-	if (r->reaped)
-		return 1;
-	do
-		got = waitpid(r->pid, &r->status, WNOHANG);
-	while (got < 0 && errno == EINTR);
-	if (got == 0)
-		return 0;
-	if (got < 0)	/* ECHILD: reaped elsewhere (SIGCHLD ignored) */
-		r->status = 0;
-	r->reaped = 1;
-	return 1;
+	r->reason = childproc_reason(r->log, st);
 }
 
 int servingrun_poll(struct servingrun *r)
@@ -532,7 +373,7 @@ int servingrun_poll(struct servingrun *r)
 	struct stat st;
 	int was = r->state;
 
-	if (r->state != SERVINGRUN_ENDED && reap(r)) {
+	if (r->state != SERVINGRUN_ENDED && childproc_reap(&r->proc)) {
 		r->state = SERVINGRUN_ENDED;
 		set_reason(r);
 		/* a SIGKILL leaves its announcement: not a serving any more */
@@ -540,11 +381,7 @@ int servingrun_poll(struct servingrun *r)
 	} else if (r->state == SERVINGRUN_STARTING && stat(r->announce, &st) == 0) {
 		r->state = SERVINGRUN_READY;
 	}
-	if (r->state != SERVINGRUN_ENDED && r->stopping && !r->killed &&
-	    clock_s() - r->stop_at >= SERVINGRUN_KILL_AFTER_S) {
-		killpg(r->pid, SIGKILL);
-		r->killed = 1;
-	}
+	childproc_tick(&r->proc);
 	return (int)r->state != was;
 }
 
@@ -555,7 +392,7 @@ enum servingrun_state servingrun_state(const struct servingrun *r)
 
 int servingrun_stopping(const struct servingrun *r)
 {
-	return r->stopping;
+	return r->proc.stopping;
 }
 
 const char *servingrun_reason(const struct servingrun *r)
@@ -565,7 +402,7 @@ const char *servingrun_reason(const struct servingrun *r)
 
 pid_t servingrun_pid(const struct servingrun *r)
 {
-	return r->pid;
+	return r->proc.pid;
 }
 
 const char *servingrun_log(const struct servingrun *r)
@@ -585,11 +422,7 @@ int servingrun_port(const struct servingrun *r)
 
 void servingrun_stop(struct servingrun *r)
 {
-	if (r->reaped || r->stopping)
-		return;
-	r->stopping = 1;
-	r->stop_at = clock_s();
-	killpg(r->pid, SIGTERM);
+	childproc_stop(&r->proc);
 }
 
 static void release(struct servingrun *r)
@@ -602,23 +435,12 @@ static void release(struct servingrun *r)
 
 void servingrun_free(struct servingrun *r)
 {
-	double until;
-
 	if (!r)
 		return;
-	if (!r->reaped) {
-		servingrun_stop(r);
-		until = clock_s() + FREE_WAIT_S;
-		while (!reap(r) && clock_s() < until) {
-			if (!r->killed && clock_s() - r->stop_at >= SERVINGRUN_KILL_AFTER_S) {
-				killpg(r->pid, SIGKILL);
-				r->killed = 1;
-			}
-			usleep(20000);
-		}
-		if (!r->reaped)
-			killpg(r->pid, SIGKILL);
-		if (r->killed || !r->reaped)
+	if (!r->proc.reaped) {
+		childproc_wait(&r->proc, FREE_WAIT_S);
+		/* a SIGKILL leaves its announcement */
+		if (r->proc.killed || !r->proc.reaped)
 			unlink(r->announce);
 	}
 	release(r);
