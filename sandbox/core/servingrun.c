@@ -54,6 +54,23 @@ struct servingrun {
 
 /* ---- the plan ---- */
 
+/* `given` (HOST:PORT), else the project's `service` on loopback, into `out`; 0 or -1 with `err` */
+static int endpoint(const char *given, const char *service, int cport, char *out, size_t size,
+		    struct buf *err)
+{
+	struct buf ep = BUF_INIT;
+	int ret = 0;
+
+	if (!given) {
+		ret = childproc_endpoint(service, cport, &ep, err);
+		given = ep.s;
+	}
+	if (!ret)
+		snprintf(out, size, "%s", given);
+	buf_release(&ep);
+	return ret;
+}
+
 /* 0 when nothing listens on BIND:port now (a bind for an instant), else -1 with `err` */
 static int port_free(int port, struct buf *err)
 {
@@ -174,7 +191,6 @@ int servingrun_plan(struct servingrun_plan *p, const struct servingrun_opts *o, 
 	struct registry *reg = NULL;
 	char *prog = childproc_program("SERVING", "services/serving/serving"), *dir = NULL, *name = NULL, q[QUOTE_BUF], dataset[64] = "";
 	struct servingloc stack;
-	struct buf ep = BUF_INIT;
 	int ret = -1;
 
 	memset(p, 0, sizeof(*p));
@@ -259,22 +275,11 @@ int servingrun_plan(struct servingrun_plan *p, const struct servingrun_opts *o, 
 	dir = dataset[0] ? catalog_resolve(dataset, &name) : NULL;
 	snprintf(p->data, sizeof(p->data), "%s", dir ? dataset : "none");
 
-	if (o->redis)
-		snprintf(p->redis, sizeof(p->redis), "%s", o->redis);
-	else if (childproc_endpoint("redis", 6379, &ep, err))
+	if (endpoint(o->redis, "redis", 6379, p->redis, sizeof(p->redis), err) ||
+	    endpoint(o->kafka, "kafka", 9092, p->kafka, sizeof(p->kafka), err))
 		goto out;
-	else
-		snprintf(p->redis, sizeof(p->redis), "%s", ep.s);
-	buf_reset(&ep);
-	if (o->kafka)
-		snprintf(p->kafka, sizeof(p->kafka), "%s", o->kafka);
-	else if (childproc_endpoint("kafka", 9092, &ep, err))
-		goto out;
-	else
-		snprintf(p->kafka, sizeof(p->kafka), "%s", ep.s);
 	ret = 0;
 out:
-	buf_release(&ep);
 	if (reg)
 		registry_close(reg);
 	free(prog);
