@@ -265,13 +265,19 @@ kill "$SPID"; wait "$SPID" 2> /dev/null || true
 SPID=""
 
 # 3, the anchor: the same training run with no screen
-train_cli() {	# -> "wall_s s_per_iter"
-	$P models train "$SET" --rank $RANK --iters $ITERS --json > "$tmp/cli.json" 2> "$tmp/cli.err" \
+train_cli() {	# -> "wall_s s_per_iter cpu_s" (cpu: the recommender's, reaped by pancake)
+	python3 - "$tmp/cli.json" "$tmp/cli.err" $P models train "$SET" --rank $RANK --iters $ITERS --json <<'EOF' \
 		|| die "pancake models train failed: $(tail -3 "$tmp/cli.err")"
-	tail -1 "$tmp/cli.json" | python3 -c 'import json, sys
-d = json.load(sys.stdin); print("%.1f %.4f" % (d["seconds"], d["seconds_per_iter"]))'
+import json, resource, subprocess, sys
+with open(sys.argv[1], "w") as out, open(sys.argv[2], "w") as err:
+    if subprocess.run(sys.argv[3:], stdout=out, stderr=err).returncode:
+        sys.exit(1)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+d = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+print("%.1f %.4f %.1f" % (d["seconds"], d["seconds_per_iter"], r.ru_utime + r.ru_stime))
+EOF
 }
-read -r cli1_s cli1_it <<< "$(train_cli)"
+read -r cli1_s cli1_it cli1_cpu <<< "$(train_cli)"
 
 # 1b: the models screen while it charts a training run started from its own form
 lp=$(launch models --pane models)
@@ -304,6 +310,8 @@ keys models -N $ITERS Right	# it stops at 100
 form_field iterations $ITERS
 form_field "held out" "0\.2 of the ratings, for the test figures"
 form_field register "yes \(becomes the candidate\)"
+children() { awk '{ print $16 + $17 }' "/proc/$1/stat"; }	# its reaped children's CPU
+cut0=$(children "$lp")
 keys models Enter
 wait_screen models 60 "the run's first iteration did not show" "iteration [1-9][0-9]*/$ITERS"
 # the loss marks ('*') inside the chart: below its legend, above its x axis
@@ -330,11 +338,12 @@ printf '  %-44s the chart grew: iteration %s -> %s, loss marks %s -> %s%s\n' "" 
 	"$marks0" "$marks1" "$([ "$it1" = "$ITERS" ] && echo ' (the run ended inside the window)' || true)"
 wait_screen models 300 "the run from the screen did not end registered" \
 	"trained $SET in [0-9.]+ s: registered [0-9a-f]{12}"
+pane_cpu=$(echo "($(children "$lp") - $cut0) / $hz" | bc -l)
 pane_s=$(grep -oE "trained $SET in [0-9.]+ s" "$tmp/screen" | head -1 | awk '{ print $4 }')
 pane_id=$(grep -oE "trained $SET in [0-9.]+ s: registered [0-9a-f]{12}" "$tmp/screen" | head -1 | awk '{ print $NF }')
 pane_it=$($P models show "$pane_id" --json | python3 -c 'import json, sys
 print("%.4f" % json.load(sys.stdin)["metrics"]["seconds_per_iter"])')
-read -r cli2_s cli2_it <<< "$(train_cli)"
+read -r cli2_s cli2_it cli2_cpu <<< "$(train_cli)"
 
 # 2c: from the recommender writing an iteration event to its number on the screen
 fc=""
@@ -387,8 +396,13 @@ fi
 
 echo
 echo "== the training run ($SET, explicit, rank $RANK, $ITERS iterations, registered), with and without the screen"
-printf '  %-44s %6.1f s  %.4f s/iter\n' "pancake models train --json (no screen)" "$cli1_s" "$cli1_it"
-printf '  %-44s %6.1f s  %.4f s/iter  %.2fx the CLI runs'"'"' mean wall time\n' \
-	"from the models screen (t, Enter)" "$pane_s" "$pane_it" "$(echo "$pane_s * 2 / ($cli1_s + $cli2_s)" | bc -l)"
-printf '  %-44s %6.1f s  %.4f s/iter\n' "pancake models train --json, again after" "$cli2_s" "$cli2_it"
+echo "   (wall: the job's start to its end; CPU: the recommender's own, user + system, on two threads)"
+printf '  %-44s %6.1f s wall  %6.1f s CPU  %.4f s/iter\n' "pancake models train --json (no screen)" \
+	"$cli1_s" "$cli1_cpu" "$cli1_it"
+printf '  %-44s %6.1f s wall  %6.1f s CPU  %.4f s/iter\n' "from the models screen (t, Enter)" \
+	"$pane_s" "$pane_cpu" "$pane_it"
+printf '  %-44s %6.1f s wall  %6.1f s CPU  %.4f s/iter\n' "pancake models train --json, again after" \
+	"$cli2_s" "$cli2_cpu" "$cli2_it"
+printf '  %-44s %5.2fx wall  %5.2fx CPU  (the screen'"'"'s run over the CLI runs'"'"' mean)\n' "" \
+	"$(echo "$pane_s * 2 / ($cli1_s + $cli2_s)" | bc -l)" "$(echo "$pane_cpu * 2 / ($cli1_cpu + $cli2_cpu)" | bc -l)"
 echo "   (load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
