@@ -9,7 +9,7 @@
 #   BENCH_SECS       each CPU and memory window (default 30)
 #   BENCH_FRESH_N    repetitions of each freshness measure (default 5)
 #
-# Every launcher runs in a tmux of its own (120x40) and is measured from
+# Each launcher runs in a 120x40 session of the bench's own tmux server, measured from
 # /proc: utime + stime of its own threads (not its children: the training
 # is the recommender's), VmRSS and VmHWM. The training run is ML-1M-shaped
 # (datasets/generated/ml-1m-s1, made and removed again if absent), explicit,
