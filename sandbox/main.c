@@ -196,7 +196,7 @@ const struct command cmd_table[] = {
 	  "recommendations. It is what 'pancake' with no command opens on a terminal.",
 	  "  --mono             no colors\n"
 	  "  --data             open on the data screen (--pane data)\n"
-	  "  --pane NAME        open on this screen: services, data, labs or serving\n"
+	  "  --pane NAME        open on this screen: services, data, labs, serving or models\n"
 	  "  --labs DIR         the labs screen's track (default $PANCAKE_LABS, else labs/)\n" },
 	{ "help", cmd_help, 0, "help [COMMAND]", "Show the commands, or one command's help.", "" },
 	{ NULL, NULL, 0, NULL, NULL, NULL },

@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define MODELS_POLL_S 2.0        /* the refs are looked at this often ... */
+#define MODELS_POLL_S 0.25       /* the refs (four stat calls) are looked at this often ... */
 #define MODELS_SHOWN_S 3.0       /* ... while the screen was drawn this recently */
 #define MODELS_SETS 64
 #define MODELS_DEFAULT_SET "lab-100k"
@@ -535,8 +535,15 @@ static void *registry_main(void *arg)
 		if (!req && !reload) {
 			struct timespec until;
 
+			/* shown: soon, for the next look at the refs; hidden: a second */
+			double wait = now - p->drawn_at < MODELS_SHOWN_S ? MODELS_POLL_S : 1.0;
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += 1;
+			until.tv_sec += (time_t)wait;
+			until.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
 			pthread_cond_timedwait(&p->wake, &p->lock, &until);
 			continue;
 		}

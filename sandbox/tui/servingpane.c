@@ -30,10 +30,10 @@
 #include <string.h>
 #include <time.h>
 
-#define POLL_S 1.0               /* between two samples of /metrics */
+#define POLL_S 0.5               /* between two samples of /metrics */
 #define SHOWN_S 2.5              /* not drawn for this long: another screen is shown */
 #define LOCS_S 5.0               /* the servings found again this often while shown */
-#define HIST 240                 /* samples kept for the sparklines: 4 minutes */
+#define HIST 480                 /* samples kept for the sparklines: 4 minutes */
 #define ASK_K 10
 #define ASK_TIMEOUT_MS 3000
 #define USER_DIGITS 10
@@ -490,29 +490,49 @@ static const char *fmt_rate(char *out, size_t size, double v)
 }
 
 /* the last `w` values of a ring as a sparkline at (y, x); NaN (down) as a gap */
-static void sparkline(const struct servingpane *p, const double *ring, int y, int x, int w,
-		      double *max_out)
+/*
+ * The last samples of `ring` in `w` cells at (y, x), the whole history when
+ * it is longer than the cells: each cell then sums up `per` samples, their
+ * mean (`peak` 0: a rate) or their highest (`peak` 1: a latency). Returns
+ * the seconds shown; *max_out is the highest cell.
+ */
+static double sparkline(const struct servingpane *p, const double *ring, int peak, int y, int x,
+			int w, double *max_out)
 {
 	static const char *const blocks[] = { "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
 		"\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88" };
 	static const char ascii[] = "_.-:=+*#";
-	int n = p->hist_n < w ? p->hist_n : w;
-	double max = 0;
+	int per = (p->hist_n + w - 1) / (w > 0 ? w : 1), n;
+	double cell[HIST], max = 0;
 
+	if (per < 1)
+		per = 1;
+	n = p->hist_n / per;	/* whole cells, the newest samples last */
 	for (int i = 0; i < n; i++) {
-		double v = ring[(p->hist_head - n + i + HIST) % HIST];
-		if (isfinite(v) && v > max)
-			max = v;
+		double sum = 0, top = 0;
+		int finite = 0;
+
+		for (int k = 0; k < per; k++) {
+			double v = ring[(p->hist_head - (n - i) * per + k + 2 * HIST) % HIST];
+			if (!isfinite(v))
+				continue;
+			sum += v;
+			top = finite && top > v ? top : v;
+			finite++;
+		}
+		cell[i] = !finite ? NAN : peak ? top : sum / finite;
+		if (finite && cell[i] > max)
+			max = cell[i];
 	}
 	*max_out = max;
 	for (int i = 0; i < n; i++) {
-		double v = ring[(p->hist_head - n + i + HIST) % HIST];
 		int level;
-		if (!isfinite(v)) {
+
+		if (!isfinite(cell[i])) {
 			table_put(y, x + i, " ", 1, A_NORMAL);
 			continue;
 		}
-		level = max > 0 ? (int)(v / max * 7 + 0.5) : 0;
+		level = max > 0 ? (int)(cell[i] / max * 7 + 0.5) : 0;
 		if (level > 7)
 			level = 7;
 		if (p->utf8) {
@@ -522,23 +542,9 @@ static void sparkline(const struct servingpane *p, const double *ring, int y, in
 			table_put(y, x + i, c, 1, colors_attr(UI_GOOD));
 		}
 	}
+	return n * per * POLL_S;
 }
 
-/* "[####....]" of w cells + 2 at (y, x) */
-static void bar(int y, int x, int w, double f, enum ui_color c)
-{
-	int fill = isfinite(f) ? (int)(f * w + 0.5) : 0;
-
-	if (fill > w)
-		fill = w;
-	if (fill < 0)
-		fill = 0;
-	mvaddch(y, x, '[');
-	for (int i = 0; i < w; i++)
-		mvaddch(y, x + 1 + i, (chtype)(i < fill ? '#' : '.') |
-			(i < fill ? colors_attr(c) : colors_attr(UI_DIM)));
-	mvaddch(y, x + 1 + w, ']');
-}
 
 static void draw_endpoints(struct servingpane *p, int y)
 {
@@ -572,8 +578,8 @@ static void draw_status(struct servingpane *p, int y)
 		return;
 	}
 	if (!st->up) {
-		snprintf(text, sizeof(text), "DOWN %s: %s (for %.0f s; asking again every second)",
-			 st->addr, st->reason, p->down_since ? clock_s() - p->down_since : 0);
+		snprintf(text, sizeof(text), "DOWN %s: %s (for %.0f s; asking again every %g s)",
+			 st->addr, st->reason, p->down_since ? clock_s() - p->down_since : 0, POLL_S);
 		table_wrap(y, 0, text, COLS, 1, colors_attr(UI_BAD) | A_BOLD);
 		return;
 	}
@@ -601,21 +607,33 @@ static void draw_way_out(struct servingpane *p, int y, int rows)
 	table_wrap(y, 0, how, COLS, rows > 2 ? 2 : rows, colors_attr(UI_DIM));
 }
 
+/* "40s", "4m": how far back a sparkline goes */
+static const char *span_text(char *out, size_t size, double secs)
+{
+	if (secs < 90)
+		snprintf(out, size, "%.0fs", secs);
+	else
+		snprintf(out, size, "%.0fm", secs / 60);
+	return out;
+}
+
 static void draw_sparks(struct servingpane *p, int y, int rows)
 {
-	char label[48], a[16];
-	double max;
+	char label[48], a[16], t[16];
+	double max, span;
 	int lw = 22, w = COLS - lw;
 
 	if (w < 8 || rows < 1)
 		return;
-	sparkline(p, p->rps_hist, y, lw, w, &max);
-	snprintf(label, sizeof(label), "req/s (max %s)", fmt_rate(a, sizeof(a), max));
+	span = sparkline(p, p->rps_hist, 0, y, lw, w, &max);
+	snprintf(label, sizeof(label), "req/s %s max %s", span_text(t, sizeof(t), span),
+		 fmt_rate(a, sizeof(a), max));
 	table_cell(y, 0, lw - 1, TABLE_LEFT, label, colors_attr(UI_DIM));
 	if (rows < 2)
 		return;
-	sparkline(p, p->p99_hist, y + 1, lw, w, &max);
-	snprintf(label, sizeof(label), "p99 ms (max %s)", fmt_ms(a, sizeof(a), max));
+	span = sparkline(p, p->p99_hist, 1, y + 1, lw, w, &max);
+	snprintf(label, sizeof(label), "p99 ms %s max %s", span_text(t, sizeof(t), span),
+		 fmt_ms(a, sizeof(a), max));
 	table_cell(y + 1, 0, lw - 1, TABLE_LEFT, label, colors_attr(UI_DIM));
 }
 
@@ -708,7 +726,7 @@ static int draw_arms(struct servingpane *p, int y, int rows)
 		x += 9;
 		if (x + bw + 2 >= COLS)
 			continue;
-		bar(y + used, x, bw, a->pull_share, UI_GOOD);
+		table_bar(y + used, x, bw, a->pull_share, colors_attr(UI_GOOD), colors_attr(UI_DIM));
 		x += bw + 3;
 		if (isfinite(a->rate))
 			snprintf(rate, sizeof(rate), "%.3f (%.2f-%.2f)", a->rate, a->rate_lo, a->rate_hi);
