@@ -314,7 +314,7 @@ children() { awk '{ print $16 + $17 }' "/proc/$1/stat"; }	# its reaped children'
 cut0=$(children "$lp")
 keys models Enter
 wait_screen models 60 "the run's first iteration did not show" "iteration [1-9][0-9]*/$ITERS"
-# the loss marks ('*') inside the chart: below its legend, above its x axis
+# the train RMSE marks ('*') inside the chart: below its legend, above its x axis
 chart() {
 	capture models
 	python3 - "$tmp/screen" <<'EOF'
@@ -322,7 +322,7 @@ import re, sys
 lines = open(sys.argv[1]).read().splitlines()
 it = [re.search(r"iteration (\d+)/", l) for l in lines]
 it = [m.group(1) for m in it if m][:1] or ["0"]
-top = next((i for i, l in enumerate(lines) if l.startswith("* loss")), None)
+top = next((i for i, l in enumerate(lines) if l.startswith("* train rmse")), None)
 marks = 0
 if top is not None:
     bottom = next((i for i in range(top, len(lines)) if lines[i].lstrip().startswith("++")), len(lines))
@@ -334,7 +334,7 @@ read -r it0 marks0 <<< "$(chart)"
 read -r mod_cpu mod_rss mod_hwm <<< "$(measure "$lp")"
 read -r it1 marks1 <<< "$(chart)"
 row "models screen, charting the training" "$mod_cpu" "$mod_rss" "$mod_hwm" "$idle_cpu" "$idle_rss"
-printf '  %-44s the chart grew: iteration %s -> %s, loss marks %s -> %s%s\n' "" "$it0" "$it1" \
+printf '  %-44s the chart grew: iteration %s -> %s, train RMSE marks %s -> %s%s\n' "" "$it0" "$it1" \
 	"$marks0" "$marks1" "$([ "$it1" = "$ITERS" ] && echo ' (the run ended inside the window)' || true)"
 wait_screen models 300 "the run from the screen did not end registered" \
 	"trained $SET in [0-9.]+ s: registered [0-9a-f]{12}"
