@@ -31,6 +31,7 @@ int cmd_launcher(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_serving(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /* prints `pancake CMD --help` from the table; RC_OK, or RC_USAGE for no such command */

@@ -187,6 +187,18 @@ const struct command cmd_table[] = {
 	  "                     rest. Default: the second variant 60%, others 15%\n"
 	  "  --url HOST:PORT    this serving, not the ones found\n"
 	  "  --json             machine-readable output\n" },
+	{ "export", cmd_export, 0, "export kubernetes [--out DIR] [--project NAME] [--small]",
+	  "Write Kubernetes manifests for the services' definitions, no engine needed:\n"
+	  "one NAME.json per service (a v1 List: a StatefulSet with a volume claim and\n"
+	  "a headless Service for a member with volumes, else a Deployment and a\n"
+	  "Service) and a README.md listing them. Protocol probes Kubernetes lacks\n"
+	  "(redis, kafka, cql) become tcpSocket probes, said so in an annotation.\n"
+	  "Everything is written beside DIR first, so a failure leaves DIR as it was.\n"
+	  "Apply with 'kubectl apply -f DIR' once the images are in a registry the\n"
+	  "cluster can pull from.",
+	  "  --out DIR          the folder (default k8s); an existing one keeps other files\n"
+	  "  --project NAME     the labels' project (default $PANCAKE_PROJECT, else pancake)\n"
+	  "  --small            the smaller memory profile (memory.small, heap.small)\n" },
 	{ "launcher", cmd_launcher, 0, "launcher [--mono] [--data] [--pane NAME] [--labs DIR]",
 	  "Open the terminal launcher: services live, logs, start/stop/restart keys,\n"
 	  "(key D) the data screen: datasets, loads with a progress bar per store,\n"
