@@ -151,6 +151,12 @@ integration: pancake
 test: pancake $(RECO) $(SERV) $(UNIT_BIN) fuzz-smoke
 	@sh tests/run-all $(UNIT_BIN) $(UNIT_SH)
 
+# a three-engine Swarm in network namespaces (issue 16): up, swarm, an
+# image on every node, a 3-replica service on an overlay network, down.
+# Needs root, iproute2 and docker.io's dockerd; not part of test or CI.
+test-cluster:
+	@bash tests/cluster/cluster.sh test
+
 # every benchmark, each beside its anchor in the same run (the stack is
 # brought up by the first and left up for the rest)
 BENCHES := up launcher datagen load-kafka load-redis-es cql load-cassandra als serving
@@ -214,5 +220,5 @@ clean:
 	  $(MODEL_LIB) $(MODEL_OBJ) $(MODEL_OBJ:.o=.d) \
 	  $(RECO) $(RECO_OBJ) $(RECO_OBJ:.o=.d) $(SERV) $(SERV_OBJ) $(SERV_OBJ:.o=.d)
 
-.PHONY: all unit integration test bench clean fuzz fuzz-smoke
+.PHONY: all unit integration test test-cluster bench clean fuzz fuzz-smoke
 -include $(LIB_OBJ:.o=.d) $(MODEL_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(RECO_OBJ:.o=.d) $(SERV_OBJ:.o=.d)
