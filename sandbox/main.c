@@ -75,7 +75,7 @@ const struct command cmd_table[] = {
 	  "    --from T,T       only those stores (default: all)\n"
 	  "    --json           machine-readable output\n" },
 	{ "doctor", cmd_doctor, CMD_JSON, "doctor [--json]",
-	  "Check the engine (reachable, API version), memory, disk, images and ports.",
+	  "Check the engine (reachable, API version), swarm mode, memory, disk, images, ports and IPVS.",
 	  "  --json             machine-readable output\n" },
 	{ "images", cmd_images, CMD_NEEDS_ENGINE | CMD_JSON, "images build [--force] [NAME...] | list [--json] | save FILE [NAME...] | load FILE",
 	  "Build, list, save or load pancake's images (no registry needed).\n"

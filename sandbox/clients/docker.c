@@ -665,7 +665,7 @@ int docker_version(struct docker *d, struct docker_version *v, struct buf *err)
 
 int docker_info(struct docker *d, struct docker_info *info, struct buf *err)
 {
-	json_t *o = NULL;
+	json_t *o = NULL, *sw;
 	int ret = call_json(d, "GET", "/info", NULL, &o, err);
 
 	memset(info, 0, sizeof(*info));
@@ -680,6 +680,11 @@ int docker_info(struct docker *d, struct docker_info *info, struct buf *err)
 		copy_str(info->cgroup_version, sizeof(info->cgroup_version), json_object_get(o, "CgroupVersion"));
 		copy_str(info->root_dir, sizeof(info->root_dir), json_object_get(o, "DockerRootDir"));
 		copy_str(info->os, sizeof(info->os), json_object_get(o, "OperatingSystem"));
+		sw = json_object_get(o, "Swarm");
+		copy_str(info->swarm.state, sizeof(info->swarm.state), json_object_get(sw, "LocalNodeState"));
+		info->swarm.control = json_is_true(json_object_get(sw, "ControlAvailable"));
+		info->swarm.nodes = (int)json_integer_value(json_object_get(sw, "Nodes"));
+		info->swarm.managers = (int)json_integer_value(json_object_get(sw, "Managers"));
 	}
 	json_decref(o);
 	return ret;

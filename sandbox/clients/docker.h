@@ -79,6 +79,13 @@ struct docker_info {
 	int containers, running, images;
 	char server_version[32], storage_driver[32], cgroup_version[8];
 	char root_dir[256], os[128];
+	/* /info's Swarm: state "inactive", "pending", "active", "error" or "locked"
+	 * ("" from an engine that says nothing); nodes and managers are known
+	 * only to a manager (control), 0 elsewhere */
+	struct docker_swarm_info {
+		char state[16];
+		int control, nodes, managers;
+	} swarm;
 };
 int docker_version(struct docker *d, struct docker_version *v, struct buf *err);
 int docker_info(struct docker *d, struct docker_info *info, struct buf *err);

@@ -1,6 +1,7 @@
 /*
  * doctor: the checks of `pancake doctor`, one after the other; the engine
  * is asked through its own handle, and nothing more once it has stalled.
+ * The IPVS check reads this machine's /proc, /sys and /lib/modules only.
  */
 #include "core/doctor.h"
 #include "clients/docker.h"
@@ -13,6 +14,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 
 static void add(struct doctor *dr, const char *name, enum doctor_verdict v, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -61,6 +64,106 @@ static void check_definitions(struct doctor *dr, struct stack *st, int loaded, c
 		    "published twice", st->n, config_home());
 }
 
+/* single-machine use is the default: a swarm is news, not its absence */
+static void check_swarm(struct doctor *dr, const struct docker_swarm_info *sw)
+{
+	struct doctor_swarm *o = &dr->swarm;
+
+	snprintf(o->state, sizeof(o->state), "%s", sw->state[0] ? sw->state : "inactive");
+	o->manager = sw->control;
+	o->nodes = sw->nodes;
+	o->managers = sw->managers;
+	if (!strcmp(o->state, "inactive"))
+		add(dr, "swarm", DOCTOR_INFO, "inactive: single-machine mode; `pancake up --swarm` needs "
+		    "a swarm manager (docker swarm init on the manager node)");
+	else if (!strcmp(o->state, "active") && o->manager)
+		add(dr, "swarm", DOCTOR_OK, "active, this engine is a manager: %d node%s, %d manager%s",
+		    o->nodes, o->nodes == 1 ? "" : "s", o->managers, o->managers == 1 ? "" : "s");
+	else if (!strcmp(o->state, "active"))
+		add(dr, "swarm", DOCTOR_WARN, "active, but this engine is a worker: `pancake up --swarm` "
+		    "needs a manager; point DOCKER_HOST at one (docker node ls there)");
+	else
+		add(dr, "swarm", DOCTOR_WARN, "%s: this engine is not a working swarm member; see "
+		    "'docker info' on it (a locked swarm wants docker swarm unlock)", o->state);
+}
+
+static int exists(const char *root, const char *path)
+{
+	struct stat st;
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s%s", root, path);
+	return !stat(p, &st);
+}
+
+/* modules.builtin names each built-in module's path, one a line: ".../ipvs/ip_vs.ko" */
+static int builtin_has(const char *root, const char *release, const char *module)
+{
+	char p[4096], line[512];
+	size_t ml = strlen(module), n;
+	FILE *f;
+	int found = 0;
+
+	snprintf(p, sizeof(p), "%s/lib/modules/%s/modules.builtin", root, release);
+	f = fopen(p, "r");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		n = strlen(line);
+		found = n >= ml && !strcmp(line + n - ml, module) &&
+			(n == ml || line[n - ml - 1] == '/');
+	}
+	fclose(f);
+	return found;
+}
+
+int doctor_ipvs_probe(const char *root, const char *release, struct doctor_ipvs *out)
+{
+	static const char *const ext[] = { "", ".xz", ".zst", ".gz" };
+	char p[1024];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!strcmp(root, "/"))
+		root = "";
+	if (exists(root, "/proc/net/ip_vs"))
+		snprintf(out->how, sizeof(out->how), "/proc/net/ip_vs");
+	else if (exists(root, "/sys/module/ip_vs"))
+		snprintf(out->how, sizeof(out->how), "/sys/module/ip_vs");
+	else if (release && release[0]) {
+		/* not loaded, but dockerd loads it when a swarm wants it */
+		for (i = 0; i < ARRAY_SIZE(ext) && !out->how[0]; i++) {
+			snprintf(p, sizeof(p), "/lib/modules/%s/kernel/net/netfilter/ipvs/ip_vs.ko%s",
+				 release, ext[i]);
+			if (exists(root, p))
+				snprintf(out->how, sizeof(out->how), "module file");
+		}
+		if (!out->how[0] && builtin_has(root, release, "ip_vs.ko"))
+			snprintf(out->how, sizeof(out->how), "built in");
+	}
+	out->available = out->how[0] != '\0';
+	return out->available;
+}
+
+/* Swarm's virtual IPs and ingress mesh are IPVS; without it pancake does without them */
+static void check_ipvs(struct doctor *dr)
+{
+	struct utsname u;
+	const char *release = uname(&u) ? "" : u.release;
+
+	doctor_ipvs_probe("", release, &dr->ipvs);
+	if (dr->ipvs.available)
+		add(dr, "ipvs", DOCTOR_OK, "this kernel offers IPVS (%s): Swarm's routing mesh (ingress) "
+		    "and virtual IPs work", dr->ipvs.how);
+	else
+		add(dr, "ipvs", DOCTOR_WARN, "this kernel has no IPVS (no /proc/net/ip_vs, /sys/module/"
+		    "ip_vs or ip_vs module for %s): Swarm's routing mesh (ingress) and virtual IPs will "
+		    "not answer; pancake uses host-mode published ports and dnsrr endpoints instead; a "
+		    "kernel with CONFIG_IP_VS (modules ip_vs, ip_vs_rr) adds the routing mesh",
+		    release[0] ? release : "this kernel");
+}
+
 static void engine_checks(struct doctor *dr, struct stack *st, int loaded)
 {
 	struct buf err = BUF_INIT;
@@ -72,8 +175,8 @@ static void engine_checks(struct doctor *dr, struct stack *st, int loaded)
 
 	d = docker_open(NULL, &code, &err);
 	if (!d) {
-		static const char *const rest[] = { "api", "engine-info", "memory", "ports",
-						     "disk", "images" };
+		static const char *const rest[] = { "api", "engine-info", "swarm", "memory",
+						     "ports", "disk", "images" };
 		size_t i;
 
 		add(dr, "engine", DOCTOR_FAIL, "%s", err.s);
@@ -107,8 +210,13 @@ static void engine_checks(struct doctor *dr, struct stack *st, int loaded)
 		} else {
 			add(dr, "engine-info", DOCTOR_OK, "%s, %d CPUs, storage %s, cgroup v%s", info.os,
 			    info.ncpu, info.storage_driver, info.cgroup_version);
+			check_swarm(dr, &info.swarm);
 		}
 	}
+	/* engine-info failed without stalling: nothing to say of the swarm */
+	if (strcmp(dr->swarm.state, "unknown") == 0 && !engine_gone(dr, "swarm"))
+		add(dr, "swarm", DOCTOR_NOT_RUN, "could not run: the engine's /info did not answer "
+		    "(see 'engine-info' above)");
 	buf_reset(&err);
 	if (!loaded) {
 		add(dr, "memory", DOCTOR_NOT_RUN, "could not run: the definitions are malformed");
@@ -205,11 +313,13 @@ int doctor_run(struct doctor *dr, doctor_fn fn, void *ctx)
 	/* the definitions need no engine: checked first, whatever the engine does */
 	loaded = !stack_open(&st, NULL, PROFILE_DEFAULT, NULL, NULL, &err);
 	check_definitions(dr, &st, loaded, err.s);
+	snprintf(dr->swarm.state, sizeof(dr->swarm.state), "unknown");
 	engine_checks(dr, &st, loaded);
+	check_ipvs(dr);
 	if (loaded)
 		stack_close(&st);
 	for (i = 0; i < dr->n; i++)
-		if (dr->c[i].v != DOCTOR_OK)
+		if (dr->c[i].v == DOCTOR_FAIL || dr->c[i].v == DOCTOR_NOT_RUN)
 			bad++;
 	buf_release(&err);
 	return bad;
