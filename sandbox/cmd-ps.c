@@ -1,5 +1,6 @@
-/* cmd-ps: `pancake ps [--json]`: each service's state, readiness, uptime, ports. */
+/* cmd-ps: `pancake ps [--json] [--swarm]`: each service's state, readiness, uptime, ports. */
 #include "cli.h"
+#include "core/swarm.h"
 #include "util/jsonout.h"
 #include "util/xalloc.h"
 
@@ -20,12 +21,58 @@ static void ports_text(const struct service *s, char *out, size_t size)
 					 s->ports[i].container_port);
 }
 
+/* `ps --swarm`: one line (or object) per Swarm service of the project */
+static int ps_swarm(struct stack *st, int json, int probe)
+{
+	struct swarm_task *ts = NULL;
+	struct buf err = BUF_INIT;
+	size_t n = 0, i;
+	int ret = RC_OK;
+
+	if (swarm_ps(st, probe, &ts, &n, &err)) {
+		ret = cli_fail(RC_FAILED, "%s", err.s);
+		goto out;
+	}
+	if (json) {
+		json_t *arr = json_array();
+		for (i = 0; i < n; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "service", json_string(ts[i].service));
+			json_object_set_new(o, "node", json_string(ts[i].node));
+			json_object_set_new(o, "addr", json_string(ts[i].addr));
+			json_object_set_new(o, "state", json_string(ts[i].state));
+			json_object_set_new(o, "desired", json_string(ts[i].desired));
+			json_object_set_new(o, "ready", ts[i].probed ? json_boolean(ts[i].ready) : json_null());
+			json_object_set_new(o, "detail", json_string(ts[i].detail));
+			json_object_set_new(o, "error", json_string(ts[i].error));
+			json_array_append_new(arr, o);
+		}
+		jsonout_print(arr);
+	} else {
+		printf("%-14s %-18s %-15s %-9s %-6s %s\n", "SERVICE", "NODE", "ADDR", "STATE", "READY", "DETAIL");
+		for (i = 0; i < n; i++)
+			printf("%s%-14s%s %-18s %-15s %-9s %s%-6s%s %s\n",
+			       cli_service_color(ts[i].service), ts[i].service, cli_color(C_RESET),
+			       ts[i].node[0] ? ts[i].node : "-", ts[i].addr[0] ? ts[i].addr : "-",
+			       ts[i].state,
+			       cli_color(ts[i].ready ? C_GREEN : ts[i].probed ? C_RED : C_DIM),
+			       !ts[i].probed ? "-" : ts[i].ready ? "ready" : "no", cli_color(C_RESET),
+			       ts[i].detail);
+		if (!n)
+			printf("(no swarm services of this project: 'pancake up --swarm' deploys them)\n");
+	}
+out:
+	free(ts);
+	buf_release(&err);
+	return ret;
+}
+
 int cmd_ps(int argc, char **argv)
 {
 	struct service_status ss[SERVICE_MAX];
 	struct stack st;
 	struct buf err = BUF_INIT;
-	int json = 0, probe = 1, i, k, ret = RC_OK;
+	int json = 0, probe = 1, swarm = 0, i, k, ret = RC_OK;
 	time_t now = time(NULL);
 	char q[QUOTE_BUF];
 
@@ -34,10 +81,16 @@ int cmd_ps(int argc, char **argv)
 			json = 1;
 		else if (!strcmp(argv[i], "--no-probe"))
 			probe = 0;
+		else if (!strcmp(argv[i], "--swarm"))
+			swarm = 1;
 		else
 			return cli_bad_usage("ps", "unknown argument %s", quote(q, argv[i]));
 	}
 	cli_open_stack(&st, PROFILE_DEFAULT, 0);
+	if (swarm) {
+		ret = ps_swarm(&st, json, probe);
+		goto out;
+	}
 	if (stack_status(&st, ss, probe, &err)) {
 		ret = cli_fail(RC_FAILED, "%s", err.s);
 		goto out;

@@ -1,6 +1,7 @@
 /* cmd-up: `pancake up [--wait|--detach] [SERVICE...]`, supervising in the foreground. */
 #include "cli.h"
 #include "core/supervise.h"
+#include "core/swarm.h"
 #include "util/xalloc.h"
 #include "util/sig.h"
 
@@ -25,13 +26,14 @@ int cmd_up(int argc, char **argv)
 		{ "small", no_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "force-recreate", no_argument, NULL, 'f' },
+		{ "swarm", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct stack_up_opts o;
 	struct stack st;
 	struct buf err = BUF_INIT;
 	enum heap_profile profile = PROFILE_DEFAULT;
-	int detach = 0, explicit_wait, c, ret, i;
+	int detach = 0, swarm = 0, explicit_wait, c, ret, i;
 	char *end, q[QUOTE_BUF];
 	long t;
 
@@ -43,6 +45,7 @@ int cmd_up(int argc, char **argv)
 		case 'd': detach = 1; break;
 		case 's': profile = PROFILE_SMALL; break;
 		case 'f': o.force_recreate = 1; break;
+		case 'S': swarm = 1; break;
 		case 't':
 			t = strtol(optarg, &end, 10);
 			if (*end || !*optarg || t < 1 || t > 86400)
@@ -68,6 +71,20 @@ int cmd_up(int argc, char **argv)
 			return cli_bad_usage("up", "no service named %s", quote(q, argv[i]));
 		}
 	cli_connect_stack(&st);
+	if (swarm) {
+		/* no supervision: the swarm restarts its tasks itself */
+		ret = swarm_up(&st, o.only, !detach, o.timeout_s, &err);
+		if (ret)
+			cli_fail(RC_FAILED, "%s", err.s);
+		else if (detach)
+			printf("deployed; 'pancake ps --swarm' shows readiness\n");
+		else
+			printf("%sall requested swarm services are ready%s\n", cli_color(C_GREEN),
+			       cli_color(C_RESET));
+		stack_close(&st);
+		buf_release(&err);
+		return ret ? RC_FAILED : 0;
+	}
 	ret = stack_up(&st, &o, &err);
 	if (ret) {
 		cli_fail(RC_FAILED, "%s", err.s);

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 const struct command cmd_table[] = {
-	{ "up", cmd_up, CMD_NEEDS_ENGINE, "up [--wait | --detach] [--small] [--timeout S] [SERVICE...]",
+	{ "up", cmd_up, CMD_NEEDS_ENGINE, "up [--wait | --detach] [--swarm] [--small] [--timeout S] [SERVICE...]",
 	  "Start the stack and wait until each service answers its own protocol.\n"
 	  "With SERVICE, only those and what they depend on. Without --wait or --detach\n"
 	  "it stays in the foreground and supervises: a service that dies is restarted\n"
@@ -16,16 +16,25 @@ const struct command cmd_table[] = {
 	  "  --detach, -d       return once the containers are started\n"
 	  "  --small            use the smaller heap profile (for 8 GB machines)\n"
 	  "  --timeout S        readiness timeout per service (default: its definition's)\n"
-	  "  --force-recreate   replace the containers even if nothing changed\n" },
-	{ "down", cmd_down, CMD_NEEDS_ENGINE, "down [-v] [SERVICE...]",
+	  "  --force-recreate   replace the containers even if nothing changed\n"
+	  "  --swarm            deploy SERVICE (or all) as Swarm services on the swarm\n"
+	  "                     manager DOCKER_HOST names, wait until each answers on its\n"
+	  "                     node's published port, and return (first cut: one replica,\n"
+	  "                     dependencies not added, services with volumes pinned to\n"
+	  "                     node.role==manager)\n" },
+	{ "down", cmd_down, CMD_NEEDS_ENGINE, "down [-v] [--swarm] [SERVICE...]",
 	  "Stop and remove the stack's containers and network.\n"
 	  "Only resources labelled as this project's are touched. With SERVICE, only\n"
 	  "those services' containers.",
-	  "  -v, --volumes      also remove the services' data volumes\n" },
-	{ "ps", cmd_ps, CMD_NEEDS_ENGINE | CMD_JSON, "ps [--json] [--no-probe]",
+	  "  -v, --volumes      also remove the services' data volumes\n"
+	  "  --swarm            remove the project's Swarm services and overlay network\n"
+	  "                     (all of them; the nodes' volumes are kept)\n" },
+	{ "ps", cmd_ps, CMD_NEEDS_ENGINE | CMD_JSON, "ps [--json] [--no-probe] [--swarm]",
 	  "Show each service: container state, readiness, uptime and ports.",
 	  "  --json             machine-readable output\n"
-	  "  --no-probe         do not ask the services whether they are ready\n" },
+	  "  --no-probe         do not ask the services whether they are ready\n"
+	  "  --swarm            the project's Swarm services: each one's task, its node\n"
+	  "                     and state, probed on the node's published port\n" },
 	{ "logs", cmd_logs, CMD_NEEDS_ENGINE, "logs [-f] [--tail N] [SERVICE...]",
 	  "Show the services' logs, each line prefixed with its service.",
 	  "  -f, --follow       keep following new lines\n"

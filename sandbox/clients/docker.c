@@ -1647,3 +1647,219 @@ int docker_events(struct docker *d, const char *label, const char *label_key,
 	free(path);
 	return ret;
 }
+
+/* ---- swarm ---- */
+
+int docker_swarm_inspect(struct docker *d, struct docker_swarm *sw, struct buf *err)
+{
+	json_t *resp = NULL;
+	struct buf e = BUF_INIT;
+	int ret = call_json(d, "GET", "/swarm", NULL, &resp, &e);
+	char *cut;
+
+	memset(sw, 0, sizeof(*sw));
+	/* "not a swarm manager" comes as a 503: the engine's words suffice,
+	 * without the hint for an engine that failed */
+	if (ret && strstr(e.s, "swarm") && (cut = strstr(e.s, " (HTTP 503")))
+		*cut = '\0';
+	buf_addstr(err, e.s);
+	buf_release(&e);
+	if (!ret) {
+		copy_str(sw->id, sizeof(sw->id), json_object_get(resp, "ID"));
+		sw->created = parse_time(json_string_value(json_object_get(resp, "CreatedAt")));
+	}
+	json_decref(resp);
+	return ret;
+}
+
+int docker_nodes_list(struct docker *d, struct docker_node **out, size_t *n, struct buf *err)
+{
+	json_t *resp = NULL, *o;
+	size_t i;
+	int ret = call_json(d, "GET", "/nodes", NULL, &resp, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!ret) {
+		*out = xcalloc(json_array_size(resp) + 1, sizeof(**out));
+		json_array_foreach(resp, i, o) {
+			struct docker_node *nd = &(*out)[(*n)++];
+			json_t *status = json_object_get(o, "Status");
+
+			copy_str(nd->id, sizeof(nd->id), json_object_get(o, "ID"));
+			copy_str(nd->hostname, sizeof(nd->hostname),
+				 json_object_get(json_object_get(o, "Description"), "Hostname"));
+			copy_str(nd->role, sizeof(nd->role),
+				 json_object_get(json_object_get(o, "Spec"), "Role"));
+			copy_str(nd->state, sizeof(nd->state), json_object_get(status, "State"));
+			copy_str(nd->addr, sizeof(nd->addr), json_object_get(status, "Addr"));
+			/* a manager may report 0.0.0.0: its manager address says where it is */
+			if (!nd->addr[0] || !strcmp(nd->addr, "0.0.0.0")) {
+				char *colon;
+
+				copy_str(nd->addr, sizeof(nd->addr),
+					 json_object_get(json_object_get(o, "ManagerStatus"), "Addr"));
+				colon = strrchr(nd->addr, ':');
+				if (colon)
+					*colon = '\0';
+			}
+		}
+	}
+	json_decref(resp);
+	return ret;
+}
+
+void docker_services_free(struct docker_service *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(s[i].id);
+		free(s[i].name);
+		kvlist_clear(&s[i].labels);
+	}
+	free(s);
+}
+
+int docker_services_list(struct docker *d, const char *label,
+			 struct docker_service **out, size_t *n, struct buf *err)
+{
+	char *f = label ? label_filter("label", NULL, label) : NULL;
+	char *path = f ? xstrfmt("/services?filters=%s", f) : xstrdup("/services");
+	json_t *resp = NULL, *o;
+	size_t i;
+	int ret = call_json(d, "GET", path, NULL, &resp, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!ret) {
+		*out = xcalloc(json_array_size(resp) + 1, sizeof(**out));
+		json_array_foreach(resp, i, o) {
+			struct docker_service *sv = &(*out)[(*n)++];
+			json_t *spec = json_object_get(o, "Spec");
+
+			sv->id = dup_str(json_object_get(o, "ID"));
+			sv->name = dup_str(json_object_get(spec, "Name"));
+			sv->version = (uint64_t)json_integer_value(
+				json_object_get(json_object_get(o, "Version"), "Index"));
+			labels_from(&sv->labels, json_object_get(spec, "Labels"));
+		}
+	}
+	json_decref(resp);
+	free(f);
+	free(path);
+	return ret;
+}
+
+/* the caller's spec text as JSON, or DOCKER_EFAIL: a bug of the caller's */
+static json_t *spec_from(const char *spec_json, struct buf *err)
+{
+	json_error_t je;
+	json_t *o = json_loads(spec_json, 0, &je);
+
+	if (!o)
+		buf_addf(err, "malformed service spec (a bug in pancake): %s", je.text);
+	return o;
+}
+
+int docker_service_create(struct docker *d, const char *spec_json, struct buf *id,
+			  struct buf *err)
+{
+	json_t *o = spec_from(spec_json, err), *resp = NULL;
+	int ret;
+
+	if (!o)
+		return DOCKER_EFAIL;
+	ret = call_json(d, "POST", "/services/create", o, &resp, err);
+	if (!ret && id)
+		buf_addstr(id, json_string_value(json_object_get(resp, "ID")) ?
+			   json_string_value(json_object_get(resp, "ID")) : "");
+	json_decref(o);
+	json_decref(resp);
+	return ret;
+}
+
+int docker_service_update(struct docker *d, const char *id, uint64_t version,
+			  const char *spec_json, struct buf *err)
+{
+	json_t *o = spec_from(spec_json, err);
+	char *ie, *path;
+	int ret;
+
+	if (!o)
+		return DOCKER_EFAIL;
+	ie = esc(id);
+	path = xstrfmt("/services/%s/update?version=%llu", ie, (unsigned long long)version);
+	ret = call_json(d, "POST", path, o, NULL, err);
+	json_decref(o);
+	free(ie);
+	free(path);
+	return ret;
+}
+
+int docker_service_remove(struct docker *d, const char *id, struct buf *err)
+{
+	char *ie = esc(id), *path = xstrfmt("/services/%s", ie);
+	int ret = call_json(d, "DELETE", path, NULL, NULL, err);
+
+	free(ie);
+	free(path);
+	return ret;
+}
+
+int docker_tasks_list(struct docker *d, const char *service, struct docker_task **out,
+		      size_t *n, struct buf *err)
+{
+	char *f = label_filter("service", NULL, service);
+	char *path = xstrfmt("/tasks?filters=%s", f);
+	json_t *resp = NULL, *o;
+	size_t i;
+	int ret = call_json(d, "GET", path, NULL, &resp, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!ret) {
+		*out = xcalloc(json_array_size(resp) + 1, sizeof(**out));
+		json_array_foreach(resp, i, o) {
+			struct docker_task *t = &(*out)[(*n)++];
+			json_t *st = json_object_get(o, "Status");
+
+			copy_str(t->id, sizeof(t->id), json_object_get(o, "ID"));
+			copy_str(t->service_id, sizeof(t->service_id), json_object_get(o, "ServiceID"));
+			copy_str(t->node_id, sizeof(t->node_id), json_object_get(o, "NodeID"));
+			copy_str(t->desired, sizeof(t->desired), json_object_get(o, "DesiredState"));
+			copy_str(t->state, sizeof(t->state), json_object_get(st, "State"));
+			copy_str(t->message, sizeof(t->message), json_object_get(st, "Message"));
+			copy_str(t->error, sizeof(t->error), json_object_get(st, "Err"));
+			copy_str(t->container_id, sizeof(t->container_id),
+				 json_object_get(json_object_get(st, "ContainerStatus"), "ContainerID"));
+			t->slot = (int)json_integer_value(json_object_get(o, "Slot"));
+			t->updated = parse_time(json_string_value(json_object_get(st, "Timestamp")));
+		}
+	}
+	json_decref(resp);
+	free(f);
+	free(path);
+	return ret;
+}
+
+int docker_overlay_network_create(struct docker *d, const char *name,
+				  const struct kvlist *labels, struct buf *id,
+				  struct buf *err)
+{
+	json_t *o = json_object(), *resp = NULL;
+	int ret;
+
+	json_object_set_new(o, "Name", json_string(name));
+	json_object_set_new(o, "Driver", json_string("overlay"));
+	json_object_set_new(o, "Attachable", json_true());
+	json_object_set_new(o, "CheckDuplicate", json_true());
+	json_object_set_new(o, "Labels", labels_to(labels));
+	ret = call_json(d, "POST", "/networks/create", o, &resp, err);
+	if (!ret && id)
+		buf_addstr(id, json_string_value(json_object_get(resp, "Id")) ?
+			   json_string_value(json_object_get(resp, "Id")) : "");
+	json_decref(o);
+	json_decref(resp);
+	return ret;
+}

@@ -236,6 +236,66 @@ int docker_volumes_list(struct docker *d, const char *label,
 int docker_volume_inspect(struct docker *d, const char *name,
 			  struct docker_object *o, struct buf *err);
 
+/* ---- swarm (issue 16): every call within DOCKER_TIMEOUT_MS ---- */
+struct docker_swarm {
+	char id[80];
+	int64_t created;             /* unix seconds */
+};
+/*
+ * GET /swarm: answers only on a swarm manager. DOCKER_EFAIL with the
+ * engine's own words in `err` ("This node is not a swarm manager...")
+ * when it is not one.
+ */
+int docker_swarm_inspect(struct docker *d, struct docker_swarm *sw, struct buf *err);
+
+struct docker_node {
+	char id[80], hostname[128];
+	char role[16];               /* manager, worker */
+	char state[16];              /* ready, down, unknown, disconnected */
+	char addr[64];               /* the address the node reported, "10.77.0.12" */
+};
+/* GET /nodes; new array (free with free()) */
+int docker_nodes_list(struct docker *d, struct docker_node **out, size_t *n, struct buf *err);
+
+struct docker_service {
+	char *id, *name;
+	uint64_t version;            /* Version.Index, for docker_service_update */
+	struct kvlist labels;
+};
+void docker_services_free(struct docker_service *s, size_t n);
+/* GET /services filtered by `label` ("k=v", or NULL); new array (docker_services_free) */
+int docker_services_list(struct docker *d, const char *label,
+			 struct docker_service **out, size_t *n, struct buf *err);
+/*
+ * POST /services/create with `spec_json`, a ServiceSpec as JSON text (the
+ * caller builds it: core/swarm.c). The new id goes to `id` (may be NULL).
+ * DOCKER_ECONFLICT when a service of that name exists.
+ */
+int docker_service_create(struct docker *d, const char *spec_json, struct buf *id,
+			  struct buf *err);
+/* POST /services/ID/update?version=V with a whole new ServiceSpec */
+int docker_service_update(struct docker *d, const char *id, uint64_t version,
+			  const char *spec_json, struct buf *err);
+/* DELETE /services/ID; DOCKER_ENOTFOUND when there is none */
+int docker_service_remove(struct docker *d, const char *id, struct buf *err);
+
+struct docker_task {
+	char id[80], service_id[80], node_id[80], container_id[80];
+	char state[16];              /* new, pending, ..., running, failed, rejected, ... */
+	char desired[16];            /* running, shutdown */
+	char message[96];            /* Status.Message */
+	char error[256];             /* Status.Err, "" when none */
+	int slot;
+	int64_t updated;             /* unix seconds of Status.Timestamp */
+};
+/* GET /tasks?filters={"service":[service]} (id or name); new array (free with free()) */
+int docker_tasks_list(struct docker *d, const char *service, struct docker_task **out,
+		      size_t *n, struct buf *err);
+/* POST /networks/create with driver overlay, attachable, scope swarm */
+int docker_overlay_network_create(struct docker *d, const char *name,
+				  const struct kvlist *labels, struct buf *id,
+				  struct buf *err);
+
 /* ---- events ---- */
 struct docker_event {
 	const char *type;        /* "container", "network", ... */

@@ -1,0 +1,147 @@
+/* test-swarm: service definitions as Swarm ServiceSpecs (core/swarm.c, pure translation). */
+#include "core/config.h"
+#include "core/service.h"
+#include "core/swarm.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+#include "tap.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char tmpdir[] = "/tmp/pancake-test-swarm-XXXXXX";
+
+/* loads a definition from `text`; 0 or -1 (err printed) */
+static int load(struct service *s, const char *name, const char *text)
+{
+	char *path = xstrfmt("%s/%s.conf", tmpdir, name);
+	struct buf err = BUF_INIT;
+	FILE *f = fopen(path, "w");
+	int r;
+
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		die("cannot write '%s'", path);
+	r = service_load(s, name, path, &err);
+	if (r)
+		printf("# %s\n", err.s);
+	buf_release(&err);
+	free(path);
+	return r;
+}
+
+static json_t *spec_of(const struct service *s, const char *project, enum heap_profile p)
+{
+	char *text = swarm_service_spec(s, project, p);
+	json_t *j = json_loads(text, 0, NULL);
+
+	free(text);
+	return j;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static json_t *at(json_t *o, const char *a, const char *b)
+{
+	return json_object_get(json_object_get(o, a), b);
+}
+
+static int has_str(json_t *arr, const char *want)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), want))
+			return 1;
+	return 0;
+}
+
+static void test_stateful(void)
+{
+	struct service s;
+	json_t *j, *task, *cs, *m, *port, *net;
+
+	if (!ok(!load(&s, "redis",
+		      "image = pancake/redis\nport = 6379\nvolume = data:/var/lib/redis\n"
+		      "memory = 256m\nmemory.small = 192m\nprobe = redis\nenv = A=1\n"
+		      "stop_timeout = 10\n"), "redis: definition loads"))
+		return;
+	j = spec_of(&s, "demo", PROFILE_DEFAULT);
+	if (!ok(j, "redis: the spec is JSON")) {
+		service_release(&s);
+		return;
+	}
+	is_str(str(j, "Name"), "demo-redis", "service named <project>-<service>");
+	is_str(str(json_object_get(j, "Labels"), LABEL_PROJECT), "demo", "project label on the service");
+	is_str(str(json_object_get(j, "Labels"), LABEL_SERVICE), "redis", "service label on the service");
+	ok(str(json_object_get(j, "Labels"), LABEL_CONFIG_HASH), "config hash label on the service");
+	task = json_object_get(j, "TaskTemplate");
+	cs = json_object_get(task, "ContainerSpec");
+	is_str(str(cs, "Image"), "pancake/redis", "image from the definition");
+	is_str(str(json_object_get(cs, "Labels"), LABEL_PROJECT), "demo", "project label on the task's container");
+	ok(has_str(json_object_get(cs, "Env"), "A=1"), "env from the definition");
+	ok(has_str(json_object_get(cs, "Env"), "PANCAKE_PORT_6379=6379"), "PANCAKE_PORT_ as on the local stack");
+	ok(!json_object_get(cs, "Args"), "no command: no Args (the image's)");
+	is_int(json_integer_value(json_object_get(cs, "StopGracePeriod")), 10000000000LL, "stop_timeout in ns");
+	m = json_array_get(json_object_get(cs, "Mounts"), 0);
+	is_str(str(m, "Type"), "volume", "a volume is a named volume mount");
+	is_str(str(m, "Source"), "demo-redis-data", "volume named <project>-<service>-<name>");
+	is_str(str(m, "Target"), "/var/lib/redis", "volume target");
+	is_int(json_integer_value(at(json_object_get(task, "Resources"), "Limits", "MemoryBytes")),
+	       256 << 20, "memory limit");
+	is_int(json_integer_value(at(json_object_get(task, "Resources"), "Reservations", "MemoryBytes")),
+	       256 << 20, "memory reservation");
+	ok(has_str(at(task, "Placement", "Constraints"), SWARM_STATEFUL_CONSTRAINT),
+	   "a service with volumes is pinned (" SWARM_STATEFUL_CONSTRAINT ")");
+	net = json_array_get(json_object_get(task, "Networks"), 0);
+	is_str(str(net, "Target"), "demo-swarm-net", "the project's overlay network");
+	ok(has_str(json_object_get(net, "Aliases"), "redis"), "reachable by its short name");
+	is_int(json_integer_value(at(json_object_get(j, "Mode"), "Replicated", "Replicas")), 1, "one replica");
+	is_str(str(json_object_get(j, "EndpointSpec"), "Mode"), "dnsrr", "endpoint mode dnsrr (no IPVS)");
+	port = json_array_get(at(j, "EndpointSpec", "Ports"), 0);
+	is_str(str(port, "PublishMode"), "host", "ports published in host mode");
+	is_int(json_integer_value(json_object_get(port, "TargetPort")), 6379, "target port");
+	is_int(json_integer_value(json_object_get(port, "PublishedPort")), 6379, "published port");
+	json_decref(j);
+	j = spec_of(&s, "demo", PROFILE_SMALL);
+	is_int(json_integer_value(at(at(j, "TaskTemplate", "Resources"), "Limits", "MemoryBytes")),
+	       192 << 20, "small profile: its memory limit");
+	json_decref(j);
+	service_release(&s);
+}
+
+static void test_stateless(void)
+{
+	struct service s;
+	json_t *j, *task, *args;
+
+	if (!ok(!load(&s, "web", "image = pancake/web\nport = 8080\ncommand = web --port 8080\nprobe = http\nprobe.path = /healthz\n"),
+		"web: definition loads"))
+		return;
+	j = spec_of(&s, "demo", PROFILE_DEFAULT);
+	task = json_object_get(j, "TaskTemplate");
+	args = at(task, "ContainerSpec", "Args");
+	is_int(json_array_size(args), 3, "the command becomes Args, word by word");
+	is_str(json_string_value(json_array_get(args, 0)), "web", "Args[0]");
+	ok(!json_object_get(task, "Placement"), "no volumes: not pinned");
+	ok(!json_object_get(json_object_get(task, "Resources"), "Limits"), "no memory: no limit");
+	json_decref(j);
+	service_release(&s);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir))
+		die("cannot create '%s'", tmpdir);
+	test_stateful();
+	test_stateless();
+	tap_rmtree(tmpdir);
+	return tap_done();
+}
