@@ -1447,14 +1447,18 @@ static void object_from(struct docker_object *ob, json_t *o)
 	labels_from(&ob->labels, json_object_get(o, "Labels"));
 }
 
-int docker_network_create(struct docker *d, const char *name,
-			  const struct kvlist *labels, struct buf *id, struct buf *err)
+/* POST /networks/create of a `driver` network; `attachable` for an overlay */
+static int network_create(struct docker *d, const char *name, const char *driver,
+			  int attachable, const struct kvlist *labels, struct buf *id,
+			  struct buf *err)
 {
 	json_t *o = json_object(), *resp = NULL;
 	int ret;
 
 	json_object_set_new(o, "Name", json_string(name));
-	json_object_set_new(o, "Driver", json_string("bridge"));
+	json_object_set_new(o, "Driver", json_string(driver));
+	if (attachable)
+		json_object_set_new(o, "Attachable", json_true());
 	json_object_set_new(o, "CheckDuplicate", json_true());
 	json_object_set_new(o, "Labels", labels_to(labels));
 	ret = call_json(d, "POST", "/networks/create", o, &resp, err);
@@ -1464,6 +1468,12 @@ int docker_network_create(struct docker *d, const char *name,
 	json_decref(o);
 	json_decref(resp);
 	return ret;
+}
+
+int docker_network_create(struct docker *d, const char *name,
+			  const struct kvlist *labels, struct buf *id, struct buf *err)
+{
+	return network_create(d, name, "bridge", 0, labels, id, err);
 }
 
 int docker_network_remove(struct docker *d, const char *name, struct buf *err)
@@ -1476,11 +1486,16 @@ int docker_network_remove(struct docker *d, const char *name, struct buf *err)
 	return ret;
 }
 
-static int objects_list(struct docker *d, const char *base, const char *key,
-			const char *label, struct docker_object **out, size_t *n,
-			struct buf *err)
+/*
+ * GET `base`, filtered by `filter`=`value` when `value` is not NULL, and each
+ * element of its array (under `key`; NULL: the answer is the array) into a
+ * new array of `size`-byte elements, each filled by `from`.
+ */
+static int array_get(struct docker *d, const char *base, const char *filter, const char *value,
+		     const char *key, size_t size, void (*from)(void *elem, json_t *o),
+		     void **out, size_t *n, struct buf *err)
 {
-	char *f = label ? label_filter("label", NULL, label) : NULL;
+	char *f = value ? label_filter(filter, NULL, value) : NULL;
 	char *path = f ? xstrfmt("%s?filters=%s", base, f) : xstrdup(base);
 	json_t *resp = NULL, *arr, *o;
 	size_t i;
@@ -1490,14 +1505,27 @@ static int objects_list(struct docker *d, const char *base, const char *key,
 	*n = 0;
 	if (!ret) {
 		arr = key ? json_object_get(resp, key) : resp;
-		*out = xcalloc(json_array_size(arr) + 1, sizeof(**out));
+		*out = xcalloc(json_array_size(arr) + 1, size);
 		json_array_foreach(arr, i, o)
-			object_from(&(*out)[(*n)++], o);
+			from((char *)*out + (*n)++ * size, o);
 	}
 	json_decref(resp);
 	free(f);
 	free(path);
 	return ret;
+}
+
+static void object_elem(void *elem, json_t *o)
+{
+	object_from(elem, o);
+}
+
+static int objects_list(struct docker *d, const char *base, const char *key,
+			const char *label, struct docker_object **out, size_t *n,
+			struct buf *err)
+{
+	return array_get(d, base, "label", label, key, sizeof(**out), object_elem, (void **)out,
+			 n, err);
 }
 
 int docker_networks_list(struct docker *d, const char *label,
@@ -1672,41 +1700,34 @@ int docker_swarm_inspect(struct docker *d, struct docker_swarm *sw, struct buf *
 	return ret;
 }
 
+static void node_elem(void *elem, json_t *o)
+{
+	struct docker_node *nd = elem;
+	json_t *status = json_object_get(o, "Status");
+
+	copy_str(nd->id, sizeof(nd->id), json_object_get(o, "ID"));
+	copy_str(nd->hostname, sizeof(nd->hostname),
+		 json_object_get(json_object_get(o, "Description"), "Hostname"));
+	copy_str(nd->role, sizeof(nd->role),
+		 json_object_get(json_object_get(o, "Spec"), "Role"));
+	copy_str(nd->state, sizeof(nd->state), json_object_get(status, "State"));
+	copy_str(nd->addr, sizeof(nd->addr), json_object_get(status, "Addr"));
+	/* a manager may report 0.0.0.0: its manager address says where it is */
+	if (!nd->addr[0] || !strcmp(nd->addr, "0.0.0.0")) {
+		char *colon;
+
+		copy_str(nd->addr, sizeof(nd->addr),
+			 json_object_get(json_object_get(o, "ManagerStatus"), "Addr"));
+		colon = strrchr(nd->addr, ':');
+		if (colon)
+			*colon = '\0';
+	}
+}
+
 int docker_nodes_list(struct docker *d, struct docker_node **out, size_t *n, struct buf *err)
 {
-	json_t *resp = NULL, *o;
-	size_t i;
-	int ret = call_json(d, "GET", "/nodes", NULL, &resp, err);
-
-	*out = NULL;
-	*n = 0;
-	if (!ret) {
-		*out = xcalloc(json_array_size(resp) + 1, sizeof(**out));
-		json_array_foreach(resp, i, o) {
-			struct docker_node *nd = &(*out)[(*n)++];
-			json_t *status = json_object_get(o, "Status");
-
-			copy_str(nd->id, sizeof(nd->id), json_object_get(o, "ID"));
-			copy_str(nd->hostname, sizeof(nd->hostname),
-				 json_object_get(json_object_get(o, "Description"), "Hostname"));
-			copy_str(nd->role, sizeof(nd->role),
-				 json_object_get(json_object_get(o, "Spec"), "Role"));
-			copy_str(nd->state, sizeof(nd->state), json_object_get(status, "State"));
-			copy_str(nd->addr, sizeof(nd->addr), json_object_get(status, "Addr"));
-			/* a manager may report 0.0.0.0: its manager address says where it is */
-			if (!nd->addr[0] || !strcmp(nd->addr, "0.0.0.0")) {
-				char *colon;
-
-				copy_str(nd->addr, sizeof(nd->addr),
-					 json_object_get(json_object_get(o, "ManagerStatus"), "Addr"));
-				colon = strrchr(nd->addr, ':');
-				if (colon)
-					*colon = '\0';
-			}
-		}
-	}
-	json_decref(resp);
-	return ret;
+	return array_get(d, "/nodes", NULL, NULL, NULL, sizeof(**out), node_elem, (void **)out,
+			 n, err);
 }
 
 void docker_services_free(struct docker_service *s, size_t n)
@@ -1721,34 +1742,23 @@ void docker_services_free(struct docker_service *s, size_t n)
 	free(s);
 }
 
+static void service_elem(void *elem, json_t *o)
+{
+	struct docker_service *sv = elem;
+	json_t *spec = json_object_get(o, "Spec");
+
+	sv->id = dup_str(json_object_get(o, "ID"));
+	sv->name = dup_str(json_object_get(spec, "Name"));
+	sv->version = (uint64_t)json_integer_value(
+		json_object_get(json_object_get(o, "Version"), "Index"));
+	labels_from(&sv->labels, json_object_get(spec, "Labels"));
+}
+
 int docker_services_list(struct docker *d, const char *label,
 			 struct docker_service **out, size_t *n, struct buf *err)
 {
-	char *f = label ? label_filter("label", NULL, label) : NULL;
-	char *path = f ? xstrfmt("/services?filters=%s", f) : xstrdup("/services");
-	json_t *resp = NULL, *o;
-	size_t i;
-	int ret = call_json(d, "GET", path, NULL, &resp, err);
-
-	*out = NULL;
-	*n = 0;
-	if (!ret) {
-		*out = xcalloc(json_array_size(resp) + 1, sizeof(**out));
-		json_array_foreach(resp, i, o) {
-			struct docker_service *sv = &(*out)[(*n)++];
-			json_t *spec = json_object_get(o, "Spec");
-
-			sv->id = dup_str(json_object_get(o, "ID"));
-			sv->name = dup_str(json_object_get(spec, "Name"));
-			sv->version = (uint64_t)json_integer_value(
-				json_object_get(json_object_get(o, "Version"), "Index"));
-			labels_from(&sv->labels, json_object_get(spec, "Labels"));
-		}
-	}
-	json_decref(resp);
-	free(f);
-	free(path);
-	return ret;
+	return array_get(d, "/services", "label", label, NULL, sizeof(**out), service_elem,
+			 (void **)out, n, err);
 }
 
 /* the caller's spec text as JSON, or DOCKER_EFAIL: a bug of the caller's */
@@ -1807,59 +1817,34 @@ int docker_service_remove(struct docker *d, const char *id, struct buf *err)
 	return ret;
 }
 
+static void task_elem(void *elem, json_t *o)
+{
+	struct docker_task *t = elem;
+	json_t *st = json_object_get(o, "Status");
+
+	copy_str(t->id, sizeof(t->id), json_object_get(o, "ID"));
+	copy_str(t->service_id, sizeof(t->service_id), json_object_get(o, "ServiceID"));
+	copy_str(t->node_id, sizeof(t->node_id), json_object_get(o, "NodeID"));
+	copy_str(t->desired, sizeof(t->desired), json_object_get(o, "DesiredState"));
+	copy_str(t->state, sizeof(t->state), json_object_get(st, "State"));
+	copy_str(t->message, sizeof(t->message), json_object_get(st, "Message"));
+	copy_str(t->error, sizeof(t->error), json_object_get(st, "Err"));
+	copy_str(t->container_id, sizeof(t->container_id),
+		 json_object_get(json_object_get(st, "ContainerStatus"), "ContainerID"));
+	t->slot = (int)json_integer_value(json_object_get(o, "Slot"));
+	t->updated = parse_time(json_string_value(json_object_get(st, "Timestamp")));
+}
+
 int docker_tasks_list(struct docker *d, const char *service, struct docker_task **out,
 		      size_t *n, struct buf *err)
 {
-	char *f = label_filter("service", NULL, service);
-	char *path = xstrfmt("/tasks?filters=%s", f);
-	json_t *resp = NULL, *o;
-	size_t i;
-	int ret = call_json(d, "GET", path, NULL, &resp, err);
-
-	*out = NULL;
-	*n = 0;
-	if (!ret) {
-		*out = xcalloc(json_array_size(resp) + 1, sizeof(**out));
-		json_array_foreach(resp, i, o) {
-			struct docker_task *t = &(*out)[(*n)++];
-			json_t *st = json_object_get(o, "Status");
-
-			copy_str(t->id, sizeof(t->id), json_object_get(o, "ID"));
-			copy_str(t->service_id, sizeof(t->service_id), json_object_get(o, "ServiceID"));
-			copy_str(t->node_id, sizeof(t->node_id), json_object_get(o, "NodeID"));
-			copy_str(t->desired, sizeof(t->desired), json_object_get(o, "DesiredState"));
-			copy_str(t->state, sizeof(t->state), json_object_get(st, "State"));
-			copy_str(t->message, sizeof(t->message), json_object_get(st, "Message"));
-			copy_str(t->error, sizeof(t->error), json_object_get(st, "Err"));
-			copy_str(t->container_id, sizeof(t->container_id),
-				 json_object_get(json_object_get(st, "ContainerStatus"), "ContainerID"));
-			t->slot = (int)json_integer_value(json_object_get(o, "Slot"));
-			t->updated = parse_time(json_string_value(json_object_get(st, "Timestamp")));
-		}
-	}
-	json_decref(resp);
-	free(f);
-	free(path);
-	return ret;
+	return array_get(d, "/tasks", "service", service, NULL, sizeof(**out), task_elem,
+			 (void **)out, n, err);
 }
 
 int docker_overlay_network_create(struct docker *d, const char *name,
 				  const struct kvlist *labels, struct buf *id,
 				  struct buf *err)
 {
-	json_t *o = json_object(), *resp = NULL;
-	int ret;
-
-	json_object_set_new(o, "Name", json_string(name));
-	json_object_set_new(o, "Driver", json_string("overlay"));
-	json_object_set_new(o, "Attachable", json_true());
-	json_object_set_new(o, "CheckDuplicate", json_true());
-	json_object_set_new(o, "Labels", labels_to(labels));
-	ret = call_json(d, "POST", "/networks/create", o, &resp, err);
-	if (!ret && id)
-		buf_addstr(id, json_string_value(json_object_get(resp, "Id")) ?
-			   json_string_value(json_object_get(resp, "Id")) : "");
-	json_decref(o);
-	json_decref(resp);
-	return ret;
+	return network_create(d, name, "overlay", 1, labels, id, err);
 }
