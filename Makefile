@@ -153,11 +153,14 @@ test: pancake $(RECO) $(SERV) $(UNIT_BIN) fuzz-smoke
 
 # a three-engine Swarm in network namespaces (issue 16): up, swarm, an
 # image on every node, a 3-replica service on an overlay network, down;
-# then t-swarm-up.sh: pancake up/ps/down --swarm with redis.
+# then t-swarm-up.sh: pancake up/ps/down --swarm with redis; then
+# t-stack.sh: the whole stack across the nodes, images saved and loaded,
+# drain and engine-restart drills, a class of two stacks.
 # Needs root, iproute2 and docker.io's dockerd; not part of test or CI.
 test-cluster: pancake
 	@bash tests/cluster/cluster.sh test
 	@bash tests/cluster/t-swarm-up.sh
+	@bash tests/cluster/t-stack.sh
 
 # every benchmark, each beside its anchor in the same run (the stack is
 # brought up by the first and left up for the rest)

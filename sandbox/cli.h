@@ -32,6 +32,7 @@ int cmd_models(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_serving(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_class(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /* prints `pancake CMD --help` from the table; RC_OK, or RC_USAGE for no such command */

@@ -38,6 +38,8 @@ static int ps_swarm(struct stack *st, int json, int probe)
 		for (i = 0; i < n; i++) {
 			json_t *o = json_object();
 			json_object_set_new(o, "service", json_string(ts[i].service));
+			json_object_set_new(o, "slot", json_integer(ts[i].slot));
+			json_object_set_new(o, "task", json_string(ts[i].id));
 			json_object_set_new(o, "node", json_string(ts[i].node));
 			json_object_set_new(o, "addr", json_string(ts[i].addr));
 			json_object_set_new(o, "state", json_string(ts[i].state));

@@ -1,4 +1,7 @@
-/* cmd-up: `pancake up [--wait|--detach] [SERVICE...]`, supervising in the foreground. */
+/*
+ * cmd-up: `pancake up [--wait|--detach] [SERVICE...]`, supervising in the
+ * foreground; with --swarm [--replicas N], as Swarm services instead.
+ */
 #include "cli.h"
 #include "core/supervise.h"
 #include "core/swarm.h"
@@ -27,13 +30,14 @@ int cmd_up(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "force-recreate", no_argument, NULL, 'f' },
 		{ "swarm", no_argument, NULL, 'S' },
+		{ "replicas", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct stack_up_opts o;
 	struct stack st;
 	struct buf err = BUF_INIT;
 	enum heap_profile profile = PROFILE_DEFAULT;
-	int detach = 0, swarm = 0, explicit_wait, c, ret, i;
+	int detach = 0, swarm = 0, replicas = 0, explicit_wait, c, ret, i;
 	char *end, q[QUOTE_BUF];
 	long t;
 
@@ -46,6 +50,13 @@ int cmd_up(int argc, char **argv)
 		case 's': profile = PROFILE_SMALL; break;
 		case 'f': o.force_recreate = 1; break;
 		case 'S': swarm = 1; break;
+		case 'r':
+			t = strtol(optarg, &end, 10);
+			if (*end || !*optarg || t < 1 || t > 64)
+				return cli_bad_usage("up", "--replicas wants a count (1 to 64), got %s",
+						     quote(q, optarg));
+			replicas = (int)t;
+			break;
 		case 't':
 			t = strtol(optarg, &end, 10);
 			if (*end || !*optarg || t < 1 || t > 86400)
@@ -59,6 +70,9 @@ int cmd_up(int argc, char **argv)
 	}
 	if (o.wait && detach)
 		return cli_bad_usage("up", "--wait and --detach do not go together");
+	if (replicas && !swarm)
+		return cli_bad_usage("up", "--replicas runs several tasks of a service on a swarm: "
+				     "add --swarm");
 	o.only = optind < argc ? (const char *const *)argv + optind : NULL;
 	explicit_wait = o.wait;
 	/* the foreground mode waits for readiness before it supervises */
@@ -73,7 +87,9 @@ int cmd_up(int argc, char **argv)
 	cli_connect_stack(&st);
 	if (swarm) {
 		/* no supervision: the swarm restarts its tasks itself */
-		ret = swarm_up(&st, o.only, !detach, o.timeout_s, &err);
+		struct swarm_up_opts so = { o.only, !detach, o.timeout_s, replicas, NULL, 0 };
+
+		ret = swarm_up(&st, &so, &err);
 		if (ret)
 			cli_fail(RC_FAILED, "%s", err.s);
 		else if (detach)

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 const struct command cmd_table[] = {
-	{ "up", cmd_up, CMD_NEEDS_ENGINE, "up [--wait | --detach] [--swarm] [--small] [--timeout S] [SERVICE...]",
+	{ "up", cmd_up, CMD_NEEDS_ENGINE, "up [--wait | --detach] [--swarm [--replicas N]] [--small] [--timeout S] [SERVICE...]",
 	  "Start the stack and wait until each service answers its own protocol.\n"
 	  "With SERVICE, only those and what they depend on. Without --wait or --detach\n"
 	  "it stays in the foreground and supervises: a service that dies is restarted\n"
@@ -17,11 +17,16 @@ const struct command cmd_table[] = {
 	  "  --small            use the smaller heap profile (for 8 GB machines)\n"
 	  "  --timeout S        readiness timeout per service (default: its definition's)\n"
 	  "  --force-recreate   replace the containers even if nothing changed\n"
-	  "  --swarm            deploy SERVICE (or all) as Swarm services on the swarm\n"
-	  "                     manager DOCKER_HOST names, wait until each answers on its\n"
-	  "                     node's published port, and return (first cut: one replica,\n"
-	  "                     dependencies not added, services with volumes pinned to\n"
-	  "                     node.role==manager)\n" },
+	  "  --swarm            deploy SERVICE (or all) and what it depends on as Swarm\n"
+	  "                     services through the manager DOCKER_HOST names, in\n"
+	  "                     dependency order; wait until each answers on its node's\n"
+	  "                     published port, and return. A service with volumes is\n"
+	  "                     pinned to one node (the one with most memory free the\n"
+	  "                     first time, then always that one: its data is there).\n"
+	  "                     The images must be on every node: 'pancake images save\n"
+	  "                     FILE' here, 'pancake images load FILE' on each node\n"
+	  "  --replicas N       with --swarm: N tasks of each service without volumes\n"
+	  "                     (serving), at most one per node\n" },
 	{ "down", cmd_down, CMD_NEEDS_ENGINE, "down [-v] [--swarm] [SERVICE...]",
 	  "Stop and remove the stack's containers and network.\n"
 	  "Only resources labelled as this project's are touched. With SERVICE, only\n"
@@ -196,6 +201,21 @@ const struct command cmd_table[] = {
 	  "                     rest. Default: the second variant 60%, others 15%\n"
 	  "  --url HOST:PORT    this serving, not the ones found\n"
 	  "  --json             machine-readable output\n" },
+	{ "class", cmd_class, CMD_NEEDS_ENGINE | CMD_JSON,
+	  "class up --attendees FILE [--class NAME] [--small] [--detach] [--timeout S] | status [--class NAME] [--json] | down [--class NAME] [ATTENDEE...]",
+	  "A classroom on a shared swarm: one stack per attendee, through the swarm\n"
+	  "manager DOCKER_HOST names. Attendee NAME of class CLASS (default $PANCAKE_CLASS,\n"
+	  "else 'class') gets project CLASS-NAME with its own overlay network; seat N\n"
+	  "(its line in the roster) publishes every port at the usual one + N*100\n"
+	  "(redis 6479, kafka 9192, ... for seat 1), on the node its task runs on.",
+	  "  up                 pre-flight (names, ports, the swarm's memory for every new\n"
+	  "                     stack, refused with the figures), deploy every stack,\n"
+	  "                     then wait until each is ready (--detach: do not wait)\n"
+	  "  --attendees FILE   one attendee per line; '#' comments and blank lines skipped\n"
+	  "  status             every stack of the class: readiness per service, its node,\n"
+	  "                     and the attendee's lab progress when this machine has it\n"
+	  "  down [ATTENDEE...] remove those attendees' stacks (default: the whole class);\n"
+	  "                     objects without the class's label are never touched\n" },
 	{ "export", cmd_export, 0, "export kubernetes [--out DIR] [--project NAME] [--small]",
 	  "Write Kubernetes manifests for the services' definitions, no engine needed:\n"
 	  "one NAME.json per service (a v1 List: a StatefulSet with a volume claim and\n"

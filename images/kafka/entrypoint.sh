@@ -23,5 +23,5 @@ if [ ! -f "$DATA/meta.properties" ]; then
 fi
 
 exec java $JVM_OPTS -cp '/opt/kafka/lib/*' kafka.Kafka "$CONF/server.properties" \
-  --override "advertised.listeners=EXTERNAL://127.0.0.1:${PANCAKE_PORT_9092:-9092},INTERNAL://${PANCAKE_HOSTNAME:-kafka}:29092" \
+  --override "advertised.listeners=EXTERNAL://${PANCAKE_EXTERNAL_HOST:-127.0.0.1}:${PANCAKE_PORT_9092:-9092},INTERNAL://${PANCAKE_HOSTNAME:-kafka}:29092" \
   "$@"

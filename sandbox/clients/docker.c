@@ -1712,6 +1712,10 @@ static void node_elem(void *elem, json_t *o)
 		 json_object_get(json_object_get(o, "Spec"), "Role"));
 	copy_str(nd->state, sizeof(nd->state), json_object_get(status, "State"));
 	copy_str(nd->addr, sizeof(nd->addr), json_object_get(status, "Addr"));
+	copy_str(nd->availability, sizeof(nd->availability),
+		 json_object_get(json_object_get(o, "Spec"), "Availability"));
+	nd->memory = json_integer_value(json_object_get(json_object_get(
+		json_object_get(o, "Description"), "Resources"), "MemoryBytes"));
 	/* a manager may report 0.0.0.0: its manager address says where it is */
 	if (!nd->addr[0] || !strcmp(nd->addr, "0.0.0.0")) {
 		char *colon;
@@ -1745,13 +1749,18 @@ void docker_services_free(struct docker_service *s, size_t n)
 static void service_elem(void *elem, json_t *o)
 {
 	struct docker_service *sv = elem;
-	json_t *spec = json_object_get(o, "Spec");
+	json_t *spec = json_object_get(o, "Spec"), *res, *rep;
 
 	sv->id = dup_str(json_object_get(o, "ID"));
 	sv->name = dup_str(json_object_get(spec, "Name"));
 	sv->version = (uint64_t)json_integer_value(
 		json_object_get(json_object_get(o, "Version"), "Index"));
 	labels_from(&sv->labels, json_object_get(spec, "Labels"));
+	res = json_object_get(json_object_get(spec, "TaskTemplate"), "Resources");
+	sv->reserved = json_integer_value(json_object_get(
+		json_object_get(res, "Reservations"), "MemoryBytes"));
+	rep = json_object_get(json_object_get(spec, "Mode"), "Replicated");
+	sv->replicas = rep ? (int)json_integer_value(json_object_get(rep, "Replicas")) : 1;
 }
 
 int docker_services_list(struct docker *d, const char *label,

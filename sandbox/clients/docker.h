@@ -253,6 +253,8 @@ struct docker_node {
 	char role[16];               /* manager, worker */
 	char state[16];              /* ready, down, unknown, disconnected */
 	char addr[64];               /* the address the node reported, "10.77.0.12" */
+	char availability[16];       /* active, pause, drain */
+	int64_t memory;              /* Description.Resources.MemoryBytes, 0 if unknown */
 };
 /* GET /nodes; new array (free with free()) */
 int docker_nodes_list(struct docker *d, struct docker_node **out, size_t *n, struct buf *err);
@@ -261,6 +263,8 @@ struct docker_service {
 	char *id, *name;
 	uint64_t version;            /* Version.Index, for docker_service_update */
 	struct kvlist labels;
+	int64_t reserved;            /* a task's memory reservation, bytes (0: none) */
+	int replicas;                /* Mode.Replicated.Replicas (1 for global) */
 };
 void docker_services_free(struct docker_service *s, size_t n);
 /* GET /services filtered by `label` ("k=v", or NULL); new array (docker_services_free) */

@@ -24,5 +24,8 @@ int config_mkdirs(const char *path);
 #define LABEL_PROFILE "io.pancake.profile"
 #define LABEL_IMAGE "io.pancake.image"
 #define LABEL_CONTENT_HASH "io.pancake.content-hash"
+#define LABEL_SWARM_PLACE "io.pancake.swarm.place"   /* "node=ID replicas=N" of a Swarm service */
+#define LABEL_CLASS "io.pancake.class"             /* the classroom a stack belongs to */
+#define LABEL_CLASS_SEAT "io.pancake.class.seat"   /* its seat in the class, 1.. */
 
 #endif

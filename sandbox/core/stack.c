@@ -966,7 +966,7 @@ out:
 	return NULL;
 }
 
-static void add_with_deps(struct stack *st, int k, int *sel)
+static void add_with_deps(const struct stack *st, int k, int *sel)
 {
 	size_t d;
 
@@ -977,6 +977,30 @@ static void add_with_deps(struct stack *st, int k, int *sel)
 		add_with_deps(st, stack_find(st, st->svcs[k].depends.v[d]), sel);
 }
 
+int stack_select(const struct stack *st, const char *const *only, int *sel, struct buf *err)
+{
+	const char *const *name;
+	int k;
+
+	memset(sel, 0, sizeof(*sel) * SERVICE_MAX);
+	if (!only || !*only) {
+		for (k = 0; k < st->n; k++)
+			sel[k] = 1;
+		return 0;
+	}
+	for (name = only; *name; name++) {
+		k = stack_find(st, *name);
+		if (k < 0) {
+			buf_addf(err, "no service named '%s': known are", *name);
+			for (k = 0; k < st->n; k++)
+				buf_addf(err, " %s", st->svcs[k].name);
+			return -1;
+		}
+		add_with_deps(st, k, sel);
+	}
+	return 0;
+}
+
 int stack_up(struct stack *st, const struct stack_up_opts *o, struct buf *err)
 {
 	struct docker_container *cs = NULL;
@@ -985,25 +1009,11 @@ int stack_up(struct stack *st, const struct stack_up_opts *o, struct buf *err)
 	pthread_t th[SERVICE_MAX], ev;
 	int sel[SERVICE_MAX] = { 0 }, by_svc[SERVICE_MAX], need_ready[SERVICE_MAX] = { 0 };
 	int which[SERVICE_MAX], nwhich = 0, all[SERVICE_MAX], nall = 0, k, ret = -1;
-	const char *const *name;
 	size_t n = 0;
 
 	st->t0 = clock_s();
-	if (o->only && *o->only) {
-		for (name = o->only; *name; name++) {
-			k = stack_find(st, *name);
-			if (k < 0) {
-				buf_addf(err, "no service named '%s': known are", *name);
-				for (k = 0; k < st->n; k++)
-					buf_addf(err, " %s", st->svcs[k].name);
-				return -1;
-			}
-			add_with_deps(st, k, sel);
-		}
-	} else {
-		for (k = 0; k < st->n; k++)
-			sel[k] = 1;
-	}
+	if (stack_select(st, o->only, sel, err))
+		return -1;
 	if (find_containers(st, &cs, &n, by_svc, err))
 		return -1;
 	/* pre-flight, before anything is created */

@@ -84,6 +84,12 @@ struct stack_up_opts {
 	int force_recreate;
 };
 int stack_up(struct stack *st, const struct stack_up_opts *o, struct buf *err);
+/*
+ * sel[k] = 1 for each service of `only` (NULL or empty: all) and the ones
+ * they depend on; -1 with `err` naming the known ones for an unknown name.
+ * `sel` holds SERVICE_MAX.
+ */
+int stack_select(const struct stack *st, const char *const *only, int *sel, struct buf *err);
 /* stops and removes the project's containers (only `only` when set), the
  * network, and with `volumes` its volumes */
 int stack_down(struct stack *st, const char *const *only, int volumes, struct buf *err);

@@ -17,7 +17,7 @@
 # The project itself calls no docker CLI; this harness talks to the Engine
 # API with curl --unix-socket.
 #
-#   cluster.sh up | swarm | image | service | status | down | test
+#   cluster.sh up | swarm | image | service | status | down | test | stop N | start N
 # (findings and errors: tests/cluster/README.md)
 set -u
 
@@ -251,6 +251,21 @@ overlay_check() {
     log "overlay: 6 requests to the name $SERVICE reached $hit distinct tasks (embedded DNS, dnsrr)"
 }
 
+# stop N / start N: one node's engine down and up again (its netns, data
+# and swarm membership stay); the drills of t-stack.sh use them
+stop_node() {
+    local n=$1 d="$ROOT/node$1" pid
+    pid=$(cat "$d/docker.pid" 2>/dev/null)
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || die "node$n has no running engine"
+    kill "$pid"
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$pid" 2>/dev/null && { log "node$n dockerd $pid: SIGKILL"; kill -9 "$pid"; }
+    # what the engine left in the node's netns (shims, container processes)
+    ip netns pids "$(ns "$n")" 2>/dev/null | while read -r p; do kill -9 "$p" 2>/dev/null; done
+    rm -f "$(sock "$n")"
+    log "node$n: engine stopped"
+}
+
 status() {
     local n
     ip netns list | grep '^pc-' || echo "no pc-* namespaces"
@@ -314,5 +329,7 @@ case "${1:-}" in
     status) status ;;
     down) down ;;
     test) test_all ;;
-    *) echo "usage: $0 up|swarm|image|service|status|down|test" >&2; exit 2 ;;
+    stop) stop_node "${2:?node number}" ;;
+    start) start_node "${2:?node number}"; wait_node "$2"; log "node$2: engine answers" ;;
+    *) echo "usage: $0 up|swarm|image|service|status|down|test|stop N|start N" >&2; exit 2 ;;
 esac
