@@ -22,7 +22,10 @@
 set -u
 
 ROOT=${PCLUSTER_ROOT:-/tmp/pcluster}
-NET=10.77.0
+# a second harness beside the first: another prefix, subnet and root, e.g.
+# PCLUSTER_NS=pb PCLUSTER_NET=10.78.0 PCLUSTER_ROOT=/tmp/pbench
+NSP=${PCLUSTER_NS:-pc}
+NET=${PCLUSTER_NET:-10.77.0}
 HOSTIP=$NET.254
 NODES="1 2 3"
 API=v1.41
@@ -31,7 +34,7 @@ SERVICE=pcluster-web
 
 log() { printf '[cluster %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
-ns() { echo "pc-n$1"; }
+ns() { echo "$NSP-n$1"; }
 ip_of() { echo "$NET.1$1"; }
 sock() { echo "$ROOT/node$1/docker.sock"; }
 
@@ -54,24 +57,24 @@ need() { for c in "$@"; do command -v "$c" >/dev/null || die "$c not found"; don
 up() {
     need ip dockerd containerd runc curl jq unshare
     [ "$(id -u)" = 0 ] || die "must be root (netns, dockerd)"
-    ip netns list | grep -q '^pc-' && die "pc-* namespaces exist: run down first"
+    ip netns list | grep -q "^$NSP-" && die "$NSP-* namespaces exist: run down first"
     local t0; t0=$(date +%s%N)
     mkdir -p "$ROOT"
-    ip netns add pc-hub
-    ip -n pc-hub link set lo up
-    ip -n pc-hub link add br0 type bridge
-    ip -n pc-hub link set br0 up
+    ip netns add $NSP-hub
+    ip -n $NSP-hub link set lo up
+    ip -n $NSP-hub link add br0 type bridge
+    ip -n $NSP-hub link set br0 up
     # the host's own leg
-    ip link add pc-h0 type veth peer name hub-h0 netns pc-hub
-    ip addr add "$HOSTIP/24" dev pc-h0
-    ip link set pc-h0 up
-    ip -n pc-hub link set hub-h0 master br0 up
+    ip link add $NSP-h0 type veth peer name hub-h0 netns $NSP-hub
+    ip addr add "$HOSTIP/24" dev $NSP-h0
+    ip link set $NSP-h0 up
+    ip -n $NSP-hub link set hub-h0 master br0 up
     for n in $NODES; do
         local N; N=$(ns "$n")
         ip netns add "$N"
         ip -n "$N" link set lo up
-        ip link add "hub-n$n" netns pc-hub type veth peer name eth0 netns "$N"
-        ip -n pc-hub link set "hub-n$n" master br0 up
+        ip link add "hub-n$n" netns $NSP-hub type veth peer name eth0 netns "$N"
+        ip -n $NSP-hub link set "hub-n$n" master br0 up
         ip -n "$N" addr add "$(ip_of "$n")/24" dev eth0
         ip -n "$N" link set eth0 up
         # no default route: a node reaches 10.77.0.0/24 and nothing else
@@ -268,7 +271,7 @@ stop_node() {
 
 status() {
     local n
-    ip netns list | grep '^pc-' || echo "no pc-* namespaces"
+    ip netns list | grep "^$NSP-" || echo "no $NSP-* namespaces"
     for n in $NODES; do
         if [ -S "$(sock "$n")" ]; then
             api "$n" GET /info | jq -c --arg n "node$n" \
@@ -307,8 +310,8 @@ down() {
     # mounts left under our root (overlay2 layers, netns bind mounts)
     grep " $ROOT" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
     for n in $NODES; do ip netns del "$(ns "$n")" 2>/dev/null; done
-    ip netns del pc-hub 2>/dev/null
-    ip link del pc-h0 2>/dev/null
+    ip netns del $NSP-hub 2>/dev/null
+    ip link del $NSP-h0 2>/dev/null
     rm -rf "$ROOT"
     log "down: engines stopped, namespaces and $ROOT removed"
 }
