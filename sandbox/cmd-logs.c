@@ -1,5 +1,9 @@
-/* cmd-logs: `pancake logs [-f] [SERVICE...]`, prefixed and colored per service. */
+/*
+ * cmd-logs: `pancake logs [-f] [--swarm] [SERVICE...]`, prefixed and colored
+ * per service; with --swarm, each Swarm service's tasks.
+ */
 #include "cli.h"
+#include "core/swarm.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -16,7 +20,7 @@ struct follower {
 	struct stack *st;
 	const struct service *svc;
 	char id[80];
-	int tty, width;
+	int tty, width, swarm;
 	struct stack_logs_opts o;
 	struct buf partial;
 	int ret;
@@ -45,7 +49,8 @@ static void *follow_main(void *p)
 {
 	struct follower *f = p;
 
-	f->ret = stack_logs(f->st, f->id, &f->o, on_frame, f, &f->err);
+	f->ret = f->swarm ? swarm_logs(f->st, f->svc->name, &f->o, on_frame, f, &f->err)
+			  : stack_logs(f->st, f->id, &f->o, on_frame, f, &f->err);
 	if (f->partial.len) {
 		buf_addch(&f->partial, '\n');
 		on_frame(1, "", 0, f);
@@ -64,6 +69,7 @@ int cmd_logs(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "follow", no_argument, NULL, 'f' },
 		{ "tail", required_argument, NULL, 't' },
+		{ "swarm", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct service_status ss[SERVICE_MAX];
@@ -71,7 +77,7 @@ int cmd_logs(int argc, char **argv)
 	pthread_t th[SERVICE_MAX];
 	struct stack st;
 	struct buf err = BUF_INIT;
-	int follow = 0, tail = 100, c, k, n = 0, width = 0, ret = 0, i;
+	int follow = 0, tail = 100, swarm = 0, c, k, n = 0, width = 0, ret = 0, i;
 	char *end, q[QUOTE_BUF];
 	long t;
 
@@ -79,6 +85,8 @@ int cmd_logs(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
 		if (c == 'f') {
 			follow = 1;
+		} else if (c == 'S') {
+			swarm = 1;
 		} else if (c == 't') {
 			errno = 0;
 			t = strtol(optarg, &end, 10);
@@ -91,13 +99,20 @@ int cmd_logs(int argc, char **argv)
 		}
 	}
 	cli_load_stack(&st, PROFILE_DEFAULT, 0);
+	if (swarm)
+		stack_use_swarm_members(&st);
 	for (i = optind; i < argc; i++)
 		if (stack_find(&st, argv[i]) < 0) {
 			stack_close(&st);
 			return cli_bad_usage("logs", "no service named %s", quote(q, argv[i]));
 		}
 	cli_connect_stack(&st);
-	if (stack_status(&st, ss, 0, &err)) {
+	if (swarm && swarm_check(&st, &err)) {
+		ret = cli_fail(RC_FAILED, "%s", err.s);
+		goto out;
+	}
+	memset(ss, 0, sizeof(ss));
+	if (!swarm && stack_status(&st, ss, 0, &err)) {
 		ret = cli_fail(RC_FAILED, "%s", err.s);
 		goto out;
 	}
@@ -118,7 +133,7 @@ int cmd_logs(int argc, char **argv)
 				want = 1;
 		if (!want)
 			continue;
-		if (!ss[k].exists) {
+		if (!swarm && !ss[k].exists) {
 			if (optind < argc)
 				fprintf(stderr, "%s: no container (start it with 'pancake up %s')\n",
 					st.svcs[k].name, st.svcs[k].name);
@@ -128,6 +143,7 @@ int cmd_logs(int argc, char **argv)
 		fs[n].st = &st;
 		fs[n].svc = &st.svcs[k];
 		fs[n].width = width;
+		fs[n].swarm = swarm;
 		snprintf(fs[n].id, sizeof(fs[n].id), "%s", ss[k].id);
 		fs[n].o.follow = follow;
 		fs[n].o.tail = tail;

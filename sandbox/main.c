@@ -40,10 +40,12 @@ const struct command cmd_table[] = {
 	  "  --no-probe         do not ask the services whether they are ready\n"
 	  "  --swarm            the project's Swarm services: each one's task, its node\n"
 	  "                     and state, probed on the node's published port\n" },
-	{ "logs", cmd_logs, CMD_NEEDS_ENGINE, "logs [-f] [--tail N] [SERVICE...]",
+	{ "logs", cmd_logs, CMD_NEEDS_ENGINE, "logs [-f] [--tail N] [--swarm] [SERVICE...]",
 	  "Show the services' logs, each line prefixed with its service.",
 	  "  -f, --follow       keep following new lines\n"
-	  "  --tail N           start with the last N lines of each (default 100; -1 all)\n" },
+	  "  --tail N           start with the last N lines of each (default 100; -1 all)\n"
+	  "  --swarm            the project's Swarm services: every task's lines, through\n"
+	  "                     the manager\n" },
 	{ "exec", cmd_exec, CMD_NEEDS_ENGINE, "exec SERVICE [--] CMD [ARG...]",
 	  "Run a command in a service's container; exits with the command's code.\n"
 	  "Output (stdout and stderr together) is printed when the command ends.", "" },

@@ -1322,9 +1322,10 @@ static int logs_feed(const char *data, size_t len, void *ctx, struct buf *err)
 	return docker_demux_feed(&ls->dm, data, len, err);
 }
 
-int docker_container_logs(struct docker *d, const char *id,
-			  const struct docker_logs_opts *o, docker_frame_fn fn,
-			  void *ctx, struct buf *err)
+/* GET /KIND/ID/logs: a container's or a Swarm service's, the same stream */
+static int logs_get(struct docker *d, const char *kind, const char *id,
+		    const struct docker_logs_opts *o, docker_frame_fn fn, void *ctx,
+		    struct buf *err)
 {
 	char *ie = esc(id);
 	struct buf path = BUF_INIT;
@@ -1332,8 +1333,8 @@ int docker_container_logs(struct docker *d, const char *id,
 	struct req r;
 	int ret;
 
-	buf_addf(&path, "/containers/%s/logs?stdout=%d&stderr=%d&follow=%d&timestamps=%d",
-		 ie, o->stdout_, o->stderr_, o->follow, o->timestamps);
+	buf_addf(&path, "/%s/%s/logs?stdout=%d&stderr=%d&follow=%d&timestamps=%d",
+		 kind, ie, o->stdout_, o->stderr_, o->follow, o->timestamps);
 	if (o->tail >= 0)
 		buf_addf(&path, "&tail=%d", o->tail);
 	if (o->since)
@@ -1351,6 +1352,20 @@ int docker_container_logs(struct docker *d, const char *id,
 	buf_release(&path);
 	free(ie);
 	return ret;
+}
+
+int docker_container_logs(struct docker *d, const char *id,
+			  const struct docker_logs_opts *o, docker_frame_fn fn,
+			  void *ctx, struct buf *err)
+{
+	return logs_get(d, "containers", id, o, fn, ctx, err);
+}
+
+int docker_service_logs(struct docker *d, const char *id,
+			const struct docker_logs_opts *o, docker_frame_fn fn,
+			void *ctx, struct buf *err)
+{
+	return logs_get(d, "services", id, o, fn, ctx, err);
 }
 
 #define EXEC_OUTPUT_MAX (4u << 20)

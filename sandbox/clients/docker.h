@@ -277,6 +277,10 @@ int docker_services_list(struct docker *d, const char *label,
  */
 int docker_service_create(struct docker *d, const char *spec_json, struct buf *id,
 			  struct buf *err);
+/* GET /services/ID/logs: every task's lines, as docker_container_logs gives a container's */
+int docker_service_logs(struct docker *d, const char *id,
+			const struct docker_logs_opts *o, docker_frame_fn fn,
+			void *ctx, struct buf *err);
 /* POST /services/ID/update?version=V with a whole new ServiceSpec */
 int docker_service_update(struct docker *d, const char *id, uint64_t version,
 			  const char *spec_json, struct buf *err);

@@ -4,6 +4,7 @@
  */
 #include "clients/redis.h"
 #include "util/clock.h"
+#include "util/hostport.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -204,6 +205,82 @@ int redis_connect(struct redis_conn **out, const char *host, int port,
 fail:
 	redis_close(c);
 	return ret;
+}
+
+int redis_addrs_parse(const char *text, struct redis_addrs *a)
+{
+	const char *p = text;
+
+	memset(a, 0, sizeof(*a));
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		char one[160];
+
+		if (!len || len >= sizeof(one) || a->n == REDIS_ADDRS_MAX)
+			return -1;
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (hostport_parse(one, a->host[a->n], sizeof(a->host[0]), &a->port[a->n]))
+			return -1;
+		a->n++;
+		p += len;
+		if (*p == ',' && !*++p)
+			return -1;
+	}
+	return a->n ? 0 : -1;
+}
+
+int redis_connect_nearest(struct redis_conn **out, const struct redis_addrs *a,
+			  int timeout_ms, int depth, int *which, struct buf *err)
+{
+	double best_rtt = 0;
+	int i, best = -1, ret = REDIS_EIO;
+
+	*out = NULL;
+	if (a->n == 1) {
+		ret = redis_connect(out, a->host[0], a->port[0], timeout_ms, depth, err);
+		if (!ret && which)
+			*which = 0;
+		return ret;
+	}
+	for (i = 0; i < a->n; i++) {
+		const char *argv[] = { "DBSIZE" };
+		struct redis_conn *c = NULL;
+		struct buf e = BUF_INIT;
+		double rtt = 1e9;
+		int64_t n;
+		int k, r;
+
+		r = redis_connect(&c, a->host[i], a->port[i], timeout_ms, depth, &e);
+		for (k = 0; !r && k < 3; k++) {
+			double t0 = clock_s(), dt;
+			r = redis_integer(c, 1, argv, &n, &e);
+			dt = clock_s() - t0;
+			if (dt < rtt)
+				rtt = dt;
+		}
+		if (r) {
+			if (err)
+				buf_addf(err, "%s%s", err->len ? "; " : "", e.s);
+			ret = r;
+			redis_close(c);
+		} else if (best < 0 || rtt < best_rtt) {
+			redis_close(*out);
+			*out = c;
+			best = i;
+			best_rtt = rtt;
+		} else {
+			redis_close(c);
+		}
+		buf_release(&e);
+	}
+	if (best < 0)
+		return ret;
+	if (err)
+		buf_reset(err);
+	if (which)
+		*which = best;
+	return 0;
 }
 
 void redis_close(struct redis_conn *c)

@@ -48,6 +48,24 @@ int redis_connect(struct redis_conn **out, const char *host, int port,
 		  int timeout_ms, int depth, struct buf *err);
 void redis_close(struct redis_conn *c);
 
+/* servers holding the same data: a primary and its replicas */
+#define REDIS_ADDRS_MAX 4
+struct redis_addrs {
+	char host[REDIS_ADDRS_MAX][128];
+	int port[REDIS_ADDRS_MAX];
+	int n;
+};
+/* "HOST:PORT[,HOST:PORT...]" into `a`; -1 when malformed or more than REDIS_ADDRS_MAX */
+int redis_addrs_parse(const char *text, struct redis_addrs *a);
+/*
+ * Connects to the nearest of `a` that answers: each is connected to (within
+ * `timeout_ms`) and asked DBSIZE three times; the one with the fastest
+ * round trip is kept, its index in *which (may be NULL). With one address
+ * this is redis_connect. On failure `err` names each address's failure.
+ */
+int redis_connect_nearest(struct redis_conn **out, const struct redis_addrs *a,
+			  int timeout_ms, int depth, int *which, struct buf *err);
+
 /*
  * Queues one command (argv[i] of argvlen[i] bytes; argvlen NULL: NUL-
  * terminated strings). The arguments are copied. When `depth` replies are

@@ -124,6 +124,7 @@ void service_release(struct service *s)
 	strvec_clear(&s->env);
 	strvec_clear(&s->depends);
 	strvec_clear(&s->command);
+	strvec_clear(&s->swarm_command);
 	for (i = 0; i < s->nvolumes; i++) {
 		free(s->volumes[i].name);
 		free(s->volumes[i].target);
@@ -132,6 +133,7 @@ void service_release(struct service *s)
 	strvec_init(&s->env);
 	strvec_init(&s->depends);
 	strvec_init(&s->command);
+	strvec_init(&s->swarm_command);
 }
 
 /*
@@ -339,6 +341,53 @@ static int f_stop_timeout(struct field_ctx *f, char *val, struct buf *why)
 	return seconds(f, val, &f->s->stop_timeout_s, why);
 }
 
+static int f_swarm_command(struct field_ctx *f, char *val, struct buf *why)
+{
+	char *tok, *save = NULL;
+
+	strvec_clear(&f->s->swarm_command);
+	for (tok = strtok_r(val, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+		strvec_push(&f->s->swarm_command, tok);
+	if (!f->s->swarm_command.n) {
+		buf_addstr(why, "is empty: leave it out to run 'command' on a swarm too");
+		return -1;
+	}
+	return 0;
+}
+
+static int f_swarm_only(struct field_ctx *f, char *val, struct buf *why)
+{
+	if (strcmp(val, "yes") && strcmp(val, "no")) {
+		buf_addf(why, "%s is not yes or no", quote(f->q, val));
+		return -1;
+	}
+	f->s->swarm_only = !strcmp(val, "yes");
+	return 0;
+}
+
+static int f_swarm_replicas(struct field_ctx *f, char *val, struct buf *why)
+{
+	char *end;
+	long n = strtol(val, &end, 10);
+
+	if (*end || end == val || n < 1 || n > 64) {
+		buf_addf(why, "%s is not a task count (1-64)", quote(f->q, val));
+		return -1;
+	}
+	f->s->swarm_replicas = (int)n;
+	return 0;
+}
+
+static int f_swarm_apart(struct field_ctx *f, char *val, struct buf *why)
+{
+	if (!valid_name(val) || strlen(val) >= sizeof(f->s->swarm_apart)) {
+		buf_addf(why, "%s is not a service name", quote(f->q, val));
+		return -1;
+	}
+	snprintf(f->s->swarm_apart, sizeof(f->s->swarm_apart), "%s", val);
+	return 0;
+}
+
 static const struct field {
 	const char *name;
 	int repeat;		/* may appear on several lines */
@@ -361,6 +410,10 @@ static const struct field {
 	{ "probe.path", 0, PROFILE_DEFAULT, f_probe_path },
 	{ "ready_timeout", 0, PROFILE_DEFAULT, f_ready_timeout },
 	{ "stop_timeout", 0, PROFILE_DEFAULT, f_stop_timeout },
+	{ "swarm.only", 0, PROFILE_DEFAULT, f_swarm_only },
+	{ "swarm.command", 0, PROFILE_DEFAULT, f_swarm_command },
+	{ "swarm.replicas", 0, PROFILE_DEFAULT, f_swarm_replicas },
+	{ "swarm.apart", 0, PROFILE_DEFAULT, f_swarm_apart },
 };
 #define NFIELDS ARRAY_SIZE(fields)
 
@@ -395,6 +448,7 @@ int service_load(struct service *s, const char *name, const char *path, struct b
 	strvec_init(&s->env);
 	strvec_init(&s->depends);
 	strvec_init(&s->command);
+	strvec_init(&s->swarm_command);
 	s->name = xstrdup(name);
 	s->path = xstrdup(path);
 	s->ready_timeout_s = 120;
@@ -578,6 +632,8 @@ void service_config_hash(const struct service *s, enum heap_profile p,
 		buf_addf(&b, "volume=%s:%s\n", s->volumes[k].name, s->volumes[k].target);
 	for (i = 0; i < s->command.n; i++)
 		buf_addf(&b, "command=%s\n", s->command.v[i]);
+	for (i = 0; i < s->swarm_command.n; i++)
+		buf_addf(&b, "swarm.command=%s\n", s->swarm_command.v[i]);
 	sha256_init(&c);
 	sha256_update(&c, b.s, b.len);
 	sha256_hex(&c, out);
@@ -667,6 +723,43 @@ static int check_ports(const struct service *all, int n, struct buf *err)
 	return 0;
 }
 
+static int find_def(const struct service *svcs, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(svcs[i].name, name))
+			return i;
+	return -1;
+}
+
+/* swarm.apart names a service; a one-machine member needs no swarm-only one */
+static int check_swarm_keys(const struct service *svcs, int n, struct buf *err)
+{
+	size_t d;
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		if (svcs[i].swarm_apart[0] && find_def(svcs, n, svcs[i].swarm_apart) < 0) {
+			buf_addf(err, "%s: field 'swarm.apart': no service named '%s'", svcs[i].path,
+				 svcs[i].swarm_apart);
+			return -1;
+		}
+		if (svcs[i].swarm_only)
+			continue;
+		for (d = 0; d < svcs[i].depends.n; d++) {
+			k = find_def(svcs, n, svcs[i].depends.v[d]);
+			if (k >= 0 && svcs[k].swarm_only) {
+				buf_addf(err, "%s:%d: field 'depends': '%s' runs on a swarm only "
+					 "(swarm.only = yes), and '%s' runs on one machine too",
+					 svcs[i].path, svcs[i].depends_line, svcs[k].name, svcs[i].name);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int service_load_dir(struct service *out, const char *dir, struct buf *err)
 {
 	DIR *d = opendir(dir);
@@ -713,7 +806,7 @@ int service_load_dir(struct service *out, const char *dir, struct buf *err)
 	for (i = 0; i < count; i++)
 		if (visit(out, count, i, mark, path, 0, dir, err))
 			goto fail;
-	if (check_ports(out, count, err))
+	if (check_ports(out, count, err) || check_swarm_keys(out, count, err))
 		goto fail;
 	for (i = 0; i < n; i++)
 		free(names[i]);

@@ -54,6 +54,11 @@ struct service {
 	char probe_path[128];
 	int ready_timeout_s;     /* how long `up --wait` gives it */
 	int stop_timeout_s;
+	/* on a swarm only (`pancake up --swarm`, core/swarm) */
+	int swarm_only;          /* swarm.only = yes: not part of the one-machine stack */
+	struct strvec swarm_command; /* swarm.command: what it runs there; empty: `command` */
+	int swarm_replicas;      /* swarm.replicas = N: its task count; 0: --replicas or 1 */
+	char swarm_apart[64];    /* swarm.apart = NAME: never on the node that holds NAME */
 };
 
 /* Reads one definition. 0, or -1 with "FILE:LINE: field 'x': problem". */

@@ -65,18 +65,37 @@ int stack_open(struct stack *st, struct docker *d, enum heap_profile profile,
 	free(dir);
 	if (n < 0)
 		return -1;
-	st->n = n;
+	/* the swarm-only members after the others, each side in name order */
+	{
+		struct service tmp[SERVICE_MAX];
+		int i, k = 0;
+
+		for (i = 0; i < n; i++)
+			if (!st->svcs[i].swarm_only)
+				tmp[k++] = st->svcs[i];
+		st->n = k;
+		for (i = 0; i < n; i++)
+			if (st->svcs[i].swarm_only)
+				tmp[k++] = st->svcs[i];
+		memcpy(st->svcs, tmp, sizeof(tmp[0]) * (size_t)n);
+	}
+	st->nall = n;
 	return 0;
+}
+
+void stack_use_swarm_members(struct stack *st)
+{
+	st->n = st->nall;
 }
 
 void stack_close(struct stack *st)
 {
 	int i;
 
-	for (i = 0; i < st->n; i++)
+	for (i = 0; i < st->nall; i++)
 		service_release(&st->svcs[i]);
 	pthread_mutex_destroy(&st->note_lock);
-	st->n = 0;
+	st->n = st->nall = 0;
 }
 
 int stack_find(const struct stack *st, const char *name)

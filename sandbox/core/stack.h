@@ -45,17 +45,24 @@ struct stack {
 	char network[96];
 	enum heap_profile profile;
 	struct service svcs[SERVICE_MAX];
-	int n;
+	int n;                       /* the one-machine stack: svcs[0..n) */
+	int nall;                    /* with the swarm-only members after them: svcs[0..nall) */
 	stack_note_fn fn;
 	void *ctx;
 	pthread_mutex_t note_lock;
 	double t0;
 };
 
-/* Loads the definitions from <home>/services. 0 or -1 with `err`. */
+/*
+ * Loads the definitions from <home>/services. 0 or -1 with `err`. Those
+ * marked swarm.only come last and are not counted in `n`:
+ * stack_use_swarm_members counts them in (core/swarm does).
+ */
 int stack_open(struct stack *st, struct docker *d, enum heap_profile profile,
 	       stack_note_fn fn, void *ctx, struct buf *err);
 void stack_close(struct stack *st);
+/* makes `n` cover the swarm-only members too: for a stack deployed on a swarm */
+void stack_use_swarm_members(struct stack *st);
 /* index of a service by name, or -1 */
 int stack_find(const struct stack *st, const char *name);
 /* the engine's names for a service's container, a volume, the network; new strings */

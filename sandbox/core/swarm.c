@@ -17,6 +17,7 @@
 
 #define SWARM_POLL_MS 500
 #define SWARM_PROBE_MS 2000
+#define SWARM_CRASH_LOOP 3   /* tasks failed during one wait: stop waiting, say why */
 
 static void sleep_ms(long ms)
 {
@@ -109,11 +110,12 @@ char *swarm_service_spec(const struct service *s, const char *project,
 		push_env(env, "PANCAKE_PORT_%d=%d", s->ports[k].container_port,
 			 s->ports[k].host_port);
 	json_object_set_new(cs, "Env", env);
-	if (s->command.n) {
+	if (s->command.n || s->swarm_command.n) {
 		/* Args keep the image's entrypoint, as the container's Cmd does */
+		const struct strvec *cmd = s->swarm_command.n ? &s->swarm_command : &s->command;
 		json_t *args = json_array();
-		for (i = 0; i < s->command.n; i++)
-			json_array_append_new(args, json_string(s->command.v[i]));
+		for (i = 0; i < cmd->n; i++)
+			json_array_append_new(args, json_string(cmd->v[i]));
 		json_object_set_new(cs, "Args", args);
 	}
 	for (k = 0; k < s->nvolumes; k++) {
@@ -186,7 +188,11 @@ int swarm_check(struct stack *st, struct buf *err)
 {
 	struct docker_swarm sw;
 	struct buf e = BUF_INIT;
-	int r = docker_swarm_inspect(st->d, &sw, &e);
+	int r;
+
+	/* a stack on a swarm has its swarm-only members too (Sentinel, replicas) */
+	stack_use_swarm_members(st);
+	r = docker_swarm_inspect(st->d, &sw, &e);
 
 	if (r == 0) {
 		buf_release(&e);
@@ -359,7 +365,7 @@ static int wait_one(struct stack *st, const struct service *s, int want, int tim
 		size_t nt = 0, nn = 0, i;
 		const struct docker_node *lacking = NULL;
 		int64_t newest = 0;
-		int running = 0, good = 0;
+		int running = 0, good = 0, failures = 0;
 
 		buf_reset(&why);
 		buf_reset(&where);
@@ -370,6 +376,9 @@ static int wait_one(struct stack *st, const struct service *s, int want, int tim
 				const struct docker_node *nd = node_of(nodes, nn, ts[i].node_id);
 				struct buf det = BUF_INIT;
 
+				if ((!strcmp(ts[i].state, "failed") || !strcmp(ts[i].state, "rejected")) &&
+				    ts[i].updated >= began)
+					failures++;
 				/* a rejected task is desired "shutdown" at once: its error still counts */
 				if (strcmp(ts[i].desired, "running") || strcmp(ts[i].state, "running")) {
 					/* the newest task says why: an older one may have failed before a fix */
@@ -413,6 +422,13 @@ static int wait_one(struct stack *st, const struct service *s, int want, int tim
 					 lacking->hostname, lacking->addr, s->image, s->name, why.s);
 				stack_note(st, NOTE_FAILED, s->name, "node %s has no image %s",
 					   lacking->hostname, s->image);
+				stop = 1;
+			} else if (failures >= SWARM_CRASH_LOOP && good < want) {
+				buf_addf(err, "swarm service '%s' keeps failing: %d of its tasks failed "
+					 "since this wait began, the last: %s; 'pancake logs --swarm %s' "
+					 "shows why (the swarm keeps restarting it)", name, failures,
+					 why.len ? why.s : "no error given", s->name);
+				stack_note(st, NOTE_FAILED, s->name, "%d tasks failed: %s", failures, why.s);
 				stop = 1;
 			} else if (!why.len) {
 				if (running)
@@ -507,6 +523,25 @@ struct plan {
 };
 
 /*
+ * The reservations per node as swarm_pick_node sees them for `s`: the node
+ * holding its swarm.apart service counts as full.
+ */
+static int64_t *apart_from(const struct stack *st, const struct plan *plan,
+			   const struct docker_node *nodes, size_t nn, const int64_t *onnode,
+			   const struct service *s)
+{
+	int64_t *r = xcalloc(nn + 1, sizeof(*r));
+	int k = s->swarm_apart[0] ? stack_find(st, s->swarm_apart) : -1;
+	size_t j;
+
+	memcpy(r, onnode, nn * sizeof(*r));
+	for (j = 0; k >= 0 && j < nn; j++)
+		if (plan[k].pl.node_id && !strcmp(plan[k].pl.node_id, nodes[j].id))
+			r[j] = nodes[j].memory;
+	return r;
+}
+
+/*
  * Where each selected service goes: a member with volumes on the node its
  * service is pinned to already, else on the node with most memory left; a
  * stateless one with `replicas` tasks. Then whether the swarm's memory
@@ -542,7 +577,8 @@ static int plan_places(struct stack *st, const struct swarm_up_opts *o, const in
 		free(name);
 		p->pl.klass = o->klass;
 		p->pl.seat = o->seat;
-		p->pl.replicas = s->nvolumes ? 1 : (o->replicas > 0 ? o->replicas : 1);
+		p->pl.replicas = s->nvolumes ? 1 : s->swarm_replicas ? s->swarm_replicas :
+				 o->replicas > 0 ? o->replicas : 1;
 		if (p->have)
 			need -= p->have->reserved * p->have->replicas;
 		need += mem * p->pl.replicas;
@@ -560,7 +596,9 @@ static int plan_places(struct stack *st, const struct swarm_up_opts *o, const in
 				goto out;
 			}
 		} else {
-			int best = swarm_pick_node(nodes, nn, onnode, mem);
+			int64_t *avoid = apart_from(st, plan, nodes, nn, onnode, s);
+			int best = swarm_pick_node(nodes, nn, avoid, mem);
+			free(avoid);
 			if (best < 0) {
 				buf_addf(err, "no ready, active swarm node has %.2f GiB of memory left for "
 					 "'%s' (its reservation): ", gib(mem), s->name);
@@ -767,6 +805,24 @@ out:
 	free(nodes);
 	free(label);
 	return ret;
+}
+
+int swarm_logs(struct stack *st, const char *name, const struct stack_logs_opts *o,
+	       stack_frame_fn fn, void *ctx, struct buf *err)
+{
+	struct docker_logs_opts lo;
+	char *svc = xstrfmt("%s-%s", st->project, name);
+	int r;
+
+	memset(&lo, 0, sizeof(lo));
+	lo.follow = o->follow;
+	lo.stdout_ = lo.stderr_ = 1;
+	lo.tail = o->tail;
+	lo.since = o->since;
+	lo.cancel = o->cancel;
+	r = docker_service_logs(st->d, svc, &lo, fn, ctx, err);
+	free(svc);
+	return r == DOCKER_ENOTFOUND ? STACK_ENOTFOUND : r == DOCKER_ECANCELED ? STACK_ECANCELED : r;
 }
 
 int swarm_down(struct stack *st, struct buf *err)

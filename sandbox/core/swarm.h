@@ -104,6 +104,13 @@ struct swarm_task {
 int swarm_ps(struct stack *st, int probe, struct swarm_task **out, size_t *n,
 	     struct buf *err);
 
+/*
+ * Streams the logs of service `name` (pancake's: "redis"), every task's
+ * lines, to `fn`: as stack_logs does a container's.
+ */
+int swarm_logs(struct stack *st, const char *name, const struct stack_logs_opts *o,
+	       stack_frame_fn fn, void *ctx, struct buf *err);
+
 /* removes the project's Swarm services and its overlay network (by label) */
 int swarm_down(struct stack *st, struct buf *err);
 

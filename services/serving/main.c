@@ -31,7 +31,9 @@ static const char usage[] =
 	"  --bind ADDR        default 127.0.0.1\n"
 	"  --port N           default 8080\n"
 	"  --threads N        worker threads, a Redis connection each (default 2)\n"
-	"  --redis HOST:PORT  default: the stack's redis; --no-redis scores in memory\n"
+	"  --redis HOST:PORT[,HOST:PORT...]  default: the stack's redis; several: a\n"
+	"                     primary and its replicas, the nearest that answers (fastest\n"
+	"                     round trip) is read from; --no-redis scores in memory\n"
 
 	"  --kafka HOST:PORT  impressions and feedback go to Kafka (default: the\n"
 	"                     stack's kafka); --no-kafka sends none\n"
@@ -51,6 +53,9 @@ static const char usage[] =
 	"  --max-header BYTES request line and headers cap (default 16384)\n"
 	"  --cache-ms MS      keep each answer this long (default 1000; 0: ask Redis\n"
 	"                     every time); lists of up to 20 items\n"
+	"  --drain-grace S    on SIGTERM, answer requests S seconds more while /readyz\n"
+	"                     says 503, so a balancer polling it stops sending here\n"
+	"                     first (default 0; at most 60)\n"
 	"  --quiet            no start-up and swap lines on stderr\n"
 	"\n"
 	"Routes: GET /recommendations/USER?k=N, /similar/ITEM?k=N, /popular?k=N,\n"
@@ -98,7 +103,7 @@ static int run(int argc, char **argv, struct strvec *own)
 	enum {
 		O_VARIANT = 256, O_POLICY, O_EPS, O_BIND, O_PORT, O_THREADS, O_REDIS, O_NOREDIS,
 		O_KAFKA, O_NOKAFKA, O_IMP, O_FB, O_WINDOW, O_WATCH, O_DATA, O_REGISTRY,
-		O_MAXCONN, O_IDLE, O_MAXBODY, O_MAXHDR, O_QUIET, O_HELP, O_CACHE, O_WAIT,
+		O_MAXCONN, O_IDLE, O_MAXBODY, O_MAXHDR, O_QUIET, O_HELP, O_CACHE, O_WAIT, O_GRACE,
 	};
 	static const struct option longs[] = {
 		{ "variant", 1, NULL, O_VARIANT }, { "policy", 1, NULL, O_POLICY },
@@ -113,6 +118,7 @@ static int run(int argc, char **argv, struct strvec *own)
 		{ "max-body", 1, NULL, O_MAXBODY }, { "max-header", 1, NULL, O_MAXHDR },
 		{ "quiet", 0, NULL, O_QUIET }, { "help", 0, NULL, O_HELP },
 		{ "cache-ms", 1, NULL, O_CACHE }, { "wait-for-model", 0, NULL, O_WAIT },
+		{ "drain-grace", 1, NULL, O_GRACE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server_opts o;
@@ -229,6 +235,11 @@ static int run(int argc, char **argv, struct strvec *own)
 				return bad("--cache-ms is 0 (off) to 3600000, not '%s'", optarg);
 			break;
 		case O_WAIT: o.wait_for_model = 1; break;
+		case O_GRACE:
+			o.drain_grace_s = strtod(optarg, &end);
+			if (*end || end == optarg || !(o.drain_grace_s >= 0) || o.drain_grace_s > 60)
+				return bad("--drain-grace is 0 to 60 seconds, not '%s'", optarg);
+			break;
 		case O_QUIET: o.quiet = 1; break;
 		case 'h':
 		case O_HELP:
@@ -253,13 +264,21 @@ static int run(int argc, char **argv, struct strvec *own)
 		o.registry = config_registry();
 	char *rhost = NULL, *khost = NULL;
 	int rport = 0, kport = 0;
-	if (!no_redis) {
+	if (!no_redis && redis && strchr(redis, ',')) {
+		if (redis_addrs_parse(redis, &o.redis_addrs))
+			return bad("'%s' is not HOST:PORT[,HOST:PORT...] (at most 4)", redis);
+		o.redis_host = o.redis_addrs.host[0];
+		o.redis_port = o.redis_addrs.port[0];
+	} else if (!no_redis) {
 		int r = endpoint("redis", redis, &rhost, &rport);
 		if (r)
 			return r;
 		strvec_push_nodup(own, rhost);
 		o.redis_host = rhost;
 		o.redis_port = rport;
+		snprintf(o.redis_addrs.host[0], sizeof(o.redis_addrs.host[0]), "%s", rhost);
+		o.redis_addrs.port[0] = rport;
+		o.redis_addrs.n = 1;
 	}
 	if (!no_kafka) {
 		int r = endpoint("kafka", kafka, &khost, &kport);

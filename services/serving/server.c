@@ -68,6 +68,7 @@ static struct {
 	char loading[13];		/* a version announced and being loaded (under lock) */
 	double loading_at;		/* when it was announced */
 	volatile int stop, reload, draining;
+	volatile int leaving;		/* stopping after --drain-grace: /readyz 503, the rest answered */
 	int stop_workers;		/* atomic: workers and acceptor end */
 	int topics_ok;			/* the Kafka topics exist (the ticker's) */
 	int inflight;			/* atomic */
@@ -603,7 +604,7 @@ static void workers_connect_redis(void)
 			continue;
 		struct redis_conn *c = NULL;
 		buf_reset(&err);
-		if (redis_connect(&c, S.o->redis_host, S.o->redis_port, 100, 16, &err)) {
+		if (redis_connect_nearest(&c, &S.o->redis_addrs, 100, 16, NULL, &err)) {
 			__atomic_store_n(&w->retry_us, clock_us() + 1000000, __ATOMIC_RELAXED);
 			__atomic_fetch_add(&S.redis_errors, 1, __ATOMIC_RELAXED);
 			continue;
@@ -1309,6 +1310,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		count(rt.kind, -1, 200, rq->t0);
 		return ret;
 	}
+	if (rt.kind == ROUTE_READYZ && S.leaving && !S.draining) {
+		/* a balancer stops sending here; what it sends meanwhile is answered */
+		count(rt.kind, -1, 503, rq->t0);
+		return reply_error(conn, 503, "leaving: requests are still answered for the "
+				   "drain grace, then it shuts down");
+	}
 	struct state *st = state_get();
 	if (!st && !S.draining && rt.kind == ROUTE_READYZ && S.o->wait_for_model) {
 		/* ready to serve a model as soon as one is published */
@@ -1447,7 +1454,7 @@ static int news_wait(struct redis_conn **sub, double *retry_at, struct buf *msg)
 	int check = 0, r;
 
 	if (!*sub && S.o->redis_host && clock_s() >= *retry_at) {
-		if (redis_connect(sub, S.o->redis_host, S.o->redis_port, 500, 16, &err) ||
+		if (redis_connect_nearest(sub, &S.o->redis_addrs, 500, 16, NULL, &err) ||
 		    redis_subscribe(*sub, KEYS_CHANNEL, &err)) {
 			redis_close(*sub);
 			*sub = NULL;
@@ -1719,7 +1726,7 @@ int server_run(const struct server_opts *o)
 	pthread_mutex_init(&S.lock, NULL);
 	pthread_mutex_init(&S.kafka_lock, NULL);
 	openblas_set_num_threads(1);
-	variant_redis(o->redis_host, o->redis_port);
+	variant_redis(o->redis_host ? &o->redis_addrs : NULL);
 	snprintf(S.instance, sizeof(S.instance), "%08x",
 		 (unsigned)(wall_ms() ^ (getpid() * 2654435761u)));
 	bandit_init(&S.bandit, o->policy, o->epsilon, (uint64_t)wall_ms());
@@ -1816,6 +1823,16 @@ int server_run(const struct server_opts *o)
 	while (!S.stop)
 		pause();
 
+	/* leave: readyz says 503 while the rest is answered, for balancers to notice */
+	if (o->drain_grace_s > 0) {
+		S.leaving = 1;
+		if (!o->quiet)
+			fprintf(stderr, "leaving: /readyz answers 503, requests are answered for "
+				"%.1f s more\n", o->drain_grace_s);
+		double grace_end = clock_s() + o->drain_grace_s;
+		while (clock_s() < grace_end)
+			usleep(20 * 1000);
+	}
 	/* drain: readyz says 503, in-flight requests finish, then close */
 	S.draining = 1;
 	double until = clock_s() + 10;
@@ -1844,7 +1861,7 @@ out:
 	ledger_release(&S.ledger);
 	bandit_release(&S.bandit);
 	dataset_release(&S.ds);
-	variant_redis(NULL, 0);
+	variant_redis(NULL);
 	free(name);
 	buf_release(&err);
 	return ret;

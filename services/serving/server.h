@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include "bandit.h"
+#include "clients/redis.h"
 #include "core/dataset.h"
 
 #define SERVER_MAX_VARIANTS BANDIT_MAX_ARMS
@@ -24,8 +25,9 @@ struct server_opts {
 	double epsilon;
 	const char *registry;		/* the registry's directory */
 	const char *data;		/* the dataset (NULL: the first model's) */
-	const char *redis_host;		/* NULL: no Redis (in memory only) */
+	const char *redis_host;		/* NULL: no Redis (in memory only); the first of: */
 	int redis_port;
+	struct redis_addrs redis_addrs;	/* a primary and replicas: the nearest is asked */
 	const char *kafka;		/* bootstrap, NULL: no events */
 	const char *impressions_topic, *feedback_topic;
 	double window_s;		/* feedback attribution window */
@@ -33,6 +35,7 @@ struct server_opts {
 	int max_connections, idle_timeout_s;
 	size_t max_body, max_header;
 	int wait_for_model;		/* start without a model, load it when it appears */
+	double drain_grace_s;		/* on SIGTERM: /readyz 503, requests answered this long */
 	int cache_ms;			/* keep answers this long; 0: off */
 	int quiet;
 };

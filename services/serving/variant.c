@@ -15,14 +15,22 @@
 #include "variant.h"
 #include "util/xalloc.h"
 
-static char *redis_host;
+/* the Redis servers (a primary and its replicas): the nearest that answers is asked */
+static struct redis_addrs redis_at;
+static const char *redis_host;   /* the first, for messages; NULL: no Redis */
 static int redis_port;
 
-void variant_redis(const char *host, int port)
+void variant_redis(const struct redis_addrs *a)
 {
-	free(redis_host);
-	redis_host = host ? xstrdup(host) : NULL;
-	redis_port = port;
+	if (a && a->n) {
+		redis_at = *a;
+		redis_host = redis_at.host[0];
+		redis_port = redis_at.port[0];
+	} else {
+		memset(&redis_at, 0, sizeof(redis_at));
+		redis_host = NULL;
+		redis_port = 0;
+	}
 }
 
 /* "redis:current" or "redis:VERSION": the version it names now, into out[13] */
@@ -47,7 +55,7 @@ static int redis_version(const char *rev, char *out, struct buf *err)
 		buf_addf(err, "'%s' needs redis: leave out --no-redis", rev);
 		return -1;
 	}
-	if (redis_connect(&c, redis_host, redis_port, 2000, 0, err))
+	if (redis_connect_nearest(&c, &redis_at, 2000, 0, NULL, err))
 		return -1;
 	int r = redis_get(c, KEYS_CURRENT, &v, err);
 	if (r == 1)
@@ -76,7 +84,7 @@ static int redis_model(struct variant *v, struct buf *err)
 		return -1;
 	}
 	keys_rec_model(key, sizeof(key), v->commit);
-	if (redis_connect(&c, redis_host, redis_port, 10000, 0, err))
+	if (redis_connect_nearest(&c, &redis_at, 10000, 0, NULL, err))
 		return -1;
 	int r = redis_get(c, key, &bytes, err);
 	if (r == 1)
@@ -183,7 +191,7 @@ int variant_load(struct variant *v, const char *name, const char *rev, const cha
 		struct buf e2 = BUF_INIT;
 		char key[128];
 		keys_data_popular(key, sizeof(key), v->m.dataset);
-		if (redis_connect(&c, redis_host, redis_port, 2000, 0, &e2) == 0)
+		if (redis_connect_nearest(&c, &redis_at, 2000, 0, NULL, &e2) == 0)
 			redis_ztop(c, key, VARIANT_POPULAR, v->popular, v->popular_score, &v->npopular,
 				   &e2);
 		redis_close(c);

@@ -12,6 +12,7 @@
 #include "core/dataset.h"
 #include "model/model.h"
 #include "util/buf.h"
+#include "clients/redis.h"
 
 #define VARIANT_POPULAR 100
 
@@ -41,7 +42,7 @@ int variant_load(struct variant *v, const char *name, const char *rev, const cha
 void variant_release(struct variant *v);
 
 /* where "redis:current" and "redis:VERSION" revisions are read (NULL: nowhere) */
-void variant_redis(const char *host, int port);
+void variant_redis(const struct redis_addrs *a);
 /*
  * What `rev` names now, to notice that it moved: the registry commit, the
  * version for "redis:current"/"redis:VERSION", "" for a file. 0 or -1.

@@ -8,10 +8,14 @@
 #  2. `up --swarm --replicas 2`: all ready, tasks on more than one node;
 #     kcat, redis-cli, curl and python3-cassandra answer on the nodes
 #  3. drain the node with serving and neither Redis nor Kafka: its serving
-#     task moves, and serving on the other node answers every request
+#     task moves, and serving on the other node answers every request;
+#     then serving scaled 2 -> 3 -> 1 -> 2 under a balanced load, no failure
 #  4. each node's engine stopped and started again: the stack is back to
 #     ready and Kafka, Cassandra and Redis still hold what was written
-#  5. a class of two stacks; `class down` of one leaves the other
+#  5. the Redis primary's node stopped under a serving load: Sentinel
+#     promotes the replica, serving fails no request, every published list
+#     is on the new primary, and the old primary comes back as a replica
+#  6. a class of two stacks; `class down` of one leaves the other
 #
 # Needs what cluster.sh needs, a built ./pancake, the pancake images on the
 # machine's engine, kcat, redis-cli, python3-cassandra. Not in CI.
@@ -47,7 +51,8 @@ set_availability() {	# NODEHOST AVAILABILITY
 
 [ -x ./pancake ] || fail "./pancake is not built: run make"
 for c in kcat redis-cli jq curl; do command -v $c >/dev/null || fail "$c not found"; done
-trap 'bash $H down' EXIT
+# PCLUSTER_KEEP=1 leaves the harness up after a failure, to look at it
+trap '[ "${PCLUSTER_KEEP:-}" = 1 ] && [ "${passed:-0}" != 1 ] || bash $H down' EXIT
 bash $H up && bash $H swarm || fail "harness up/swarm"
 mkdir -p "$PANCAKE_STATE"
 
@@ -89,7 +94,10 @@ nodes=$(jq '[.[] | select(.state=="running") | .node] | unique | length' <<<"$ps
 [ "$(jq '[.[] | select(.service=="serving" and .ready==true)] | length' <<<"$ps")" = 2 ] ||
 	fail "serving: not 2 ready tasks"
 [ "$(jq '[.[] | select(.ready!=true)] | length' <<<"$ps")" = 0 ] || fail "a task is not ready"
-log "6 tasks ready on $nodes nodes"
+log "$(jq length <<<"$ps") tasks ready on $nodes nodes"
+./pancake logs --swarm --tail 50 redis-sentinel | grep -q "+monitor master pancake" ||
+	fail "logs --swarm redis-sentinel lacks the Sentinels' +monitor line"
+log "logs --swarm: the Sentinels' lines, '+monitor master pancake' among them"
 
 read -r rnode raddr <<<"$(where redis)"
 read -r knode kaddr <<<"$(where kafka)"
@@ -134,6 +142,34 @@ PY
 	log "$1: redis key, 5 kafka messages and the cassandra row are there"
 }
 
+# a model, published through the primary the Sentinels name: serving answers from it
+sentinel_primary() {	# NODEADDR: what the Sentinel on that node names the primary
+	redis-cli -h "$1" -p 26379 SENTINEL get-master-addr-by-name pancake | tr '\n' ' ' | sed 's/ $//'
+}
+read -r paddr pport <<<"$(sentinel_primary "$raddr")"
+[ -n "$paddr" ] || fail "no Sentinel names the primary"
+set=datasets/generated/lab-100k
+[ -f "$set/ratings.csv" ] || ./pancake data gen --shape ml-100k --seed 1 --out "$set" >/dev/null ||
+	fail "generate lab-100k"
+PANCAKE_MODELS=$ROOT/models ./services/recommender/recommender train "$set" --iters 5 --rank 16 \
+	--out "$ROOT/drill.model" --json >/dev/null || fail "recommender train"
+pub=$(./services/recommender/recommender publish "$ROOT/drill.model" --data "$set" \
+	--redis "$paddr:$pport" --json) || fail "recommender publish: $pub"
+ver=$(jq -r .version <<<"$pub")
+[ "$(redis-cli -h "$paddr" -p "$pport" WAIT 1 5000)" -ge 1 ] || fail "the replica did not take the lists"
+lists=$(redis-cli -h "$paddr" -p "$pport" --scan --pattern "pk:rec:$ver:user:*" | wc -l)
+[ "$lists" -gt 0 ] || fail "publish wrote no list"
+log "published $ver through the primary: $lists lists, on the replica too (WAIT 1)"
+for a in $(jq -r '.[] | select(.service=="serving") | .addr' <<<"$ps"); do
+	for i in $(seq 1 60); do
+		curl -sf "http://$a:8080/readyz" | grep -q "$ver" && break
+		sleep 0.5
+	done
+	curl -sf "http://$a:8080/recommendations/1" | grep -q '"source":"redis"' ||
+		fail "serving on $a does not answer from Redis: $(curl -s "http://$a:8080/recommendations/1")"
+done
+log "both servings answer from the published lists"
+
 # ---- 3. drain: serving moves, the other replica answers every request ------
 x=$(jq -r --arg r "$rnode" --arg k "$knode" '[.[] | select(.service=="serving" and .node!=$r and .node!=$k) | .node][0] // empty' <<<"$ps")
 [ -n "$x" ] || fail "no node runs serving without redis or kafka: the layout above"
@@ -141,7 +177,7 @@ other=$(jq -r --arg x "$x" '[.[] | select(.service=="serving" and .node!=$x) | .
 n_ok=0 n_bad=0
 ( end=$((SECONDS + 25)); ok=0 bad=0
   while [ $SECONDS -lt $end ]; do
-	if curl -sf -m 2 -o /dev/null "http://$other:8080/readyz"; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
+	if curl -sf -m 2 -o /dev/null "http://$other:8080/recommendations/1"; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
   done; echo "$ok $bad" >"$ROOT/drain-load" ) &
 load=$!
 sleep 2
@@ -161,6 +197,33 @@ log "serving on $other during the drain: $n_ok requests, $n_bad failed"
 set_availability "$x" active || fail "undrain $x"
 ./pancake up --swarm --replicas 2 >/dev/null || fail "up after the drain"
 log "$x active again; the stack is ready"
+
+# ---- 3b. serving scaled 2 -> 3 -> 1 -> 2 under a balanced load --------------
+# no routing mesh here: balance.py is the balancer (it polls each node's
+# /readyz); a task being stopped answers 3 s more while its /readyz says 503
+/usr/bin/python3 tests/cluster/balance.py 50 8080 '/recommendations/{i}' \
+	10.77.0.11 10.77.0.12 10.77.0.13 >"$ROOT/balance.json" &
+bal=$!
+sleep 4
+for n in 3 1 2; do
+	t0=$(date +%s%N)
+	./pancake up --swarm --replicas $n serving >/dev/null || fail "up --swarm --replicas $n serving"
+	for i in $(seq 1 60); do
+		got=$(ps_json | jq '[.[] | select(.service=="serving" and .state=="running")] | length')
+		[ "$got" = $n ] && break
+		sleep 0.5
+	done
+	[ "$got" = $n ] || fail "serving has $got running tasks, want $n"
+	log "serving scaled to $n: $got running after $(el "$t0")"
+	sleep 6
+done
+wait $bal
+bj=$(cat "$ROOT/balance.json")
+log "balanced load through the scaling: $(jq -c '{ok, failed, per_node}' <<<"$bj")"
+[ "$(jq .failed <<<"$bj")" = 0 ] && [ "$(jq .ok <<<"$bj")" -gt 0 ] ||
+	fail "requests failed while serving scaled: $(jq -c . <<<"$bj")"
+[ "$(jq '.per_node | map(select(. > 0)) | length' <<<"$bj")" = 3 ] ||
+	fail "the load did not reach all three nodes: $(jq -c .per_node <<<"$bj")"
 
 # ---- 4. each node's engine stopped and started again -----------------------
 for n in 3 2 1; do
@@ -182,10 +245,68 @@ for n in 3 2 1; do
 	check_data "after node$n's restart"
 done
 
+# ---- 5. the Redis primary's node lost under a serving load -------------------
+ps=$(ps_json)
+read -r paddr pport <<<"$(sentinel_primary 10.77.0.11)"
+[ -n "$paddr" ] || fail "no Sentinel names the primary"
+pnode=$(jq -r --arg a "$paddr" '[.[] | select(.addr==$a)][0].node' <<<"$ps")
+pn=$(node_num "$pnode")
+read -r raddr rport <<<"$(redis-cli -h "$paddr" -p "$pport" ROLE | sed -n '3,4p' | tr '\n' ' ')"
+log "Sentinel: primary $paddr:$pport ($pnode), replica $raddr:$rport"
+lists=$(redis-cli -h "$paddr" -p "$pport" --scan --pattern "pk:rec:$ver:user:*" | wc -l)
+[ "$(redis-cli -h "$paddr" -p "$pport" WAIT 1 5000)" -ge 1 ] || fail "the replica is not in step"
+# serving on a node the drill keeps, once it serves that version
+saddr=$(jq -r --arg p "$pnode" '[.[] | select(.service=="serving" and .node!=$p and .state=="running")][0].addr // empty' <<<"$ps")
+[ -n "$saddr" ] || fail "no serving task off the primary's node"
+for i in $(seq 1 60); do
+	curl -sf "http://$saddr:8080/readyz" | grep -q "$ver" && break
+	sleep 0.5
+done
+curl -sf "http://$saddr:8080/recommendations/1" | grep -q '"source":"redis"' ||
+	fail "serving on $saddr does not answer from Redis: $(curl -s "http://$saddr:8080/recommendations/1")"
+# a bounded load (one request at a time) for 30 s; the node goes at 3 s
+( end=$((SECONDS + 30)); ok=0 bad=0 u=1
+  while [ $SECONDS -lt $end ]; do
+	code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://$saddr:8080/recommendations/$u")
+	if [ "$code" = 200 ]; then ok=$((ok + 1)); else bad=$((bad + 1)); echo "$code" >>"$ROOT/redis-bad"; fi
+	u=$(( u % 900 + 1 ))
+  done; echo "$ok $bad" >"$ROOT/redis-load" ) &
+load=$!
+sleep 3
+t0=$(date +%s%N)
+bash $H stop "$pn" || fail "stop $pnode"
+survivor=$(jq -r --arg p "$pnode" '[.[] | select(.service=="redis-sentinel" and .node!=$p)][0].addr' <<<"$ps")
+for i in $(seq 1 120); do
+	now=$(sentinel_primary "$survivor")
+	[ "$now" = "$raddr $rport" ] && break
+	sleep 0.25
+done
+[ "$now" = "$raddr $rport" ] || fail "Sentinel did not promote the replica: it names '$now'"
+log "$pnode stopped: Sentinel names $raddr:$rport the primary after $(el "$t0")"
+wait $load
+read -r n_ok n_bad <"$ROOT/redis-load"
+[ "$n_bad" = 0 ] && [ "$n_ok" -gt 0 ] ||
+	fail "serving on $saddr: $n_ok answered, $n_bad failed ($(sort "$ROOT/redis-bad" | uniq -c | tr '\n' ' '))"
+log "serving on $saddr under load through the failover: $n_ok requests, $n_bad failed"
+role=$(redis-cli -h "$raddr" -p "$rport" ROLE 2>&1 | head -1)
+[ "$role" = master ] || fail "$raddr:$rport is not a primary: ROLE says '$role'"
+after=$(redis-cli -h "$raddr" -p "$rport" --scan --pattern "pk:rec:$ver:user:*" | wc -l)
+[ "$after" = "$lists" ] || fail "the new primary holds $after of $lists lists"
+[ "$(redis-cli -h "$raddr" -p "$rport" GET pk:rec:current)" = "$ver" ] || fail "pk:rec:current moved"
+log "the new primary holds all $after lists and pk:rec:current = $ver"
+t0=$(date +%s%N)
+bash $H start "$pn" || fail "start $pnode"
+for i in $(seq 1 120); do ./pancake ps --swarm --json >/dev/null 2>&1 && break; sleep 1; done
+./pancake up --swarm --replicas 2 --timeout 300 >/dev/null || fail "not ready after $pnode came back"
+role=$(redis-cli -h "$paddr" -p "$pport" ROLE | head -1)
+[ "$role" = slave ] || fail "the old primary $paddr:$pport came back as '$role', not a replica"
+[ "$(redis-cli -h "$paddr" -p "$pport" GET pk:rec:current)" = "$ver" ] || fail "the old primary lacks pk:rec:current"
+log "$pnode back after $(el "$t0"): the old primary is a replica of $raddr:$rport"
+
 ./pancake down --swarm >/dev/null || fail "down --swarm"
 log "down --swarm"
 
-# ---- 5. a class of two ------------------------------------------------------
+# ---- 6. a class of two ------------------------------------------------------
 printf '# drill class\nada\n\nbob  # seat 2\n' >"$ROOT/roster"
 t0=$(date +%s%N)
 ./pancake class up --class drill --small --attendees "$ROOT/roster" || fail "class up"
@@ -204,4 +325,5 @@ log "class down ada: bob's stack alone is left, and ready"
 ./pancake class down --class drill || fail "class down"
 left=$(api GET "/services" | jq length)
 [ "$left" = 0 ] || fail "$left services left"
+passed=1
 log "PASS"

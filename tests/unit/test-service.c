@@ -630,6 +630,72 @@ static void test_hash(void)
 	service_release(&s);
 }
 
+/* the swarm keys: swarm.only, swarm.replicas, swarm.apart, swarm.command */
+static void test_swarm_keys(void)
+{
+	struct service all[SERVICE_MAX];
+	struct buf err = BUF_INIT;
+	char *d;
+	const char *p;
+	int n, i;
+
+	d = subdir("sw");
+	svc("sw/db", "");
+	svc("sw/db-copy", "swarm.only = yes\nswarm.apart = db\ndepends = db\n");
+	svc("sw/watch", "swarm.only = yes\nswarm.replicas = 3\n");
+	svc("sw/web", "command = web --db db\nswarm.command = web --db db-copy,db\n");
+	n = service_load_dir(all, d, &err);
+	is_int(n, 4, "swarm keys: four definitions load (%s)", err.s);
+	if (n == 4) {
+		ok(!all[0].swarm_only && all[1].swarm_only && all[2].swarm_only && !all[3].swarm_only,
+		   "swarm.only = yes marks db-copy and watch only");
+		is_str(all[1].swarm_apart, "db", "swarm.apart = db");
+		is_int(all[2].swarm_replicas, 3, "swarm.replicas = 3");
+		is_int(all[3].command.n, 3, "command kept");
+		ok(all[3].swarm_command.n == 3 && !strcmp(all[3].swarm_command.v[2], "db-copy,db"),
+		   "swarm.command word by word");
+		{
+			char h1[65], h2[65];
+			service_config_hash(&all[3], PROFILE_DEFAULT, "", h1);
+			strvec_clear(&all[3].swarm_command);
+			service_config_hash(&all[3], PROFILE_DEFAULT, "", h2);
+			ok(strcmp(h1, h2), "swarm.command is in the hash");
+		}
+	}
+	for (i = 0; i < n; i++)
+		service_release(&all[i]);
+	free(d);
+
+	d = subdir("sw2");
+	svc("sw2/db", "swarm.only = yes\n");
+	p = svc("sw2/web", "depends = db\n");
+	buf_reset(&err);
+	is_int(service_load_dir(all, d, &err), -1, "a one-machine member depending on a swarm-only one is refused");
+	ok(strstr(err.s, p) && strstr(err.s, "swarm only"), "... naming the file and why: %s", err.s);
+	free(d);
+
+	d = subdir("sw3");
+	p = svc("sw3/db", "swarm.apart = nosuch\n");
+	buf_reset(&err);
+	is_int(service_load_dir(all, d, &err), -1, "swarm.apart naming no service is refused");
+	ok(strstr(err.s, p) && strstr(err.s, "'nosuch'"), "... naming the file and the name: %s", err.s);
+	free(d);
+
+	d = subdir("sw4");
+	svc("sw4/db", "swarm.replicas = 0\n");
+	buf_reset(&err);
+	is_int(service_load_dir(all, d, &err), -1, "swarm.replicas = 0 is refused");
+	ok(strstr(err.s, "swarm.replicas") && strstr(err.s, "1-64"), "... with the range: %s", err.s);
+	free(d);
+
+	d = subdir("sw5");
+	svc("sw5/db", "swarm.only = maybe\n");
+	buf_reset(&err);
+	is_int(service_load_dir(all, d, &err), -1, "swarm.only = maybe is refused");
+	free(d);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -642,6 +708,7 @@ int main(void)
 	test_load_dir();
 	test_apply_env();
 	test_hash();
+	test_swarm_keys();
 	cleanup();
 	return tap_done();
 }
