@@ -300,6 +300,7 @@ modeled() {	# HOST:PORT: wait until serving there follows a published model
 	done
 	die "serving at $1 did not load the published model in 60 s"
 }
+settle() { sleep "${BENCH_SWARM_SETTLE:-5}"; }	# the JVMs' start-up work done, the same for every row
 wrk_at() {	# HOST:PORT OUT: wrk -t1 in the background
 	wrk -t1 -c"$conns" -d"${dur}s" --latency -s "$tmp/users.lua" "http://$1/" > "$2" 2>&1 &
 }
@@ -339,7 +340,7 @@ curl -sf "http://127.0.0.1:18080/recommendations/1?k=10" | grep -q '"source":"re
 	die "serving does not answer from redis: $(curl -s "http://127.0.0.1:18080/recommendations/1?k=10")"
 cip=$(loc exec serving hostname -i | awk '{ print $1 }')
 [ -n "$cip" ] || die "no address for the serving container"
-lb=$(load1); wrk_at "$cip:8080" "$tmp/w.local"; wait
+settle; lb=$(load1); wrk_at "$cip:8080" "$tmp/w.local"; wait
 row "1 replica, one machine (container address)" "$lb" "$tmp/w.local"
 lb=$(load1); wrk_at 127.0.0.1:18080 "$tmp/w.proxy"; wait
 row "1 replica, one machine (127.0.0.1, docker-proxy)" "$lb" "$tmp/w.proxy"
@@ -355,7 +356,7 @@ publish "$raddr:6379"
 saddr=$(jq -r '[.[] | select(.service == "serving" and .state == "running")][0].addr' "$tmp/ps.t.json")
 modeled "$saddr:8080"
 layout1="redis at $raddr, kafka at $(jq -r '[.[] | select(.service == "kafka")][0].addr' "$tmp/ps.t.json"), serving at $saddr"
-lb=$(load1); wrk_at "$saddr:8080" "$tmp/w.sw1"; wait
+settle; lb=$(load1); wrk_at "$saddr:8080" "$tmp/w.sw1"; wait
 row "1 replica on the swarm" "$lb" "$tmp/w.sw1"
 
 step="serving on the swarm, 3 replicas"
@@ -364,7 +365,7 @@ addrs=$(sw ps --swarm --json | jq -r '.[] | select(.service == "serving" and .st
 [ "$(echo "$addrs" | wc -l)" = 3 ] || die "serving runs on $(echo "$addrs" | wc -l) nodes, not 3: $addrs"
 outs=""
 for a in $addrs; do modeled "$a:8080"; done
-lb=$(load1)
+settle; lb=$(load1)
 for a in $addrs; do wrk_at "$a:8080" "$tmp/w.sw3.$a"; outs="$outs $tmp/w.sw3.$a"; done
 wait
 row "3 replicas on the swarm (3 wrk at once, summed)" "$lb" $outs
