@@ -79,6 +79,9 @@ int cmd_up(int argc, char **argv)
 	if (!detach)
 		o.wait = 1;
 	cli_load_stack(&st, profile, 1);
+	/* on a swarm the swarm-only members (redis-replica...) can be named too */
+	if (swarm)
+		stack_use_swarm_members(&st);
 	for (i = optind; i < argc; i++)
 		if (stack_find(&st, argv[i]) < 0) {
 			stack_close(&st);
