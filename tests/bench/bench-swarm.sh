@@ -2,15 +2,18 @@
 # bench-swarm: pancake's swarm mode on the three-engine harness (issue 16),
 # each figure beside its anchor from the same run.
 #
-#  1. startup: `pancake up --swarm` (the whole stack, its own probes) against
-#     `docker stack deploy` of the same definitions as a compose v3.8 file
-#     (tests/bench/stack-from-definitions.py: same images, env, ports, dnsrr,
-#     memory, volumes, overlay aliases, stateful members pinned by hostname
-#     to the nodes pancake chose, compose healthchecks), runs interleaved,
-#     fresh volumes each run. Both sides are timed by one external poll:
-#     redis-cli PING, kcat -L, curl _cluster/health, python3-cassandra
-#     connecting, curl /readyz, each at the address of the node its task runs
-#     on (Engine API /tasks and /nodes).
+#  1. startup: `pancake up --swarm` (the whole stack with its swarm-only
+#     members, Redis's replica and three Sentinels: 7 services, 9 tasks; its
+#     own probes) against `docker stack deploy` of the same definitions as a
+#     compose v3.8 file (tests/bench/stack-from-definitions.py: same images,
+#     env, swarm.command, swarm.replicas, ports, dnsrr, memory, volumes,
+#     overlay aliases, stateful members pinned by hostname to the nodes
+#     pancake chose with PANCAKE_EXTERNAL_HOST, compose healthchecks), runs
+#     interleaved, fresh volumes each run. Both sides are timed by one
+#     external poll: redis-cli PING (redis on 6379, its replica on 6380, each
+#     Sentinel on 26379), kcat -L, curl _cluster/health, python3-cassandra
+#     connecting, curl /readyz, each at the address of the node its task
+#     runs on (Engine API /tasks and /nodes).
 #  2. serving: /recommendations with a published model (wrk -t1 -c8 -d8s per
 #     serving), one replica on this machine's engine against one and three
 #     replicas on the swarm. The three nodes share this machine's cores: that
@@ -36,8 +39,11 @@ runs=${BENCH_SWARM_RUNS:-3}
 dur=${BENCH_SWARM_SECONDS:-8}
 conns=${BENCH_SWARM_CONNS:-8}
 IMAGES="redis kafka cassandra elasticsearch sandbox"
-SERVICES="redis kafka cassandra elasticsearch serving"
-STATEFUL="redis kafka cassandra elasticsearch"
+SERVICES="redis redis-replica redis-sentinel kafka cassandra elasticsearch serving"
+STATEFUL="redis redis-replica kafka cassandra elasticsearch"
+# the members the serving rows deploy: serving reads the nearest of the
+# replica and the primary on a swarm (its swarm.command)
+SERVING_STACK="redis redis-replica redis-sentinel kafka serving"
 tmp=$(mktemp -d /tmp/pancake-bench-swarm-XXXXXX)
 export PANCAKE_STATE=$tmp/state PANCAKE_MODELS=$tmp/models
 # the one-machine serving: its own project and ports on the machine's engine
@@ -104,16 +110,26 @@ api 1 GET /nodes | jq -r '.[] | "\(.ID) \(.Status.Addr) \(.Description.Hostname)
 [ "$(wc -l < "$tmp/nodes")" = 3 ] || die "not 3 nodes: $(cat "$tmp/nodes")"
 
 # ---- the external poll, the same for both sides -----------------------------
-# addr SERVICE: the node address of a task of the swarm service meant to run
-addr() {
-	local id
-	id=$(api 1 GET /tasks -G --data-urlencode "filters={\"service\":[\"$1\"],\"desired-state\":[\"running\"]}" |
-		jq -r --arg s "$1" '[.[] | select(.NodeID != null and .NodeID != "")][0].NodeID // empty') || return 1
-	[ -n "$id" ] && awk -v id="$id" '$1 == id { print $2 }' "$tmp/nodes"
+# addrs SERVICE: the node addresses of the tasks of the swarm service meant
+# to run, one a line, in node order
+addrs() {
+	local ids id
+	ids=$(api 1 GET /tasks -G --data-urlencode "filters={\"service\":[\"$1\"],\"desired-state\":[\"running\"]}" |
+		jq -r '.[] | select(.NodeID != null and .NodeID != "") | .NodeID' | sort -u) || return 1
+	for id in $ids; do awk -v id="$id" '$1 == id { print $2 }' "$tmp/nodes"; done
 }
+# the tasks a service has on both sides: its definition's swarm.replicas, else 1
+tasks_of() {
+	local n
+	n=$(sed -n 's/^swarm\.replicas *= *\([0-9]*\).*/\1/p' "services/$1/service.conf")
+	echo "${n:-1}"
+}
+ping_at() { [ "$(timeout 3 redis-cli -h "$1" -p "$2" PING 2> /dev/null)" = PONG ]; }
 probe() {	# KIND ADDR: 0 when an independent client gets its answer
 	case $1 in
-	redis) [ "$(timeout 3 redis-cli -h "$2" -p 6379 PING 2> /dev/null)" = PONG ] ;;
+	redis) ping_at "$2" 6379 ;;
+	redis-replica) ping_at "$2" 6380 ;;
+	redis-sentinel) ping_at "$2" 26379 ;;
 	kafka) timeout 4 kcat -b "$2:9092" -L -m 2 2> /dev/null | grep -q ' 1 brokers' ;;
 	elasticsearch) curl -sf -m 2 "http://$2:9200/_cluster/health" | grep -Eq '"status":"(yellow|green)"' ;;
 	cassandra) timeout 8 $PY -c 'import sys
@@ -123,14 +139,20 @@ c.connect(); c.shutdown()' "$2" > /dev/null 2>&1 ;;
 	serving) curl -sf -m 2 -o /dev/null "http://$2:8080/readyz" ;;
 	esac
 }
-# poll KIND SWARMNAME T0 OUT: the seconds from T0 to the first good answer into OUT
+# poll KIND SWARMNAME T0 OUT: the seconds from T0 until every task of the
+# service (tasks_of) answers on its node, into OUT with the nodes
 poll() {
-	local a end=$(( $(date +%s) + 400 ))
+	local a x ok want end=$(( $(date +%s) + 400 ))
+	want=$(tasks_of "$1")
 	while [ "$(date +%s)" -lt "$end" ]; do
-		a=$(addr "$2" || true)
-		if [ -n "$a" ] && probe "$1" "$a"; then
-			echo "$(since "$3") $a" > "$4"
-			return 0
+		a=$(addrs "$2" || true)
+		if [ -n "$a" ] && [ "$(echo "$a" | wc -l)" -ge "$want" ]; then
+			ok=1
+			for x in $a; do probe "$1" "$x" || { ok=""; break; }; done
+			if [ -n "$ok" ]; then
+				echo "$(since "$3") $(echo $a | tr ' ' +)" > "$4"
+				return 0
+			fi
 		fi
 		sleep 0.25
 	done
@@ -217,10 +239,10 @@ anchor_run() {	# RUN
 	for i in $(seq 1 1600); do
 		st=$(api 1 GET /tasks -G --data-urlencode "filters={\"label\":[\"com.docker.stack.namespace=$a\"],\"desired-state\":[\"running\"]}" |
 			jq '[.[] | select(.Status.State == "running")] | length')
-		[ "$st" = 5 ] && break
+		[ "$st" = "$ntasks" ] && break
 		sleep 0.25
 	done
-	[ "$st" = 5 ] || die "stack $a: $st of 5 tasks running (healthy) after 400 s"
+	[ "$st" = "$ntasks" ] || die "stack $a: $st of $ntasks tasks running (healthy) after 400 s"
 	echo "anchor $1 healthy $(since "$t0") -" >> "$tmp/startup"
 	polled anchor "$1" >> "$tmp/startup"
 	step="removing the anchor's run $1"
@@ -242,24 +264,31 @@ for i in $(seq 1 "$runs"); do
 		done
 		$PY tests/bench/stack-from-definitions.py . "$tmp/stack.yml" $places ||
 			die "writing the compose file"
-		log "placement of both sides:$places"
+		ntasks=$(jq '[.services[].deploy.replicas] | add' "$tmp/stack.yml")
+		nsvcs=$(jq '.services | length' "$tmp/stack.yml")
+		a=$(jq -r '.services | keys[]' "$tmp/stack.yml" | xargs)
+		b=$(jq -r '.[].service' "$tmp/ps.1.json" | sort -u | xargs)
+		[ "$a" = "$b" ] || die "the compose file has the services '$a', pancake deployed '$b'"
+		log "placement of both sides:$places; $nsvcs services, $ntasks tasks"
 	fi
 	anchor_run "$i"
 	if [ $((i % 2)) = 0 ]; then pancake_run "$i"; fi
 done
 
-$PY - "$tmp/startup" "$SERVICES" <<'PY'
+$PY - "$tmp/startup" "$SERVICES" "$nsvcs" "$ntasks" <<'PY'
 import statistics as st, sys
 rows = [l.split() for l in open(sys.argv[1])]
 svcs = sys.argv[2].split()
+nsvcs, ntasks = sys.argv[3:5]
 def get(tool, what):
     return [float(r[3]) for r in rows if r[0] == tool and r[2] == what]
 def where(tool, what):
     return sorted(set(r[4] for r in rows if r[0] == tool and r[2] == what))
 n = len(get("pancake", "all"))
-print(f"\n== startup on 3 nodes: from the command to every service answering its own client")
-print(f"   (redis-cli PING, kcat -L, curl _cluster/health, python3-cassandra, curl /readyz,")
-print(f"   each at its task's node; {n} runs per side, interleaved; seconds)")
+print(f"\n== startup on 3 nodes, {nsvcs} services ({ntasks} tasks): from the command to every task")
+print(f"   answering its own client (redis-cli PING: redis 6379, replica 6380, each of the 3 Sentinels")
+print(f"   26379; kcat -L, curl _cluster/health, python3-cassandra, curl /readyz; each at its task's")
+print(f"   node; {n} runs per side, interleaved; seconds)")
 print("  %-8s %-14s %s   median" % ("side", "service", "  ".join("run%-4d" % (i + 1) for i in range(n))))
 for tool in ("pancake", "anchor"):
     for s in svcs + ["all"]:
@@ -269,7 +298,7 @@ for tool in ("pancake", "anchor"):
 own = get("pancake", "own"); hl = get("anchor", "healthy"); dr = get("anchor", "deploy-returned")
 print("  %-23s %s   %6.1f" % ("pancake up returned", "  ".join("%7.1f" % x for x in own), st.median(own)))
 print("  %-23s %s   %6.1f" % ("stack deploy returned", "  ".join("%7.1f" % x for x in dr), st.median(dr)))
-print("  %-23s %s   %6.1f" % ("stack: 5 tasks healthy", "  ".join("%7.1f" % x for x in hl), st.median(hl)))
+print("  %-23s %s   %6.1f" % (f"stack: {ntasks} tasks healthy", "  ".join("%7.1f" % x for x in hl), st.median(hl)))
 p, a = st.median(get("pancake", "all")), st.median(get("anchor", "all"))
 print(f"  all ready, median: pancake up --swarm {p:.1f} s, docker stack deploy {a:.1f} s;"
       f" ratio anchor/pancake {a / p:.2f}x")
@@ -349,24 +378,24 @@ local_up=""
 
 step="serving on the swarm, 1 replica"
 export PANCAKE_PROJECT=pbt
-sw up --swarm --replicas 1 redis kafka serving > "$tmp/sw-up.log" 2>&1 || die "$(tail -5 "$tmp/sw-up.log")"
+sw up --swarm --replicas 1 $SERVING_STACK > "$tmp/sw-up.log" 2>&1 || die "$(tail -5 "$tmp/sw-up.log")"
 sw ps --swarm --json > "$tmp/ps.t.json"
 raddr=$(jq -r '[.[] | select(.service == "redis")][0].addr' "$tmp/ps.t.json")
 publish "$raddr:6379"
 saddr=$(jq -r '[.[] | select(.service == "serving" and .state == "running")][0].addr' "$tmp/ps.t.json")
 modeled "$saddr:8080"
-layout1="redis at $raddr, kafka at $(jq -r '[.[] | select(.service == "kafka")][0].addr' "$tmp/ps.t.json"), serving at $saddr"
+layout1="redis at $raddr, its replica at $(jq -r '[.[] | select(.service == "redis-replica")][0].addr' "$tmp/ps.t.json"), kafka at $(jq -r '[.[] | select(.service == "kafka")][0].addr' "$tmp/ps.t.json"), serving at $saddr"
 settle; lb=$(load1); wrk_at "$saddr:8080" "$tmp/w.sw1"; wait
 row "1 replica on the swarm" "$lb" "$tmp/w.sw1"
 
 step="serving on the swarm, 3 replicas"
-sw up --swarm --replicas 3 redis kafka serving > "$tmp/sw-up3.log" 2>&1 || die "$(tail -5 "$tmp/sw-up3.log")"
-addrs=$(sw ps --swarm --json | jq -r '.[] | select(.service == "serving" and .state == "running") | .addr' | sort -u)
-[ "$(echo "$addrs" | wc -l)" = 3 ] || die "serving runs on $(echo "$addrs" | wc -l) nodes, not 3: $addrs"
+sw up --swarm --replicas 3 $SERVING_STACK > "$tmp/sw-up3.log" 2>&1 || die "$(tail -5 "$tmp/sw-up3.log")"
+saddrs=$(sw ps --swarm --json | jq -r '.[] | select(.service == "serving" and .state == "running") | .addr' | sort -u)
+[ "$(echo "$saddrs" | wc -l)" = 3 ] || die "serving runs on $(echo "$saddrs" | wc -l) nodes, not 3: $saddrs"
 outs=""
-for a in $addrs; do modeled "$a:8080"; done
+for a in $saddrs; do modeled "$a:8080"; done
 settle; lb=$(load1)
-for a in $addrs; do wrk_at "$a:8080" "$tmp/w.sw3.$a"; outs="$outs $tmp/w.sw3.$a"; done
+for a in $saddrs; do wrk_at "$a:8080" "$tmp/w.sw3.$a"; outs="$outs $tmp/w.sw3.$a"; done
 wait
 row "3 replicas on the swarm (3 wrk at once, summed)" "$lb" $outs
 sw down --swarm > /dev/null || die "down --swarm"

@@ -1,12 +1,18 @@
 #!/usr/bin/python3
 """Writes a docker-compose (v1) file for the same images and definitions as
 pancake's services/, with healthchecks that speak each service's protocol from
-inside the container (compose's own health polling), for the start-up benchmark."""
+inside the container (compose's own health polling), for the start-up benchmark.
+Only the one-machine members: a definition with `swarm.only = yes` (Redis's
+replica and Sentinels) is left out, as `pancake up` leaves it out; parse() and
+HEALTH are shared with stack-from-definitions.py, which writes them all."""
 import os, sys
 
 HEALTH = {
     # redis-cli ships with redis-server in the image
     "redis": ["CMD", "redis-cli", "ping"],
+    # the same image as the primary's replica and as Sentinel (swarm only)
+    "redis-replica": ["CMD", "redis-cli", "ping"],
+    "redis-sentinel": ["CMD", "redis-cli", "-p", "26379", "ping"],
     # a Kafka Metadata v0 request over bash's /dev/tcp; any answer means the broker serves
     "kafka": ["CMD", "bash", "-c",
               "exec 3<>/dev/tcp/127.0.0.1/9092; printf '\\x00\\x00\\x00\\x0f\\x00\\x03\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x01h\\x00\\x00\\x00\\x00' >&3; "
@@ -23,6 +29,8 @@ HEALTH = {
 }
 
 def parse(path):
+    """A service.conf as a dict: port, env and volume are lists, every other key
+    (command, swarm.command, swarm.only, swarm.replicas, memory.small...) a string."""
     d = {"port": [], "env": [], "volume": []}
     for line in open(path):
         line = line.strip()
@@ -37,6 +45,10 @@ def parse(path):
             d[k] = v
     return d
 
+def swarm_only(d):
+    """Whether a definition runs on a swarm only (`swarm.only = yes`)."""
+    return d.get("swarm.only", "no") == "yes"
+
 def main(home, out, port_offset):
     svcs = sorted(os.listdir(os.path.join(home, "services")))
     lines = ["version: '2.4'", "services:"]
@@ -46,6 +58,8 @@ def main(home, out, port_offset):
         if not os.path.exists(conf) or s not in HEALTH:
             continue
         d = parse(conf)
+        if swarm_only(d):
+            continue
         lines += [f"  {s}:", f"    image: {d['image']}", f"    hostname: {s}"]
         if "command" in d:
             words = ", ".join('"' + w + '"' for w in d["command"].split())

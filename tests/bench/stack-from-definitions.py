@@ -1,12 +1,17 @@
 #!/usr/bin/python3
 """Writes a compose v3.8 file for `docker stack deploy` from pancake's services/
 definitions, the same ServiceSpec that `pancake up --swarm` makes (sandbox/core/swarm.c):
-same images, env, command, host-mode ports, endpoint mode dnsrr, memory limit =
-reservation, named volumes, one attachable overlay network with each service's
-short name as alias, at most one task per node for a member with ports, and a
-member with volumes pinned to a node, here by node.hostname. Healthchecks are
-compose-from-definitions.py's (redis-cli; bash /dev/tcp for Kafka, Cassandra
-and Elasticsearch; curl in pancake/sandbox). For bench-swarm.sh.
+every definition, the swarm-only ones too (redis-replica, redis-sentinel), same
+images, env, command (`swarm.command` where a definition has one), host-mode
+ports, endpoint mode dnsrr, memory limit = reservation, named volumes, one
+attachable overlay network with each service's short name as alias, replicas
+= `swarm.replicas` (else 1), at most one task per node for a member with
+ports, and a member with volumes pinned to a node, here by node.hostname, with
+PANCAKE_EXTERNAL_HOST = that node's address (pancake pins where it chose, and
+keeps `swarm.apart` members off each other's node: the places given here are
+pancake's). Healthchecks are compose-from-definitions.py's (redis-cli; bash
+/dev/tcp for Kafka, Cassandra and Elasticsearch; curl in pancake/sandbox).
+For bench-swarm.sh.
 
   stack-from-definitions.py HOME OUT SERVICE=HOSTNAME,ADDR...
 
@@ -29,8 +34,11 @@ def main(home, out, places):
     services, volumes = {}, {}
     for s in sorted(os.listdir(os.path.join(home, "services"))):
         conf = os.path.join(home, "services", s, "service.conf")
-        if not os.path.exists(conf) or s not in defs.HEALTH:
+        if not os.path.exists(conf):
             continue
+        if s not in defs.HEALTH:
+            sys.exit(f"stack-from-definitions: no healthcheck for '{s}': add one to HEALTH "
+                     "in compose-from-definitions.py")
         d = defs.parse(conf)
         env = list(d["env"])
         if "heap" in d:
@@ -51,15 +59,19 @@ def main(home, out, places):
                "stop_grace_period": f"{d.get('stop_timeout', '10')}s",
                "healthcheck": {"test": defs.HEALTH[s], "interval": "1s", "timeout": "3s",
                                "retries": 300}}
-        if "command" in d:
-            svc["command"] = d["command"].split()
+        # Args, as pancake gives them: the image's entrypoint stays
+        command = d.get("swarm.command", d.get("command"))
+        if command:
+            svc["command"] = command.split()
         if d["volume"]:
             svc["volumes"] = []
             for v in d["volume"]:
                 name, target = v.split(":", 1)
                 svc["volumes"].append(f"{s}-{name}:{target}")
                 volumes[f"{s}-{name}"] = {}
-        dep = {"endpoint_mode": "dnsrr", "replicas": 1,
+        # as swarm.c's plan_places: a member with volumes has one task
+        replicas = 1 if d["volume"] else int(d.get("swarm.replicas", "1"))
+        dep = {"endpoint_mode": "dnsrr", "replicas": replicas,
                "restart_policy": {"condition": "any"}}
         if "memory" in d:
             dep["resources"] = {"limits": {"memory": d["memory"]},
