@@ -38,24 +38,25 @@ sentinel_primary() {
 }
 
 # "HOST PORT" a server named $1 announces (its node's address), waiting for it
-# to answer; Sentinel and replicas use addresses, never names: a name whose
-# server is gone sends the lookup out to resolvers a node may not reach, and
-# Sentinel resolves names on its one thread.
+# to answer; Sentinel and replicas use these addresses, never names or overlay
+# addresses: a name whose server is gone sends the lookup out to resolvers a
+# node may not reach (Sentinel resolves names on its one thread), and an
+# overlay address is the same server under a second name. Both settings come
+# in one reply: a server still loading its data answers neither.
 announced() {
     i=0
     while [ $i -lt 120 ]; do
-        host=$(timeout 2 redis-cli -h "$1" CONFIG GET replica-announce-ip 2>/dev/null | sed -n 2p)
-        port=$(timeout 2 redis-cli -h "$1" CONFIG GET replica-announce-port 2>/dev/null | sed -n 2p)
-        if [ -n "$port" ]; then
-            [ -n "$host" ] || host=$(timeout 2 getent ahostsv4 "$1" | awk '{print $1; exit}')
-            [ "$port" != 0 ] || port=6379
+        a=$(timeout 2 redis-cli -h "$1" CONFIG GET 'replica-announce-*' 2>/dev/null)
+        host=$(printf '%s\n' "$a" | awk 'prev == "replica-announce-ip" { print; exit } { prev = $0 }')
+        port=$(printf '%s\n' "$a" | awk 'prev == "replica-announce-port" { print; exit } { prev = $0 }')
+        if [ -n "$host" ] && [ -n "$port" ] && [ "$port" != 0 ]; then
             echo "$host $port"
             return 0
         fi
         i=$((i + 1))
         sleep 1
     done
-    echo "redis: no server answers as '$1'" >&2
+    echo "redis: no server announces its address as '$1'" >&2
     return 1
 }
 
@@ -65,6 +66,14 @@ if [ "${PANCAKE_REDIS_MODE:-}" = sentinel ]; then
     [ -n "$primary" ] || primary=$(announced "${PANCAKE_SENTINEL_MASTER:-redis}") || exit 1
     # the other Sentinels reach this one on the overlay network
     me=$(hostname -i | cut -d' ' -f1)
+    # one identity per slot, kept across restarts: a Sentinel never forgets a
+    # peer, so a new id at each restart would leave dead peers counted in the
+    # majority a failover needs ("-failover-abort-not-elected")
+    myid=""
+    case "${PANCAKE_TASK_SLOT:-}" in
+        ''|*[!0-9]*) ;;
+        *) myid="sentinel myid $(printf 'pancake-sentinel-%s' "$PANCAKE_TASK_SLOT" | sha1sum | cut -c1-40)" ;;
+    esac
     cat >/tmp/sentinel.conf <<EOF
 port 26379
 bind 0.0.0.0
@@ -74,6 +83,7 @@ logfile ""
 dir /tmp
 sentinel resolve-hostnames no
 sentinel announce-ip $me
+$myid
 sentinel monitor $MASTER $primary 2
 sentinel down-after-milliseconds $MASTER 3000
 sentinel failover-timeout $MASTER 15000

@@ -93,11 +93,12 @@ out:
 int class_seat_stack(struct stack *st, const char *klass, const char *attendee, int seat,
 		     struct buf *err)
 {
-	int k, i;
+	int k, i, all = st->nall > st->n ? st->nall : st->n;
 
 	snprintf(st->project, sizeof(st->project), "%s-%s", klass, attendee);
 	snprintf(st->network, sizeof(st->network), "%s-net", st->project);
-	for (k = 0; k < st->n; k++)
+	/* the swarm-only members too (Redis's replica and Sentinels): all go on the swarm */
+	for (k = 0; k < all; k++)
 		for (i = 0; i < st->svcs[k].nports; i++) {
 			struct service_port *p = &st->svcs[k].ports[i];
 			long moved = (long)p->host_port + (long)seat * CLASS_PORT_STEP;
@@ -160,7 +161,8 @@ static int class_preflight(struct stack *st, const char *klass, const struct cla
 			continue;
 		fresh++;
 		for (k = 0; k < st->n; k++)
-			need += st->svcs[k].memory[st->profile];
+			need += st->svcs[k].memory[st->profile] *
+				(st->svcs[k].swarm_replicas ? st->svcs[k].swarm_replicas : 1);
 	}
 	snprintf(what, sizeof(what), "%d new stack%s of class '%s'", fresh, fresh == 1 ? "" : "s",
 		 klass);

@@ -36,7 +36,7 @@ int class_roster_load(const char *file, struct class_roster *r, struct buf *err)
 /*
  * Makes `st` (opened with stack_open) the stack of seat `seat` (1-based)
  * of class `klass`: project and network renamed, each published port
- * moved up by seat * CLASS_PORT_STEP. -1 with `err` when a port would pass
+ * (the swarm-only members' too) moved up by seat * CLASS_PORT_STEP. -1 with `err` when a port would pass
  * 65535.
  */
 int class_seat_stack(struct stack *st, const char *klass, const char *attendee, int seat,

@@ -247,19 +247,25 @@ static int f_volume(struct field_ctx *f, char *val, struct buf *why)
 	return 0;
 }
 
-static int f_command(struct field_ctx *f, char *val, struct buf *why)
+/* words split on blanks, no quoting: what the container runs; `empty` says why not none */
+static int words(struct strvec *out, char *val, const char *empty, struct buf *why)
 {
-	/* words split on blanks, no quoting: what the container runs */
 	char *tok, *save = NULL;
 
-	strvec_clear(&f->s->command);
+	strvec_clear(out);
 	for (tok = strtok_r(val, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
-		strvec_push(&f->s->command, tok);
-	if (!f->s->command.n) {
-		buf_addstr(why, "is empty: leave it out to run the image's own command");
+		strvec_push(out, tok);
+	if (!out->n) {
+		buf_addstr(why, empty);
 		return -1;
 	}
 	return 0;
+}
+
+static int f_command(struct field_ctx *f, char *val, struct buf *why)
+{
+	return words(&f->s->command, val, "is empty: leave it out to run the image's own command",
+		     why);
 }
 
 static int f_depends(struct field_ctx *f, char *val, struct buf *why)
@@ -343,16 +349,8 @@ static int f_stop_timeout(struct field_ctx *f, char *val, struct buf *why)
 
 static int f_swarm_command(struct field_ctx *f, char *val, struct buf *why)
 {
-	char *tok, *save = NULL;
-
-	strvec_clear(&f->s->swarm_command);
-	for (tok = strtok_r(val, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
-		strvec_push(&f->s->swarm_command, tok);
-	if (!f->s->swarm_command.n) {
-		buf_addstr(why, "is empty: leave it out to run 'command' on a swarm too");
-		return -1;
-	}
-	return 0;
+	return words(&f->s->swarm_command, val,
+		     "is empty: leave it out to run 'command' on a swarm too", why);
 }
 
 static int f_swarm_only(struct field_ctx *f, char *val, struct buf *why)

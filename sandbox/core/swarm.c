@@ -601,7 +601,11 @@ static int plan_places(struct stack *st, const struct swarm_up_opts *o, const in
 			free(avoid);
 			if (best < 0) {
 				buf_addf(err, "no ready, active swarm node has %.2f GiB of memory left for "
-					 "'%s' (its reservation): ", gib(mem), s->name);
+					 "'%s' (its reservation)", gib(mem), s->name);
+				if (s->swarm_apart[0])
+					buf_addf(err, " apart from the node of '%s' (swarm.apart)",
+						 s->swarm_apart);
+				buf_addstr(err, ": ");
 				for (j = 0; j < nn; j++)
 					buf_addf(err, "%s%s %s/%s %.2f of %.2f GiB free", j ? ", " : "",
 						 nodes[j].hostname, nodes[j].state, nodes[j].availability,
@@ -622,7 +626,7 @@ out:
 	return ret;
 }
 
-/* every service `k` depends on is deployed (and ready when `ready` is given) */
+/* every service `k` depends on is marked in `done` (deployed, or ready) */
 static int deps_done(const struct stack *st, int k, const int *done)
 {
 	size_t d;
@@ -635,6 +639,35 @@ static int deps_done(const struct stack *st, int k, const int *done)
 	return 1;
 }
 
+/*
+ * On a swarm a swarm-only member comes with what it serves: it is selected
+ * once everything it depends on is (redis brings its replica, and the two
+ * bring the Sentinels).
+ */
+static void add_swarm_members(const struct stack *st, int *sel)
+{
+	int changed = 1, k;
+	size_t d;
+
+	while (changed) {
+		changed = 0;
+		for (k = 0; k < st->n; k++) {
+			int all = st->svcs[k].depends.n > 0;
+			if (sel[k] || !st->svcs[k].swarm_only)
+				continue;
+			for (d = 0; d < st->svcs[k].depends.n; d++) {
+				int dk = stack_find(st, st->svcs[k].depends.v[d]);
+				if (dk < 0 || !sel[dk])
+					all = 0;
+			}
+			if (all) {
+				sel[k] = 1;
+				changed = 1;
+			}
+		}
+	}
+}
+
 int swarm_up(struct stack *st, const struct swarm_up_opts *o, struct buf *err)
 {
 	struct docker_service *all = NULL;
@@ -642,12 +675,14 @@ int swarm_up(struct stack *st, const struct swarm_up_opts *o, struct buf *err)
 	struct plan plan[SERVICE_MAX];
 	int sel[SERVICE_MAX], deployed[SERVICE_MAX] = { 0 }, ready[SERVICE_MAX] = { 0 };
 	size_t na = 0, nn = 0;
-	int k, pass, left, ret = -1;
+	int k, ret = -1;
 
 	memset(plan, 0, sizeof(plan));
 	st->t0 = clock_s();
-	if (swarm_check(st, err) || stack_select(st, o->only, sel, err) ||
-	    images_here(st, sel, err))
+	if (swarm_check(st, err) || stack_select(st, o->only, sel, err))
+		return -1;
+	add_swarm_members(st, sel);
+	if (images_here(st, sel, err))
 		return -1;
 	if (docker_nodes_list(st->d, &nodes, &nn, err) ||
 	    docker_services_list(st->d, NULL, &all, &na, err) ||
@@ -656,27 +691,21 @@ int swarm_up(struct stack *st, const struct swarm_up_opts *o, struct buf *err)
 		goto out;
 	/*
 	 * In dependency order: a service goes once what it depends on is
-	 * deployed and, when waiting, ready; the independent ones start together.
+	 * deployed and, when waiting, ready. Whatever can go goes at once; only
+	 * when nothing can is a dependency waited for, the first one holding a
+	 * service back.
 	 */
-	for (pass = 0; pass <= st->n; pass++) {
-		left = 0;
+	for (;;) {
+		int left = 0, went = 0, waited = 0;
+
 		for (k = 0; k < st->n; k++) {
 			const struct service *s = &st->svcs[k];
-			size_t d;
 
 			if (!sel[k] || deployed[k])
 				continue;
-			if (!deps_done(st, k, deployed)) {
+			if (!deps_done(st, k, deployed) || (o->wait && !deps_done(st, k, ready))) {
 				left++;
 				continue;
-			}
-			for (d = 0; o->wait && d < s->depends.n; d++) {
-				int dk = stack_find(st, s->depends.v[d]);
-				if (dk < 0 || ready[dk])
-					continue;
-				if (wait_one(st, &st->svcs[dk], plan[dk].pl.replicas, o->timeout_s, err))
-					goto out;
-				ready[dk] = 1;
 			}
 			if (deploy_one(st, s, &plan[k].pl, plan[k].have, err)) {
 				struct buf m = BUF_INIT;
@@ -686,10 +715,27 @@ int swarm_up(struct stack *st, const struct swarm_up_opts *o, struct buf *err)
 				buf_release(&m);
 				goto out;
 			}
-			deployed[k] = 1;
+			deployed[k] = went = 1;
 		}
 		if (!left)
 			break;
+		if (went)
+			continue;
+		for (k = 0; o->wait && !waited && k < st->n; k++) {
+			size_t d;
+			if (!sel[k] || deployed[k])
+				continue;
+			for (d = 0; !waited && d < st->svcs[k].depends.n; d++) {
+				int dk = stack_find(st, st->svcs[k].depends.v[d]);
+				if (dk < 0 || ready[dk] || !deployed[dk])
+					continue;
+				if (wait_one(st, &st->svcs[dk], plan[dk].pl.replicas, o->timeout_s, err))
+					goto out;
+				ready[dk] = waited = 1;
+			}
+		}
+		if (!waited)
+			break;   /* not reached: stack_select refuses cycles and unknown names */
 	}
 	for (k = 0; o->wait && k < st->n; k++)
 		if (sel[k] && !ready[k] &&

@@ -68,7 +68,8 @@ int swarm_memory_fits(const struct docker_node *nodes, size_t n, int64_t reserve
 int swarm_check(struct stack *st, struct buf *err);
 
 struct swarm_up_opts {
-	const char *const *only;     /* NULL: every service; their dependencies are added */
+	const char *const *only;     /* NULL: every service; their dependencies are added,
+				      * and the swarm-only members whose dependencies all are */
 	int wait;                    /* wait until each is ready */
 	int timeout_s;               /* 0: each service's ready_timeout */
 	int replicas;                /* tasks of each member without volumes; 0: 1 */

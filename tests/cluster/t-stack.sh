@@ -69,12 +69,16 @@ wait
 for n in 1 2; do grep -q "^loaded" "$ROOT/load$n.out" || fail "load on node$n: $(tail -3 "$ROOT/load$n.out")"; done
 log "images loaded into node1 and node2 in $(el "$t0")"
 
-# node3 has none yet: with node1 and node2 drained, redis can only go there
+# node3 has none yet: with node1 and node2 drained, kafka can only go there
 set_availability pcluster-node1 drain && set_availability pcluster-node2 drain || fail "drain 1,2"
-out=$(./pancake up --swarm --timeout 60 redis 2>&1) && fail "up on a node without the image succeeded: $out"
-grep -q "swarm node 'pcluster-node3' (10.77.0.13) has no image 'pancake/redis'" <<<"$out" ||
+out=$(./pancake up --swarm --timeout 60 kafka 2>&1) && fail "up on a node without the image succeeded: $out"
+grep -q "swarm node 'pcluster-node3' (10.77.0.13) has no image 'pancake/kafka'" <<<"$out" ||
 	fail "the refusal does not name the node and image: $out"
 log "a node without the image is named: $(grep -o "swarm node 'pcluster-node3'[^:]*" <<<"$out")"
+# redis brings its replica, which must not share redis's node: refused before anything is made
+out=$(./pancake up --swarm --timeout 60 redis 2>&1) && fail "redis and its replica on one node: $out"
+grep -q "apart from the node of 'redis' (swarm.apart)" <<<"$out" || fail "the replica's refusal says: $out"
+log "redis and its replica cannot share the one active node: refused before anything was made"
 ./pancake down --swarm >/dev/null || fail "down after the refusal"
 set_availability pcluster-node1 active && set_availability pcluster-node2 active || fail "undrain"
 t0=$(date +%s%N)
@@ -251,7 +255,13 @@ read -r paddr pport <<<"$(sentinel_primary 10.77.0.11)"
 [ -n "$paddr" ] || fail "no Sentinel names the primary"
 pnode=$(jq -r --arg a "$paddr" '[.[] | select(.addr==$a)][0].node' <<<"$ps")
 pn=$(node_num "$pnode")
+# the restarts above may have left the replica resyncing: wait until it acknowledges a write
+for i in $(seq 1 60); do
+	redis-cli -h "$paddr" -p "$pport" SET pc:drill:sync "$i" >/dev/null
+	[ "$(redis-cli -h "$paddr" -p "$pport" WAIT 1 1000)" -ge 1 ] 2>/dev/null && break
+done
 read -r raddr rport <<<"$(redis-cli -h "$paddr" -p "$pport" ROLE | sed -n '3,4p' | tr '\n' ' ')"
+[ -n "$raddr" ] || fail "the primary $paddr:$pport has no replica in step: $(redis-cli -h "$paddr" -p "$pport" ROLE | tr '\n' ' ')"
 log "Sentinel: primary $paddr:$pport ($pnode), replica $raddr:$rport"
 lists=$(redis-cli -h "$paddr" -p "$pport" --scan --pattern "pk:rec:$ver:user:*" | wc -l)
 [ "$(redis-cli -h "$paddr" -p "$pport" WAIT 1 5000)" -ge 1 ] || fail "the replica is not in step"

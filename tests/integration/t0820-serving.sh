@@ -196,6 +196,22 @@ get 18206 '/recommendations/7?k=5' | grep -q "\"version\":\"$now\",\"source\":\"
 kill -TERM $LAST; wait $LAST || true
 pass "redis:current: the model file stored by publish, followed as publish moves the pointer"
 
+# a primary and its replicas: the nearest that answers is read from (a dead
+# first address is passed over); --drain-grace: after SIGTERM, /readyz says 503
+# while requests are still answered, then it exits
+start_server 18207 "$W/s7.log" --variant live=redis:current --redis "127.0.0.1:1,127.0.0.1:$RPORT" \
+	--drain-grace 2
+get 18207 '/recommendations/7?k=5' | grep -q '"source":"redis"' ||
+	fail "with a dead first address the lists come from the second: $(get 18207 '/recommendations/7?k=5')"
+kill -TERM $LAST
+sleep 0.5
+[ "$(status http://127.0.0.1:18207/readyz)" = 503 ] || fail "during the drain grace /readyz is 503"
+[ "$(status 'http://127.0.0.1:18207/recommendations/7?k=5')" = 200 ] ||
+	fail "during the drain grace requests are answered"
+kill -0 $LAST 2>/dev/null || fail "it left before the grace ended"
+wait $LAST || fail "it exits 0 after the grace"
+pass "--redis A,B reads from the one that answers; --drain-grace answers on while /readyz says 503"
+
 # a bandit: variant good pays 40% of the time, bad 5%; good ends with most traffic
 start_server 18202 "$W/s2.log" --variant bad="$W/a.model" --variant good="$W/b.model" \
 	--policy thompson --watch 0

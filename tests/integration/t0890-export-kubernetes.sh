@@ -24,6 +24,11 @@ n=0
 for d in services/*/service.conf; do
 	name=$(basename "$(dirname "$d")")
 	f="$tmp/k8s/$name.json"
+	# Redis's replica and Sentinels are Swarm machinery (swarm.only): not exported
+	if grep -q '^swarm.only *= *yes' "$d"; then
+		[ ! -e "$f" ] || fail "$name runs on a swarm only, yet has a manifest"
+		continue
+	fi
 	[ -s "$f" ] || fail "no manifest for $name"
 	if grep -q '^volume *=' "$d"; then want=StatefulSet; else want=Deployment; fi
 	kinds=$(node -e 'const m=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(m.items.map(i=>i.kind).join(" "))' "$f")

@@ -95,17 +95,25 @@ static void test_seat(void)
 	if (!ok(!service_load(&st.svcs[1], "kafka", path, &err), "kafka loads"))
 		return;
 	free(path);
+	path = write_file("sentinel.conf", "image = pancake/redis\nport = 26379\nprobe = redis\n"
+			  "swarm.only = yes\n");
+	if (!ok(!service_load(&st.svcs[2], "sentinel", path, &err), "a swarm-only member loads"))
+		return;
+	free(path);
 	st.n = 2;
+	st.nall = 3;
 	ok(!class_seat_stack(&st, "ws", "ada", 3, &err), "seat 3");
 	is_str(st.project, "ws-ada", "project <class>-<attendee>");
 	is_str(st.network, "ws-ada-net", "its own network");
 	is_int(st.svcs[0].ports[0].host_port, 6379 + 300, "redis published at 6379 + 3*100");
 	is_int(st.svcs[1].ports[0].host_port, 9092 + 300, "kafka published at 9092 + 3*100");
 	is_int(st.svcs[0].ports[0].container_port, 6379, "the container port stays");
+	is_int(st.svcs[2].ports[0].host_port, 26379 + 300, "a swarm-only member's port moves too");
 	ok(class_seat_stack(&st, "ws", "bob", 600, &err) == -1, "a port past 65535 is refused");
 	ok(strstr(err.s, "65535") && strstr(err.s, "bob"), "... naming the seat: %s", err.s);
 	service_release(&st.svcs[0]);
 	service_release(&st.svcs[1]);
+	service_release(&st.svcs[2]);
 	buf_release(&err);
 }
 
