@@ -303,6 +303,16 @@ static int stack_code(int ret)
 	       ret;
 }
 
+void stack_logs_to_docker(const struct stack_logs_opts *o, struct docker_logs_opts *lo)
+{
+	memset(lo, 0, sizeof(*lo));
+	lo->follow = o->follow;
+	lo->stdout_ = lo->stderr_ = 1;
+	lo->tail = o->tail;
+	lo->since = o->since;
+	lo->cancel = o->cancel;
+}
+
 int stack_logs(struct stack *st, const char *id, const struct stack_logs_opts *o,
 	       stack_frame_fn fn, void *ctx, struct buf *err)
 {
@@ -310,12 +320,7 @@ int stack_logs(struct stack *st, const char *id, const struct stack_logs_opts *o
 	struct docker_container c;
 	struct buf ignored = BUF_INIT;
 
-	memset(&lo, 0, sizeof(lo));
-	lo.follow = o->follow;
-	lo.stdout_ = lo.stderr_ = 1;
-	lo.tail = o->tail;
-	lo.since = o->since;
-	lo.cancel = o->cancel;
+	stack_logs_to_docker(o, &lo);
 	/* a TTY's stream is raw bytes, not frames; if the inspect fails, the
 	 * logs call says why */
 	if (!docker_container_inspect(st->d, id, &c, &ignored)) {

@@ -164,6 +164,9 @@ struct stack_logs_opts {
  */
 int stack_logs(struct stack *st, const char *id, const struct stack_logs_opts *o,
 	       stack_frame_fn fn, void *ctx, struct buf *err);
+/* the Docker client's options for `o` (both outputs), for core/swarm's service logs */
+struct docker_logs_opts;
+void stack_logs_to_docker(const struct stack_logs_opts *o, struct docker_logs_opts *lo);
 
 /* one sample of a container's CPU and memory */
 struct stack_stats {

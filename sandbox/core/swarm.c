@@ -860,12 +860,7 @@ int swarm_logs(struct stack *st, const char *name, const struct stack_logs_opts 
 	char *svc = xstrfmt("%s-%s", st->project, name);
 	int r;
 
-	memset(&lo, 0, sizeof(lo));
-	lo.follow = o->follow;
-	lo.stdout_ = lo.stderr_ = 1;
-	lo.tail = o->tail;
-	lo.since = o->since;
-	lo.cancel = o->cancel;
+	stack_logs_to_docker(o, &lo);
 	r = docker_service_logs(st->d, svc, &lo, fn, ctx, err);
 	free(svc);
 	return r == DOCKER_ENOTFOUND ? STACK_ENOTFOUND : r == DOCKER_ECANCELED ? STACK_ECANCELED : r;
