@@ -707,7 +707,8 @@ static int check_ports(const struct service *all, int n, struct buf *err)
 
 					struct buf var = BUF_INIT;
 
-					if (!ports_clash(p, o))
+					/* a swarm-only member never runs beside the one-machine stack */
+					if (all[i].swarm_only != all[j].swarm_only || !ports_clash(p, o))
 						continue;
 					port_variable(&var, &all[j], o->container_port);
 					buf_addf(err, "%s:%d: field 'port': host port %s:%d is published "

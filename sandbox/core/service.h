@@ -68,7 +68,8 @@ void service_release(struct service *s);
 /*
  * Reads every services/<name>/service.conf under `dir`, sorted by name, and
  * checks them together: at least one service, dependencies (unknown names,
- * cycles) and no host address and port published by two of them, each
+ * cycles), no host address and port published by two of them (a swarm-only
+ * member is checked against the swarm-only ones only), the swarm keys, each
  * refusal with FILE:LINE. Fills `out` (up to SERVICE_MAX). Returns the
  * count, or -1 with `err` set.
  */

@@ -688,6 +688,23 @@ static void test_swarm_keys(void)
 	ok(strstr(err.s, "swarm.replicas") && strstr(err.s, "1-64"), "... with the range: %s", err.s);
 	free(d);
 
+	/* a swarm-only member may share a port with a one-machine one (never beside it) */
+	d = subdir("sw6");
+	write_file("sw6/db/service.conf", "image = pancake/db\nport = 26379\nprobe = redis\n");
+	write_file("sw6/watch/service.conf", "image = pancake/w\nport = 26379\nprobe = redis\nswarm.only = yes\n");
+	buf_reset(&err);
+	n = service_load_dir(all, d, &err);
+	is_int(n, 2, "a swarm-only member and a one-machine one may publish the same port (%s)", err.s);
+	for (i = 0; i < n; i++)
+		service_release(&all[i]);
+	free(d);
+	d = subdir("sw7");
+	write_file("sw7/w1/service.conf", "image = pancake/w\nport = 26379\nprobe = redis\nswarm.only = yes\n");
+	write_file("sw7/w2/service.conf", "image = pancake/w\nport = 26379\nprobe = redis\nswarm.only = yes\n");
+	buf_reset(&err);
+	is_int(service_load_dir(all, d, &err), -1, "two swarm-only members on one port are refused");
+	free(d);
+
 	d = subdir("sw5");
 	svc("sw5/db", "swarm.only = maybe\n");
 	buf_reset(&err);
