@@ -148,15 +148,15 @@ static int class_preflight(struct stack *st, const char *klass, const struct cla
 	for (i = 0; i < na; i++)
 		reserved += all[i].reserved * all[i].replicas;
 	for (a = 0; a < r->n; a++) {
+		char *proj = xstrfmt("%s-%s", klass, r->name[a]);
 		int there = 0;
-		for (i = 0; i < na; i++) {
+
+		for (i = 0; i < na && !there; i++) {
 			const char *c = kvlist_get(&all[i].labels, LABEL_CLASS);
 			const char *p = kvlist_get(&all[i].labels, LABEL_PROJECT);
-			char *proj = xstrfmt("%s-%s", klass, r->name[a]);
-			if (c && p && !strcmp(c, klass) && !strcmp(p, proj))
-				there = 1;
-			free(proj);
+			there = c && p && !strcmp(c, klass) && !strcmp(p, proj);
 		}
+		free(proj);
 		if (there)
 			continue;
 		fresh++;

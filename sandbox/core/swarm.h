@@ -63,7 +63,9 @@ int swarm_memory_fits(const struct docker_node *nodes, size_t n, int64_t reserve
 
 /*
  * 0 when the stack's engine is a swarm manager, else -1 with
- * "this engine is not in swarm mode: ..." and the way out in `err`.
+ * "this engine is not in swarm mode: ..." and the way out in `err`. Every
+ * swarm entry point begins here, so it also counts the swarm-only members
+ * in (stack_use_swarm_members): a stack on a swarm has them.
  */
 int swarm_check(struct stack *st, struct buf *err);
 

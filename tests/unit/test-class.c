@@ -3,6 +3,7 @@
 #include "core/service.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
+#include "defs.h"
 #include "tap.h"
 
 #include <stdio.h>
@@ -82,24 +83,17 @@ static void test_seat(void)
 {
 	struct stack st;
 	struct buf err = BUF_INIT;
-	char *path;
 
 	memset(&st, 0, sizeof(st));
-	path = write_file("redis.conf", "image = pancake/redis\nport = 6379\nprobe = redis\n");
-	if (service_load(&st.svcs[0], "redis", path, &err))
-		printf("# %s\n", err.s);
+	def_load(&st.svcs[0], tmpdir, "redis", "image = pancake/redis\nport = 6379\nprobe = redis\n");
 	if (!ok(st.svcs[0].nports == 1, "redis loads"))
 		return;
-	free(path);
-	path = write_file("kafka.conf", "image = pancake/kafka\nport = 9092\nprobe = kafka\n");
-	if (!ok(!service_load(&st.svcs[1], "kafka", path, &err), "kafka loads"))
+	if (!ok(!def_load(&st.svcs[1], tmpdir, "kafka", "image = pancake/kafka\nport = 9092\nprobe = kafka\n"),
+		"kafka loads"))
 		return;
-	free(path);
-	path = write_file("sentinel.conf", "image = pancake/redis\nport = 26379\nprobe = redis\n"
-			  "swarm.only = yes\n");
-	if (!ok(!service_load(&st.svcs[2], "sentinel", path, &err), "a swarm-only member loads"))
+	if (!ok(!def_load(&st.svcs[2], tmpdir, "sentinel", "image = pancake/redis\nport = 26379\n"
+			  "probe = redis\nswarm.only = yes\n"), "a swarm-only member loads"))
 		return;
-	free(path);
 	st.n = 2;
 	st.nall = 3;
 	ok(!class_seat_stack(&st, "ws", "ada", 3, &err), "seat 3");

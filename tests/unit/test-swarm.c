@@ -4,6 +4,7 @@
 #include "core/swarm.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
+#include "defs.h"
 #include "tap.h"
 
 #include <jansson.h>
@@ -16,19 +17,7 @@ static char tmpdir[] = "/tmp/pancake-test-swarm-XXXXXX";
 /* loads a definition from `text`; 0 or -1 (err printed) */
 static int load(struct service *s, const char *name, const char *text)
 {
-	char *path = xstrfmt("%s/%s.conf", tmpdir, name);
-	struct buf err = BUF_INIT;
-	FILE *f = fopen(path, "w");
-	int r;
-
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		die("cannot write '%s'", path);
-	r = service_load(s, name, path, &err);
-	if (r)
-		printf("# %s\n", err.s);
-	buf_release(&err);
-	free(path);
-	return r;
+	return def_load(s, tmpdir, name, text);
 }
 
 static const struct swarm_place pinned = { "n2id", "10.77.0.12", 1, NULL, 0 };
